@@ -1,0 +1,68 @@
+# Confiance: `make run` to use it, `make test` to check it. Everything installs from here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEPS := $(VENV)/.deps-installed
+NODE_DEPS := node_modules/.installed
+
+.PHONY: run dev test lint format bench install messages makemessages migrate demo clean
+
+run: install migrate
+	$(BIN)/confiance collectstatic --noinput -v0
+	$(BIN)/confiance demo
+	$(BIN)/confiance serve
+
+dev: install migrate
+	$(BIN)/confiance demo
+	DEBUG=true $(BIN)/confiance runserver 127.0.0.1:8000
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+	@if [ -n "$$CONFIANCE_TEST_DATABASE_URL" ]; then \
+		echo "== the suite again on $$CONFIANCE_TEST_DATABASE_URL"; \
+		DATABASE_URL="$$CONFIANCE_TEST_DATABASE_URL" $(BIN)/pytest || exit 1; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python bench/run.py
+
+install: $(DEPS) $(NODE_DEPS) var/secret_key messages
+
+$(DEPS): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(NODE_DEPS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The secret key is generated once and stays in this git-ignored file.
+var/secret_key:
+	mkdir -p var
+	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(64))" > $@
+
+# Compiled with Babel (from PyPI), so GNU gettext is not needed on the machine.
+messages: $(DEPS)
+	$(BIN)/pybabel -q compile -d confiance/locale -D django
+
+# Extracting strings needs GNU gettext (developers only); then fill in the French.
+makemessages: install
+	$(BIN)/confiance makemessages -l fr --no-obsolete --no-location
+
+migrate: install
+	$(BIN)/confiance migrate --noinput -v0
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles

@@ -1,0 +1,1 @@
+"""Confiance: trust engineering between a service provider and its clients."""

@@ -1,0 +1,111 @@
+"""THE access policy: who may see or do what. Views, the API and services ask here, nowhere else.
+
+Roles (shared/DESIGN.md): owner, member and finance are the provider's people and see the whole
+workspace; a client contact sees only its own client's engagements (never drafts), and only their
+shared parts; an expert sees only the opportunities he was invited to. An object outside a
+person's reach is answered as "not found" (404), never "forbidden".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.http import Http404
+
+from confiance.core.models import INTERNAL_ROLES, Membership, Role, User, Workspace
+
+if TYPE_CHECKING:
+    from confiance.engagements.models import Engagement, EngagementQuerySet
+
+
+def membership_for(user: User | None, workspace_slug: str) -> Membership | None:
+    """The user's membership in the workspace with this slug, or None."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    return (
+        Membership.objects.select_related("workspace", "client", "user")
+        .filter(user=user, workspace__slug=workspace_slug)
+        .first()
+    )
+
+
+def require_membership(user: User | None, workspace_slug: str) -> Membership:
+    """The membership, or 404: a workspace one does not belong to does not exist for them."""
+    membership = membership_for(user, workspace_slug)
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def is_internal(membership: Membership | None) -> bool:
+    """Provider-side people (owner, member, finance): they may see internal notes and rates."""
+    return membership is not None and membership.role in INTERNAL_ROLES
+
+
+def can_see_internal_notes(membership: Membership | None) -> bool:
+    return is_internal(membership)
+
+
+def can_manage_engagements(membership: Membership | None) -> bool:
+    """Create and edit engagements: the owner and consultants."""
+    return membership is not None and membership.role in (Role.OWNER, Role.MEMBER)
+
+
+def can_see_members(membership: Membership | None) -> bool:
+    return is_internal(membership)
+
+
+def invitable_roles(membership: Membership | None) -> list[str]:
+    """Roles this person may invite others with; only an owner grants owner or finance rights."""
+    if membership is None:
+        return []
+    if membership.role == Role.OWNER:
+        return [Role.OWNER, Role.MEMBER, Role.FINANCE, Role.CLIENT, Role.EXPERT]
+    if membership.role == Role.MEMBER:
+        return [Role.MEMBER, Role.CLIENT, Role.EXPERT]
+    return []
+
+
+def can_invite(membership: Membership | None, role: str | None = None) -> bool:
+    roles = invitable_roles(membership)
+    return bool(roles) if role is None else role in roles
+
+
+def can_use_api_tokens(membership: Membership | None) -> bool:
+    """Every member of a workspace may have personal tokens; the API applies the same policy."""
+    return membership is not None
+
+
+def scope_engagements(
+    queryset: EngagementQuerySet, membership: Membership | None
+) -> EngagementQuerySet:
+    """Restrict engagements to those the membership may see."""
+    from confiance.engagements.models import EngagementStatus
+
+    if membership is None:
+        return queryset.none()
+    queryset = queryset.filter(workspace_id=membership.workspace_id)
+    if is_internal(membership):
+        return queryset
+    if membership.role == Role.CLIENT:
+        return queryset.filter(client_id=membership.client_id).exclude(
+            status=EngagementStatus.DRAFT
+        )
+    # Experts see opportunities they were invited to, not engagements.
+    return queryset.none()
+
+
+def get_engagement(membership: Membership, pk: int) -> Engagement:
+    """One engagement the membership may see, or 404."""
+    from confiance.engagements.models import Engagement
+
+    engagement = (
+        Engagement.objects.visible_to(membership).select_related("client", "lead").filter(pk=pk)
+    ).first()
+    if engagement is None:
+        raise Http404
+    return engagement
+
+
+def workspace_of(membership: Membership) -> Workspace:
+    return membership.workspace

@@ -1,0 +1,1 @@
+"""Workspaces, people, memberships, invitations, API tokens and the audit log."""

@@ -1,0 +1,21 @@
+"""What every page needs for its navigation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from confiance import access
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    membership = getattr(request, "membership", None)
+    return {
+        "membership": membership,
+        "nav": {
+            "internal": access.is_internal(membership),
+            "members": access.can_see_members(membership),
+            "manage": access.can_manage_engagements(membership),
+        },
+    }

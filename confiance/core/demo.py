@@ -1,0 +1,163 @@
+"""Build the demo workspace: a consultancy, two clients, engagements in different states.
+
+Everything is written through the services, as a person would through the pages. Running it
+again changes nothing: the demo workspace is made once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from confiance.core import services
+from confiance.core.models import Membership, Role, User, Workspace
+from confiance.engagements.models import ContactOrigin, EngagementStatus
+from confiance.engagements.services import engagement_create
+
+DEMO_SLUG = "meridian"
+DEMO_PASSWORD = "demo-confiance-2026"  # noqa: S105 - published demo log-in
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    label: str
+    email: str
+    password: str
+
+
+DEMO_LOGINS = [
+    DemoLogin("Provider member (consultant)", "hugo.bernard@meridian.example", DEMO_PASSWORD),
+    DemoLogin("Workspace owner", "claire.martin@meridian.example", DEMO_PASSWORD),
+    DemoLogin(
+        "Client contact (Hôpital Saint-Roch)", "sophie.lefevre@saint-roch.example", DEMO_PASSWORD
+    ),
+    DemoLogin("Invited expert", "nadia.haddad@expert.example", DEMO_PASSWORD),
+]
+
+
+def _user(email: str, full_name: str) -> User:
+    return services.user_create(email=email, password=DEMO_PASSWORD, full_name=full_name)
+
+
+@transaction.atomic
+def build_demo() -> bool:
+    """Create the demo workspace if it does not exist; True when it was created now."""
+    if Workspace.objects.filter(slug=DEMO_SLUG).exists():
+        return False
+    claire = _user("claire.martin@meridian.example", "Claire Martin")
+    services.workspace_create(name="Meridian Conseil", owner=claire, slug=DEMO_SLUG)
+    owner = Membership.objects.select_related("workspace", "user").get(
+        user=claire, workspace__slug=DEMO_SLUG
+    )
+    saint_roch = services.client_create(membership=owner, name="Hôpital Saint-Roch")
+    velocite = services.client_create(membership=owner, name="Transports Vélocité")
+
+    hugo = _user("hugo.bernard@meridian.example", "Hugo Bernard")
+    ines = _user("ines.moreau@meridian.example", "Inès Moreau")
+    sophie = _user("sophie.lefevre@saint-roch.example", "Sophie Lefèvre")
+    marc = _user("marc.dubois@velocite.example", "Marc Dubois")
+    nadia = _user("nadia.haddad@expert.example", "Nadia Haddad")
+    services.membership_add(by=owner, user=hugo, role=Role.MEMBER)
+    services.membership_add(by=owner, user=ines, role=Role.FINANCE)
+    services.membership_add(by=owner, user=sophie, role=Role.CLIENT, client=saint_roch)
+    services.membership_add(by=owner, user=marc, role=Role.CLIENT, client=velocite)
+    services.membership_add(by=owner, user=nadia, role=Role.EXPERT)
+
+    today = timezone.localdate()
+    month = timedelta(days=30)
+    stories = [
+        dict(
+            client=saint_roch,
+            title="Migration du dossier patient / Patient record migration",
+            reference="SR-2026-01",
+            status=EngagementStatus.ACTIVE,
+            contact_origin=ContactOrigin.PEER_REFERRAL,
+            lead=claire,
+            start_date=today - 2 * month,
+            end_date=today + 2 * month,
+            summary=(
+                "Move 1.2 million patient records from the legacy system to the new platform "
+                "without interrupting care. Migration par lots, validée service par service."
+            ),
+            internal_notes="The CIO referred us after the audit; keep her informed weekly.",
+        ),
+        dict(
+            client=saint_roch,
+            title="Audit de la planification des urgences / ER scheduling audit",
+            reference="SR-2025-07",
+            status=EngagementStatus.CLOSED,
+            contact_origin=ContactOrigin.PEER_REFERRAL,
+            lead=hugo,
+            start_date=today - 9 * month,
+            end_date=today - 6 * month,
+            summary="Audit of the emergency department's shift planning. Livré en avance.",
+            internal_notes="Delivered 6 days early and 8 % under budget.",
+        ),
+        dict(
+            client=saint_roch,
+            title="Cadrage de la plateforme de données / Data platform scoping",
+            reference="SR-2026-04",
+            status=EngagementStatus.DRAFT,
+            contact_origin=ContactOrigin.EXISTING_CLIENT,
+            lead=claire,
+            start_date=today + month,
+            end_date=today + 3 * month,
+            summary="Scoping study, not yet proposed to the client.",
+            internal_notes="Draft: the client does not see it until it is proposed.",
+        ),
+        dict(
+            client=velocite,
+            title="Refonte de la planification des tournées / Route planning redesign",
+            reference="TV-2026-02",
+            status=EngagementStatus.ACTIVE,
+            contact_origin=ContactOrigin.TENDER,
+            lead=hugo,
+            start_date=today - month,
+            end_date=today + 4 * month,
+            summary=(
+                "Redesign of daily route planning for 140 drivers. "
+                "Ateliers avec les chefs d'équipe."
+            ),
+            internal_notes="Won on price; watch the scope.",
+        ),
+        dict(
+            client=velocite,
+            title="Pilote capteurs entrepôt / Warehouse sensors pilot",
+            reference="TV-2025-11",
+            status=EngagementStatus.STOPPED_EARLY,
+            contact_origin=ContactOrigin.COLD_PROSPECTING,
+            lead=claire,
+            start_date=today - 5 * month,
+            end_date=today - 3 * month,
+            summary=(
+                "Stopped early by common agreement: the sensors could not be installed before "
+                "the peak season. Arrêt honnête plutôt qu'une livraison dégradée."
+            ),
+        ),
+        dict(
+            client=velocite,
+            title="Télématique de la flotte / Fleet telematics",
+            reference="TV-2026-03",
+            status=EngagementStatus.PAUSED,
+            contact_origin=ContactOrigin.EXISTING_CLIENT,
+            lead=hugo,
+            start_date=today - month // 2,
+            end_date=today + 5 * month,
+            summary="Paused while the client chooses its telematics vendor.",
+        ),
+    ]
+    for story in stories:
+        engagement_create(membership=owner, **story)  # type: ignore[arg-type]
+    return True
+
+
+def build_demo_logins_text() -> str:
+    lines = ["Demo log-ins (password for all: " + DEMO_PASSWORD + "):"]
+    lines += [f"  {login.label:<38} {login.email}" for login in DEMO_LOGINS]
+    return "\n".join(lines)
+
+
+__all__ = ["DEMO_LOGINS", "DEMO_PASSWORD", "DEMO_SLUG", "build_demo", "build_demo_logins_text"]

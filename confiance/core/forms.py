@@ -1,0 +1,67 @@
+"""Forms of the core app: they parse and show field errors; the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from confiance.core.models import Client, Role
+
+
+class SetupForm(forms.Form):
+    full_name = forms.CharField(label=_("Your name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail address"))
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
+    workspace_name = forms.CharField(
+        label=_("Your organisation"), max_length=120, help_text=_("The provider's name.")
+    )
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        validate_password(password)
+        return password
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"))
+    client = forms.ModelChoiceField(
+        label=_("Client (for a client contact)"), queryset=Client.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, roles: list[str], clients: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        labels = dict(Role.choices)
+        self.fields["role"].choices = [(r, labels[r]) for r in roles]
+        self.fields["client"].queryset = clients
+
+
+class AcceptInvitationForm(forms.Form):
+    full_name = forms.CharField(label=_("Your name"), max_length=150)
+    password = forms.CharField(label=_("Choose a password"), widget=forms.PasswordInput)
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        validate_password(password)
+        return password
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Token name"), max_length=80, help_text=_("For example: reporting script.")
+    )
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form, field by field where it names fields."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            for e in errors:
+                form.add_error(field if field in form.fields else None, e)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)

@@ -1,0 +1,320 @@
+"""Writes of the core app: workspaces, clients, invitations, API tokens. Each one is audited."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from confiance import access
+from confiance.core.audit import audit_record
+from confiance.core.models import ApiToken, Client, Invitation, Membership, Role, User, Workspace
+from confiance.core.tasks import send_invitation_email
+
+INVITATION_SALT = "confiance.invitation"
+TOKEN_PREFIX = "cf_"  # noqa: S105 - a prefix, not a secret
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:50] or "workspace"
+    slug, n = base, 2
+    while Workspace.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def user_create(*, email: str, password: str, full_name: str = "") -> User:
+    """Create an account; the address is normalised to lower case."""
+    email = email.strip().lower()
+    if User.objects.filter(email=email).exists():
+        raise ValidationError({"email": _("An account already exists for this address.")})
+    return User.objects.create_user(email, password, full_name=full_name.strip())
+
+
+@transaction.atomic
+def membership_add(
+    *, by: Membership, user: User, role: str, client: Client | None = None
+) -> Membership:
+    """Add an existing account to the workspace directly (owners only; invitations otherwise)."""
+    if by.role != Role.OWNER:
+        raise PermissionDenied
+    if (role == Role.CLIENT) != (client is not None):
+        raise ValidationError({"client": _("A client contact must be bound to a client.")})
+    if client is not None and client.workspace_id != by.workspace_id:
+        raise ValidationError({"client": _("Choose a client of this workspace.")})
+    membership = Membership.objects.create(
+        workspace_id=by.workspace_id, user=user, role=role, client=client
+    )
+    audit_record(
+        verb="membership.add",
+        actor=by.user,
+        workspace=by.workspace,
+        target=membership,
+        data={"email": user.email, "role": role},
+    )
+    return membership
+
+
+@transaction.atomic
+def workspace_create(*, name: str, owner: User, slug: str = "") -> Workspace:
+    """Create a workspace with `owner` as its first owner."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("A workspace needs a name.")})
+    slug = slugify(slug) if slug else _unique_slug(name)
+    if Workspace.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": _("This short name is already taken.")})
+    workspace = Workspace.objects.create(name=name, slug=slug)
+    Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
+    audit_record(verb="workspace.create", actor=owner, workspace=workspace, target=workspace)
+    return workspace
+
+
+@transaction.atomic
+def first_run_setup(
+    *, email: str, password: str, full_name: str, workspace_name: str
+) -> tuple[User, Workspace]:
+    """Create the first person and workspace of an empty installation."""
+    if User.objects.exists():
+        raise PermissionDenied("This installation is already set up.")
+    user = user_create(email=email, password=password, full_name=full_name)
+    workspace = workspace_create(name=workspace_name, owner=user)
+    return user, workspace
+
+
+@transaction.atomic
+def client_create(*, membership: Membership, name: str) -> Client:
+    """Add a client organisation to the membership's workspace."""
+    if not access.can_manage_engagements(membership):
+        raise PermissionDenied
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("A client needs a name.")})
+    if Client.objects.filter(workspace=membership.workspace, name__iexact=name).exists():
+        raise ValidationError({"name": _("This client already exists.")})
+    client = Client.objects.create(workspace=membership.workspace, name=name)
+    audit_record(
+        verb="client.create", actor=membership.user, workspace=membership.workspace, target=client
+    )
+    return client
+
+
+# Invitations -------------------------------------------------------------------------------
+
+
+class InvitationError(Exception):
+    """An invitation link that cannot be used; the message says why, in the user's language."""
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: Invitation
+    link: str
+
+
+def invitation_link(invitation: Invitation) -> str:
+    """The absolute, signed link of an invitation."""
+    token = signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=INVITATION_SALT)
+    return settings.SITE_URL + reverse("invitation-accept", kwargs={"token": token})
+
+
+@transaction.atomic
+def invitation_create(
+    *, membership: Membership, email: str, role: str, client: Client | None = None
+) -> IssuedInvitation:
+    """Invite a person by e-mail with a role; the e-mail is sent by a task once committed."""
+    if not access.can_invite(membership, role):
+        raise PermissionDenied
+    email = email.strip().lower()
+    if role == Role.CLIENT:
+        if client is None or client.workspace_id != membership.workspace_id:
+            raise ValidationError({"client": _("A client contact must be bound to a client.")})
+    else:
+        client = None
+    if Membership.objects.filter(workspace=membership.workspace, user__email=email).exists():
+        raise ValidationError({"email": _("This person is already a member of the workspace.")})
+    now = timezone.now()
+    invitation = Invitation.objects.create(
+        workspace=membership.workspace,
+        email=email,
+        role=role,
+        client=client,
+        invited_by=membership.user,
+        nonce=secrets.token_hex(16),
+        created_at=now,
+        expires_at=now + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
+    )
+    audit_record(
+        verb="invitation.create",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=invitation,
+        data={"email": email, "role": role},
+    )
+    link = invitation_link(invitation)
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    transaction.on_commit(lambda: send_invitation_email.enqueue(invitation.pk, link, language))
+    return IssuedInvitation(invitation=invitation, link=link)
+
+
+def invitation_from_token(token: str) -> Invitation:
+    """The invitation a link designates, if it can still be used; else InvitationError."""
+    max_age = timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+    try:
+        payload = signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise InvitationError(_("This invitation link has expired. Ask for a new one.")) from None
+    except signing.BadSignature:
+        raise InvitationError(
+            _("This invitation link is not valid. Check that it was copied whole.")
+        ) from None
+    invitation = (
+        Invitation.objects.select_related("workspace", "client", "invited_by")
+        .filter(pk=payload.get("i"), nonce=payload.get("n"))
+        .first()
+    )
+    if invitation is None:
+        raise InvitationError(
+            _("This invitation link is not valid. Check that it was copied whole.")
+        )
+    if invitation.accepted_at is not None:
+        raise InvitationError(_("This invitation has already been used."))
+    if invitation.revoked_at is not None:
+        raise InvitationError(_("This invitation was withdrawn."))
+    if invitation.expires_at <= timezone.now():
+        raise InvitationError(_("This invitation link has expired. Ask for a new one."))
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *,
+    token: str,
+    user: User | None,
+    full_name: str = "",
+    password: str = "",
+) -> Membership:
+    """Use an invitation: join its workspace, creating the account if the person has none."""
+    invitation = invitation_from_token(token)
+    # Lock the row so two simultaneous uses of one link cannot both succeed.
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise InvitationError(_("This invitation has already been used."))
+    if user is None:
+        if User.objects.filter(email=invitation.email).exists():
+            raise InvitationError(_("An account exists for this address: log in first."))
+        user = user_create(email=invitation.email, password=password, full_name=full_name)
+    elif Membership.objects.filter(workspace=invitation.workspace, user=user).exists():
+        raise InvitationError(_("You are already a member of this workspace."))
+    membership = Membership.objects.create(
+        workspace=invitation.workspace, user=user, role=invitation.role, client=invitation.client
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit_record(
+        verb="invitation.accept",
+        actor=user,
+        workspace=invitation.workspace,
+        target=invitation,
+        data={"role": invitation.role},
+    )
+    return membership
+
+
+@transaction.atomic
+def invitation_revoke(*, membership: Membership, invitation_id: int) -> Invitation:
+    """Withdraw a pending invitation of the membership's workspace."""
+    invitation = Invitation.objects.filter(
+        pk=invitation_id, workspace_id=membership.workspace_id
+    ).first()
+    if invitation is None or not access.can_invite(membership):
+        raise Invitation.DoesNotExist
+    if invitation.accepted_at is None and invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(
+            verb="invitation.revoke",
+            actor=membership.user,
+            workspace=membership.workspace,
+            target=invitation,
+        )
+    return invitation
+
+
+# API tokens --------------------------------------------------------------------------------
+
+
+def _hash_token(plaintext: str) -> str:
+    # Tokens carry 256 random bits, so a fast hash is enough; a slow one would cost every call.
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, membership: Membership, name: str) -> tuple[ApiToken, str]:
+    """Create a personal token; the plaintext is returned once and never stored."""
+    if not access.can_use_api_tokens(membership):
+        raise PermissionDenied
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the token a name, to recognise it later.")})
+    prefix = secrets.token_hex(4)
+    plaintext = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken.objects.create(
+        membership=membership,
+        workspace=membership.workspace,
+        name=name,
+        prefix=prefix,
+        token_hash=_hash_token(plaintext),
+    )
+    audit_record(
+        verb="api_token.create", actor=membership.user, workspace=membership.workspace, target=token
+    )
+    return token, plaintext
+
+
+@transaction.atomic
+def api_token_revoke(*, membership: Membership, token_id: int) -> ApiToken:
+    """Revoke one of the membership's own tokens."""
+    token = ApiToken.objects.filter(pk=token_id, membership=membership).first()
+    if token is None:
+        raise ApiToken.DoesNotExist
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            verb="api_token.revoke",
+            actor=membership.user,
+            workspace=membership.workspace,
+            target=token,
+        )
+    return token
+
+
+def api_token_authenticate(plaintext: str) -> ApiToken | None:
+    """The live token matching this plaintext, with its membership, or None."""
+    if not plaintext.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("membership__user", "membership__workspace", "workspace")
+        .filter(token_hash=_hash_token(plaintext), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.membership.user.is_active:
+        return None
+    now = timezone.now()
+    # Touch last use at most once a minute, so reads stay reads.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

@@ -1,0 +1,177 @@
+"""Core pages: home, first run, invitations, members, API tokens. Thin: parse, call, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from confiance import access
+from confiance.core import selectors, services
+from confiance.core.decorators import workspace_view
+from confiance.core.forms import (
+    AcceptInvitationForm,
+    InvitationForm,
+    SetupForm,
+    TokenForm,
+    add_service_errors,
+)
+from confiance.core.models import ApiToken, Invitation, Membership, User
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each person to the right place: setup, log-in, their workspace."""
+    if not User.objects.exists():
+        return redirect("setup")
+    if not request.user.is_authenticated:
+        return redirect("login")
+    memberships = list(selectors.memberships_of(user=request.user))  # type: ignore[arg-type]
+    if len(memberships) == 1:
+        return redirect("engagement-list", ws=memberships[0].workspace.slug)
+    return render(request, "core/home.html", {"memberships": memberships})
+
+
+def setup(request: HttpRequest) -> HttpResponse:
+    """First run: create the first workspace and its owner; gone once anyone exists."""
+    if User.objects.exists():
+        raise Http404
+    form = SetupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user, workspace = services.first_run_setup(**form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome. Your workspace is ready."))
+            return redirect("engagement-list", ws=workspace.slug)
+    return render(request, "core/setup.html", {"form": form})
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Join a workspace through an invitation link (signed, single-use, expiring)."""
+    try:
+        invitation = services.invitation_from_token(token)
+    except services.InvitationError as error:
+        return render(request, "core/invitation_invalid.html", {"reason": str(error)}, status=410)
+    user = request.user if request.user.is_authenticated else None
+    wrong_account = user is not None and user.email != invitation.email  # type: ignore[union-attr]
+    form = AcceptInvitationForm(request.POST or None) if user is None else None
+    if request.method == "POST" and not wrong_account and (form is None or form.is_valid()):
+        fields = form.cleaned_data if form is not None else {}
+        try:
+            membership = services.invitation_accept(token=token, user=user, **fields)  # type: ignore[arg-type]
+        except services.InvitationError as error:
+            return render(
+                request, "core/invitation_invalid.html", {"reason": str(error)}, status=410
+            )
+        if user is None:
+            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            request, _("Welcome to %(workspace)s.") % {"workspace": invitation.workspace}
+        )
+        return redirect("engagement-list", ws=invitation.workspace.slug)
+    return render(
+        request,
+        "core/invitation_accept.html",
+        {"invitation": invitation, "form": form, "wrong_account": wrong_account},
+    )
+
+
+@workspace_view(check=access.can_see_members)
+def members(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The workspace's people and pending invitations; POST invites someone."""
+    roles = access.invitable_roles(membership)
+    form = InvitationForm(
+        request.POST or None,
+        roles=roles,
+        clients=selectors.client_list(fetched_by=membership),
+    )
+    issued_link = None
+    if request.method == "POST":
+        if not roles:
+            raise Http404
+        if form.is_valid():
+            try:
+                issued = services.invitation_create(membership=membership, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("Invitation sent to %(email)s.") % {"email": issued.invitation.email},
+                )
+                issued_link = issued.link
+                form = InvitationForm(
+                    roles=roles, clients=selectors.client_list(fetched_by=membership)
+                )
+    context = {
+        "members": selectors.member_list(fetched_by=membership),
+        "invitations": selectors.pending_invitations(fetched_by=membership),
+        "form": form if roles else None,
+        "issued_link": issued_link,
+    }
+    status = 400 if request.method == "POST" and issued_link is None else 200
+    return render(request, "core/members.html", context, status=status)
+
+
+@require_POST
+@workspace_view(check=access.can_invite)
+def invitation_revoke(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    try:
+        invitation = services.invitation_revoke(membership=membership, invitation_id=pk)
+    except Invitation.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("Invitation to %(email)s withdrawn.") % {"email": invitation.email})
+    return redirect("members", ws=membership.workspace.slug)
+
+
+@workspace_view(check=access.can_use_api_tokens)
+def tokens(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """Personal API tokens: list, and create one (its value is shown once)."""
+    form = TokenForm(request.POST or None)
+    plaintext = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _token, plaintext = services.api_token_create(
+                membership=membership, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            form = TokenForm()
+    context = {
+        "tokens": selectors.token_list(fetched_by=membership),
+        "form": form,
+        "plaintext": plaintext,
+        "api_docs": reverse("api:openapi-view"),
+    }
+    return render(request, "core/tokens.html", context)
+
+
+@require_POST
+@workspace_view(check=access.can_use_api_tokens)
+def token_revoke(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    try:
+        services.api_token_revoke(membership=membership, token_id=pk)
+    except ApiToken.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("Token revoked."))
+    return redirect("tokens", ws=membership.workspace.slug)
+
+
+@login_required
+def workspace_home(request: HttpRequest, ws: str) -> HttpResponse:
+    access.require_membership(request.user, ws)  # type: ignore[arg-type]
+    return redirect("engagement-list", ws=ws)

@@ -1,0 +1,1 @@
+"""Engagements (missions): the work a provider does for a client."""

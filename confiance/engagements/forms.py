@@ -1,0 +1,49 @@
+"""Engagement forms: parsing and field errors only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from confiance.core.models import Client, User
+from confiance.engagements.models import ContactOrigin, EngagementStatus
+
+
+class EngagementFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All statuses")), *EngagementStatus.choices],
+    )
+
+
+class EngagementForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    client = forms.ModelChoiceField(label=_("Client"), queryset=Client.objects.none())
+    reference = forms.CharField(label=_("Reference"), max_length=40, required=False)
+    contact_origin = forms.ChoiceField(label=_("Contact origin"), choices=ContactOrigin.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=EngagementStatus.choices)
+    start_date = forms.DateField(
+        label=_("Start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end_date = forms.DateField(
+        label=_("Planned end date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    lead = forms.ModelChoiceField(
+        label=_("Engagement lead"), queryset=User.objects.none(), required=False
+    )
+    summary = forms.CharField(
+        label=_("Summary (shared with the client)"), widget=forms.Textarea, required=False
+    )
+    internal_notes = forms.CharField(
+        label=_("Internal notes (never shown to the client)"),
+        widget=forms.Textarea,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, clients: Any, leads: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients
+        self.fields["lead"].queryset = leads

@@ -1,0 +1,135 @@
+"""Shared personas: every role of DESIGN.md, plus an outsider from another workspace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from django.test import Client as HttpClient
+
+from confiance.core.models import Client, Membership, Role, User, Workspace
+from confiance.core.services import client_create, membership_add, user_create, workspace_create
+from confiance.engagements.models import ContactOrigin, Engagement, EngagementStatus
+from confiance.engagements.services import engagement_create
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):  # type: ignore[no-untyped-def]
+    # Tasks run at once in tests (the real framework's immediate backend), so their effects
+    # (e-mails) can be asserted; static files need no collectstatic manifest.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Argon2 is the production hasher (asserted in test_security); tests need speed, not strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class World:
+    workspace: Workspace
+    other_workspace: Workspace
+    client_a: Client
+    client_b: Client
+    owner: Membership
+    member: Membership
+    finance: Membership
+    client_contact: Membership  # contact of client A
+    other_client_contact: Membership  # contact of client B, same workspace
+    expert: Membership
+    outsider: Membership  # member of another workspace
+    engagement: Engagement  # client A, active
+    draft: Engagement  # client A, draft
+    engagement_b: Engagement  # client B, active
+    foreign_engagement: Engagement  # another workspace
+
+    def user(self, persona: str) -> User:
+        return getattr(self, persona).user
+
+
+PERSONAS = [
+    "owner",
+    "member",
+    "finance",
+    "client_contact",
+    "other_client_contact",
+    "expert",
+    "outsider",
+]
+
+
+def _person(email: str, name: str) -> User:
+    return user_create(email=email, password=PASSWORD, full_name=name)
+
+
+def _engagement(owner: Membership, client: Client, title: str, status: str) -> Engagement:
+    return engagement_create(
+        membership=owner,
+        client=client,
+        title=title,
+        status=status,
+        contact_origin=ContactOrigin.PEER_REFERRAL,
+        start_date=date(2026, 9, 1),
+        end_date=date(2026, 12, 31),
+        summary=f"Shared summary of {title}",
+        internal_notes=f"INTERNAL-NOTE of {title}",
+    )
+
+
+@pytest.fixture
+def world(db) -> World:  # type: ignore[no-untyped-def]
+    owner_user = _person("owner@provider.test", "Olivia Owner")
+    workspace = workspace_create(name="Provider", owner=owner_user, slug="provider")
+    owner = Membership.objects.get(user=owner_user, workspace=workspace)
+    client_a = client_create(membership=owner, name="Client A")
+    client_b = client_create(membership=owner, name="Client B")
+
+    def add(email: str, name: str, role: str, client: Client | None = None) -> Membership:
+        return membership_add(by=owner, user=_person(email, name), role=role, client=client)
+
+    member = add("member@provider.test", "Mark Member", Role.MEMBER)
+    finance = add("finance@provider.test", "Fiona Finance", Role.FINANCE)
+    client_contact = add("contact@client-a.test", "Carla Contact", Role.CLIENT, client_a)
+    other_client_contact = add("contact@client-b.test", "Bob Bcontact", Role.CLIENT, client_b)
+    expert = add("expert@independent.test", "Eve Expert", Role.EXPERT)
+
+    outsider_user = _person("outsider@elsewhere.test", "Oscar Outsider")
+    other_workspace = workspace_create(name="Elsewhere", owner=outsider_user, slug="elsewhere")
+    outsider = Membership.objects.get(user=outsider_user, workspace=other_workspace)
+    other_client = client_create(membership=outsider, name="Their client")
+
+    return World(
+        workspace=workspace,
+        other_workspace=other_workspace,
+        client_a=client_a,
+        client_b=client_b,
+        owner=owner,
+        member=member,
+        finance=finance,
+        client_contact=client_contact,
+        other_client_contact=other_client_contact,
+        expert=expert,
+        outsider=outsider,
+        engagement=_engagement(owner, client_a, "Alpha migration", EngagementStatus.ACTIVE),
+        draft=_engagement(owner, client_a, "Alpha draft", EngagementStatus.DRAFT),
+        engagement_b=_engagement(owner, client_b, "Beta audit", EngagementStatus.ACTIVE),
+        foreign_engagement=_engagement(
+            outsider, other_client, "Foreign work", EngagementStatus.ACTIVE
+        ),
+    )
+
+
+@pytest.fixture
+def login(client: HttpClient, world: World):  # type: ignore[no-untyped-def]
+    """Log the test client in as a persona: login("client_contact")."""
+
+    def do(persona: str) -> HttpClient:
+        client.force_login(world.user(persona))
+        return client
+
+    return do

@@ -1,0 +1,140 @@
+"""Every URL, requested by every role, answers the expected status.
+
+The URL patterns are enumerated from the resolver: a new URL without an entry in EXPECTED fails
+`test_every_url_has_an_expectation`, so nobody can add a page without saying who may see it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client as HttpClient
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from confiance.core.services import api_token_create, invitation_create
+from tests.conftest import PERSONAS, World
+
+ANON = "anonymous"
+ALL = [ANON, *PERSONAS]
+INTERNAL = ["owner", "member", "finance"]
+MEMBERS = [*INTERNAL, "client_contact", "other_client_contact", "expert"]
+
+
+def _walk(patterns: list[Any], namespace: str | None = None) -> list[str]:
+    names = []
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = p.namespace
+            inner = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
+            names += _walk(p.url_patterns, inner)
+        elif isinstance(p, URLPattern):
+            names.append(f"{namespace}:{p.name}" if namespace else str(p.name))
+    return names
+
+
+@dataclass
+class Case:
+    kwargs: Callable[[World], dict[str, Any]] = lambda w: {}
+    method: str = "get"
+    api: bool = False
+    # persona -> status; personas not named get `default`.
+    statuses: dict[str, int] = field(default_factory=dict)
+    default: int = 200
+
+    def expected(self, persona: str) -> int:
+        return self.statuses.get(persona, self.default)
+
+
+def ws(w: World) -> dict[str, Any]:
+    return {"ws": w.workspace.slug}
+
+
+def only(allowed: list[str], ok: int, anonymous: int = 302, other: int = 404) -> dict[str, int]:
+    statuses = {p: (ok if p in allowed else other) for p in PERSONAS}
+    statuses[ANON] = anonymous
+    return statuses
+
+
+EXPECTED: dict[str, Case] = {
+    "home": Case(default=302),
+    "healthz": Case(),
+    "setup": Case(default=404),
+    "login": Case(),
+    "logout": Case(default=405),
+    "password_reset": Case(),
+    "password_reset_done": Case(),
+    "password_reset_confirm": Case(kwargs=lambda w: {"uidb64": "MQ", "token": "bad-token"}),
+    "password_reset_complete": Case(),
+    "password_change": Case(statuses={ANON: 302}),
+    "password_change_done": Case(statuses={ANON: 302}),
+    "invitation-accept": Case(kwargs=lambda w: {"token": "tampered"}, default=410),
+    "set_language": Case(default=302),
+    "workspace-home": Case(kwargs=ws, statuses=only(MEMBERS, 302)),
+    "members": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
+    "invitation-revoke": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.pending_invitation_id},
+        method="post",
+        statuses=only(["owner", "member"], 302),
+    ),
+    "tokens": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
+    "token-revoke": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.owner_token_id},
+        method="post",
+        statuses=only(["owner"], 302),
+    ),
+    "engagement-list": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
+    "engagement-create": Case(kwargs=ws, statuses=only(["owner", "member"], 200)),
+    "engagement-detail": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk},
+        statuses=only([*INTERNAL, "client_contact"], 200),
+    ),
+    "api:api-root": Case(default=404, api=True),
+    "api:openapi-json": Case(api=True),
+    "api:openapi-view": Case(api=True),
+    "api:list_engagements": Case(api=True, statuses={ANON: 401}),
+    "api:get_engagement": Case(
+        kwargs=lambda w: {"engagement_id": w.engagement.pk},
+        api=True,
+        statuses=only([*INTERNAL, "client_contact"], 200, anonymous=401),
+    ),
+}
+
+
+def test_every_url_has_an_expectation() -> None:
+    names = set(_walk(get_resolver().url_patterns))
+    assert names - set(EXPECTED) == set(), "URLs without an access expectation"
+    assert set(EXPECTED) - names == set(), "expectations for URLs that no longer exist"
+
+
+@pytest.fixture
+def prepared(world: World) -> World:
+    world.pending_invitation_id = invitation_create(  # type: ignore[attr-defined]
+        membership=world.owner, email="newcomer@client-a.test", role="expert"
+    ).invitation.pk
+    world.owner_token_id = api_token_create(membership=world.owner, name="x")[0].pk  # type: ignore[attr-defined]
+    world.tokens = {  # type: ignore[attr-defined]
+        p: api_token_create(membership=getattr(world, p), name="access test")[1] for p in PERSONAS
+    }
+    return world
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_url_answers_each_role_as_expected(name: str, prepared: World) -> None:
+    case = EXPECTED[name]
+    url = reverse(name, kwargs=case.kwargs(prepared))
+    wrong = []
+    for persona in ALL:
+        http = HttpClient()
+        headers = {}
+        if persona != ANON:
+            if case.api:
+                headers["Authorization"] = f"Bearer {prepared.tokens[persona]}"  # type: ignore[attr-defined]
+            else:
+                http.force_login(prepared.user(persona))
+        response = getattr(http, case.method)(url, headers=headers)
+        if response.status_code != case.expected(persona):
+            wrong.append(f"{persona}: {response.status_code} (expected {case.expected(persona)})")
+    assert not wrong, f"{case.method.upper()} {url}: " + "; ".join(wrong)
