@@ -59,7 +59,8 @@ messages: $(DEPS)
 
 # Extracting strings needs GNU gettext (developers only); then fill in the French.
 makemessages: install
-	$(BIN)/confiance makemessages -l fr --no-obsolete --no-location
+	$(BIN)/confiance makemessages -l fr --no-obsolete --no-location \
+		--ignore node_modules --ignore staticfiles --ignore bench --ignore tests
 
 migrate: install
 	$(BIN)/confiance migrate --noinput -v0

@@ -1,0 +1,1 @@
+"""Benchmarks: figures printed by scripts, with ratios against a baseline measured in the same run."""

@@ -1,0 +1,50 @@
+"""A client contact's journey in a real browser: log in, see the engagement, French, log out."""
+
+from __future__ import annotations
+
+import pytest
+
+from confiance.core.demo import DEMO_PASSWORD, build_demo
+from tests.browser.conftest import shot
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CLIENT_EMAIL = "sophie.lefevre@saint-roch.example"
+
+
+def test_demo_client_logs_in_sees_engagement_switches_to_french_and_logs_out(page) -> None:
+    build_demo()
+    page.goto(page.base + "/")
+    page.get_by_label("E-mail address").fill(CLIENT_EMAIL)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    page.get_by_role("heading", name="Engagements").wait_for()
+    table = page.locator("#results table")
+    assert "Patient record migration" in table.inner_text()
+    assert "Data platform scoping" not in table.inner_text(), "drafts stay hidden from clients"
+    assert "Route planning" not in table.inner_text(), "another client's work stays hidden"
+    shot(page, "client-engagements-en")
+
+    page.get_by_role("link", name="Migration du dossier patient / Patient record migration").click()
+    page.get_by_role("heading", name="Summary").wait_for()
+    assert "Internal notes" not in page.content()
+
+    page.get_by_label("Language").select_option("fr")
+    page.get_by_role("heading", name="Résumé").wait_for()
+    assert page.locator("html").get_attribute("lang") == "fr"
+    shot(page, "client-engagement-fr")
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.get_by_role("heading", name="Connexion").wait_for()
+    assert page.url.endswith("/accounts/login/")
+
+
+def test_keyboard_user_can_log_in(page) -> None:
+    build_demo()
+    page.goto(page.base + "/accounts/login/")
+    page.keyboard.type(CLIENT_EMAIL)  # the e-mail field has the focus on arrival
+    page.keyboard.press("Tab")
+    page.keyboard.type(DEMO_PASSWORD)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Engagements").wait_for()
