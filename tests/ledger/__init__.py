@@ -1,0 +1,1 @@
+"""Tests for the framework-free ledger core."""
