@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "ninja",
     "confiance.core",
     "confiance.engagements",
+    "confiance.consumption",
+    "confiance.ledger",
     "confiance.api",
 ]
 
@@ -139,6 +141,7 @@ STATICFILES_DIRS = [
     # Front-end libraries come from npm (package.json), never copied into the repository.
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/pico", BASE_DIR / "node_modules" / "@picocss" / "pico" / "css"),
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -150,11 +153,16 @@ STORAGES = {
     },
 }
 
+# A cache shared by every process (web workers, task worker): Redis where there is one, else
+# files in var/. Login throttling and import progress rely on that sharing.
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL")}
         if env_str("REDIS_URL")
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
     )
 }
 

@@ -36,7 +36,7 @@ def test_demo_client_logs_in_sees_engagement_switches_to_french_and_logs_out(pag
     shot(page, "client-engagement-fr")
 
     page.get_by_role("button", name="Se déconnecter").click()
-    page.get_by_role("heading", name="Connexion").wait_for()
+    page.get_by_role("heading", name="Se connecter").wait_for()
     assert page.url.endswith("/accounts/login/")
 
 
