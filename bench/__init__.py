@@ -1,1 +1,1 @@
-"""Benchmarks: figures printed by scripts, with ratios against a baseline measured in the same run."""
+"""Benchmarks: figures printed by scripts, with ratios to a baseline measured in the same run."""

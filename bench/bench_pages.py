@@ -17,7 +17,10 @@ def run(engagements: int = 1000, seconds: float = 3.0) -> None:
 
     started = time.perf_counter()
     data = generate(workspaces=2, clients=5, engagements=engagements, members=5)
-    print(f"Generated 2 workspaces x {engagements} engagements in {time.perf_counter() - started:.1f} s")
+    print(
+        f"Generated 2 workspaces x {engagements} engagements "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
 
     http = Client()
     http.force_login(User.objects.get(email=data.member_emails[0]))
@@ -39,7 +42,10 @@ def run(engagements: int = 1000, seconds: float = 3.0) -> None:
         [
             ("bare Django view (baseline)", f"{bare:8.0f} req/s"),
             ("engagement list, page 1", f"{first:8.0f} req/s   ratio {first / bare:.3f}"),
-            ("engagement list, status filter", f"{filtered:8.0f} req/s   ratio {filtered / bare:.3f}"),
+            (
+                "engagement list, status filter",
+                f"{filtered:8.0f} req/s   ratio {filtered / bare:.3f}",
+            ),
             ("engagement list, last page", f"{deep:8.0f} req/s   ratio {deep / bare:.3f}"),
             ("queries per list request", f"{query_count}"),
         ]

@@ -22,7 +22,9 @@ def setup_django(fresh: bool = True) -> None:
             Path(str(DB_PATH) + suffix).unlink(missing_ok=True)
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{DB_PATH}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "confiance.settings")
-    os.environ.setdefault("STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage")
+    os.environ.setdefault(
+        "STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage"
+    )
     import warnings
 
     import django

@@ -26,7 +26,12 @@ class Generated:
 
 
 def generate(
-    *, workspaces: int = 1, clients: int = 5, engagements: int = 1000, members: int = 5, seed: int = 7
+    *,
+    workspaces: int = 1,
+    clients: int = 5,
+    engagements: int = 1000,
+    members: int = 5,
+    seed: int = 7,
 ) -> Generated:
     """Create the data; engagements are per workspace."""
     from django.db import transaction
@@ -40,12 +45,18 @@ def generate(
     slugs, emails = [], []
     for w in range(workspaces):
         with transaction.atomic():
-            owner_user = user_create(email=f"owner{w}@bench.test", password="bench", full_name=f"Owner {w}")
-            workspace = workspace_create(name=f"Bench workspace {w}", owner=owner_user, slug=f"bench-{w}")
+            owner_user = user_create(
+                email=f"owner{w}@bench.test", password="bench", full_name=f"Owner {w}"
+            )
+            workspace = workspace_create(
+                name=f"Bench workspace {w}", owner=owner_user, slug=f"bench-{w}"
+            )
             owner = Membership.objects.select_related("workspace", "user").get(
                 user=owner_user, workspace=workspace
             )
-            client_objs = [client_create(membership=owner, name=f"Client {w}-{c}") for c in range(clients)]
+            client_objs = [
+                client_create(membership=owner, name=f"Client {w}-{c}") for c in range(clients)
+            ]
             leads = [owner_user]
             for m in range(members):
                 user = user_create(

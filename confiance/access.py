@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.http import Http404
 
-from confiance.core.models import INTERNAL_ROLES, Membership, Role, User, Workspace
+from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
 
 if TYPE_CHECKING:
     from confiance.engagements.models import Engagement, EngagementQuerySet
@@ -107,5 +107,37 @@ def get_engagement(membership: Membership, pk: int) -> Engagement:
     return engagement
 
 
-def workspace_of(membership: Membership) -> Workspace:
-    return membership.workspace
+def can_log_time(membership: Membership | None, engagement: Engagement) -> bool:
+    """The provider's consultants log time on the engagements of their workspace."""
+    return (
+        membership is not None
+        and membership.role in (Role.OWNER, Role.MEMBER)
+        and engagement.workspace_id == membership.workspace_id
+    )
+
+
+def can_log_time_for_others(membership: Membership | None, engagement: Engagement) -> bool:
+    """Logging (or importing) time for someone else: the owner and the engagement's lead."""
+    return can_log_time(membership, engagement) and (
+        membership.role == Role.OWNER or engagement.lead_id == membership.user_id  # type: ignore[union-attr]
+    )
+
+
+def can_manage_budget(membership: Membership | None, engagement: Engagement) -> bool:
+    """Budgets, rates, activities and estimates: owner, finance, and the engagement's lead."""
+    if membership is None or engagement.workspace_id != membership.workspace_id:
+        return False
+    if membership.role in (Role.OWNER, Role.FINANCE):
+        return True
+    return membership.role == Role.MEMBER and engagement.lead_id == membership.user_id
+
+
+def can_see_amounts(membership: Membership | None) -> bool:
+    """Money (rates, amounts consumed): the provider's people; clients if the workspace says so."""
+    if is_internal(membership):
+        return True
+    return (
+        membership is not None
+        and membership.role == Role.CLIENT
+        and membership.workspace.show_amounts_to_client
+    )

@@ -12,5 +12,6 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("w/<slug:ws>/", include(workspace_patterns)),
     path("w/<slug:ws>/", include("confiance.engagements.urls")),
+    path("w/<slug:ws>/", include("confiance.consumption.urls")),
     path("api/v1/", api.urls),
 ]

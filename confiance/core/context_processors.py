@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from confiance import access
+from confiance.core.models import Notice
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -17,5 +18,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "internal": access.is_internal(membership),
             "members": access.can_see_members(membership),
             "manage": access.can_manage_engagements(membership),
+            "unread": (
+                Notice.objects.filter(
+                    user_id=membership.user_id,
+                    workspace_id=membership.workspace_id,
+                    read_at__isnull=True,
+                ).count()
+                if membership is not None
+                else 0
+            ),
         },
     }

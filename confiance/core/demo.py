@@ -6,16 +6,18 @@ again changes nothing: the demo workspace is made once.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from confiance.core import services
 from confiance.core.models import Membership, Role, User, Workspace
-from confiance.engagements.models import ContactOrigin, EngagementStatus
-from confiance.engagements.services import engagement_create
+from confiance.engagements.models import ContactOrigin, Engagement, EngagementStatus
+from confiance.engagements.services import engagement_create, engagement_set_status
 
 DEMO_SLUG = "meridian"
 DEMO_PASSWORD = "demo-confiance-2026"  # noqa: S105 - published demo log-in
@@ -149,9 +151,109 @@ def build_demo() -> bool:
             summary="Paused while the client chooses its telematics vendor.",
         ),
     ]
-    for story in stories:
-        engagement_create(membership=owner, **story)  # type: ignore[arg-type]
+    engagements = [engagement_create(membership=owner, **story) for story in stories]  # type: ignore[arg-type]
+    _consumption(owner, engagements, claire=claire, hugo=hugo, today=today)
     return True
+
+
+def _consumption(
+    owner: Membership, engagements: list[Engagement], *, claire: User, hugo: User, today: date
+) -> None:
+    """Budgets, rates, time logged over the weeks, estimates: the consumption both sides see."""
+    from confiance.consumption import services as consumption
+
+    rng = random.Random(2026)  # the same story every time
+    migration, er_audit, _scoping, routes, sensors, _fleet = engagements
+    plans = [
+        # engagement, budget days, amount, days consumed, remaining estimate (days), final status
+        (migration, "60", "57000", 31, 27, None),
+        (er_audit, "20", "18000", 18.4, None, EngagementStatus.CLOSED),
+        (routes, "40", "34000", 14, 30, None),
+        (sensors, "25", "22500", 9, None, EngagementStatus.STOPPED_EARLY),
+    ]
+    for engagement, days, amount, consumed_days, remaining_days, final in plans:
+        if engagement.status != EngagementStatus.ACTIVE:
+            engagement_set_status(
+                membership=owner, engagement=engagement, status=EngagementStatus.ACTIVE
+            )
+        for name in ("Analysis", "Workshops", "Build", "Project management"):
+            consumption.activity_create(membership=owner, engagement=engagement, name=name)
+        consumption.team_member_set(
+            membership=owner, engagement=engagement, user=claire, title="Director"
+        )
+        consumption.team_member_set(
+            membership=owner, engagement=engagement, user=hugo, title="Senior consultant"
+        )
+        consumption.rate_set(
+            membership=owner, engagement=engagement, title="Director", daily_rate=Decimal(1100)
+        )
+        consumption.rate_set(
+            membership=owner,
+            engagement=engagement,
+            title="Senior consultant",
+            daily_rate=Decimal(850),
+        )
+        consumption.budget_revise(
+            membership=owner,
+            engagement=engagement,
+            days=Decimal(days),
+            amount=Decimal(amount),
+            reason="Budget of the signed proposal / Budget de la proposition signée",
+        )
+        activities = list(engagement.activities.all())
+        end = min(engagement.end_date or today, today)
+        start = engagement.start_date or end - timedelta(days=60)
+        workdays = [
+            start + timedelta(days=i)
+            for i in range((end - start).days + 1)
+            if (start + timedelta(days=i)).weekday() < 5
+        ]
+        remaining = int(Decimal(str(consumed_days)) * 480)
+        # Spread the work over the weeks so the pace is steady, with ordinary day-to-day noise.
+        per_day = max(60, remaining // max(1, len(workdays)))
+        items = []
+        for day in workdays:
+            for person in (hugo, claire) if day.weekday() in (1, 3) else (hugo,):
+                minutes = min(remaining, max(30, round(per_day * rng.uniform(0.6, 1.4) / 30) * 30))
+                if minutes <= 0:
+                    break
+                late = rng.random() < 0.08  # now and then, logged a week late
+                logged = datetime.combine(
+                    day + timedelta(days=7 if late else 0),
+                    time(18, 0),
+                    tzinfo=timezone.get_current_timezone(),
+                )
+                items.append(
+                    consumption.EntryInput(
+                        person=person,
+                        date=day,
+                        minutes=minutes,
+                        activity=rng.choice(activities),
+                        shared_note=rng.choice(NOTES),
+                        logged_at=min(logged, timezone.now()),
+                    )
+                )
+                remaining -= minutes
+        consumption.time_entries_log(membership=owner, engagement=engagement, items=items)
+        if remaining_days is not None:
+            consumption.remaining_estimate_set(
+                membership=owner,
+                engagement=engagement,
+                remaining_minutes=remaining_days * 480,
+                note="Re-estimated at the weekly review / Réestimé en revue hebdomadaire",
+            )
+        if final is not None:
+            engagement_set_status(membership=owner, engagement=engagement, status=final)
+
+
+NOTES = [
+    "Workshop with the department heads / Atelier avec les chefs de service",
+    "Data mapping of the legacy tables / Cartographie des données historiques",
+    "Weekly steering meeting / Comité de pilotage hebdomadaire",
+    "Test run on a sample / Essai sur un échantillon",
+    "Documentation for the users / Documentation pour les utilisateurs",
+    "",
+]
 
 
 def build_demo_logins_text() -> str:

@@ -62,6 +62,20 @@ class Workspace(models.Model):
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("short name"), max_length=60, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    minutes_per_day = models.PositiveIntegerField(
+        _("minutes in a working day"), default=480, help_text=_("Converts days of budget to time.")
+    )
+    late_logging_days = models.PositiveIntegerField(
+        _("late logging after (days)"),
+        default=3,
+        help_text=_("Time logged more than this many days after the worked date is shown as late."),
+    )
+    show_amounts_to_client = models.BooleanField(
+        _("show amounts to clients"),
+        default=False,
+        help_text=_("Clients see budgets and consumption in money, not only in days."),
+    )
 
     class Meta:
         verbose_name = _("workspace")
@@ -231,3 +245,30 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("The audit log is append-only.")
+
+
+class Notice(models.Model):
+    """An in-app notice for one person (alerts, reminders); e-mail copies are sent by tasks."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=40)
+    # Rendered in the reader's language when shown (see confiance.core.notices).
+    params = models.JSONField(default=dict, blank=True)
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notice_user_unread")]
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def text(self) -> str:
+        from confiance.core.notices import render_notice
+
+        return render_notice(self.kind, self.params)

@@ -77,3 +77,25 @@ def engagement_create(
         data={"title": engagement.title, "status": status},
     )
     return engagement
+
+
+@transaction.atomic
+def engagement_set_status(*, membership: Membership, engagement: Engagement, status: str) -> None:
+    """Move an engagement to another status (the closure workflow builds on this)."""
+    if not access.can_manage_engagements(membership) or (
+        engagement.workspace_id != membership.workspace_id
+    ):
+        raise PermissionDenied
+    if status not in EngagementStatus.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    previous = engagement.status
+    engagement.status = status
+    engagement.updated_at = timezone.now()
+    engagement.save(update_fields=["status", "updated_at"])
+    audit_record(
+        verb="engagement.status",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=engagement,
+        data={"from": previous, "to": status},
+    )

@@ -26,9 +26,7 @@ def test_client_sees_neither_drafts_nor_other_clients(login, world: World) -> No
     assert world.engagement.title.encode() in page.content
     assert world.draft.title.encode() not in page.content
     assert world.engagement_b.title.encode() not in page.content
-    draft = login("client_contact").get(
-        f"/w/{world.workspace.slug}/engagements/{world.draft.pk}/"
-    )
+    draft = login("client_contact").get(f"/w/{world.workspace.slug}/engagements/{world.draft.pk}/")
     assert draft.status_code == 404
 
 
@@ -107,8 +105,9 @@ def test_engagement_list_query_count_does_not_grow(login, world: World, persona:
 
 
 def test_engagement_detail_and_api_list_query_counts_do_not_grow(login, world: World) -> None:
-    from confiance.core.services import api_token_create
     from django.test import Client as HttpClient
+
+    from confiance.core.services import api_token_create
 
     _, token = api_token_create(membership=world.member, name="t")
     api = HttpClient(headers={"Authorization": f"Bearer {token}"})

@@ -77,6 +77,7 @@ def test_openapi_schema_describes_the_engagement_endpoints(db) -> None:
     schema = HttpClient().get("/api/v1/openapi.json").json()
     assert schema["openapi"].startswith("3.")
     assert "/api/v1/engagements" in schema["paths"]
-    assert "BearerAuth" in str(schema["components"]["securitySchemes"]) or schema["components"][
-        "securitySchemes"
-    ]
+    assert (
+        "BearerAuth" in str(schema["components"]["securitySchemes"])
+        or schema["components"]["securitySchemes"]
+    )

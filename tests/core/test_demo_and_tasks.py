@@ -20,7 +20,11 @@ def test_demo_is_idempotent_and_tells_a_story(db) -> None:
     workspace = Workspace.objects.get(slug=DEMO_SLUG)
     assert workspace.clients.count() == 2
     statuses = set(workspace.engagements.values_list("status", flat=True))
-    assert {EngagementStatus.ACTIVE, EngagementStatus.CLOSED, EngagementStatus.STOPPED_EARLY} <= statuses
+    assert {
+        EngagementStatus.ACTIVE,
+        EngagementStatus.CLOSED,
+        EngagementStatus.STOPPED_EARLY,
+    } <= statuses
     roles = set(Membership.objects.filter(workspace=workspace).values_list("role", flat=True))
     assert roles == {Role.OWNER, Role.MEMBER, Role.FINANCE, Role.CLIENT, Role.EXPERT}
 

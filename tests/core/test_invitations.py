@@ -42,7 +42,10 @@ def test_member_invites_and_the_email_carries_the_link(
 
 def test_accepting_creates_the_account_and_membership(client: HttpClient, world: World) -> None:
     issued = invitation_create(
-        membership=world.owner, email="newcomer@client-a.test", role=Role.CLIENT, client=world.client_a
+        membership=world.owner,
+        email="newcomer@client-a.test",
+        role=Role.CLIENT,
+        client=world.client_a,
     )
     url = "/invitations/" + _token(issued.link) + "/"
     assert client.get(url).status_code == 200

@@ -1,4 +1,4 @@
-"""Rules of the core services: audit on every write, append-only audit log, first run, throttling."""
+"""Rules of the core services: every write audited, the audit log append-only, first run."""
 
 from __future__ import annotations
 

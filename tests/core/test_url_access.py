@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from confiance.consumption.services import EntryInput, time_entry_log
 from confiance.core.services import api_token_create, invitation_create
 from tests.conftest import PERSONAS, World
 
@@ -50,6 +52,10 @@ class Case:
 
 def ws(w: World) -> dict[str, Any]:
     return {"ws": w.workspace.slug}
+
+
+def eng(w: World) -> dict[str, Any]:
+    return {"ws": w.workspace.slug, "pk": w.engagement.pk}
 
 
 def only(allowed: list[str], ok: int, anonymous: int = 302, other: int = 404) -> dict[str, int]:
@@ -91,6 +97,17 @@ EXPECTED: dict[str, Case] = {
         kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk},
         statuses=only([*INTERNAL, "client_contact"], 200),
     ),
+    "consumption": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    "entry-log": Case(kwargs=eng, method="post", statuses=only(["owner", "member"], 400)),
+    "entry-correct": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk, "entry_id": w.entry_id},
+        statuses=only(["owner", "member"], 200),
+    ),
+    "budget-revise": Case(kwargs=eng, method="post", statuses=only(["owner", "finance"], 400)),
+    "estimate-set": Case(kwargs=eng, method="post", statuses=only(["owner", "member"], 400)),
+    "consumption-settings": Case(kwargs=eng, statuses=only(["owner", "finance"], 200)),
+    "notices": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
+    "portfolio": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
     "api:api-root": Case(default=404, api=True),
     "api:openapi-json": Case(api=True),
     "api:openapi-view": Case(api=True),
@@ -114,6 +131,11 @@ def prepared(world: World) -> World:
     world.pending_invitation_id = invitation_create(  # type: ignore[attr-defined]
         membership=world.owner, email="newcomer@client-a.test", role="expert"
     ).invitation.pk
+    world.entry_id = time_entry_log(  # type: ignore[attr-defined]
+        membership=world.member,
+        engagement=world.engagement,
+        item=EntryInput(person=world.member.user, date=date(2026, 10, 1), minutes=90),
+    ).pk
     world.owner_token_id = api_token_create(membership=world.owner, name="x")[0].pk  # type: ignore[attr-defined]
     world.tokens = {  # type: ignore[attr-defined]
         p: api_token_create(membership=getattr(world, p), name="access test")[1] for p in PERSONAS

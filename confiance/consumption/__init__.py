@@ -1,0 +1,1 @@
+"""Visible consumption (consommé visible): time entries, budgets, forecasts, alerts, imports."""

@@ -1,0 +1,249 @@
+"""Time entries and their corrections, budgets and their revisions, estimates, alerts, imports.
+
+Nothing the client relies on is edited in place: a correction is a new entry linked to the one it
+corrects, a budget change is a new revision, and each of them goes into the engagement's ledger.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from confiance.core.models import User, Workspace
+from confiance.engagements.models import Engagement
+
+
+class Activity(models.Model):
+    """A kind of work on one engagement (configurable list: analysis, workshops, ...)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="activities")
+    name = models.CharField(_("name"), max_length=80)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["engagement", "name"], name="activity_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Rate(models.Model):
+    """A daily rate on an engagement, for one person or for a role title (the rate card)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="rates")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    title = models.CharField(_("role"), max_length=80, blank=True)
+    daily_rate = models.DecimalField(_("daily rate"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("rate")
+        verbose_name_plural = _("rates")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) | ~models.Q(title=""),
+                name="rate_person_or_role",
+            ),
+            models.CheckConstraint(condition=models.Q(daily_rate__gte=0), name="rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user or self.title}: {self.daily_rate}"
+
+
+class TeamMember(models.Model):
+    """A provider person on an engagement's team, with the role title the rate card uses."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="team")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(_("role"), max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
+        constraints = [
+            models.UniqueConstraint(fields=["engagement", "user"], name="team_unique_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.title})"
+
+
+class BudgetRevision(models.Model):
+    """The engagement's budget from this moment on, with who changed it and why. Append-only."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="budget_revisions"
+    )
+    days = models.DecimalField(_("days"), max_digits=10, decimal_places=2, null=True, blank=True)
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    reason = models.TextField(_("reason"))
+    changed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    ledger_index = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("budget revision")
+        verbose_name_plural = _("budget revisions")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.engagement}: {self.days} d / {self.amount}"
+
+
+class EntryKind(models.TextChoices):
+    ORIGINAL = "original", _("Entry")
+    REVERSAL = "reversal", _("Reversal")
+    REPLACEMENT = "replacement", _("Corrected entry")
+
+
+class TimeEntry(models.Model):
+    """Time one person spent on an engagement on one day. Never edited: corrections append.
+
+    A correction of entry E appends a reversal (E's minutes, negated) and, unless the entry is
+    simply withdrawn, a replacement with the right values; both point to E through `corrects`.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="entries")
+    person = models.ForeignKey(User, on_delete=models.PROTECT, related_name="time_entries")
+    date = models.DateField(_("date worked"))
+    minutes = models.IntegerField(_("duration (minutes)"))
+    activity = models.ForeignKey(
+        Activity, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+    )
+    shared_note = models.TextField(_("note (shared with the client)"), blank=True)
+    internal_note = models.TextField(_("internal note (never shown to the client)"), blank=True)
+    kind = models.CharField(max_length=12, choices=EntryKind.choices, default=EntryKind.ORIGINAL)
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
+    correction_reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("logged at"), default=timezone.now)
+    # Where an imported entry came from; (engagement, source, external_id) is unique, so
+    # importing the same file twice adds nothing the second time.
+    source = models.CharField(max_length=20, blank=True)
+    external_id = models.CharField(max_length=80, blank=True)
+    ledger_index = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("time entry")
+        verbose_name_plural = _("time entries")
+        ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(fields=["engagement", "date"], name="entry_eng_date"),
+            models.Index(fields=["engagement", "person"], name="entry_eng_person"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="entry_unique_import",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.date} {self.minutes} min"
+
+    @property
+    def hours(self) -> Decimal:
+        return (Decimal(self.minutes) / 60).quantize(Decimal("0.01"))
+
+
+class RemainingEstimate(models.Model):
+    """The team's estimate of the work left, kept up to date; the latest one feeds the forecast."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="remaining_estimates"
+    )
+    remaining_minutes = models.PositiveIntegerField(_("work remaining (minutes)"))
+    note = models.TextField(_("note"), blank=True)
+    estimated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("remaining-work estimate")
+        verbose_name_plural = _("remaining-work estimates")
+        ordering = ["-created_at", "-id"]
+
+
+class BudgetAlert(models.Model):
+    """A budget threshold crossed (50 %, 80 %, 100 %, forecast over budget); raised once."""
+
+    class Level(models.TextChoices):
+        HALF = "50", _("50 % of the budget consumed")
+        EIGHTY = "80", _("80 % of the budget consumed")
+        FULL = "100", _("The whole budget consumed")
+        FORECAST = "forecast", _("The forecast exceeds the budget")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="budget_alerts"
+    )
+    level = models.CharField(max_length=10, choices=Level.choices)
+    consumed_minutes = models.IntegerField()
+    budget_minutes = models.IntegerField()
+    forecast_minutes = models.IntegerField(null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("budget alert")
+        verbose_name_plural = _("budget alerts")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["engagement", "level"], name="budget_alert_once")
+        ]
+
+
+class ImportJob(models.Model):
+    """A CSV import of time entries: validated whole, previewed, then written all or nothing."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("Ready to import")
+        INVALID = "invalid", _("Rejected")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="imports")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    source_format = models.CharField(max_length=20)
+    filename = models.CharField(max_length=255)
+    stored_path = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    preview = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at"]
+
+    @property
+    def progress_percent(self) -> int:
+        return 100 if not self.total_rows else int(100 * self.processed_rows / self.total_rows)

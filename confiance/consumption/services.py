@@ -1,0 +1,464 @@
+"""Writes of consumption: time entries and corrections, budgets, rates, activities, estimates.
+
+Every fact the client relies on (entries, corrections, budget revisions) is appended to the
+engagement's ledger in the same transaction; budget alerts are raised here and sent on commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from confiance import access
+from confiance.consumption.models import (
+    Activity,
+    BudgetAlert,
+    BudgetRevision,
+    EntryKind,
+    Rate,
+    RemainingEstimate,
+    TeamMember,
+    TimeEntry,
+)
+from confiance.core.audit import audit_record
+from confiance.core.models import INTERNAL_ROLES, Membership, User
+from confiance.engagements.models import Engagement, EngagementStatus
+from confiance.ledger.services import ledger_append, ledger_append_many
+
+MAX_MINUTES_PER_ENTRY = 24 * 60
+LOGGABLE_STATUSES = (EngagementStatus.ACTIVE, EngagementStatus.PAUSED)
+
+
+def _ensure_same_workspace(membership: Membership, engagement: Engagement) -> None:
+    if engagement.workspace_id != membership.workspace_id:
+        raise PermissionDenied
+
+
+@transaction.atomic
+def activity_create(*, membership: Membership, engagement: Engagement, name: str) -> Activity:
+    """Add an activity to the engagement's list."""
+    if not access.can_manage_budget(membership, engagement):
+        raise PermissionDenied
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("An activity needs a name.")})
+    if engagement.activities.filter(name__iexact=name).exists():
+        raise ValidationError({"name": _("This activity already exists.")})
+    activity = Activity.objects.create(
+        workspace_id=engagement.workspace_id, engagement=engagement, name=name
+    )
+    audit_record(
+        verb="activity.create",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=activity,
+    )
+    return activity
+
+
+@transaction.atomic
+def team_member_set(
+    *, membership: Membership, engagement: Engagement, user: User, title: str = ""
+) -> TeamMember:
+    """Put a provider person on the engagement's team with a role title (for the rate card)."""
+    if not access.can_manage_budget(membership, engagement):
+        raise PermissionDenied
+    if not user.memberships.filter(
+        workspace_id=engagement.workspace_id, role__in=INTERNAL_ROLES
+    ).exists():
+        raise ValidationError({"user": _("Only the provider's people join the team.")})
+    member, _created = TeamMember.objects.update_or_create(
+        engagement=engagement,
+        user=user,
+        defaults={"workspace_id": engagement.workspace_id, "title": title.strip()},
+    )
+    audit_record(
+        verb="team.set",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=member,
+        data={"user": user.email, "title": member.title},
+    )
+    return member
+
+
+@transaction.atomic
+def rate_set(
+    *,
+    membership: Membership,
+    engagement: Engagement,
+    daily_rate: Decimal,
+    user: User | None = None,
+    title: str = "",
+) -> Rate:
+    """Set the daily rate of a person, or of a role title, on the engagement."""
+    if not access.can_manage_budget(membership, engagement):
+        raise PermissionDenied
+    if daily_rate < 0:
+        raise ValidationError({"daily_rate": _("A rate cannot be negative.")})
+    if user is None and not title.strip():
+        raise ValidationError({"title": _("Name a person or a role.")})
+    rate, _created = Rate.objects.update_or_create(
+        engagement=engagement,
+        user=user,
+        title="" if user is not None else title.strip(),
+        defaults={"workspace_id": engagement.workspace_id, "daily_rate": daily_rate},
+    )
+    audit_record(
+        verb="rate.set",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=rate,
+        data={"user": user.email if user else None, "title": rate.title, "rate": str(daily_rate)},
+    )
+    return rate
+
+
+@transaction.atomic
+def budget_revise(
+    *,
+    membership: Membership,
+    engagement: Engagement,
+    days: Decimal | None,
+    amount: Decimal | None,
+    reason: str,
+) -> BudgetRevision:
+    """Set the engagement's budget (days and/or amount), saying why; recorded in the ledger."""
+    if not access.can_manage_budget(membership, engagement):
+        raise PermissionDenied
+    errors: dict[str, str] = {}
+    if days is None and amount is None:
+        errors["days"] = _("Give a budget in days, in money, or both.")
+    if days is not None and days <= 0:
+        errors["days"] = _("A budget in days must be positive.")
+    if amount is not None and amount <= 0:
+        errors["amount"] = _("A budget amount must be positive.")
+    if not reason.strip():
+        errors["reason"] = _("Say why the budget is set or changed: the client will read it.")
+    if errors:
+        raise ValidationError(errors)
+    revision = BudgetRevision.objects.create(
+        workspace_id=engagement.workspace_id,
+        engagement=engagement,
+        days=days,
+        amount=amount,
+        reason=reason.strip(),
+        changed_by=membership.user,
+    )
+    entry = ledger_append(
+        engagement=engagement,
+        kind="budget.revised",
+        payload={
+            "revision": revision.pk,
+            "days": str(days) if days is not None else None,
+            "amount": str(amount) if amount is not None else None,
+            "currency": engagement.workspace.currency,
+            "reason": revision.reason,
+        },
+        actor=membership.user,
+    )
+    BudgetRevision.objects.filter(pk=revision.pk).update(ledger_index=entry.index)
+    revision.ledger_index = entry.index
+    audit_record(
+        verb="budget.revise",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=revision,
+        data={"days": str(days), "amount": str(amount)},
+    )
+    budget_alerts_check(engagement=engagement)
+    return revision
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    """One time entry to log, as parsed by a form, the API or an import."""
+
+    person: User
+    date: date
+    minutes: int
+    activity: Activity | None = None
+    shared_note: str = ""
+    internal_note: str = ""
+    source: str = ""
+    external_id: str = ""
+    # When the entry was logged; only the demo data sets it, to tell a story that happened over
+    # weeks. The pages, the API and imports always log "now".
+    logged_at: datetime | None = None
+
+
+def _entry_errors(engagement: Engagement, item: EntryInput) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not 0 < item.minutes <= MAX_MINUTES_PER_ENTRY:
+        errors["minutes"] = _("A duration is between 1 minute and 24 hours.")
+    if item.date > timezone.localdate() + timedelta(days=1):
+        errors["date"] = _("Time cannot be logged for a day that has not come yet.")
+    if item.activity is not None and item.activity.engagement_id != engagement.pk:
+        errors["activity"] = _("Choose an activity of this engagement.")
+    return errors
+
+
+def _leaf(entry: TimeEntry) -> dict[str, object]:
+    # What the client may rely on: never the internal note, never a rate.
+    return {
+        "entry": entry.pk,
+        "entry_kind": entry.kind,
+        "corrects": entry.corrects_id,
+        "person": entry.person.email,
+        "date": entry.date.isoformat(),
+        "minutes": entry.minutes,
+        "activity": entry.activity.name if entry.activity else None,
+        "note": entry.shared_note,
+    }
+
+
+def _check_logging_rights(membership: Membership, engagement: Engagement, persons: set[int]):
+    if not access.can_log_time(membership, engagement):
+        raise PermissionDenied
+    if persons - {membership.user_id} and not access.can_log_time_for_others(
+        membership, engagement
+    ):
+        raise PermissionDenied
+    if engagement.status not in LOGGABLE_STATUSES:
+        raise ValidationError(
+            _("Time is logged on active or paused engagements only (this one is %(status)s).")
+            % {"status": engagement.get_status_display()}
+        )
+
+
+@transaction.atomic
+def time_entries_log(
+    *, membership: Membership, engagement: Engagement, items: list[EntryInput]
+) -> list[TimeEntry]:
+    """Log several entries at once (all or nothing); each goes into the ledger."""
+    _ensure_same_workspace(membership, engagement)
+    _check_logging_rights(membership, engagement, {item.person.pk for item in items})
+    for position, item in enumerate(items):
+        errors = _entry_errors(engagement, item)
+        if errors:
+            raise ValidationError(
+                errors
+                if len(items) == 1
+                else {
+                    "__all__": [
+                        _("Entry %(n)d: %(errors)s")
+                        % {"n": position + 1, "errors": " ".join(errors.values())}
+                    ]
+                }
+            )
+    now = timezone.now()
+    entries = [
+        TimeEntry(
+            workspace_id=engagement.workspace_id,
+            engagement=engagement,
+            person=item.person,
+            date=item.date,
+            minutes=item.minutes,
+            activity=item.activity,
+            shared_note=item.shared_note.strip(),
+            internal_note=item.internal_note.strip(),
+            created_by=membership.user,
+            created_at=item.logged_at or now,
+            source=item.source,
+            external_id=item.external_id,
+        )
+        for item in items
+    ]
+    try:
+        with transaction.atomic():
+            TimeEntry.objects.bulk_create(entries, batch_size=1000)
+    except IntegrityError:
+        raise ValidationError(_("Some of these entries were already imported.")) from None
+    if entries and entries[0].pk is None:  # backends that do not return ids on bulk insert
+        raise RuntimeError("bulk_create did not return primary keys")
+    ledger_entries = ledger_append_many(
+        engagement=engagement,
+        kind="time_entry",
+        payloads=[_leaf(entry) for entry in entries],
+        actor=membership.user,
+    )
+    for entry, ledger_entry in zip(entries, ledger_entries, strict=True):
+        entry.ledger_index = ledger_entry.index
+    TimeEntry.objects.bulk_update(entries, ["ledger_index"], batch_size=1000)
+    audit_record(
+        verb="time_entry.log",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=engagement,
+        data={"count": len(entries), "minutes": sum(e.minutes for e in entries)},
+    )
+    budget_alerts_check(engagement=engagement)
+    return entries
+
+
+def time_entry_log(
+    *, membership: Membership, engagement: Engagement, item: EntryInput
+) -> TimeEntry:
+    """Log one entry."""
+    return time_entries_log(membership=membership, engagement=engagement, items=[item])[0]
+
+
+@transaction.atomic
+def time_entry_correct(
+    *,
+    membership: Membership,
+    entry: TimeEntry,
+    reason: str,
+    replacement: EntryInput | None,
+) -> list[TimeEntry]:
+    """Correct an entry: append its reversal and, unless it is withdrawn, a replacement.
+
+    The original stays as it was; both new entries point to it.
+    """
+    engagement = entry.engagement
+    _ensure_same_workspace(membership, engagement)
+    persons = {entry.person_id} | ({replacement.person.pk} if replacement else set())
+    _check_logging_rights(membership, engagement, persons)
+    if entry.kind != EntryKind.ORIGINAL and entry.kind != EntryKind.REPLACEMENT:
+        raise ValidationError(_("A reversal cannot itself be corrected."))
+    if TimeEntry.objects.filter(corrects=entry).exists():
+        raise ValidationError(_("This entry was already corrected; correct the new entry."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the entry is corrected: the client sees it.")})
+    if replacement is not None:
+        errors = _entry_errors(engagement, replacement)
+        if errors:
+            raise ValidationError(errors)
+    now = timezone.now()
+    common = {
+        "workspace_id": engagement.workspace_id,
+        "engagement": engagement,
+        "corrects": entry,
+        "correction_reason": reason.strip(),
+        "created_by": membership.user,
+        "created_at": now,
+    }
+    created = [
+        TimeEntry.objects.create(
+            person=entry.person,
+            date=entry.date,
+            minutes=-entry.minutes,
+            activity=entry.activity,
+            shared_note=entry.shared_note,
+            kind=EntryKind.REVERSAL,
+            **common,
+        )
+    ]
+    if replacement is not None:
+        created.append(
+            TimeEntry.objects.create(
+                person=replacement.person,
+                date=replacement.date,
+                minutes=replacement.minutes,
+                activity=replacement.activity,
+                shared_note=replacement.shared_note.strip(),
+                internal_note=replacement.internal_note.strip(),
+                kind=EntryKind.REPLACEMENT,
+                **common,
+            )
+        )
+    payloads = [{**_leaf(e), "reason": e.correction_reason} for e in created]
+    ledger_entries = ledger_append_many(
+        engagement=engagement,
+        kind="time_entry.correction",
+        payloads=payloads,
+        actor=membership.user,
+    )
+    for e, ledger_entry in zip(created, ledger_entries, strict=True):
+        e.ledger_index = ledger_entry.index
+        TimeEntry.objects.filter(pk=e.pk).update(ledger_index=ledger_entry.index)
+    audit_record(
+        verb="time_entry.correct",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=entry,
+        data={"reason": reason.strip(), "withdrawn": replacement is None},
+    )
+    budget_alerts_check(engagement=engagement)
+    return created
+
+
+@transaction.atomic
+def remaining_estimate_set(
+    *, membership: Membership, engagement: Engagement, remaining_minutes: int, note: str = ""
+) -> RemainingEstimate:
+    """Record the team's current estimate of the work left (feeds the forecast)."""
+    if not access.can_log_time(membership, engagement):
+        raise PermissionDenied
+    if remaining_minutes < 0:
+        raise ValidationError({"remaining_minutes": _("The work left cannot be negative.")})
+    estimate = RemainingEstimate.objects.create(
+        workspace_id=engagement.workspace_id,
+        engagement=engagement,
+        remaining_minutes=remaining_minutes,
+        note=note.strip(),
+        estimated_by=membership.user,
+    )
+    ledger_append(
+        engagement=engagement,
+        kind="estimate.remaining",
+        payload={"estimate": estimate.pk, "remaining_minutes": remaining_minutes, "note": note},
+        actor=membership.user,
+    )
+    audit_record(
+        verb="estimate.set",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=estimate,
+        data={"remaining_minutes": remaining_minutes},
+    )
+    budget_alerts_check(engagement=engagement)
+    return estimate
+
+
+def budget_minutes(engagement: Engagement, revision: BudgetRevision | None) -> int | None:
+    """The budget in minutes (from days), or None when the budget is only an amount."""
+    if revision is None or revision.days is None:
+        return None
+    return int(revision.days * engagement.workspace.minutes_per_day)
+
+
+def budget_alerts_check(*, engagement: Engagement) -> list[BudgetAlert]:
+    """Raise the budget alerts newly crossed; each level is raised once, sent on commit."""
+    from confiance.consumption.tasks import send_budget_alert
+
+    revision = engagement.budget_revisions.order_by("-created_at", "-id").first()
+    budget = budget_minutes(engagement, revision)
+    if not budget:
+        return []
+    consumed = engagement.entries.aggregate(total=Sum("minutes"))["total"] or 0
+    latest = engagement.remaining_estimates.order_by("-created_at", "-id").first()
+    forecast = consumed + latest.remaining_minutes if latest is not None else None
+    crossed = [
+        level
+        for level, reached in [
+            (BudgetAlert.Level.HALF, consumed >= budget * 0.5),
+            (BudgetAlert.Level.EIGHTY, consumed >= budget * 0.8),
+            (BudgetAlert.Level.FULL, consumed >= budget),
+            (BudgetAlert.Level.FORECAST, forecast is not None and forecast > budget),
+        ]
+        if reached
+    ]
+    already = set(engagement.budget_alerts.values_list("level", flat=True))
+    raised = []
+    for level in crossed:
+        if level in already:
+            continue
+        alert = BudgetAlert.objects.create(
+            workspace_id=engagement.workspace_id,
+            engagement=engagement,
+            level=level,
+            consumed_minutes=consumed,
+            budget_minutes=budget,
+            forecast_minutes=forecast,
+        )
+        raised.append(alert)
+        transaction.on_commit(lambda pk=alert.pk: send_budget_alert.enqueue(pk))
+    return raised

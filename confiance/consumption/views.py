@@ -1,0 +1,305 @@
+"""Consumption pages: the engagement's consumption (both sides), its forms, notices, portfolio."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from confiance import access
+from confiance.consumption import selectors, services
+from confiance.consumption.forms import (
+    ActivityForm,
+    BudgetForm,
+    CorrectionForm,
+    EntryForm,
+    EstimateForm,
+    RateForm,
+)
+from confiance.consumption.models import TimeEntry
+from confiance.core.decorators import workspace_view
+from confiance.core.forms import add_service_errors
+from confiance.core.models import Membership, Notice, Role, User
+from confiance.engagements.models import Engagement
+
+ENTRIES_PER_PAGE = 50
+
+
+def _people(membership: Membership, engagement: Engagement) -> QuerySet[User]:
+    """Whom this person may log time for: themselves, or the whole team for the lead/owner."""
+    if access.can_log_time_for_others(membership, engagement):
+        return User.objects.filter(
+            memberships__workspace_id=membership.workspace_id,
+            memberships__role__in=[Role.OWNER, Role.MEMBER],
+        ).order_by("full_name")
+    return User.objects.filter(pk=membership.user_id)
+
+
+def _entry_form(membership: Membership, engagement: Engagement, data: Any = None) -> EntryForm:
+    return EntryForm(
+        data,
+        activities=selectors.activity_list(engagement=engagement),
+        people=_people(membership, engagement),
+        initial={"person": membership.user_id},
+        prefix="entry",
+    )
+
+
+def _page(
+    request: HttpRequest,
+    membership: Membership,
+    engagement: Engagement,
+    status: int = 200,
+    **forms: Any,
+) -> HttpResponse:
+    can_log = access.can_log_time(membership, engagement)
+    can_budget = access.can_manage_budget(membership, engagement)
+    entries = Paginator(
+        selectors.entry_list(fetched_by=membership, engagement=engagement), ENTRIES_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    summary = selectors.consumption_summary(fetched_by=membership, engagement=engagement)
+    context = {
+        "engagement": engagement,
+        "summary": summary,
+        "entries": entries,
+        "budget_history": selectors.budget_history(fetched_by=membership, engagement=engagement)[
+            :10
+        ],
+        "can_log": can_log,
+        "can_budget": can_budget,
+        "entry_form": forms.get("entry_form")
+        or (_entry_form(membership, engagement) if can_log else None),
+        "budget_form": forms.get("budget_form")
+        or (BudgetForm(prefix="budget") if can_budget else None),
+        "estimate_form": forms.get("estimate_form")
+        or (EstimateForm(prefix="estimate") if can_log else None),
+        "late_after_days": engagement.workspace.late_logging_days,
+        "chart": summary.chart_data(),
+    }
+    return render(request, "consumption/consumption.html", context, status=status)
+
+
+@workspace_view()
+def consumption(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    """Consumed vs budget, burn-up, breakdowns, forecast and entries: the same for both sides."""
+    engagement = access.get_engagement(membership, pk)
+    return _page(request, membership, engagement)
+
+
+@require_POST
+@workspace_view()
+def entry_log(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    engagement = access.get_engagement(membership, pk)
+    if not access.can_log_time(membership, engagement):
+        raise Http404
+    form = _entry_form(membership, engagement, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.time_entry_log(
+                membership=membership,
+                engagement=engagement,
+                item=services.EntryInput(
+                    person=data["person"],
+                    date=data["date"],
+                    minutes=data["duration"],
+                    activity=data["activity"],
+                    shared_note=data["shared_note"],
+                    internal_note=data["internal_note"],
+                ),
+            )
+        except ValidationError as error:
+            _add_entry_errors(form, error)
+        else:
+            messages.success(request, _("Time logged."))
+            return redirect("consumption", ws=membership.workspace.slug, pk=engagement.pk)
+    return _page(request, membership, engagement, status=400, entry_form=form)
+
+
+def _add_entry_errors(form: EntryForm, error: ValidationError) -> None:
+    # The service speaks of minutes; the form of a duration.
+    if hasattr(error, "error_dict") and "minutes" in error.error_dict:
+        error.error_dict["duration"] = error.error_dict.pop("minutes")
+    add_service_errors(form, error)
+
+
+@workspace_view()
+def entry_correct(
+    request: HttpRequest, membership: Membership, pk: int, entry_id: int
+) -> HttpResponse:
+    """Correct an entry: a reversal and a replacement are appended; the original stays."""
+    engagement = access.get_engagement(membership, pk)
+    if not access.can_log_time(membership, engagement):
+        raise Http404
+    entry = (
+        TimeEntry.objects.filter(engagement=engagement, pk=entry_id)
+        .select_related("person", "activity")
+        .first()
+    )
+    if entry is None:
+        raise Http404
+    initial = {
+        "date": entry.date,
+        "duration": f"{entry.minutes // 60}:{entry.minutes % 60:02d}",
+        "activity": entry.activity_id,
+        "person": entry.person_id,
+        "shared_note": entry.shared_note,
+        "internal_note": entry.internal_note,
+    }
+    form = CorrectionForm(
+        request.POST or None,
+        activities=selectors.activity_list(engagement=engagement),
+        people=_people(membership, engagement) | User.objects.filter(pk=entry.person_id),
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        replacement = None
+        if not data["withdraw"]:
+            replacement = services.EntryInput(
+                person=data["person"],
+                date=data["date"],
+                minutes=data["duration"],
+                activity=data["activity"],
+                shared_note=data["shared_note"],
+                internal_note=data["internal_note"],
+            )
+        try:
+            services.time_entry_correct(
+                membership=membership, entry=entry, reason=data["reason"], replacement=replacement
+            )
+        except ValidationError as error:
+            _add_entry_errors(form, error)
+        else:
+            messages.success(request, _("Entry corrected; the original stays visible."))
+            return redirect("consumption", ws=membership.workspace.slug, pk=engagement.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "consumption/entry_correct.html",
+        {"engagement": engagement, "entry": entry, "form": form},
+        status=status,
+    )
+
+
+@require_POST
+@workspace_view()
+def budget_revise(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    engagement = access.get_engagement(membership, pk)
+    if not access.can_manage_budget(membership, engagement):
+        raise Http404
+    form = BudgetForm(request.POST, prefix="budget")
+    if form.is_valid():
+        try:
+            services.budget_revise(
+                membership=membership, engagement=engagement, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Budget recorded."))
+            return redirect("consumption", ws=membership.workspace.slug, pk=engagement.pk)
+    return _page(request, membership, engagement, status=400, budget_form=form)
+
+
+@require_POST
+@workspace_view()
+def estimate_set(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    engagement = access.get_engagement(membership, pk)
+    if not access.can_log_time(membership, engagement):
+        raise Http404
+    form = EstimateForm(request.POST, prefix="estimate")
+    if form.is_valid():
+        try:
+            services.remaining_estimate_set(
+                membership=membership,
+                engagement=engagement,
+                remaining_minutes=form.cleaned_data["remaining"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Estimate of the work remaining recorded."))
+            return redirect("consumption", ws=membership.workspace.slug, pk=engagement.pk)
+    return _page(request, membership, engagement, status=400, estimate_form=form)
+
+
+@workspace_view()
+def settings_page(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    """Activities and the rate card of an engagement (provider side, budget managers)."""
+    engagement = access.get_engagement(membership, pk)
+    if not access.can_manage_budget(membership, engagement):
+        raise Http404
+    people = User.objects.filter(
+        memberships__workspace_id=membership.workspace_id,
+        memberships__role__in=[Role.OWNER, Role.MEMBER, Role.FINANCE],
+    ).order_by("full_name")
+    activity_form = ActivityForm(prefix="activity")
+    rate_form = RateForm(prefix="rate", people=people)
+    status = 200
+    if request.method == "POST":
+        form: ActivityForm | RateForm
+        if "activity-name" in request.POST:
+            form = activity_form = ActivityForm(request.POST, prefix="activity")
+        else:
+            form = rate_form = RateForm(request.POST, prefix="rate", people=people)
+        if form.is_valid():
+            try:
+                if isinstance(form, ActivityForm):
+                    services.activity_create(
+                        membership=membership, engagement=engagement, **form.cleaned_data
+                    )
+                else:
+                    data = form.cleaned_data
+                    services.rate_set(
+                        membership=membership,
+                        engagement=engagement,
+                        daily_rate=data["daily_rate"],
+                        user=data["person"],
+                        title=data["title"],
+                    )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("consumption-settings", ws=membership.workspace.slug, pk=pk)
+        status = 400
+    context = {
+        "engagement": engagement,
+        "activities": engagement.activities.order_by("name"),
+        "rates": engagement.rates.select_related("user").order_by("title", "user__full_name"),
+        "activity_form": activity_form,
+        "rate_form": rate_form,
+    }
+    return render(request, "consumption/settings.html", context, status=status)
+
+
+@workspace_view()
+def notices(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The person's in-app notices in this workspace; POST marks them all read."""
+    mine = Notice.objects.filter(user=membership.user, workspace_id=membership.workspace_id)
+    if request.method == "POST":
+        mine.filter(read_at__isnull=True).update(read_at=timezone.now())
+        return redirect("notices", ws=membership.workspace.slug)
+    return render(
+        request, "consumption/notices.html", {"notices": mine.order_by("-created_at")[:100]}
+    )
+
+
+@workspace_view(check=access.is_internal)
+def portfolio(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """Workspace figures: closed engagements delivered under budget, and by how much."""
+    return render(
+        request,
+        "consumption/portfolio.html",
+        {"figure": selectors.portfolio_under_budget(fetched_by=membership)},
+    )

@@ -1,0 +1,58 @@
+"""A NodeStore on the database: one engagement's complete-subtree hashes in LedgerNode rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db.models import Q
+
+from confiance.ledger.models import LedgerHead, LedgerNode
+from confiance.ledger.tree import MissingNodeError, NodeKey
+
+
+class DatabaseNodeStore:
+    """NodeStore for `tree.MerkleLog`; a proof's nodes come back in one query."""
+
+    def __init__(self, head: LedgerHead) -> None:
+        self.head = head
+        self.engagement_id = head.engagement_id
+
+    def get(self, level: int, index: int) -> bytes:
+        found = self.get_many([(level, index)])
+        if (level, index) not in found:
+            raise MissingNodeError(f"node ({level}, {index}) of engagement {self.engagement_id}")
+        return found[(level, index)]
+
+    def get_many(self, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]:
+        if not keys:
+            return {}
+        condition = Q()
+        for level, index in keys:
+            condition |= Q(level=level, index=index)
+        rows = LedgerNode.objects.filter(condition, engagement_id=self.engagement_id).values_list(
+            "level", "index", "hash"
+        )
+        return {(level, index): bytes(digest) for level, index, digest in rows}
+
+    def put_many(self, items: Iterable[tuple[int, int, bytes]]) -> None:
+        nodes = [
+            LedgerNode(engagement_id=self.engagement_id, level=lv, index=ix, hash=digest)
+            for lv, ix, digest in items
+        ]
+        if not nodes:
+            return
+        # Nodes above a crashed append's size may exist already: overwrite them.
+        LedgerNode.objects.bulk_create(
+            nodes,
+            update_conflicts=True,
+            unique_fields=["engagement", "level", "index"],
+            update_fields=["hash"],
+            batch_size=500,
+        )
+
+    def size(self) -> int:
+        return int(self.head.size)
+
+    def set_size(self, n: int) -> None:
+        self.head.size = n
+        LedgerHead.objects.filter(pk=self.head.pk).update(size=n)

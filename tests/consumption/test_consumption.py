@@ -1,0 +1,346 @@
+"""Consumption rules: entries and corrections, budgets, forecasts, alerts, and who sees what."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from confiance.consumption import selectors, services
+from confiance.consumption.models import BudgetAlert, EntryKind, TimeEntry
+from confiance.consumption.services import EntryInput
+from confiance.core.models import Notice
+from confiance.ledger.models import LedgerEntry
+from tests.conftest import World
+
+DAY = 480
+
+
+def log(world: World, minutes: int, day: date | None = None, **kwargs) -> TimeEntry:
+    return services.time_entry_log(
+        membership=world.member,
+        engagement=world.engagement,
+        item=EntryInput(
+            person=world.member.user, date=day or timezone.localdate(), minutes=minutes, **kwargs
+        ),
+    )
+
+
+def budget(world: World, days: str, amount: str | None = None) -> None:
+    services.budget_revise(
+        membership=world.owner,
+        engagement=world.engagement,
+        days=Decimal(days),
+        amount=Decimal(amount) if amount else None,
+        reason="Signed proposal",
+    )
+
+
+def test_entry_goes_into_the_ledger_without_its_internal_note(world: World) -> None:
+    entry = log(world, 90, shared_note="Workshop", internal_note="SECRET-INTERNAL")
+    leaf = LedgerEntry.objects.get(engagement=world.engagement, index=entry.ledger_index)
+    assert leaf.kind == "time_entry"
+    assert '"minutes":90' in leaf.data and "Workshop" in leaf.data
+    assert "SECRET-INTERNAL" not in leaf.data
+
+
+def test_correction_appends_reversal_and_replacement_and_keeps_the_original(world: World):
+    entry = log(world, 120)
+    reversal, replacement = services.time_entry_correct(
+        membership=world.member,
+        entry=entry,
+        reason="Typed 2 h instead of 1 h 30",
+        replacement=EntryInput(person=world.member.user, date=entry.date, minutes=90),
+    )
+    entry.refresh_from_db()
+    assert entry.minutes == 120 and entry.kind == EntryKind.ORIGINAL
+    assert (reversal.kind, reversal.minutes, reversal.corrects) == (EntryKind.REVERSAL, -120, entry)
+    assert (replacement.kind, replacement.minutes, replacement.corrects) == (
+        EntryKind.REPLACEMENT,
+        90,
+        entry,
+    )
+    summary = selectors.consumption_summary(
+        fetched_by=world.client_contact, engagement=world.engagement
+    )
+    assert summary.consumed_minutes == 90
+    kinds = list(
+        LedgerEntry.objects.filter(engagement=world.engagement)
+        .order_by("index")
+        .values_list("kind", flat=True)
+    )
+    assert kinds == ["time_entry", "time_entry.correction", "time_entry.correction"]
+    with pytest.raises(ValidationError):
+        services.time_entry_correct(
+            membership=world.member, entry=entry, reason="again", replacement=None
+        )
+
+
+def test_withdrawing_an_entry_needs_a_reason(world: World) -> None:
+    entry = log(world, 60)
+    with pytest.raises(ValidationError):
+        services.time_entry_correct(
+            membership=world.member, entry=entry, reason=" ", replacement=None
+        )
+    services.time_entry_correct(
+        membership=world.member, entry=entry, reason="Wrong engagement", replacement=None
+    )
+    assert world.engagement.entries.count() == 2
+    assert (
+        selectors.consumption_summary(
+            fetched_by=world.member, engagement=world.engagement
+        ).consumed_minutes
+        == 0
+    )
+
+
+def test_entries_are_validated(world: World) -> None:
+    with pytest.raises(ValidationError):
+        log(world, 0)
+    with pytest.raises(ValidationError):
+        log(world, 25 * 60)
+    with pytest.raises(ValidationError):
+        log(world, 60, day=timezone.localdate() + timedelta(days=5))
+    assert not TimeEntry.objects.exists() and not LedgerEntry.objects.exists()
+
+
+def test_who_may_log_time(world: World) -> None:
+    for persona in ("client_contact", "expert", "finance"):
+        with pytest.raises(PermissionDenied):
+            services.time_entry_log(
+                membership=getattr(world, persona),
+                engagement=world.engagement,
+                item=EntryInput(person=world.member.user, date=timezone.localdate(), minutes=30),
+            )
+    # A consultant logs for themselves, not for a colleague (unless lead or owner).
+    with pytest.raises(PermissionDenied):
+        services.time_entry_log(
+            membership=world.member,
+            engagement=world.engagement,
+            item=EntryInput(person=world.owner.user, date=timezone.localdate(), minutes=30),
+        )
+    services.time_entry_log(
+        membership=world.owner,
+        engagement=world.engagement,
+        item=EntryInput(person=world.member.user, date=timezone.localdate(), minutes=30),
+    )
+    with pytest.raises(ValidationError):  # drafts take no time
+        services.time_entry_log(
+            membership=world.member,
+            engagement=world.draft,
+            item=EntryInput(person=world.member.user, date=timezone.localdate(), minutes=30),
+        )
+
+
+def test_budget_change_is_recorded_with_who_and_why(world: World) -> None:
+    with pytest.raises(ValidationError):
+        services.budget_revise(
+            membership=world.owner,
+            engagement=world.engagement,
+            days=Decimal(10),
+            amount=None,
+            reason="",
+        )
+    with pytest.raises(PermissionDenied):
+        services.budget_revise(
+            membership=world.member,
+            engagement=world.engagement,
+            days=Decimal(10),
+            amount=None,
+            reason="x",
+        )
+    budget(world, "10", "9000")
+    budget(world, "12", "10800")
+    history = list(
+        selectors.budget_history(fetched_by=world.client_contact, engagement=world.engagement)
+    )
+    assert [h.days for h in history] == [Decimal("12.00"), Decimal("10.00")]
+    assert history[0].changed_by == world.owner.user and history[0].reason == "Signed proposal"
+    assert LedgerEntry.objects.filter(kind="budget.revised").count() == 2
+
+
+def test_alerts_at_50_80_100_and_forecast_reach_both_sides_once(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    world.engagement.lead = world.member.user
+    world.engagement.save(update_fields=["lead"])
+    with django_capture_on_commit_callbacks(execute=True):
+        budget(world, "2")  # 960 minutes
+        log(world, 400)
+    assert not BudgetAlert.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        log(world, 100)  # 500 ≥ 50 %
+    assert set(BudgetAlert.objects.values_list("level", flat=True)) == {"50"}
+    recipients = sorted(m.to[0] for m in mail.outbox)
+    assert recipients == sorted([world.member.user.email, world.client_contact.user.email])
+    assert Notice.objects.filter(user=world.client_contact.user).count() == 1
+    assert "50 %" in Notice.objects.get(user=world.member.user).text()
+    with django_capture_on_commit_callbacks(execute=True):
+        log(world, 10)  # still above 50 %, below 80 %: nothing new
+    assert BudgetAlert.objects.count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.remaining_estimate_set(
+            membership=world.member, engagement=world.engagement, remaining_minutes=600
+        )
+    assert set(BudgetAlert.objects.values_list("level", flat=True)) == {"50", "forecast"}
+    with django_capture_on_commit_callbacks(execute=True):
+        log(world, 500)  # 1010 ≥ 100 %
+    assert set(BudgetAlert.objects.values_list("level", flat=True)) == {
+        "50",
+        "80",
+        "100",
+        "forecast",
+    }
+    assert Notice.objects.filter(user=world.client_contact.user).count() == 4
+    # The other client's contact hears nothing of it.
+    assert not Notice.objects.filter(user=world.other_client_contact.user).exists()
+
+
+def test_summary_forecast_projection_and_status(world: World) -> None:
+    today = timezone.localdate()
+    budget(world, "10")
+    for weeks_ago in range(4):
+        log(world, DAY, day=today - timedelta(days=7 * weeks_ago + 1))
+    summary = selectors.consumption_summary(fetched_by=world.member, engagement=world.engagement)
+    assert summary.consumed_minutes == 4 * DAY and summary.percent == 40
+    assert summary.pace_minutes_per_week == DAY
+    assert summary.forecast_minutes is None  # no estimate from the team yet
+    services.remaining_estimate_set(
+        membership=world.member, engagement=world.engagement, remaining_minutes=3 * DAY
+    )
+    summary = selectors.consumption_summary(fetched_by=world.member, engagement=world.engagement)
+    assert summary.forecast_minutes == 7 * DAY and summary.forecast_percent == 70
+    assert summary.status == "under"
+    services.remaining_estimate_set(
+        membership=world.member, engagement=world.engagement, remaining_minutes=7 * DAY
+    )
+    summary = selectors.consumption_summary(fetched_by=world.member, engagement=world.engagement)
+    assert summary.status == "over"
+    assert [b.minutes for b in summary.by_person] == [4 * DAY]
+    assert sum(w.minutes for w in summary.weeks) == 4 * DAY
+    assert summary.weeks[-1].cumulative == 4 * DAY
+
+
+def test_late_logging_is_counted(world: World) -> None:
+    world.workspace.late_logging_days = 3
+    world.workspace.save()
+    log(world, 60, day=timezone.localdate() - timedelta(days=10))
+    log(world, 60, day=timezone.localdate() - timedelta(days=1))
+    summary = selectors.consumption_summary(fetched_by=world.member, engagement=world.engagement)
+    assert summary.late_entries == 1
+
+
+def test_amounts_follow_the_rate_card_and_stay_hidden_from_clients(world: World) -> None:
+    budget(world, "10", "9000")
+    services.team_member_set(
+        membership=world.owner, engagement=world.engagement, user=world.member.user, title="Senior"
+    )
+    services.rate_set(
+        membership=world.owner, engagement=world.engagement, title="Senior", daily_rate=Decimal(900)
+    )
+    log(world, DAY)
+    provider = selectors.consumption_summary(fetched_by=world.finance, engagement=world.engagement)
+    assert provider.consumed_amount == Decimal("900.00")
+    client = selectors.consumption_summary(
+        fetched_by=world.client_contact, engagement=world.engagement
+    )
+    assert client.consumed_amount is None and not client.show_amounts
+    assert client.consumed_minutes == provider.consumed_minutes
+    world.workspace.show_amounts_to_client = True
+    world.workspace.save()
+    world.client_contact.refresh_from_db()
+    client = selectors.consumption_summary(
+        fetched_by=world.client_contact, engagement=world.engagement
+    )
+    assert client.consumed_amount == Decimal("900.00")
+
+
+def test_portfolio_share_of_closed_engagements_under_budget(world: World) -> None:
+    from confiance.engagements.services import engagement_set_status
+
+    budget(world, "10")
+    for _ in range(8):
+        log(world, DAY)  # 8 days of 10: 20 % under
+    services.budget_revise(
+        membership=world.owner,
+        engagement=world.engagement_b,
+        days=Decimal(2),
+        amount=None,
+        reason="x",
+    )
+    services.time_entry_log(
+        membership=world.member,
+        engagement=world.engagement_b,
+        item=EntryInput(person=world.member.user, date=timezone.localdate(), minutes=3 * DAY),
+    )  # 3 days of 2: over
+    for engagement in (world.engagement, world.engagement_b):
+        engagement_set_status(membership=world.owner, engagement=engagement, status="closed")
+    figure = selectors.portfolio_under_budget(fetched_by=world.owner)
+    assert (figure.closed, figure.with_budget, figure.under_budget) == (2, 2, 1)
+    assert figure.share_under_budget == 50
+    assert figure.average_margin_percent == Decimal("20.0")
+
+
+def test_client_page_shows_the_same_numbers_without_internal_notes(login, world: World) -> None:
+    budget(world, "10")
+    log(world, 90, shared_note="Shared workshop notes", internal_note="SECRET-INTERNAL")
+    url = f"/w/{world.workspace.slug}/engagements/{world.engagement.pk}/consumption/"
+    client_page = login("client_contact").get(url)
+    assert client_page.status_code == 200
+    assert b"Shared workshop notes" in client_page.content
+    assert b"SECRET-INTERNAL" not in client_page.content
+    assert b"Log time" not in client_page.content
+    member_page = login("member").get(url)
+    assert b"SECRET-INTERNAL" in member_page.content
+    assert (
+        client_page.context["summary"].consumed_minutes
+        == member_page.context["summary"].consumed_minutes
+    )
+    other = login("other_client_contact").get(url)
+    assert other.status_code == 404
+
+
+def test_logging_through_the_page_and_field_errors(login, world: World) -> None:
+    http = login("member")
+    url = f"/w/{world.workspace.slug}/engagements/{world.engagement.pk}/consumption/log/"
+    bad = http.post(
+        url,
+        {"entry-date": "2026-10-01", "entry-duration": "abc", "entry-person": world.member.user.pk},
+    )
+    assert bad.status_code == 400 and "duration" in bad.context["entry_form"].errors
+    good = http.post(
+        url,
+        {
+            "entry-date": "2026-10-01",
+            "entry-duration": "1h30",
+            "entry-person": world.member.user.pk,
+        },
+    )
+    assert good.status_code == 302
+    assert TimeEntry.objects.get().minutes == 90
+
+
+def test_consumption_page_query_count_does_not_grow_with_entries(login, world: World) -> None:
+    budget(world, "50")
+    http = login("client_contact")
+    url = f"/w/{world.workspace.slug}/engagements/{world.engagement.pk}/consumption/"
+    log(world, 60, day=timezone.localdate() - timedelta(days=30))
+    http.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert http.get(url).status_code == 200
+    items = [
+        EntryInput(
+            person=world.member.user, date=timezone.localdate() - timedelta(days=i % 60), minutes=30
+        )
+        for i in range(200)
+    ]
+    services.time_entries_log(membership=world.member, engagement=world.engagement, items=items)
+    with CaptureQueriesContext(connection) as many:
+        assert http.get(url).status_code == 200
+    assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
