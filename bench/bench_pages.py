@@ -7,7 +7,7 @@ import time
 from bench.common import rate, report
 
 
-def run(engagements: int = 1000, seconds: float = 3.0) -> None:
+def run(seconds: float = 3.0, engagements: int = 1000) -> None:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext

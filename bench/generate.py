@@ -32,6 +32,7 @@ def generate(
     engagements: int = 1000,
     members: int = 5,
     seed: int = 7,
+    slug_prefix: str = "bench",
 ) -> Generated:
     """Create the data; engagements are per workspace."""
     from django.db import transaction
@@ -46,10 +47,10 @@ def generate(
     for w in range(workspaces):
         with transaction.atomic():
             owner_user = user_create(
-                email=f"owner{w}@bench.test", password="bench", full_name=f"Owner {w}"
+                email=f"owner{w}@{slug_prefix}.test", password="bench", full_name=f"Owner {w}"
             )
             workspace = workspace_create(
-                name=f"Bench workspace {w}", owner=owner_user, slug=f"bench-{w}"
+                name=f"Bench workspace {w}", owner=owner_user, slug=f"{slug_prefix}-{w}"
             )
             owner = Membership.objects.select_related("workspace", "user").get(
                 user=owner_user, workspace=workspace
@@ -60,7 +61,9 @@ def generate(
             leads = [owner_user]
             for m in range(members):
                 user = user_create(
-                    email=f"member{w}-{m}@bench.test", password="bench", full_name=f"Member {w}-{m}"
+                    email=f"member{w}-{m}@{slug_prefix}.test",
+                    password="bench",
+                    full_name=f"Member {w}-{m}",
                 )
                 membership_add(by=owner, user=user, role=Role.MEMBER)
                 leads.append(user)
@@ -79,7 +82,7 @@ def generate(
                     summary="Generated for benchmarks.",
                 )
         slugs.append(workspace.slug)
-        emails.append(f"member{w}-0@bench.test" if members else owner_user.email)
+        emails.append(f"member{w}-0@{slug_prefix}.test" if members else owner_user.email)
     return Generated(slugs, emails, engagements)
 
 

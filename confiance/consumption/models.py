@@ -44,7 +44,7 @@ class Rate(models.Model):
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    title = models.CharField(_("role"), max_length=80, blank=True)
+    title = models.CharField(_("role title"), max_length=80, blank=True)
     daily_rate = models.DecimalField(_("daily rate"), max_digits=12, decimal_places=2)
 
     class Meta:
@@ -68,7 +68,7 @@ class TeamMember(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="team")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    title = models.CharField(_("role"), max_length=80, blank=True)
+    title = models.CharField(_("role title"), max_length=80, blank=True)
 
     class Meta:
         verbose_name = _("team member")
@@ -136,6 +136,9 @@ class TimeEntry(models.Model):
     correction_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("logged at"), default=timezone.now)
+    # Days between the work and its logging, kept at write time so "logged late" is a plain
+    # integer comparison, whatever the workspace's threshold.
+    log_delay_days = models.IntegerField(default=0)
     # Where an imported entry came from; (engagement, source, external_id) is unique, so
     # importing the same file twice adds nothing the second time.
     source = models.CharField(max_length=20, blank=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -174,8 +174,7 @@ def consumption_summary(*, fetched_by: Membership, engagement: Engagement) -> Co
         count=Count("id", filter=Q(kind="original")),
         late=Count(
             "id",
-            filter=Q(kind="original")
-            & Q(created_at__date__gt=F("date") + timedelta(days=workspace.late_logging_days)),
+            filter=Q(kind="original", log_delay_days__gt=workspace.late_logging_days),
         ),
         first=Min("date"),
         last=Max("date"),
@@ -264,10 +263,20 @@ def entry_list(*, fetched_by: Membership, engagement: Engagement) -> QuerySet[Ti
     access.get_engagement(fetched_by, engagement.pk)
     return (
         TimeEntry.objects.filter(engagement=engagement)
-        .select_related("person", "activity", "corrects", "created_by")
-        .annotate(correction_count=Count("corrections"))
+        .select_related("person", "activity")
         .order_by("-date", "-id")
     )
+
+
+def mark_corrected(entries: list[TimeEntry]) -> None:
+    """Set `is_corrected` on a page of entries, in one query (not a GROUP BY over all)."""
+    corrected = set(
+        TimeEntry.objects.filter(corrects_id__in=[e.pk for e in entries]).values_list(
+            "corrects_id", flat=True
+        )
+    )
+    for entry in entries:
+        entry.is_corrected = entry.pk in corrected  # type: ignore[attr-defined]
 
 
 def budget_history(*, fetched_by: Membership, engagement: Engagement) -> QuerySet[BudgetRevision]:

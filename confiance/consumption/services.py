@@ -205,6 +205,10 @@ def _entry_errors(engagement: Engagement, item: EntryInput) -> dict[str, str]:
     return errors
 
 
+def _delay(day: date, logged_at: datetime) -> int:
+    return (timezone.localdate(logged_at) - day).days
+
+
 def _leaf(entry: TimeEntry) -> dict[str, object]:
     # What the client may rely on: never the internal note, never a rate.
     return {
@@ -266,6 +270,7 @@ def time_entries_log(
             internal_note=item.internal_note.strip(),
             created_by=membership.user,
             created_at=item.logged_at or now,
+            log_delay_days=_delay(item.date, item.logged_at or now),
             source=item.source,
             external_id=item.external_id,
         )
@@ -361,6 +366,7 @@ def time_entry_correct(
                 shared_note=replacement.shared_note.strip(),
                 internal_note=replacement.internal_note.strip(),
                 kind=EntryKind.REPLACEMENT,
+                log_delay_days=_delay(replacement.date, now),
                 **common,
             )
         )

@@ -65,6 +65,8 @@ def _page(
     entries = Paginator(
         selectors.entry_list(fetched_by=membership, engagement=engagement), ENTRIES_PER_PAGE
     ).get_page(request.GET.get("page"))
+    entries.object_list = list(entries.object_list)
+    selectors.mark_corrected(entries.object_list)
     summary = selectors.consumption_summary(fetched_by=membership, engagement=engagement)
     context = {
         "engagement": engagement,

@@ -11,6 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 def _key(kind: str, value: str) -> str:
@@ -28,10 +29,7 @@ class ThrottledLoginForm(AuthenticationForm):
         label=_("E-mail address"), widget=forms.EmailInput(attrs={"autofocus": True})
     )
 
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "throttled": _("Too many failed attempts. Wait %(minutes)d minutes and try again."),
-    }
+    error_messages = {**AuthenticationForm.error_messages}
 
     def _keys(self) -> list[str]:
         email = (self.data.get("username") or "").strip().lower()
@@ -41,10 +39,15 @@ class ThrottledLoginForm(AuthenticationForm):
         keys = self._keys()
         limit = settings.LOGIN_FAILURE_LIMIT
         if any((cache.get(k) or 0) >= limit for k in keys):
+            minutes = max(1, settings.LOGIN_FAILURE_WINDOW_SECONDS // 60)
             raise forms.ValidationError(
-                self.error_messages["throttled"],
+                ngettext(
+                    "Too many failed attempts. Wait %(minutes)d minute and try again.",
+                    "Too many failed attempts. Wait %(minutes)d minutes and try again.",
+                    minutes,
+                ),
                 code="throttled",
-                params={"minutes": max(1, settings.LOGIN_FAILURE_WINDOW_SECONDS // 60)},
+                params={"minutes": minutes},
             )
         try:
             cleaned = super().clean()

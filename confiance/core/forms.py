@@ -17,7 +17,9 @@ class SetupForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"))
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
     workspace_name = forms.CharField(
-        label=_("Your organisation"), max_length=120, help_text=_("The provider's name.")
+        label=_("Your organisation"),
+        max_length=120,
+        help_text=_("The name of your firm, as your clients know it."),
     )
 
     def clean_password(self) -> str:

@@ -50,7 +50,7 @@ def engagement_create(
             workspace_id=membership.workspace_id, role__in=INTERNAL_ROLES
         ).exists()
     ):
-        errors["lead"] = _("The lead must be one of the provider's people.")
+        errors["lead"] = _("The lead must be someone from your firm.")
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
