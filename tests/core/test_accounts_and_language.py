@@ -45,7 +45,7 @@ def test_french_when_the_browser_asks_for_it(client: HttpClient, db) -> None:
     User.objects.create_user("someone@x.test", "pw")  # past the first-run page
     page = client.get("/accounts/login/", headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"})
     assert b'lang="fr"' in page.content
-    assert "Se connecter".encode() in page.content
+    assert b"Se connecter" in page.content
     english = HttpClient().get("/accounts/login/", headers={"Accept-Language": "en-GB"})
     assert b'lang="en"' in english.content and b"Log in" in english.content
 
