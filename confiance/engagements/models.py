@@ -64,7 +64,22 @@ class Engagement(models.Model):
         related_name="led_engagements",
         verbose_name=_("engagement lead"),
     )
+    referred_by = models.CharField(
+        _("referred by"),
+        max_length=150,
+        blank=True,
+        help_text=_("Who recommended us, for a referral."),
+    )
     summary = models.TextField(_("summary (shared with the client)"), blank=True)
+    # The problem statement, in three parts, as a consulting mission starts.
+    client_problem = models.TextField(_("the problem, as the client sees it"), blank=True)
+    client_solution_idea = models.TextField(_("the client's idea of the solution"), blank=True)
+    provider_interpretation = models.TextField(_("our interpretation"), blank=True)
+    stop_reason = models.TextField(_("why it stopped early"), blank=True)
+    stopped_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    stopped_at = models.DateTimeField(null=True, blank=True)
     internal_notes = models.TextField(_("internal notes (never shown to the client)"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -82,3 +97,48 @@ class Engagement(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Objective(models.Model):
+    """A measurable objective of the engagement, with how its attainment will be judged."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="objectives")
+    text = models.TextField(_("objective"))
+    success_measure = models.TextField(_("how attainment will be judged"))
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("objective")
+        verbose_name_plural = _("objectives")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class Interlocutor(models.Model):
+    """A person of either side who takes part in the engagement, with their role in it."""
+
+    class Side(models.TextChoices):
+        PROVIDER = "provider", _("Provider")
+        CLIENT = "client", _("Client")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="interlocutors"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    side = models.CharField(max_length=10, choices=Side.choices)
+    role = models.CharField(_("role in the engagement"), max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = _("interlocutor")
+        verbose_name_plural = _("interlocutors")
+        constraints = [
+            models.UniqueConstraint(fields=["engagement", "user"], name="interlocutor_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"

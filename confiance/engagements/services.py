@@ -12,7 +12,13 @@ from django.utils.translation import gettext as _
 from confiance import access
 from confiance.core.audit import audit_record
 from confiance.core.models import INTERNAL_ROLES, Client, Membership, User
-from confiance.engagements.models import ContactOrigin, Engagement, EngagementStatus
+from confiance.engagements.models import (
+    ContactOrigin,
+    Engagement,
+    EngagementStatus,
+    Interlocutor,
+    Objective,
+)
 
 
 @transaction.atomic
@@ -29,6 +35,10 @@ def engagement_create(
     lead: User | None = None,
     summary: str = "",
     internal_notes: str = "",
+    referred_by: str = "",
+    client_problem: str = "",
+    client_solution_idea: str = "",
+    provider_interpretation: str = "",
 ) -> Engagement:
     """Create an engagement for a client of the membership's workspace."""
     if not access.can_manage_engagements(membership):
@@ -66,6 +76,10 @@ def engagement_create(
         lead=lead,
         summary=summary,
         internal_notes=internal_notes,
+        referred_by=referred_by.strip(),
+        client_problem=client_problem.strip(),
+        client_solution_idea=client_solution_idea.strip(),
+        provider_interpretation=provider_interpretation.strip(),
         created_at=now,
         updated_at=now,
     )
@@ -80,22 +94,148 @@ def engagement_create(
 
 
 @transaction.atomic
-def engagement_set_status(*, membership: Membership, engagement: Engagement, status: str) -> None:
-    """Move an engagement to another status (the closure workflow builds on this)."""
+def engagement_set_status(
+    *, membership: Membership, engagement: Engagement, status: str, reason: str = ""
+) -> None:
+    """Move an engagement to another status; stopping early needs its reason.
+
+    An honest stop is a valid outcome: it records who decided it, when and why.
+    """
     if not access.can_manage_engagements(membership) or (
         engagement.workspace_id != membership.workspace_id
     ):
         raise PermissionDenied
     if status not in EngagementStatus.values:
         raise ValidationError({"status": _("Unknown status.")})
+    fields = ["status", "updated_at"]
+    if status == EngagementStatus.STOPPED_EARLY and engagement.status != status:
+        if not reason.strip():
+            raise ValidationError({"reason": _("Say why the engagement stops early.")})
+        engagement.stop_reason = reason.strip()
+        engagement.stopped_by = membership.user
+        engagement.stopped_at = timezone.now()
+        fields += ["stop_reason", "stopped_by", "stopped_at"]
     previous = engagement.status
     engagement.status = status
     engagement.updated_at = timezone.now()
-    engagement.save(update_fields=["status", "updated_at"])
+    engagement.save(update_fields=fields)
     audit_record(
         verb="engagement.status",
         actor=membership.user,
         workspace=membership.workspace,
         target=engagement,
-        data={"from": previous, "to": status},
+        data={"from": previous, "to": status, "reason": reason.strip()},
     )
+
+
+PROBLEM_STATEMENT_FIELDS = ("client_problem", "client_solution_idea", "provider_interpretation")
+
+
+@transaction.atomic
+def engagement_update(*, membership: Membership, engagement: Engagement, **fields: object) -> None:
+    """Edit the description of an engagement (title, dates, problem statement, notes...)."""
+    editable = {
+        "title",
+        "reference",
+        "start_date",
+        "end_date",
+        "lead",
+        "summary",
+        "internal_notes",
+        "contact_origin",
+        "referred_by",
+        *PROBLEM_STATEMENT_FIELDS,
+    }
+    if not access.can_manage_engagements(membership) or (
+        engagement.workspace_id != membership.workspace_id
+    ):
+        raise PermissionDenied
+    unknown = set(fields) - editable
+    if unknown:
+        raise ValueError(f"not editable here: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(engagement, name, value.strip() if isinstance(value, str) else value)
+    errors: dict[str, str] = {}
+    if not engagement.title:
+        errors["title"] = _("An engagement needs a title.")
+    if (
+        engagement.start_date
+        and engagement.end_date
+        and engagement.end_date < engagement.start_date
+    ):
+        errors["end_date"] = _("The end date comes before the start date.")
+    if engagement.contact_origin not in ContactOrigin.values:
+        errors["contact_origin"] = _("Choose how the contact started.")
+    if errors:
+        raise ValidationError(errors)
+    engagement.updated_at = timezone.now()
+    engagement.save(update_fields=[*fields, "updated_at"])
+    audit_record(
+        verb="engagement.update",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=engagement,
+        data={"fields": sorted(fields)},
+    )
+
+
+@transaction.atomic
+def objective_add(
+    *, membership: Membership, engagement: Engagement, text: str, success_measure: str
+) -> Objective:
+    """Add a measurable objective, with how its attainment will be judged."""
+    if not access.can_manage_engagements(membership) or (
+        engagement.workspace_id != membership.workspace_id
+    ):
+        raise PermissionDenied
+    errors = {}
+    if not text.strip():
+        errors["text"] = _("Write the objective.")
+    if not success_measure.strip():
+        errors["success_measure"] = _("Say how its attainment will be judged.")
+    if errors:
+        raise ValidationError(errors)
+    objective = Objective.objects.create(
+        workspace_id=engagement.workspace_id,
+        engagement=engagement,
+        text=text.strip(),
+        success_measure=success_measure.strip(),
+        position=engagement.objectives.count(),
+    )
+    audit_record(
+        verb="objective.add",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=objective,
+    )
+    return objective
+
+
+@transaction.atomic
+def interlocutor_set(
+    *, membership: Membership, engagement: Engagement, user: User, role: str = ""
+) -> Interlocutor:
+    """Name a person of either side as an interlocutor of the engagement."""
+    if not access.can_manage_engagements(membership) or (
+        engagement.workspace_id != membership.workspace_id
+    ):
+        raise PermissionDenied
+    their = user.memberships.filter(workspace_id=engagement.workspace_id).first()
+    if their is None or their.role == "expert":
+        raise ValidationError({"user": _("Choose someone of the provider or of this client.")})
+    if their.role == "client" and their.client_id != engagement.client_id:
+        raise ValidationError({"user": _("Choose someone of the provider or of this client.")})
+    side = Interlocutor.Side.CLIENT if their.role == "client" else Interlocutor.Side.PROVIDER
+    interlocutor, _created = Interlocutor.objects.update_or_create(
+        engagement=engagement,
+        user=user,
+        defaults={"workspace_id": engagement.workspace_id, "side": side, "role": role.strip()},
+    )
+    audit_record(
+        verb="interlocutor.set",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=interlocutor,
+        data={"user": user.email, "side": side},
+    )
+    return interlocutor
