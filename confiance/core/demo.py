@@ -243,8 +243,19 @@ def _consumption(
                 note="Re-estimated at the weekly review / Réestimé en revue hebdomadaire",
             )
         if final is not None:
-            engagement_set_status(membership=owner, engagement=engagement, status=final)
+            engagement_set_status(
+                membership=owner,
+                engagement=engagement,
+                status=final,
+                reason=STOP_REASON if final == EngagementStatus.STOPPED_EARLY else "",
+            )
 
+
+STOP_REASON = (
+    "The sensors could not be installed before the peak season; both sides agreed to stop "
+    "rather than deliver a degraded pilot. / Les capteurs ne pouvaient être posés avant le pic "
+    "d'activité : arrêt d'un commun accord plutôt qu'un pilote dégradé."
+)
 
 NOTES = [
     "Workshop with the department heads / Atelier avec les chefs de service",
