@@ -47,3 +47,70 @@ class EngagementForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients
         self.fields["lead"].queryset = leads
+
+
+class EngagementEditForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    reference = forms.CharField(label=_("Reference"), max_length=40, required=False)
+    contact_origin = forms.ChoiceField(label=_("Contact origin"), choices=ContactOrigin.choices)
+    referred_by = forms.CharField(
+        label=_("Referred by"),
+        max_length=150,
+        required=False,
+        help_text=_("For a peer referral: who recommended us."),
+    )
+    start_date = forms.DateField(
+        label=_("Start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end_date = forms.DateField(
+        label=_("Planned end date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    lead = forms.ModelChoiceField(
+        label=_("Engagement lead"), queryset=User.objects.none(), required=False
+    )
+    summary = forms.CharField(
+        label=_("Summary (shared with the client)"), widget=forms.Textarea, required=False
+    )
+    client_problem = forms.CharField(
+        label=_("The problem, as the client sees it"), widget=forms.Textarea, required=False
+    )
+    client_solution_idea = forms.CharField(
+        label=_("The client's idea of the solution"), widget=forms.Textarea, required=False
+    )
+    provider_interpretation = forms.CharField(
+        label=_("Our interpretation"), widget=forms.Textarea, required=False
+    )
+    internal_notes = forms.CharField(
+        label=_("Internal notes (never shown to the client)"),
+        widget=forms.Textarea,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, leads: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].queryset = leads
+
+
+class ObjectiveForm(forms.Form):
+    text = forms.CharField(label=_("Objective"), widget=forms.Textarea(attrs={"rows": 2}))
+    success_measure = forms.CharField(
+        label=_("How attainment will be judged"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class InterlocutorForm(forms.Form):
+    user = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+    role = forms.CharField(label=_("Role in the engagement"), max_length=80, required=False)
+
+    def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = people
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=EngagementStatus.choices)
+    reason = forms.CharField(
+        label=_("Reason (required to stop early)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )

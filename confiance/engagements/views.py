@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from confiance import access
 from confiance.core import selectors as core_selectors
 from confiance.core.decorators import workspace_view
 from confiance.core.forms import add_service_errors
-from confiance.core.models import INTERNAL_ROLES, Membership, User
+from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
 from confiance.engagements import selectors, services
-from confiance.engagements.forms import EngagementFilterForm, EngagementForm
+from confiance.engagements.forms import (
+    EngagementEditForm,
+    EngagementFilterForm,
+    EngagementForm,
+    InterlocutorForm,
+    ObjectiveForm,
+    StatusForm,
+)
+from confiance.engagements.models import Engagement
 
 PAGE_SIZE = 50
 
@@ -34,14 +46,138 @@ def engagement_list(request: HttpRequest, membership: Membership) -> HttpRespons
     return render(request, template, context)
 
 
-@workspace_view()
-def engagement_detail(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
-    engagement = access.get_engagement(membership, pk)
+def _leads(membership: Membership) -> QuerySet[User]:
+    return User.objects.filter(
+        memberships__workspace_id=membership.workspace_id, memberships__role__in=INTERNAL_ROLES
+    ).order_by("full_name")
+
+
+def _interlocutor_candidates(membership: Membership, engagement: Engagement) -> QuerySet[User]:
+    return (
+        User.objects.filter(memberships__workspace_id=membership.workspace_id)
+        .filter(
+            Q(memberships__role__in=INTERNAL_ROLES)
+            | Q(memberships__role=Role.CLIENT, memberships__client_id=engagement.client_id)
+        )
+        .distinct()
+        .order_by("full_name")
+    )
+
+
+def _detail(
+    request: HttpRequest,
+    membership: Membership,
+    engagement: Engagement,
+    status: int = 200,
+    **forms: Any,
+) -> HttpResponse:
+    manage = access.can_manage_engagements(membership)
     context = {
         "engagement": engagement,
         "show_internal": access.can_see_internal_notes(membership),
+        "objectives": engagement.objectives.all(),
+        "interlocutors": engagement.interlocutors.select_related("user").order_by("side", "id"),
+        "manage": manage,
+        "objective_form": forms.get("objective_form") or (ObjectiveForm() if manage else None),
+        "interlocutor_form": forms.get("interlocutor_form")
+        or (
+            InterlocutorForm(people=_interlocutor_candidates(membership, engagement))
+            if manage
+            else None
+        ),
+        "status_form": forms.get("status_form")
+        or (StatusForm(initial={"status": engagement.status}) if manage else None),
     }
-    return render(request, "engagements/engagement_detail.html", context)
+    return render(request, "engagements/engagement_detail.html", context, status=status)
+
+
+@workspace_view()
+def engagement_detail(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    """The engagement: facts, problem statement, objectives, interlocutors (both sides)."""
+    engagement = access.get_engagement(membership, pk)
+    return _detail(request, membership, engagement)
+
+
+@workspace_view(check=access.can_manage_engagements)
+def engagement_edit(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    engagement = access.get_engagement(membership, pk)
+    initial = {name: getattr(engagement, name) for name in EngagementEditForm.base_fields}
+    initial["lead"] = engagement.lead_id
+    form = EngagementEditForm(request.POST or None, initial=initial, leads=_leads(membership))
+    if request.method == "POST" and form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            if changed:
+                services.engagement_update(membership=membership, engagement=engagement, **changed)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Engagement updated."))
+            return redirect("engagement-detail", ws=membership.workspace.slug, pk=engagement.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "engagements/engagement_form.html",
+        {"form": form, "engagement": engagement},
+        status=status,
+    )
+
+
+@require_POST
+@workspace_view(check=access.can_manage_engagements)
+def objective_add(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    engagement = access.get_engagement(membership, pk)
+    form = ObjectiveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.objective_add(
+                membership=membership, engagement=engagement, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Objective added."))
+            return redirect("engagement-detail", ws=membership.workspace.slug, pk=engagement.pk)
+    return _detail(request, membership, engagement, status=400, objective_form=form)
+
+
+@require_POST
+@workspace_view(check=access.can_manage_engagements)
+def interlocutor_add(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    engagement = access.get_engagement(membership, pk)
+    form = InterlocutorForm(request.POST, people=_interlocutor_candidates(membership, engagement))
+    if form.is_valid():
+        try:
+            services.interlocutor_set(
+                membership=membership, engagement=engagement, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Interlocutor saved."))
+            return redirect("engagement-detail", ws=membership.workspace.slug, pk=engagement.pk)
+    return _detail(request, membership, engagement, status=400, interlocutor_form=form)
+
+
+@require_POST
+@workspace_view(check=access.can_manage_engagements)
+def status_change(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    engagement = access.get_engagement(membership, pk)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.engagement_set_status(
+                membership=membership,
+                engagement=engagement,
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Status changed."))
+            return redirect("engagement-detail", ws=membership.workspace.slug, pk=engagement.pk)
+    return _detail(request, membership, engagement, status=400, status_form=form)
 
 
 @workspace_view(check=access.can_manage_engagements)

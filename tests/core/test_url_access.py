@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from confiance.consumption.services import EntryInput, time_entry_log
 from confiance.core.services import api_token_create, invitation_create
 from tests.conftest import PERSONAS, World
+from tests.consumption.import_support import finished_job
 
 ANON = "anonymous"
 ALL = [ANON, *PERSONAS]
@@ -97,6 +98,10 @@ EXPECTED: dict[str, Case] = {
         kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk},
         statuses=only([*INTERNAL, "client_contact"], 200),
     ),
+    "engagement-edit": Case(kwargs=eng, statuses=only(["owner", "member"], 200)),
+    "objective-add": Case(kwargs=eng, method="post", statuses=only(["owner", "member"], 400)),
+    "interlocutor-add": Case(kwargs=eng, method="post", statuses=only(["owner", "member"], 400)),
+    "engagement-status": Case(kwargs=eng, method="post", statuses=only(["owner", "member"], 400)),
     "consumption": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
     "entry-log": Case(kwargs=eng, method="post", statuses=only(["owner", "member"], 400)),
     "entry-correct": Case(
@@ -108,6 +113,24 @@ EXPECTED: dict[str, Case] = {
     "consumption-settings": Case(kwargs=eng, statuses=only(["owner", "finance"], 200)),
     "notices": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
     "portfolio": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
+    # CSV import: the owner and the engagement's lead (world.engagement has none) only.
+    "import-upload": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk},
+        statuses=only(["owner"], 200),
+    ),
+    "import-detail": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk, "job_id": finished_job(w)},
+        statuses=only(["owner"], 200),
+    ),
+    "import-confirm": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk, "job_id": finished_job(w)},
+        method="post",
+        statuses=only(["owner"], 302),
+    ),
+    "import-progress": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk, "job_id": finished_job(w)},
+        statuses=only(["owner"], 200),
+    ),
     "api:api-root": Case(default=404, api=True),
     "api:openapi-json": Case(api=True),
     "api:openapi-view": Case(api=True),
