@@ -141,3 +141,35 @@ def can_see_amounts(membership: Membership | None) -> bool:
         and membership.role == Role.CLIENT
         and membership.workspace.show_amounts_to_client
     )
+
+
+# Closure: objectives' attainment, retrospective, approval for payment ------------------------
+
+
+def closure_side(membership: Membership | None, engagement: Engagement) -> str | None:
+    """Whose retrospective this person writes: "provider" (owner, consultants), "client"
+    (the engagement's client contacts) or None (finance reads only)."""
+    if membership is None or engagement.workspace_id != membership.workspace_id:
+        return None
+    if membership.role in (Role.OWNER, Role.MEMBER):
+        return "provider"
+    if membership.role == Role.CLIENT and membership.client_id == engagement.client_id:
+        return "client"
+    return None
+
+
+def can_see_closure(membership: Membership | None, engagement: Engagement) -> bool:
+    """The closure and its report: the provider's people and the engagement's client contacts."""
+    if membership is None or engagement.workspace_id != membership.workspace_id:
+        return False
+    return is_internal(membership) or closure_side(membership, engagement) == "client"
+
+
+def can_run_closure(membership: Membership | None, engagement: Engagement) -> bool:
+    """Start the closure and assess the objectives: the provider's owner and consultants."""
+    return closure_side(membership, engagement) == "provider"
+
+
+def can_approve_closure(membership: Membership | None, engagement: Engagement) -> bool:
+    """The approval for payment is the client's: a contact of the engagement's client."""
+    return closure_side(membership, engagement) == "client"

@@ -1,0 +1,222 @@
+"""Writes of the closure: start it (or stop early through it), assess objectives, write each
+side's retrospective, and the client's approval for payment."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from confiance import access
+from confiance.closure import selectors
+from confiance.closure.models import (
+    Attainment,
+    Closure,
+    ClosureApproval,
+    ObjectiveAssessment,
+    Outcome,
+    RetrospectiveContribution,
+)
+from confiance.core.audit import audit_record
+from confiance.core.models import Membership
+from confiance.engagements.models import Engagement, EngagementStatus, Objective
+from confiance.engagements.services import engagement_set_status
+from confiance.ledger.services import ledger_append
+
+CLOSABLE = (EngagementStatus.ACTIVE, EngagementStatus.PAUSED, EngagementStatus.STOPPED_EARLY)
+
+
+@transaction.atomic
+def closure_start(
+    *, membership: Membership, engagement: Engagement, outcome: str, reason: str = ""
+) -> Closure:
+    """Open the closure of an active or paused engagement, or of one stopped early.
+
+    Choosing to stop early here is the same honest stop as on the engagement page: the
+    engagement becomes "stopped early" with its reason, and the closure carries that reason.
+    """
+    if not access.can_run_closure(membership, engagement):
+        raise PermissionDenied
+    engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
+    if Closure.objects.filter(engagement=engagement).exists():
+        raise ValidationError(_("The closure of this engagement has already started."))
+    if engagement.status not in CLOSABLE:
+        raise ValidationError(_("Only an active, paused or stopped-early engagement is closed."))
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": _("Choose how the engagement ends.")})
+    already_stopped = engagement.status == EngagementStatus.STOPPED_EARLY
+    if already_stopped and outcome != Outcome.STOPPED_EARLY:
+        message = _("This engagement stopped early: its closure records it, with its reason.")
+        raise ValidationError({"outcome": message})
+    if outcome == Outcome.STOPPED_EARLY and not already_stopped:
+        # The engagement's own service records who stopped it, when and why.
+        engagement_set_status(
+            membership=membership,
+            engagement=engagement,
+            status=EngagementStatus.STOPPED_EARLY,
+            reason=reason,
+        )
+    closure = Closure.objects.create(
+        workspace_id=engagement.workspace_id,
+        engagement=engagement,
+        outcome=outcome,
+        stop_reason=engagement.stop_reason if outcome == Outcome.STOPPED_EARLY else "",
+        started_by=membership.user,
+    )
+    audit_record(
+        verb="closure.start",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=closure,
+        data={"outcome": outcome},
+    )
+    return closure
+
+
+@transaction.atomic
+def objective_assess(
+    *,
+    membership: Membership,
+    closure: Closure,
+    objective: Objective,
+    attainment: str,
+    evidence: str,
+) -> ObjectiveAssessment:
+    """Record how far an objective was attained, with the evidence (the provider's analysis)."""
+    if not access.can_run_closure(membership, closure.engagement):
+        raise PermissionDenied
+    if objective.engagement_id != closure.engagement_id:
+        raise ValidationError(_("This objective belongs to another engagement."))
+    errors = {}
+    if attainment not in Attainment.values:
+        errors["attainment"] = _("Say whether the objective was attained.")
+    if not evidence.strip():
+        errors["evidence"] = _("Give the evidence for this attainment.")
+    if errors:
+        raise ValidationError(errors)
+    assessment, _created = ObjectiveAssessment.objects.update_or_create(
+        closure=closure,
+        objective=objective,
+        defaults={
+            "workspace_id": closure.workspace_id,
+            "attainment": attainment,
+            "evidence": evidence.strip(),
+            "assessed_by": membership.user,
+            "assessed_at": timezone.now(),
+        },
+    )
+    audit_record(
+        verb="closure.assess",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=assessment,
+        data={"objective": objective.pk, "attainment": attainment},
+    )
+    return assessment
+
+
+@transaction.atomic
+def retrospective_write(
+    *,
+    membership: Membership,
+    closure: Closure,
+    side: str,
+    went_well: str,
+    to_improve: str,
+    lessons: str,
+) -> RetrospectiveContribution:
+    """Write (or rewrite) one's own contribution to one's own side's retrospective.
+
+    The provider's people write the provider's side, the client's contacts the client's side;
+    nobody writes for the other side, and each person's contribution is their own record.
+    """
+    if access.closure_side(membership, closure.engagement) != side:
+        raise PermissionDenied
+    texts = {
+        "went_well": went_well.strip(),
+        "to_improve": to_improve.strip(),
+        "lessons": lessons.strip(),
+    }
+    if not any(texts.values()):
+        raise ValidationError(_("Write at least one part of the retrospective."))
+    contribution, _created = RetrospectiveContribution.objects.update_or_create(
+        closure=closure,
+        author=membership.user,
+        defaults={
+            **texts,
+            "workspace_id": closure.workspace_id,
+            "side": side,
+            "updated_at": timezone.now(),
+        },
+    )
+    audit_record(
+        verb="closure.retrospective",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=contribution,
+        data={"side": side},
+    )
+    return contribution
+
+
+@transaction.atomic
+def closure_approve(*, membership: Membership, closure: Closure, seen_hash: str) -> ClosureApproval:
+    """The client's approval for payment (bon à payer) of the analysis it was shown.
+
+    `seen_hash` is the hash of the analysis on the client's screen: if the analysis changed
+    meanwhile, the approval is refused, so nobody approves what they did not read. The approval
+    goes to the engagement's ledger and closes the engagement (one stopped early stays so).
+    """
+    engagement = closure.engagement
+    if not access.can_approve_closure(membership, engagement):
+        raise PermissionDenied
+    closure = Closure.objects.select_for_update().get(pk=closure.pk)
+    closure.engagement = engagement
+    view = selectors.closure_view(fetched_by=membership, closure=closure)
+    if not view.all_assessed:
+        raise ValidationError(_("Every objective needs its attainment before the approval."))
+    current = view.approval.current_hash
+    if seen_hash != current:
+        raise ValidationError(
+            _("The analysis changed while you were reading it: read it again, then approve.")
+        )
+    if view.approval.valid:
+        raise ValidationError(_("This analysis is already approved."))
+    entry = ledger_append(
+        engagement=engagement,
+        kind="closure.approved",
+        payload={"closure": closure.pk, "hash": current, "outcome": closure.outcome},
+        actor=membership.user,
+    )
+    approval = ClosureApproval.objects.create(
+        workspace_id=closure.workspace_id,
+        closure=closure,
+        approved_by=membership.user,
+        approved_at=timezone.now(),
+        analysis_hash=current,
+        ledger_index=entry.index,
+    )
+    audit_record(
+        verb="closure.approve",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=approval,
+        data={"hash": current, "ledger_index": entry.index},
+    )
+    if engagement.status not in (EngagementStatus.STOPPED_EARLY, EngagementStatus.CLOSED):
+        # engagement_set_status is the provider's (it checks can_manage_engagements); the
+        # client's approval is what closes the engagement, so the status is set here, audited
+        # the same way with the approval named as its cause.
+        previous = engagement.status
+        engagement.status = EngagementStatus.CLOSED
+        engagement.updated_at = timezone.now()
+        engagement.save(update_fields=["status", "updated_at"])
+        audit_record(
+            verb="engagement.status",
+            actor=membership.user,
+            workspace=membership.workspace,
+            target=engagement,
+            data={"from": previous, "to": EngagementStatus.CLOSED, "by": "closure.approve"},
+        )
+    return approval

@@ -1,0 +1,41 @@
+"""Helpers shared by the closure tests and the URL access matrix."""
+
+from __future__ import annotations
+
+from confiance.closure import services
+from confiance.closure.models import Closure, Outcome
+from confiance.engagements.models import Objective
+from confiance.engagements.services import objective_add
+from tests.conftest import World
+
+
+def objectives(world: World) -> list[Objective]:
+    """Two objectives on world.engagement (created once)."""
+    existing = list(world.engagement.objectives.all())
+    if existing:
+        return existing
+    return [
+        objective_add(
+            membership=world.owner,
+            engagement=world.engagement,
+            text="Migrer la base clients sans interruption",
+            success_measure="Zéro minute d'arrêt mesurée",
+        ),
+        objective_add(
+            membership=world.owner,
+            engagement=world.engagement,
+            text="Former l'équipe à la maintenance",
+            success_measure="Trois personnes autonomes",
+        ),
+    ]
+
+
+def started(world: World) -> Closure:
+    """world.engagement with its objectives and a started closure (created once)."""
+    objectives(world)
+    existing = Closure.objects.filter(engagement=world.engagement).first()
+    if existing is not None:
+        return existing
+    return services.closure_start(
+        membership=world.owner, engagement=world.engagement, outcome=Outcome.COMPLETED
+    )
