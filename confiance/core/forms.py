@@ -67,3 +67,22 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
     else:
         for message in error.messages:
             form.add_error(None, message)
+
+
+class WorkspaceSettingsForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    currency = forms.CharField(label=_("Currency"), max_length=3, help_text=_("For example EUR."))
+    minutes_per_day = forms.IntegerField(
+        label=_("Minutes in a working day"),
+        help_text=_("Converts days of budget to time (480 = 8 h)."),
+    )
+    late_logging_days = forms.IntegerField(
+        label=_("Time logged late after (days)"),
+        min_value=0,
+        help_text=_("Entries logged more than this many days after the worked date show as late."),
+    )
+    show_amounts_to_client = forms.BooleanField(
+        label=_("Show amounts to clients"),
+        required=False,
+        help_text=_("Clients then see budgets and consumption in money, which reveals rates."),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -318,3 +319,43 @@ def api_token_authenticate(plaintext: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+WORKSPACE_SETTINGS = (
+    "name",
+    "currency",
+    "minutes_per_day",
+    "late_logging_days",
+    "show_amounts_to_client",
+)
+
+
+@transaction.atomic
+def workspace_update(*, membership: Membership, **fields: object) -> Workspace:
+    """Change the workspace's settings (owner only)."""
+    if membership.role != Role.OWNER:
+        raise PermissionDenied
+    unknown = set(fields) - set(WORKSPACE_SETTINGS)
+    if unknown:
+        raise ValueError(f"not a workspace setting: {sorted(unknown)}")
+    workspace = membership.workspace
+    errors: dict[str, str] = {}
+    if "name" in fields and not str(fields["name"]).strip():
+        errors["name"] = _("A workspace needs a name.")
+    if "minutes_per_day" in fields and not 60 <= int(fields["minutes_per_day"]) <= 24 * 60:  # type: ignore[call-overload]
+        errors["minutes_per_day"] = _("A working day lasts between 1 and 24 hours.")
+    if "currency" in fields and not re.fullmatch(r"[A-Z]{3}", str(fields["currency"])):
+        errors["currency"] = _("Use a three-letter currency code, such as EUR.")
+    if errors:
+        raise ValidationError(errors)
+    for name, value in fields.items():
+        setattr(workspace, name, value.strip() if isinstance(value, str) else value)
+    workspace.save(update_fields=list(fields))
+    audit_record(
+        verb="workspace.update",
+        actor=membership.user,
+        workspace=workspace,
+        target=workspace,
+        data={k: str(v) for k, v in fields.items()},
+    )
+    return workspace

@@ -46,6 +46,7 @@ urlpatterns = [
 workspace_patterns = [
     path("", views.workspace_home, name="workspace-home"),
     path("members/", views.members, name="members"),
+    path("settings/", views.workspace_settings, name="workspace-settings"),
     path("invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation-revoke"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),

@@ -20,6 +20,7 @@ from confiance.core.forms import (
     InvitationForm,
     SetupForm,
     TokenForm,
+    WorkspaceSettingsForm,
     add_service_errors,
 )
 from confiance.core.models import ApiToken, Invitation, Membership, User
@@ -175,3 +176,27 @@ def token_revoke(request: HttpRequest, membership: Membership, pk: int) -> HttpR
 def workspace_home(request: HttpRequest, ws: str) -> HttpResponse:
     access.require_membership(request.user, ws)  # type: ignore[arg-type]
     return redirect("engagement-list", ws=ws)
+
+
+def _is_owner(membership: Membership) -> bool:
+    return membership.role == "owner"
+
+
+@workspace_view(check=_is_owner)
+def workspace_settings(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The workspace's settings (owner only)."""
+    workspace = membership.workspace
+    initial = {name: getattr(workspace, name) for name in WorkspaceSettingsForm.base_fields}
+    form = WorkspaceSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            if changed:
+                services.workspace_update(membership=membership, **changed)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Settings saved."))
+            return redirect("workspace-settings", ws=workspace.slug)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "core/workspace_settings.html", {"form": form}, status=status)

@@ -93,3 +93,21 @@ def test_login_with_the_right_password_works(client: HttpClient, world: World) -
     )
     assert response.status_code == 302
     assert client.get(response.url, follow=True).status_code == 200
+
+
+def test_owner_sets_the_late_logging_threshold_and_others_cannot(login, world: World) -> None:
+    url = f"/w/{world.workspace.slug}/settings/"
+    data = {
+        "name": "Provider",
+        "currency": "EUR",
+        "minutes_per_day": 420,
+        "late_logging_days": 5,
+        "show_amounts_to_client": "on",
+    }
+    assert login("member").post(url, data).status_code == 404
+    assert login("owner").post(url, {**data, "currency": "euros"}).status_code == 400
+    assert login("owner").post(url, data).status_code == 302
+    world.workspace.refresh_from_db()
+    assert (world.workspace.late_logging_days, world.workspace.minutes_per_day) == (5, 420)
+    assert world.workspace.show_amounts_to_client
+    assert AuditEvent.objects.filter(verb="workspace.update").exists()
