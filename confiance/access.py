@@ -143,6 +143,81 @@ def can_see_amounts(membership: Membership | None) -> bool:
     )
 
 
+# Follow-up: commitments, meetings, payments ---------------------------------------------------
+
+
+def followup_side(membership: Membership | None, engagement: Engagement) -> str | None:
+    """The side this person takes in the engagement's follow-up: "provider", "client" or None.
+
+    The provider's owner and consultants act for the provider (finance only sees and handles
+    payments); a client contact acts for the client of this engagement only.
+    """
+    if membership is None or engagement.workspace_id != membership.workspace_id:
+        return None
+    if membership.role in (Role.OWNER, Role.MEMBER):
+        return "provider"
+    if membership.role == Role.CLIENT and membership.client_id == engagement.client_id:
+        return "client"
+    return None
+
+
+def can_create_commitment(membership: Membership | None, engagement: Engagement, side: str) -> bool:
+    """Each side commits for itself; the provider may also record what the client committed to."""
+    mine = followup_side(membership, engagement)
+    return mine is not None and (mine == side or mine == "provider")
+
+
+def can_set_commitment_status(membership: Membership | None, engagement: Engagement) -> bool:
+    """Either side may record a commitment kept, broken or withdrawn; each change is ledgered."""
+    return followup_side(membership, engagement) is not None
+
+
+def can_propose_renegotiation(
+    membership: Membership | None, engagement: Engagement, side: str
+) -> bool:
+    """A renegotiation is asked for by the side that made the commitment."""
+    return followup_side(membership, engagement) == side
+
+
+def can_agree_renegotiation(
+    membership: Membership | None, engagement: Engagement, side: str
+) -> bool:
+    """...and agreed (or declined) by the other side: never by the side that asks."""
+    mine = followup_side(membership, engagement)
+    return mine is not None and mine != side
+
+
+def can_manage_meetings(membership: Membership | None, engagement: Engagement) -> bool:
+    """Plan meetings, record attendance and minutes: the provider's owner and consultants."""
+    return followup_side(membership, engagement) == "provider"
+
+
+def can_cancel_meeting(membership: Membership | None, engagement: Engagement) -> bool:
+    """Either side may cancel a meeting; the side and the notice given are recorded."""
+    return followup_side(membership, engagement) is not None
+
+
+def can_see_payments(membership: Membership | None, engagement: Engagement) -> bool:
+    """Deposits and invoices: the provider's people (members read-only) and the client's contacts.
+
+    Experts never see them (they do not reach engagements at all).
+    """
+    if membership is None or engagement.workspace_id != membership.workspace_id:
+        return False
+    if is_internal(membership):
+        return True
+    return membership.role == Role.CLIENT and membership.client_id == engagement.client_id
+
+
+def can_manage_payments(membership: Membership | None, engagement: Engagement) -> bool:
+    """Issue payments and record them paid: the owner and finance."""
+    return (
+        membership is not None
+        and engagement.workspace_id == membership.workspace_id
+        and membership.role in (Role.OWNER, Role.FINANCE)
+    )
+
+
 # Closure: objectives' attainment, retrospective, approval for payment ------------------------
 
 

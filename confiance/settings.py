@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "confiance.core",
     "confiance.engagements",
     "confiance.consumption",
+    "confiance.followup",
     "confiance.closure",
     "confiance.ledger",
     "confiance.api",

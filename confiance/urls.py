@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 from confiance.api.api import api
 from confiance.core.urls import urlpatterns as core_patterns
 from confiance.core.urls import workspace_patterns
+from confiance.followup.urls import feed_patterns as followup_feed_patterns
 
 urlpatterns = [
     *core_patterns,
@@ -13,5 +14,7 @@ urlpatterns = [
     path("w/<slug:ws>/", include(workspace_patterns)),
     path("w/<slug:ws>/", include("confiance.engagements.urls")),
     path("w/<slug:ws>/", include("confiance.consumption.urls")),
+    path("w/<slug:ws>/", include("confiance.followup.urls")),
+    *followup_feed_patterns,
     path("api/v1/", api.urls),
 ]

@@ -19,6 +19,7 @@ from confiance.consumption.services import EntryInput, time_entry_log
 from confiance.core.services import api_token_create, invitation_create
 from tests.conftest import PERSONAS, World
 from tests.consumption.import_support import finished_job
+from tests.followup import support as followup_support
 
 ANON = "anonymous"
 ALL = [ANON, *PERSONAS]
@@ -113,6 +114,50 @@ EXPECTED: dict[str, Case] = {
     "consumption-settings": Case(kwargs=eng, statuses=only(["owner", "finance"], 200)),
     "notices": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
     "portfolio": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
+    # Follow-up: both sides of the engagement; payments for owner/finance to manage.
+    "followup": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    "commitment-create": Case(
+        kwargs=eng, method="post", statuses=only(["owner", "member", "client_contact"], 400)
+    ),
+    "commitment-detail": Case(
+        kwargs=lambda w: {**eng(w), "cid": followup_support.commitment_id(w)},
+        statuses=only([*INTERNAL, "client_contact"], 200),
+    ),
+    "commitment-status": Case(
+        kwargs=lambda w: {**eng(w), "cid": followup_support.commitment_id(w)},
+        method="post",
+        statuses=only(["owner", "member", "client_contact"], 400),
+    ),
+    # A provider commitment: the provider proposes, the client decides.
+    "renegotiation-propose": Case(
+        kwargs=lambda w: {**eng(w), "cid": followup_support.commitment_id(w)},
+        method="post",
+        statuses=only(["owner", "member"], 400),
+    ),
+    "renegotiation-decide": Case(
+        kwargs=followup_support.renegotiation_kwargs,
+        method="post",
+        statuses=only(["client_contact"], 302),
+    ),
+    "meeting-create": Case(kwargs=eng, method="post", statuses=only(["owner", "member"], 400)),
+    "meeting-detail": Case(
+        kwargs=lambda w: {**eng(w), "mid": followup_support.meeting_id(w)},
+        statuses=only([*INTERNAL, "client_contact"], 200),
+    ),
+    # Already cancelled: those who may cancel are told so (400), the others see nothing.
+    "meeting-cancel": Case(
+        kwargs=lambda w: {**eng(w), "mid": followup_support.meeting_id(w, cancelled=True)},
+        method="post",
+        statuses=only(["owner", "member", "client_contact"], 400),
+    ),
+    "payment-create": Case(kwargs=eng, method="post", statuses=only(["owner", "finance"], 400)),
+    "payment-paid": Case(
+        kwargs=lambda w: {**eng(w), "pid": followup_support.payment_id(w)},
+        method="post",
+        statuses=only(["owner", "finance"], 400),
+    ),
+    "my-calendar": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
+    "calendar-feed": Case(kwargs=lambda w: {"token": "not-a-token"}, default=404),
     # CSV import: the owner and the engagement's lead (world.engagement has none) only.
     "import-upload": Case(
         kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk},

@@ -1,0 +1,651 @@
+"""Writes of the follow-up: commitments and their renegotiations, meetings, payments, feeds.
+
+Every commitment status change, every agreed renegotiation and every payment recorded paid is
+appended to the engagement's ledger in the same transaction; reminders are sent by tasks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from confiance import access
+from confiance.core.audit import audit_record
+from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
+from confiance.engagements.models import Engagement
+from confiance.followup.models import (
+    LIVE_STATUSES,
+    Attendance,
+    CalendarFeed,
+    Commitment,
+    CommitmentRevision,
+    CommitmentStatus,
+    CommitmentStatusChange,
+    Meeting,
+    MeetingAttendee,
+    MeetingChannel,
+    MeetingStatus,
+    Payment,
+    PaymentKind,
+    Renegotiation,
+    Side,
+)
+from confiance.ledger.services import ledger_append
+
+# Statuses a person may set by hand; "kept" becomes "kept late" after the due date, and
+# "renegotiated" only comes from an agreed renegotiation.
+SETTABLE_STATUSES = (CommitmentStatus.KEPT, CommitmentStatus.BROKEN, CommitmentStatus.WITHDRAWN)
+MAX_MEETING_MINUTES = 24 * 60
+
+
+def _ensure_same_workspace(membership: Membership, engagement: Engagement) -> None:
+    if engagement.workspace_id != membership.workspace_id:
+        raise PermissionDenied
+
+
+def side_of_user(engagement: Engagement, user: User) -> str | None:
+    """The side a person belongs to in this engagement: a provider person or a client contact."""
+    roles = dict(
+        user.memberships.filter(workspace_id=engagement.workspace_id).values_list(
+            "role", "client_id"
+        )
+    )
+    if any(role in INTERNAL_ROLES for role in roles):
+        return Side.PROVIDER
+    if roles.get(Role.CLIENT) == engagement.client_id:
+        return Side.CLIENT
+    return None
+
+
+def _check_owner(engagement: Engagement, side: str, owner: User) -> None:
+    owner_side = side_of_user(engagement, owner)
+    if side == Side.PROVIDER and owner_side != Side.PROVIDER:
+        raise ValidationError(
+            {"owner": _("A provider commitment is owned by someone of your firm.")}
+        )
+    if side == Side.CLIENT and owner_side != Side.CLIENT:
+        raise ValidationError(
+            {"owner": _("A client commitment is owned by a contact of this client.")}
+        )
+
+
+# Commitments -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def commitment_create(
+    *,
+    membership: Membership,
+    engagement: Engagement,
+    side: str,
+    owner: User,
+    text: str,
+    due_date: date,
+) -> Commitment:
+    """Record a commitment of one side, with its owner and due date (version 1)."""
+    _ensure_same_workspace(membership, engagement)
+    if side not in Side.values:
+        raise ValidationError({"side": _("Choose a side.")})
+    if not access.can_create_commitment(membership, engagement, side):
+        raise PermissionDenied
+    if not text.strip():
+        raise ValidationError({"text": _("Say what is committed to.")})
+    _check_owner(engagement, side, owner)
+    now = timezone.now()
+    commitment = Commitment.objects.create(
+        workspace_id=engagement.workspace_id,
+        engagement=engagement,
+        side=side,
+        owner=owner,
+        text=text.strip(),
+        due_date=due_date,
+        created_by=membership.user,
+        created_at=now,
+    )
+    CommitmentRevision.objects.create(
+        workspace_id=engagement.workspace_id,
+        commitment=commitment,
+        version=1,
+        text=commitment.text,
+        due_date=due_date,
+        proposed_by=membership.user,
+        created_at=now,
+    )
+    audit_record(
+        verb="commitment.create",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=commitment,
+        data={"side": side, "owner": owner.email, "due_date": due_date.isoformat()},
+    )
+    ledger_append(
+        engagement=engagement,
+        kind="commitment.create",
+        payload={
+            "commitment": commitment.pk,
+            "side": side,
+            "owner": owner.email,
+            "text": commitment.text,
+            "due_date": due_date.isoformat(),
+        },
+        actor=membership.user,
+    )
+    return commitment
+
+
+def _lock(commitment: Commitment) -> Commitment:
+    return Commitment.objects.select_for_update().select_related("engagement").get(pk=commitment.pk)
+
+
+def _record_status(
+    *, commitment: Commitment, to_status: str, by: User, at: datetime, note: str = ""
+) -> None:
+    from_status = commitment.status
+    commitment.status = to_status
+    commitment.status_changed_at = at
+    commitment.status_changed_by = by
+    commitment.save(update_fields=["status", "status_changed_at", "status_changed_by"])
+    CommitmentStatusChange.objects.create(
+        workspace_id=commitment.workspace_id,
+        commitment=commitment,
+        from_status=from_status,
+        to_status=to_status,
+        changed_by=by,
+        changed_at=at,
+        note=note,
+    )
+    ledger_append(
+        engagement=commitment.engagement,
+        kind="commitment.status",
+        payload={
+            "commitment": commitment.pk,
+            "side": commitment.side,
+            "from": from_status,
+            "to": to_status,
+            "due_date": commitment.due_date.isoformat(),
+            "version": commitment.version,
+        },
+        actor=by,
+    )
+
+
+@transaction.atomic
+def commitment_set_status(
+    *, membership: Membership, commitment: Commitment, status: str, note: str = ""
+) -> Commitment:
+    """Mark a live commitment kept (on time or late, from today's date), broken or withdrawn."""
+    commitment = _lock(commitment)
+    engagement = commitment.engagement
+    _ensure_same_workspace(membership, engagement)
+    if not access.can_set_commitment_status(membership, engagement):
+        raise PermissionDenied
+    if status not in SETTABLE_STATUSES:
+        raise ValidationError({"status": _("Choose kept, broken or withdrawn.")})
+    if commitment.status not in LIVE_STATUSES:
+        raise ValidationError(
+            {
+                "status": _("This commitment is already closed: %(status)s.")
+                % {"status": commitment.get_status_display()}
+            }
+        )
+    now = timezone.now()
+    if status == CommitmentStatus.KEPT and timezone.localdate(now) > commitment.due_date:
+        status = CommitmentStatus.KEPT_LATE
+    _record_status(
+        commitment=commitment, to_status=status, by=membership.user, at=now, note=note.strip()
+    )
+    # A pending renegotiation has no object once the commitment is closed.
+    commitment.renegotiations.filter(state=Renegotiation.State.PENDING).update(
+        state=Renegotiation.State.DECLINED, decided_by=membership.user, decided_at=now
+    )
+    audit_record(
+        verb="commitment.status",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=commitment,
+        data={"status": status},
+    )
+    return commitment
+
+
+@transaction.atomic
+def renegotiation_propose(
+    *,
+    membership: Membership,
+    commitment: Commitment,
+    reason: str,
+    new_due_date: date | None = None,
+    new_text: str = "",
+) -> Renegotiation:
+    """The committed side asks for a new date and/or wording; the other side must agree."""
+    commitment = _lock(commitment)
+    engagement = commitment.engagement
+    _ensure_same_workspace(membership, engagement)
+    if not access.can_propose_renegotiation(membership, engagement, commitment.side):
+        raise PermissionDenied
+    errors: dict[str, str] = {}
+    new_text = new_text.strip()
+    if commitment.status not in LIVE_STATUSES:
+        errors["reason"] = _("Only a commitment still to be kept can be renegotiated.")
+    if new_due_date is None and not new_text:
+        errors["new_due_date"] = _("Propose a new due date, a new wording, or both.")
+    if new_due_date is not None and new_due_date == commitment.due_date and not new_text:
+        errors["new_due_date"] = _("This is already the due date.")
+    if not reason.strip():
+        errors["reason"] = _("Say why the commitment should change.")
+    if commitment.renegotiations.filter(state=Renegotiation.State.PENDING).exists():
+        errors["reason"] = _("A renegotiation is already awaiting an answer.")
+    if errors:
+        raise ValidationError(errors)
+    proposal = Renegotiation.objects.create(
+        workspace_id=commitment.workspace_id,
+        commitment=commitment,
+        new_due_date=new_due_date,
+        new_text=new_text,
+        reason=reason.strip(),
+        proposed_by=membership.user,
+    )
+    audit_record(
+        verb="commitment.renegotiation.propose",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=proposal,
+        data={"commitment": commitment.pk},
+    )
+    return proposal
+
+
+@transaction.atomic
+def renegotiation_decide(
+    *, membership: Membership, renegotiation: Renegotiation, agree: bool
+) -> Renegotiation:
+    """The other side agrees (a new version of the commitment) or declines (nothing changes)."""
+    commitment = _lock(renegotiation.commitment)
+    renegotiation = Renegotiation.objects.select_for_update().get(pk=renegotiation.pk)
+    engagement = commitment.engagement
+    _ensure_same_workspace(membership, engagement)
+    if not access.can_agree_renegotiation(membership, engagement, commitment.side):
+        raise PermissionDenied
+    if renegotiation.state != Renegotiation.State.PENDING:
+        raise ValidationError(_("This renegotiation was already answered."))
+    now = timezone.now()
+    renegotiation.state = Renegotiation.State.AGREED if agree else Renegotiation.State.DECLINED
+    renegotiation.decided_by = membership.user
+    renegotiation.decided_at = now
+    renegotiation.save(update_fields=["state", "decided_by", "decided_at"])
+    audit_record(
+        verb="commitment.renegotiation.agree" if agree else "commitment.renegotiation.decline",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=renegotiation,
+        data={"commitment": commitment.pk},
+    )
+    if not agree:
+        return renegotiation
+    commitment.version += 1
+    if renegotiation.new_due_date is not None:
+        commitment.due_date = renegotiation.new_due_date
+    if renegotiation.new_text:
+        commitment.text = renegotiation.new_text
+    commitment.save(update_fields=["version", "due_date", "text"])
+    CommitmentRevision.objects.create(
+        workspace_id=commitment.workspace_id,
+        commitment=commitment,
+        version=commitment.version,
+        text=commitment.text,
+        due_date=commitment.due_date,
+        reason=renegotiation.reason,
+        proposed_by=renegotiation.proposed_by,
+        agreed_by=membership.user,
+        created_at=now,
+    )
+    ledger_append(
+        engagement=engagement,
+        kind="commitment.renegotiation",
+        payload={
+            "commitment": commitment.pk,
+            "version": commitment.version,
+            "text": commitment.text,
+            "due_date": commitment.due_date.isoformat(),
+            "reason": renegotiation.reason,
+            "proposed_by": renegotiation.proposed_by.email,
+            "agreed_by": membership.user.email,
+        },
+        actor=membership.user,
+    )
+    if commitment.status != CommitmentStatus.RENEGOTIATED:
+        _record_status(
+            commitment=commitment,
+            to_status=CommitmentStatus.RENEGOTIATED,
+            by=membership.user,
+            at=now,
+        )
+    return renegotiation
+
+
+# Meetings ----------------------------------------------------------------------------------
+
+
+def _validate_attendees(engagement: Engagement, attendees: list[User]) -> dict[int, str]:
+    sides = {}
+    for user in attendees:
+        side = side_of_user(engagement, user)
+        if side is None:
+            raise ValidationError(
+                {
+                    "attendees": _("%(name)s is neither of your firm nor a contact of this client.")
+                    % {"name": user.get_full_name()}
+                }
+            )
+        sides[user.pk] = side
+    return sides
+
+
+@transaction.atomic
+def meeting_create(
+    *,
+    membership: Membership,
+    engagement: Engagement,
+    title: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    channel: str,
+    attendees: list[User],
+    location: str = "",
+) -> Meeting:
+    """Plan a meeting or visit with the people expected from both sides."""
+    _ensure_same_workspace(membership, engagement)
+    if not access.can_manage_meetings(membership, engagement):
+        raise PermissionDenied
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = _("A meeting needs a title.")
+    if timezone.is_naive(starts_at):
+        errors["starts_at"] = _("Give the time with its time zone.")
+    if not 0 < duration_minutes <= MAX_MEETING_MINUTES:
+        errors["duration_minutes"] = _("A meeting lasts between 1 minute and 24 hours.")
+    if channel not in MeetingChannel.values:
+        errors["channel"] = _("Choose a channel.")
+    if not attendees:
+        errors["attendees"] = _("Say who is expected.")
+    if errors:
+        raise ValidationError(errors)
+    sides = _validate_attendees(engagement, attendees)
+    meeting = Meeting.objects.create(
+        workspace_id=engagement.workspace_id,
+        engagement=engagement,
+        title=title.strip(),
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        channel=channel,
+        location=location.strip(),
+        created_by=membership.user,
+    )
+    MeetingAttendee.objects.bulk_create(
+        MeetingAttendee(
+            workspace_id=engagement.workspace_id, meeting=meeting, user=u, side=sides[u.pk]
+        )
+        for u in attendees
+    )
+    audit_record(
+        verb="meeting.create",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=meeting,
+        data={"starts_at": starts_at.isoformat(), "attendees": [u.email for u in attendees]},
+    )
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(*, membership: Membership, meeting: Meeting, reason: str = "") -> Meeting:
+    """Cancel a planned meeting; the cancelling side and the time (hence the notice) are kept."""
+    meeting = Meeting.objects.select_for_update().select_related("engagement").get(pk=meeting.pk)
+    engagement = meeting.engagement
+    _ensure_same_workspace(membership, engagement)
+    if not access.can_cancel_meeting(membership, engagement):
+        raise PermissionDenied
+    if meeting.status != MeetingStatus.PLANNED:
+        raise ValidationError(_("Only a planned meeting can be cancelled."))
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.cancelled_at = timezone.now()
+    meeting.cancelled_by = membership.user
+    meeting.cancelled_by_side = access.followup_side(membership, engagement) or ""
+    meeting.cancel_reason = reason.strip()
+    meeting.save(
+        update_fields=[
+            "status",
+            "cancelled_at",
+            "cancelled_by",
+            "cancelled_by_side",
+            "cancel_reason",
+        ]
+    )
+    audit_record(
+        verb="meeting.cancel",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=meeting,
+        data={
+            "side": meeting.cancelled_by_side,
+            "notice_hours": meeting.cancellation_notice_hours,
+        },
+    )
+    ledger_append(
+        engagement=engagement,
+        kind="meeting.cancel",
+        payload={
+            "meeting": meeting.pk,
+            "starts_at": meeting.starts_at.isoformat(),
+            "side": meeting.cancelled_by_side,
+            "notice_hours": meeting.cancellation_notice_hours,
+        },
+        actor=membership.user,
+    )
+    return meeting
+
+
+@transaction.atomic
+def meeting_record(
+    *,
+    membership: Membership,
+    meeting: Meeting,
+    attendance: dict[int, str],
+    minutes: str,
+    internal_notes: str,
+    held: bool = True,
+) -> Meeting:
+    """Record a meeting held: each expected person's attendance, the minutes, internal notes."""
+    meeting = Meeting.objects.select_for_update().select_related("engagement").get(pk=meeting.pk)
+    engagement = meeting.engagement
+    _ensure_same_workspace(membership, engagement)
+    if not access.can_manage_meetings(membership, engagement):
+        raise PermissionDenied
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise ValidationError(_("This meeting was cancelled."))
+    now = timezone.now()
+    if held and meeting.starts_at > now:
+        raise ValidationError(_("A meeting can be recorded as held once it has started."))
+    attendees = {a.user_id: a for a in meeting.attendees.all()}
+    for user_id, value in attendance.items():
+        if user_id not in attendees:
+            raise ValidationError(_("Record attendance only for the people expected."))
+        if value and value not in Attendance.values:
+            raise ValidationError(_("Unknown attendance."))
+    changed = []
+    for user_id, value in attendance.items():
+        attendee = attendees[user_id]
+        if attendee.attendance != value:
+            attendee.attendance = value
+            attendee.recorded_at = now
+            attendee.recorded_by = membership.user
+            changed.append(attendee)
+    MeetingAttendee.objects.bulk_update(changed, ["attendance", "recorded_at", "recorded_by"])
+    fields = ["minutes", "internal_notes"]
+    meeting.minutes = minutes.strip()
+    meeting.internal_notes = internal_notes.strip()
+    first_time_held = held and meeting.status != MeetingStatus.HELD
+    if first_time_held:
+        meeting.status = MeetingStatus.HELD
+        meeting.held_recorded_at = now
+        meeting.held_recorded_by = membership.user
+        fields += ["status", "held_recorded_at", "held_recorded_by"]
+    meeting.save(update_fields=fields)
+    audit_record(
+        verb="meeting.record",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=meeting,
+        data={"attendance": {str(a.user_id): a.attendance for a in changed}},
+    )
+    if first_time_held or changed:
+        ledger_append(
+            engagement=engagement,
+            kind="meeting.attendance",
+            payload={
+                "meeting": meeting.pk,
+                "starts_at": meeting.starts_at.isoformat(),
+                "status": meeting.status,
+                "attendance": {
+                    a.user.email: a.attendance
+                    for a in meeting.attendees.select_related("user")
+                    if a.attendance
+                },
+            },
+            actor=membership.user,
+        )
+    return meeting
+
+
+# Payments ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_create(
+    *,
+    membership: Membership,
+    engagement: Engagement,
+    kind: str,
+    label: str,
+    amount: Decimal,
+    issue_date: date,
+    due_date: date,
+) -> Payment:
+    """Issue a deposit or invoice to the client, in the workspace currency."""
+    _ensure_same_workspace(membership, engagement)
+    if not access.can_manage_payments(membership, engagement):
+        raise PermissionDenied
+    errors: dict[str, str] = {}
+    if kind not in PaymentKind.values:
+        errors["kind"] = _("Choose deposit or invoice.")
+    if not label.strip():
+        errors["label"] = _("Give the payment a label.")
+    if amount <= 0:
+        errors["amount"] = _("An amount must be positive.")
+    if due_date < issue_date:
+        errors["due_date"] = _("The due date comes before the issue date.")
+    if errors:
+        raise ValidationError(errors)
+    payment = Payment.objects.create(
+        workspace_id=engagement.workspace_id,
+        engagement=engagement,
+        kind=kind,
+        label=label.strip(),
+        amount=amount,
+        currency=membership.workspace.currency,
+        issue_date=issue_date,
+        due_date=due_date,
+        created_by=membership.user,
+    )
+    audit_record(
+        verb="payment.create",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=payment,
+        data={"kind": kind, "amount": str(amount), "due_date": due_date.isoformat()},
+    )
+    return payment
+
+
+@transaction.atomic
+def payment_mark_paid(*, membership: Membership, payment: Payment, paid_date: date) -> Payment:
+    """Record the day a payment was received; appended to the ledger with its promptness."""
+    payment = Payment.objects.select_for_update().select_related("engagement").get(pk=payment.pk)
+    engagement = payment.engagement
+    _ensure_same_workspace(membership, engagement)
+    if not access.can_manage_payments(membership, engagement):
+        raise PermissionDenied
+    if payment.paid_date is not None:
+        raise ValidationError({"paid_date": _("This payment is already recorded as paid.")})
+    if paid_date > timezone.localdate():
+        raise ValidationError({"paid_date": _("A payment cannot be received in the future.")})
+    if paid_date < payment.issue_date:
+        raise ValidationError({"paid_date": _("The payment date comes before the issue date.")})
+    payment.paid_date = paid_date
+    payment.paid_recorded_by = membership.user
+    payment.paid_recorded_at = timezone.now()
+    payment.save(update_fields=["paid_date", "paid_recorded_by", "paid_recorded_at"])
+    audit_record(
+        verb="payment.paid",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=payment,
+        data={"paid_date": paid_date.isoformat()},
+    )
+    ledger_append(
+        engagement=engagement,
+        kind="payment.paid",
+        payload={
+            "payment": payment.pk,
+            "kind": payment.kind,
+            "label": payment.label,
+            "amount": str(payment.amount),
+            "currency": payment.currency,
+            "due_date": payment.due_date.isoformat(),
+            "paid_date": paid_date.isoformat(),
+            "promptness_days": payment.promptness_days,
+        },
+        actor=membership.user,
+    )
+    return payment
+
+
+# Calendar feed -----------------------------------------------------------------------------
+
+
+def _hash_feed_token(token: str) -> str:
+    # 256 random bits: a fast hash suffices, and the feed is fetched often.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def calendar_feed_regenerate(*, user: User) -> str:
+    """A new secret feed token for the person (the old URL stops working); returned once."""
+    token = secrets.token_urlsafe(32)
+    CalendarFeed.objects.update_or_create(
+        user=user,
+        defaults={"token_hash": _hash_feed_token(token), "created_at": timezone.now()},
+    )
+    audit_record(verb="calendar_feed.regenerate", actor=user, workspace=None, target=user)
+    return token
+
+
+def calendar_feed_user(token: str) -> User | None:
+    """The active person a feed token belongs to, or None."""
+    if not token:
+        return None
+    feed = (
+        CalendarFeed.objects.select_related("user")
+        .filter(token_hash=_hash_feed_token(token))
+        .first()
+    )
+    if feed is None or not feed.user.is_active:
+        return None
+    return feed.user
