@@ -1,0 +1,211 @@
+"""Payments (deposit, invoices) with promptness; who sees them; the follow-up page's access and
+its query count."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from confiance.followup import selectors, services
+from confiance.followup.models import Payment
+from confiance.ledger.models import LedgerEntry
+from tests.conftest import World
+
+TODAY = timezone.localdate
+
+
+def issue(world: World, *, due_in=10, label="Deposit", engagement=None, by="finance") -> Payment:
+    return services.payment_create(
+        membership=getattr(world, by),
+        engagement=engagement or world.engagement,
+        kind="deposit",
+        label=label,
+        amount=Decimal("1200.50"),
+        issue_date=TODAY() - timedelta(days=30),
+        due_date=TODAY() + timedelta(days=due_in),
+    )
+
+
+def test_promptness_is_paid_minus_due_in_days(world: World):
+    early = issue(world, due_in=-5)
+    services.payment_mark_paid(
+        membership=world.finance, payment=early, paid_date=TODAY() - timedelta(days=8)
+    )
+    late = issue(world, due_in=-20, label="Invoice 1")
+    services.payment_mark_paid(membership=world.owner, payment=late, paid_date=TODAY())
+    early.refresh_from_db()
+    late.refresh_from_db()
+    assert (early.promptness_days, late.promptness_days) == (-3, 20)
+    assert late.paid_recorded_by == world.owner.user and late.paid_recorded_at is not None
+    assert issue(world).promptness_days is None
+    figure = selectors.client_payment_promptness(
+        fetched_by=world.client_contact, client=world.client_a
+    )
+    assert figure.paid == 2 and figure.average_days == Decimal("8.5")
+    # Another client's contact learns nothing about client A.
+    other = selectors.client_payment_promptness(
+        fetched_by=world.other_client_contact, client=world.client_a
+    )
+    assert other.paid == 0 and other.average_days is None
+
+
+def test_marking_paid_is_ledgered_once(world: World):
+    payment = issue(world, due_in=-2)
+    services.payment_mark_paid(membership=world.finance, payment=payment, paid_date=TODAY())
+    leaf = json.loads(LedgerEntry.objects.get(kind="payment.paid").data)
+    assert (leaf["amount"], leaf["promptness_days"], leaf["by"]) == (
+        "1200.50",
+        2,
+        world.finance.user.email,
+    )
+    with pytest.raises(ValidationError):
+        services.payment_mark_paid(membership=world.finance, payment=payment, paid_date=TODAY())
+
+
+def test_payments_are_validated(world: World):
+    with pytest.raises(ValidationError):
+        services.payment_create(
+            membership=world.owner,
+            engagement=world.engagement,
+            kind="deposit",
+            label="x",
+            amount=Decimal("10"),
+            issue_date=TODAY(),
+            due_date=TODAY() - timedelta(days=1),
+        )
+    payment = issue(world)
+    with pytest.raises(ValidationError):
+        services.payment_mark_paid(
+            membership=world.owner, payment=payment, paid_date=TODAY() + timedelta(days=1)
+        )
+    assert payment.currency == "EUR"
+
+
+def test_only_owner_and_finance_handle_payments(world: World):
+    for persona in ("member", "client_contact", "expert"):
+        with pytest.raises(PermissionDenied):
+            issue(world, by=persona)
+    payment = issue(world)
+    with pytest.raises(PermissionDenied):
+        services.payment_mark_paid(membership=world.member, payment=payment, paid_date=TODAY())
+
+
+def test_payments_visible_to_provider_and_this_client_only(world: World, client):
+    issue(world, label="DEPOSIT-ALPHA")
+    url = reverse("followup", kwargs={"ws": world.workspace.slug, "pk": world.engagement.pk})
+    for persona in ("owner", "finance", "member", "client_contact"):
+        client.force_login(getattr(world, persona).user)
+        assert "DEPOSIT-ALPHA" in client.get(url).content.decode(), persona
+    # Members read them, but only owner and finance get the forms.
+    client.force_login(world.member.user)
+    assert "payment-amount" not in client.get(url).content.decode()
+    client.force_login(world.finance.user)
+    assert "payment-amount" in client.get(url).content.decode()
+    for persona in ("expert", "other_client_contact", "outsider"):
+        client.force_login(getattr(world, persona).user)
+        assert client.get(url).status_code == 404
+    for persona in ("expert", "other_client_contact"):
+        assert (
+            selectors.payment_list(fetched_by=getattr(world, persona), engagement=world.engagement)
+            == []
+        )
+
+
+def test_client_sees_its_own_engagement_follow_up_not_others(world: World, client):
+    services.commitment_create(
+        membership=world.member,
+        engagement=world.engagement,
+        side="provider",
+        owner=world.member.user,
+        text="ALPHA-COMMITMENT",
+        due_date=TODAY(),
+    )
+    services.commitment_create(
+        membership=world.member,
+        engagement=world.engagement_b,
+        side="provider",
+        owner=world.member.user,
+        text="BETA-COMMITMENT",
+        due_date=TODAY(),
+    )
+    client.force_login(world.client_contact.user)
+    page = client.get(
+        reverse("followup", kwargs={"ws": world.workspace.slug, "pk": world.engagement.pk})
+    ).content.decode()
+    assert "ALPHA-COMMITMENT" in page and "BETA-COMMITMENT" not in page
+    for engagement in (world.engagement_b, world.draft):
+        url = reverse("followup", kwargs={"ws": world.workspace.slug, "pk": engagement.pk})
+        assert client.get(url).status_code == 404
+
+
+def test_payment_form_errors_keep_input(world: World, client):
+    client.force_login(world.finance.user)
+    url = reverse("payment-create", kwargs={"ws": world.workspace.slug, "pk": world.engagement.pk})
+    data = {
+        "payment-kind": "invoice",
+        "payment-label": "Invoice October",
+        "payment-amount": "5000",
+        "payment-issue_date": TODAY().isoformat(),
+        "payment-due_date": (TODAY() - timedelta(days=1)).isoformat(),
+    }
+    response = client.post(url, data)
+    assert response.status_code == 400 and "Invoice October" in response.content.decode()
+    data["payment-due_date"] = (TODAY() + timedelta(days=30)).isoformat()
+    assert client.post(url, data).status_code == 302
+    payment = Payment.objects.get()
+    paid = reverse(
+        "payment-paid",
+        kwargs={"ws": world.workspace.slug, "pk": world.engagement.pk, "pid": payment.pk},
+    )
+    assert client.post(paid, {"paid-paid_date": TODAY().isoformat()}).status_code == 302
+    payment.refresh_from_db()
+    assert payment.promptness_days == -30
+
+
+def _fill(world: World, n: int) -> None:
+    for i in range(n):
+        c = services.commitment_create(
+            membership=world.member,
+            engagement=world.engagement,
+            side="provider" if i % 2 else "client",
+            owner=world.member.user if i % 2 else world.client_contact.user,
+            text=f"Commitment {i}",
+            due_date=TODAY() - timedelta(days=i % 3),
+        )
+        services.renegotiation_propose(
+            membership=world.member if i % 2 else world.client_contact,
+            commitment=c,
+            reason="r",
+            new_text="t",
+        )
+        services.meeting_create(
+            membership=world.member,
+            engagement=world.engagement,
+            title=f"Meeting {i}",
+            starts_at=timezone.now() + timedelta(days=i),
+            duration_minutes=30,
+            channel="phone",
+            attendees=[world.member.user, world.client_contact.user],
+        )
+        issue(world, label=f"Invoice {i}")
+
+
+@pytest.mark.parametrize("persona", ["finance", "client_contact"])
+def test_follow_up_page_queries_do_not_grow_with_data(world: World, client, persona: str):
+    client.force_login(getattr(world, persona).user)
+    url = reverse("followup", kwargs={"ws": world.workspace.slug, "pk": world.engagement.pk})
+    _fill(world, 1)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    _fill(world, 12)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
