@@ -39,3 +39,12 @@ def started(world: World) -> Closure:
     return services.closure_start(
         membership=world.owner, engagement=world.engagement, outcome=Outcome.COMPLETED
     )
+
+
+def closure_kwargs(world: World, objective: bool = False) -> dict[str, object]:
+    """URL kwargs of world.engagement's closure page family, the closure started."""
+    started(world)
+    kwargs: dict[str, object] = {"ws": world.workspace.slug, "pk": world.engagement.pk}
+    if objective:
+        kwargs["objective_id"] = objectives(world)[0].pk
+    return kwargs

@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from confiance.consumption.services import EntryInput, time_entry_log
 from confiance.core.services import api_token_create, invitation_create
+from tests.closure.support import closure_kwargs
 from tests.conftest import PERSONAS, World
 from tests.consumption.import_support import finished_job
 from tests.followup import support as followup_support
@@ -114,6 +115,26 @@ EXPECTED: dict[str, Case] = {
     "consumption-settings": Case(kwargs=eng, statuses=only(["owner", "finance"], 200)),
     "notices": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
     "portfolio": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
+    # Closure: both sides see it; the provider runs it, each side writes its retrospective, the
+    # client approves; empty POSTs are refused with the form (400).
+    "closure": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    "closure-start": Case(kwargs=eng, method="post", statuses=only(["owner", "member"], 400)),
+    "closure-assess": Case(
+        kwargs=lambda w: closure_kwargs(w, objective=True),
+        method="post",
+        statuses=only(["owner", "member"], 400),
+    ),
+    "closure-retrospective": Case(
+        kwargs=closure_kwargs,
+        method="post",
+        statuses=only(["owner", "member", "client_contact"], 400),
+    ),
+    "closure-approve": Case(
+        kwargs=closure_kwargs, method="post", statuses=only(["client_contact"], 400)
+    ),
+    "closure-report": Case(
+        kwargs=closure_kwargs, statuses=only([*INTERNAL, "client_contact"], 200)
+    ),
     # Follow-up: both sides of the engagement; payments for owner/finance to manage.
     "followup": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
     "commitment-create": Case(
