@@ -248,3 +248,56 @@ def can_run_closure(membership: Membership | None, engagement: Engagement) -> bo
 def can_approve_closure(membership: Membership | None, engagement: Engagement) -> bool:
     """The approval for payment is the client's: a contact of the engagement's client."""
     return closure_side(membership, engagement) == "client"
+
+
+# Pulse (Baromètre): perceived trust, private answers, aggregates only ---------------------------
+
+# An aggregate of fewer answers would let a person of the side subtract their own answer and read
+# a colleague's; a one-person side is shown only if that person chose to sign.
+PULSE_MIN_ANSWERS = 3
+
+
+def pulse_side(membership: Membership | None, engagement: Engagement) -> str | None:
+    """Which side's view of the pulse this person has: "provider" (the provider's people,
+    finance included), "client" (the engagement's client contacts) or None (no pulse at all)."""
+    if membership is None or engagement.workspace_id != membership.workspace_id:
+        return None
+    if is_internal(membership):
+        return "provider"
+    if membership.role == Role.CLIENT and membership.client_id == engagement.client_id:
+        return "client"
+    return None
+
+
+def can_see_pulse(membership: Membership | None, engagement: Engagement) -> bool:
+    """The pulse page of an engagement: both sides of it, nobody else."""
+    return pulse_side(membership, engagement) is not None
+
+
+def can_read_pulse_answer(membership: Membership | None, respondent_id: int, signed: bool) -> bool:
+    """An individual answer (its scores and comment) is its author's alone, unless signed.
+
+    Not even the workspace owner reads an unsigned answer; a signed answer was made
+    attributable on purpose by its author.
+    """
+    if membership is None:
+        return False
+    return membership.user_id == respondent_id or signed
+
+
+def can_see_pulse_aggregate(*, answered: int, asked: int, signed: int, closed: bool) -> bool:
+    """A side's means for a round are shown (to either side) once enough of them answered.
+
+    At least PULSE_MIN_ANSWERS answers, and only once the round is closed (means moving as each
+    answer arrives or changes would give that answer away); or, for a side of one person, that
+    person's signed answer. The same rule holds for one's own side: with two answers, each could
+    read the other's by subtracting their own.
+    """
+    if asked == 1 and answered == 1 and signed == 1:
+        return True
+    return closed and answered >= PULSE_MIN_ANSWERS
+
+
+def can_manage_pulse_settings(membership: Membership | None) -> bool:
+    """The pulse cadence of the workspace: its owner."""
+    return membership is not None and membership.role == Role.OWNER

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "confiance.consumption",
     "confiance.followup",
     "confiance.closure",
+    "confiance.pulse",
     "confiance.ledger",
     "confiance.api",
 ]

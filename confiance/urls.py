@@ -15,6 +15,7 @@ urlpatterns = [
     path("w/<slug:ws>/", include("confiance.engagements.urls")),
     path("w/<slug:ws>/", include("confiance.consumption.urls")),
     path("w/<slug:ws>/", include("confiance.closure.urls")),
+    path("w/<slug:ws>/", include("confiance.pulse.urls")),
     path("w/<slug:ws>/", include("confiance.followup.urls")),
     *followup_feed_patterns,
     path("api/v1/", api.urls),

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from confiance import access
 from confiance.core.models import Notice
+from confiance.pulse.selectors import waiting_count as pulse_waiting_count
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -18,6 +19,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "internal": access.is_internal(membership),
             "members": access.can_see_members(membership),
             "manage": access.can_manage_engagements(membership),
+            # One query: the pulse rounds waiting for this person's answer.
+            "pulse": pulse_waiting_count(membership),
             "unread": (
                 Notice.objects.filter(
                     user_id=membership.user_id,

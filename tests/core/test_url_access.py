@@ -21,6 +21,7 @@ from tests.closure.support import closure_kwargs
 from tests.conftest import PERSONAS, World
 from tests.consumption.import_support import finished_job
 from tests.followup import support as followup_support
+from tests.pulse import support as pulse_support
 
 ANON = "anonymous"
 ALL = [ANON, *PERSONAS]
@@ -197,6 +198,13 @@ EXPECTED: dict[str, Case] = {
         kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk, "job_id": finished_job(w)},
         statuses=only(["owner"], 200),
     ),
+    # Pulse: both sides of the engagement; my rounds for everyone; the cadence for the owner.
+    "pulse": Case(
+        kwargs=pulse_support.eng_with_open_round,
+        statuses=only([*INTERNAL, "client_contact"], 200),
+    ),
+    "pulse-mine": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
+    "pulse-settings": Case(kwargs=ws, statuses=only(["owner"], 200)),
     "api:api-root": Case(default=404, api=True),
     "api:openapi-json": Case(api=True),
     "api:openapi-view": Case(api=True),
