@@ -8,6 +8,11 @@ import sys
 
 def main() -> None:
     """Run `confiance <command> [args]`, e.g. `confiance serve` or `confiance demo`."""
+    if sys.argv[1:2] == ["verify"]:
+        # Offline bundle check: runs without Django, its settings or a database.
+        from confiance.ledger.verify_cli import run
+
+        sys.exit(run(sys.argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "confiance.settings")
     from django.core.management import execute_from_command_line
 

@@ -9,6 +9,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from confiance.api.auth import TokenAuth
 from confiance.engagements.api import router as engagements_router
+from confiance.ledger.api import router as ledger_router
 
 api = NinjaAPI(
     title="Confiance API",
@@ -22,6 +23,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/engagements", engagements_router)
+api.add_router("/engagements", ledger_router)
 
 
 @api.exception_handler(Http404)

@@ -214,6 +214,21 @@ EXPECTED: dict[str, Case] = {
         api=True,
         statuses=only([*INTERNAL, "client_contact"], 200, anonymous=401),
     ),
+    # The ledger: whoever sees the engagement, its client included (by token here; the browser
+    # session is tested in tests/ledger/test_api.py).
+    **{
+        f"api:ledger_{name}": Case(
+            kwargs=lambda w, extra=extra: {"engagement_id": w.engagement.pk, **extra},
+            api=True,
+            statuses=only([*INTERNAL, "client_contact"], 200, anonymous=401),
+        )
+        for name, extra in [
+            ("checkpoint", {}),
+            ("entry", {"index": 0}),
+            ("consistency", {}),
+            ("bundle", {}),
+        ]
+    },
 }
 
 

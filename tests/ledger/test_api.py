@@ -1,0 +1,261 @@
+"""The ledger API: same access policy as the pages, proofs that verify, lazy checkpoints, no 500."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from confiance.consumption.services import EntryInput, time_entries_log
+from confiance.core.services import api_token_create
+from confiance.ledger.bundle import verify_bundle
+from confiance.ledger.checkpoint import verify_checkpoint
+from confiance.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from confiance.ledger.models import Checkpoint, LedgerEntry, LedgerNode
+from tests.conftest import World
+
+
+def log_entries(world: World, count: int, note: str = "Work") -> None:
+    day = timezone.localdate() - timedelta(days=1)
+    time_entries_log(
+        membership=world.member,
+        engagement=world.engagement,
+        items=[
+            EntryInput(
+                person=world.member.user,
+                date=day,
+                minutes=30 + i,
+                shared_note=f"{note} {i}",
+                internal_note="SECRET-INTERNAL",
+            )
+            for i in range(count)
+        ],
+    )
+
+
+def url(name: str, world: World, **kwargs: Any) -> str:
+    return reverse(f"api:ledger_{name}", kwargs={"engagement_id": world.engagement.pk, **kwargs})
+
+
+@pytest.fixture
+def api(world: World):  # type: ignore[no-untyped-def]
+    """GET as a persona with a personal token: api("client_contact", url, old=1)."""
+    tokens: dict[str, str] = {}
+
+    def get(persona: str, path: str, **params: Any) -> Any:
+        if persona not in tokens:
+            tokens[persona] = api_token_create(membership=getattr(world, persona), name="t")[1]
+        return HttpClient().get(
+            path, params, headers={"Authorization": f"Bearer {tokens[persona]}"}
+        )
+
+    return get
+
+
+def b64list(items: list[str]) -> list[bytes]:
+    return [base64.b64decode(item) for item in items]
+
+
+def test_client_reads_its_engagements_ledger_with_a_token(world: World, api) -> None:
+    log_entries(world, 3)
+    response = api("client_contact", url("checkpoint", world))
+    assert response.status_code == 200
+    data = response.json()
+    assert data["size"] == 3
+    checkpoint = verify_checkpoint(data["note"], data["public_key"], origin=data["origin"])
+    assert (checkpoint.size, checkpoint.root.hex()) == (3, data["root"])
+
+
+def test_client_reads_its_engagements_ledger_with_its_browser_session(world: World) -> None:
+    log_entries(world, 2)
+    http = HttpClient(enforce_csrf_checks=True)
+    http.force_login(world.user("client_contact"))
+    for name in ("checkpoint", "bundle"):
+        assert http.get(url(name, world)).status_code == 200, name
+    assert http.get(url("entry", world, index=1)).status_code == 200
+    assert http.get(url("consistency", world), {"old": 1}).status_code == 200
+
+
+@pytest.mark.parametrize("persona", ["other_client_contact", "expert", "outsider"])
+def test_whoever_cannot_see_the_engagement_gets_404_json(world: World, api, persona) -> None:
+    log_entries(world, 2)
+    session = HttpClient()
+    session.force_login(world.user(persona))
+    for path in (
+        url("checkpoint", world),
+        url("entry", world, index=0),
+        url("consistency", world) + "?old=1",
+        url("bundle", world),
+    ):
+        for response in (api(persona, path), session.get(path)):
+            assert response.status_code == 404, path
+            assert response.json() == {"detail": "Not found."}
+    assert not Checkpoint.objects.exists(), "a refused caller makes nothing get signed"
+
+
+def test_drafts_are_hidden_from_clients_and_anonymous_callers_must_authenticate(
+    world: World, api
+) -> None:
+    draft = reverse("api:ledger_checkpoint", kwargs={"engagement_id": world.draft.pk})
+    assert api("client_contact", draft).status_code == 404
+    assert api("owner", draft).status_code == 200
+    assert HttpClient().get(url("checkpoint", world)).status_code == 401
+
+
+def test_inclusion_proofs_from_the_api_verify_against_the_signed_root(world: World, api) -> None:
+    log_entries(world, 7)
+    checkpoint = api("client_contact", url("checkpoint", world)).json()
+    root = bytes.fromhex(checkpoint["root"])
+    for index in range(7):
+        entry = api("client_contact", url("entry", world, index=index)).json()
+        data = entry["data"].encode()
+        assert entry["tree_size"] == 7 and entry["leaf_hash"] == leaf_hash(data).hex()
+        assert verify_inclusion(data, index, 7, b64list(entry["proof"]), root)
+        assert "SECRET-INTERNAL" not in entry["data"]
+    # A proof for an older tree size verifies against that size's root only.
+    old = api("client_contact", url("entry", world, index=2), size=4).json()
+    assert old["tree_size"] == 4
+    proof = b64list(old["proof"])
+    assert verify_inclusion(old["data"].encode(), 2, 4, proof, bytes.fromhex(old["root"]))
+    assert not verify_inclusion(old["data"].encode(), 2, 4, proof, root)
+
+
+def test_consistency_proofs_from_the_api_verify_between_two_checkpoints(world: World, api) -> None:
+    log_entries(world, 5)
+    first = api("client_contact", url("checkpoint", world)).json()
+    log_entries(world, 6, note="Later")
+    second = api("client_contact", url("checkpoint", world)).json()
+    answer = api("client_contact", url("consistency", world), old=5, new=11).json()
+    assert (answer["old_size"], answer["new_size"]) == (5, 11)
+    old_root, new_root = bytes.fromhex(first["root"]), bytes.fromhex(second["root"])
+    assert verify_consistency(5, 11, old_root, new_root, b64list(answer["proof"]))
+    # `new` defaults to the whole log now.
+    assert api("client_contact", url("consistency", world), old=5).json() == answer
+
+
+def test_appends_grow_the_log_and_a_checkpoint_is_signed_only_when_asked(world: World, api) -> None:
+    log_entries(world, 2)
+    assert not Checkpoint.objects.exists(), "appending signs nothing by itself"
+    first = api("client_contact", url("checkpoint", world)).json()
+    assert first["size"] == 2
+    assert api("client_contact", url("checkpoint", world)).json() == first, "nothing new"
+    assert Checkpoint.objects.count() == 1
+    log_entries(world, 3, note="More")
+    second = api("client_contact", url("checkpoint", world)).json()
+    assert second["size"] == 5 and second["note"] != first["note"]
+    assert second["public_key"] == first["public_key"]
+    assert Checkpoint.objects.count() == 2
+    assert LedgerEntry.objects.filter(engagement=world.engagement).count() == 5
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "params", "status"),
+    [
+        ("entry", {"index": 5}, {}, 400),  # index beyond the log
+        ("entry", {"index": 1}, {"size": 1}, 400),  # index beyond the asked size
+        ("entry", {"index": 0}, {"size": 9}, 400),  # size beyond the log
+        ("entry", {"index": -1}, {}, 400),
+        ("entry", {"index": 0}, {"size": -3}, 400),
+        ("entry", {"index": 0}, {"size": 10**30}, 400),
+        ("entry", {"index": 0}, {"size": "two"}, 422),
+        ("consistency", {}, {"old": 4, "new": 2}, 400),
+        ("consistency", {}, {"old": 1, "new": 9}, 400),
+        ("consistency", {}, {"old": -1}, 400),
+        ("consistency", {}, {"old": 10**30}, 400),
+        ("consistency", {}, {"old": "x"}, 422),
+    ],
+)
+def test_bad_parameters_get_a_json_error_never_a_500(
+    world: World, api, name, kwargs, params, status
+) -> None:
+    log_entries(world, 5)
+    path = url(name, world, **kwargs) if "index" not in kwargs else None
+    if path is None:
+        # reverse() refuses a negative int for the path converter; build it by hand.
+        path = url(name, world, index=0).rsplit("/", 1)[0] + f"/{kwargs['index']}"
+    response = api("client_contact", path, **params)
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    assert "detail" in response.json()
+
+
+def test_ledger_rows_cannot_be_updated_or_deleted(world: World, api) -> None:
+    log_entries(world, 2)
+    api("owner", url("checkpoint", world))
+    for model in (LedgerEntry, Checkpoint):
+        row = model.objects.first()
+        with pytest.raises(PermissionError):
+            model.objects.filter(pk=row.pk).update(created_at=timezone.now())
+        with pytest.raises(PermissionError):
+            model.objects.filter(pk=row.pk).delete()
+        with pytest.raises(PermissionError):
+            row.save()
+        with pytest.raises(PermissionError):
+            row.delete()
+    assert LedgerEntry.objects.count() == 2 and Checkpoint.objects.count() == 1
+
+
+def _queries_for_one_proof(world: World, api, index: int) -> int:
+    api("client_contact", url("entry", world, index=index))  # token touched, warm
+    with CaptureQueriesContext(connection) as queries:
+        response = api("client_contact", url("entry", world, index=index))
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_inclusion_proof_query_count_does_not_grow_with_the_log(world: World, api) -> None:
+    log_entries(world, 10)
+    small = _queries_for_one_proof(world, api, 3)
+    log_entries(world, 290, note="Bulk")
+    large = _queries_for_one_proof(world, api, 3)
+    assert large == small
+    assert LedgerNode.objects.filter(engagement=world.engagement, level=0).count() == 300
+
+
+def test_bundle_exports_every_signed_entry_and_verifies_offline(world: World, api) -> None:
+    log_entries(world, 4)
+    api("client_contact", url("checkpoint", world))
+    log_entries(world, 3, note="Next")
+    api("client_contact", url("checkpoint", world))
+    log_entries(world, 2, note="Unsigned yet")
+    response = api("client_contact", url("bundle", world))
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    bundle = json.loads(b"".join(response.streaming_content))
+    assert [json.loads(e["data"])["seq"] for e in bundle["entries"]] == list(range(9))
+    assert len(bundle["checkpoints"]) == 3, "the export signs the entries not signed yet"
+    assert [(p["old_size"], p["new_size"]) for p in bundle["consistency_proofs"]] == [
+        (4, 7),
+        (7, 9),
+    ]
+    report = verify_bundle(bundle)
+    assert report.ok, report.first_failure
+    assert (report.checked_entries, report.checkpoints, report.signed_size) == (9, 3, 9)
+    assert "SECRET-INTERNAL" not in json.dumps(bundle)
+
+
+def _bundle_queries(world: World, api) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = api("client_contact", url("bundle", world))
+        b"".join(response.streaming_content)
+    return len(queries)
+
+
+def test_bundle_query_count_does_not_grow_with_entries_nor_checkpoints(world: World, api) -> None:
+    log_entries(world, 3)
+    api("client_contact", url("checkpoint", world))
+    log_entries(world, 1)
+    api("client_contact", url("checkpoint", world))
+    small = _bundle_queries(world, api)
+    for round_ in range(12):
+        log_entries(world, 20, note=f"Round {round_}")
+        api("client_contact", url("checkpoint", world))
+    assert _bundle_queries(world, api) == small
