@@ -77,6 +77,9 @@ class RetrospectiveContribution(models.Model):
     went_well = models.TextField(_("what went well"), blank=True)
     to_improve = models.TextField(_("what to improve"), blank=True)
     lessons = models.TextField(_("lessons"), blank=True)
+    # The lesson lines already sent to the lesson library at an approval, so that a new
+    # approval (after a change) files only the new ones. Not part of the approved analysis.
+    lessons_filed = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -3,6 +3,9 @@ side's retrospective, and the client's approval for payment."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,9 +20,10 @@ from confiance.closure.models import (
     ObjectiveAssessment,
     Outcome,
     RetrospectiveContribution,
+    Side,
 )
 from confiance.core.audit import audit_record
-from confiance.core.models import Membership
+from confiance.core.models import Membership, Role
 from confiance.engagements.models import Engagement, EngagementStatus, Objective
 from confiance.engagements.services import engagement_set_status
 from confiance.ledger.services import ledger_append
@@ -204,6 +208,7 @@ def closure_approve(*, membership: Membership, closure: Closure, seen_hash: str)
         target=approval,
         data={"hash": current, "ledger_index": entry.index},
     )
+    lessons_file(closure=closure, contributions=view.contributions)
     if engagement.status not in (EngagementStatus.STOPPED_EARLY, EngagementStatus.CLOSED):
         # engagement_set_status is the provider's (it checks can_manage_engagements); the
         # client's approval is what closes the engagement, so the status is set here, audited
@@ -220,3 +225,63 @@ def closure_approve(*, membership: Membership, closure: Closure, seen_hash: str)
             data={"from": previous, "to": EngagementStatus.CLOSED, "by": "closure.approve"},
         )
     return approval
+
+
+def _lesson_lines(text: str) -> list[str]:
+    return [line.strip(" -*\t") for line in text.splitlines() if line.strip(" -*\t")]
+
+
+def lessons_file(*, closure: Closure, contributions: list[RetrospectiveContribution]) -> list[Any]:
+    """File the retrospective's lessons (one per line) in the workspace's lesson library.
+
+    Called at the approval, inside its transaction. The library is the provider's: a provider
+    person's lessons are filed as theirs; a client contact cannot write there, so the client's
+    lessons are filed by whoever started the closure, naming the client's author in the text.
+    Lines already filed at an earlier approval are not filed twice.
+    """
+    if not apps.is_installed("confiance.lessons"):
+        return []
+    from confiance.lessons.services import lesson_create
+
+    engagement = closure.engagement
+    memberships = {
+        m.user_id: m
+        for m in Membership.objects.select_related("workspace", "user").filter(
+            workspace_id=closure.workspace_id, role__in=[Role.OWNER, Role.MEMBER]
+        )
+    }
+    filer = memberships.get(closure.started_by_id)
+    created = []
+    for contribution in contributions:
+        lines = _lesson_lines(contribution.lessons)
+        done = set(_lesson_lines(contribution.lessons_filed))
+        new = [line for line in lines if line not in done]
+        if not new:
+            continue
+        author = memberships.get(contribution.author_id)
+        by = author if contribution.side == Side.PROVIDER and author is not None else filer
+        if by is None:
+            continue
+        side = Side(contribution.side).label
+        for line in new:
+            created.append(
+                lesson_create(
+                    membership=by,
+                    title=line[:200],
+                    text=_(
+                        "%(lesson)s\n\nFrom the retrospective of %(engagement)s, %(side)s side, "
+                        "by %(author)s."
+                    )
+                    % {
+                        "lesson": line,
+                        "engagement": engagement.title,
+                        "side": str(side).lower(),
+                        "author": contribution.author.get_full_name(),
+                    },
+                    tags=["retrospective"],
+                    engagement=engagement,
+                )
+            )
+        contribution.lessons_filed = contribution.lessons
+        contribution.save(update_fields=["lessons_filed"])
+    return created
