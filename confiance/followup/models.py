@@ -263,6 +263,13 @@ class Meeting(models.Model):
         return self.starts_at + timedelta(minutes=self.duration_minutes)
 
     @property
+    def cancellation_notice_minutes(self) -> int | None:
+        """Notice given by the cancellation, in whole minutes (negative: after the start)."""
+        if self.cancelled_at is None:
+            return None
+        return int((self.starts_at - self.cancelled_at).total_seconds() // 60)
+
+    @property
     def cancellation_notice_hours(self) -> float | None:
         """How many hours before the start it was cancelled (negative: after it started)."""
         if self.cancelled_at is None:

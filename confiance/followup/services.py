@@ -435,7 +435,7 @@ def meeting_cancel(*, membership: Membership, meeting: Meeting, reason: str = ""
         target=meeting,
         data={
             "side": meeting.cancelled_by_side,
-            "notice_hours": meeting.cancellation_notice_hours,
+            "notice_minutes": meeting.cancellation_notice_minutes,
         },
     )
     ledger_append(
@@ -445,7 +445,7 @@ def meeting_cancel(*, membership: Membership, meeting: Meeting, reason: str = ""
             "meeting": meeting.pk,
             "starts_at": meeting.starts_at.isoformat(),
             "side": meeting.cancelled_by_side,
-            "notice_hours": meeting.cancellation_notice_hours,
+            "notice_minutes": meeting.cancellation_notice_minutes,
         },
         actor=membership.user,
     )

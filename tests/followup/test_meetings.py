@@ -57,7 +57,7 @@ def test_cancellation_records_the_side_and_the_notice_in_hours(world: World):
     assert meeting.cancelled_by == world.client_contact.user
     assert 4.9 <= meeting.cancellation_notice_hours <= 5.0
     leaf = json.loads(LedgerEntry.objects.filter(kind="meeting.cancel").get().data)
-    assert leaf["side"] == "client"
+    assert leaf["side"] == "client" and 294 <= leaf["notice_minutes"] <= 300
     with pytest.raises(ValidationError):
         services.meeting_cancel(membership=world.member, meeting=meeting)
     with pytest.raises(PermissionDenied):

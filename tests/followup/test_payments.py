@@ -209,3 +209,25 @@ def test_follow_up_page_queries_do_not_grow_with_data(world: World, client, pers
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
+
+
+def test_objects_of_one_engagement_are_not_reachable_through_another(world: World, client):
+    payment = issue(world)
+    commitment = services.commitment_create(
+        membership=world.member,
+        engagement=world.engagement,
+        side="provider",
+        owner=world.member.user,
+        text="x",
+        due_date=TODAY(),
+    )
+    other = {"ws": world.workspace.slug, "pk": world.engagement_b.pk}
+    client.force_login(world.owner.user)
+    assert (
+        client.get(reverse("commitment-detail", kwargs={**other, "cid": commitment.pk})).status_code
+        == 404
+    )
+    paid = reverse("payment-paid", kwargs={**other, "pid": payment.pk})
+    assert client.post(paid, {"paid-paid_date": TODAY().isoformat()}).status_code == 404
+    payment.refresh_from_db()
+    assert payment.paid_date is None
