@@ -301,3 +301,28 @@ def can_see_pulse_aggregate(*, answered: int, asked: int, signed: int, closed: b
 def can_manage_pulse_settings(membership: Membership | None) -> bool:
     """The pulse cadence of the workspace: its owner."""
     return membership is not None and membership.role == Role.OWNER
+
+
+# Trust: the client sees how far it can rely on us (client→provider), never our view of it ------
+
+
+def trust_directions(membership: Membership | None, engagement: Engagement) -> list[str]:
+    """Which directions of the engagement's trust this person sees: both for the provider's
+    people, only "c2p" (can the client rely on us?) for the engagement's client contacts."""
+    if membership is None or engagement.workspace_id != membership.workspace_id:
+        return []
+    if is_internal(membership):
+        return ["c2p", "p2c"]
+    if membership.role == Role.CLIENT and membership.client_id == engagement.client_id:
+        return ["c2p"]
+    return []
+
+
+def can_see_trust_portfolio(membership: Membership | None) -> bool:
+    """The workspace's trust portfolio and heat map: the provider's people."""
+    return is_internal(membership)
+
+
+def can_manage_trust_settings(membership: Membership | None) -> bool:
+    """Indicator weights, base rates and the half-life: the workspace owner."""
+    return membership is not None and membership.role == Role.OWNER

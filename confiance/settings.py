@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "confiance.followup",
     "confiance.closure",
     "confiance.pulse",
+    "confiance.trust",
     "confiance.ledger",
     "confiance.api",
 ]

@@ -17,6 +17,7 @@ urlpatterns = [
     path("w/<slug:ws>/", include("confiance.closure.urls")),
     path("w/<slug:ws>/", include("confiance.pulse.urls")),
     path("w/<slug:ws>/", include("confiance.followup.urls")),
+    path("w/<slug:ws>/", include("confiance.trust.urls")),
     *followup_feed_patterns,
     path("api/v1/", api.urls),
 ]

@@ -116,6 +116,10 @@ EXPECTED: dict[str, Case] = {
     "consumption-settings": Case(kwargs=eng, statuses=only(["owner", "finance"], 200)),
     "notices": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
     "portfolio": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
+    # Trust: the client sees client→provider trust of its engagements; experts nothing.
+    "trust": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    "trust-portfolio": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
+    "trust-settings": Case(kwargs=ws, statuses=only(["owner"], 200)),
     # Closure: both sides see it; the provider runs it, each side writes its retrospective, the
     # client approves; empty POSTs are refused with the form (400).
     "closure": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),

@@ -1,0 +1,186 @@
+"""The trust model's state: decayed evidence, its explanation, daily snapshots, alerts, settings.
+
+TrustState holds the O(1) accumulator per (engagement, direction, dimension); TrustFact holds every
+fact that went into it, so the figure can always be explained and recomputed from scratch.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from confiance.core.models import Workspace
+from confiance.engagements.models import Engagement
+from confiance.trust import indicators
+from confiance.trust.opinion import Evidence
+
+DIRECTION_CHOICES = [(d, d) for d in indicators.DIRECTIONS]
+DIMENSION_CHOICES = [(d, d) for d in (*indicators.DIMENSIONS, indicators.OVERALL)]
+
+
+class TrustSettings(models.Model):
+    """The workspace's weights, base rates and half-life (defaults from indicators.py)."""
+
+    workspace = models.OneToOneField(
+        Workspace, on_delete=models.CASCADE, related_name="trust_settings"
+    )
+    half_life_days = models.PositiveIntegerField(
+        _("half-life of evidence (days)"), default=indicators.HALF_LIFE_DAYS
+    )
+    weights = models.JSONField(default=dict, blank=True)  # indicator key -> weight
+    base_rates = models.JSONField(default=dict, blank=True)  # contact origin -> base rate
+    drop_threshold = models.FloatField(_("alert on a drop of trust larger than"), default=0.1)
+    drop_window_days = models.PositiveIntegerField(_("over (days)"), default=14)
+    silence_days = models.PositiveIntegerField(_("alert after days without any fact"), default=21)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("trust settings")
+        verbose_name_plural = _("trust settings")
+
+    @property
+    def half_life(self) -> timedelta:
+        return timedelta(days=self.half_life_days)
+
+    def weight(self, key: str) -> float:
+        return float(self.weights.get(key, indicators.DEFAULT_WEIGHTS[key]))
+
+    def base_rate(self, origin: str) -> float:
+        return float(
+            self.base_rates.get(
+                origin, indicators.BASE_RATES.get(origin, indicators.DEFAULT_BASE_RATE)
+            )
+        )
+
+
+class TrustCursor(models.Model):
+    """How far the engagement's sources were read: the next update reads from here."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.OneToOneField(
+        Engagement, on_delete=models.CASCADE, related_name="trust_cursor"
+    )
+    processed_until = models.DateTimeField(null=True, blank=True)
+
+
+class TrustState(models.Model):
+    """Decayed evidence (r, s) valued at `at` for one engagement, direction and dimension."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="trust_states"
+    )
+    direction = models.CharField(max_length=3, choices=DIRECTION_CHOICES)
+    dimension = models.CharField(max_length=16, choices=DIMENSION_CHOICES)
+    positive = models.FloatField(default=0.0)
+    negative = models.FloatField(default=0.0)
+    at = models.DateTimeField()
+    last_fact_at = models.DateTimeField(null=True, blank=True)
+    facts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "direction", "dimension"], name="trust_state_once"
+            )
+        ]
+        indexes = [models.Index(fields=["workspace", "direction"], name="trust_state_ws")]
+
+    def evidence(self) -> Evidence:
+        return Evidence(self.positive, self.negative, self.at)
+
+    def evidence_at(self, when: datetime, half_life: timedelta) -> Evidence:
+        """The evidence valued at `when` (never earlier than its own time)."""
+        evidence = self.evidence()
+        return evidence.decayed_to(max(when, evidence.at), half_life)
+
+
+class TrustFact(models.Model):
+    """One fact that moved trust, with its weighted evidence: the explanation of every figure."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="trust_facts")
+    direction = models.CharField(max_length=3, choices=DIRECTION_CHOICES)
+    dimension = models.CharField(max_length=16, choices=DIMENSION_CHOICES)
+    indicator = models.CharField(max_length=40)
+    at = models.DateTimeField()
+    positive = models.FloatField()
+    negative = models.FloatField()
+    label = models.CharField(max_length=300)
+    link = models.CharField(max_length=300, blank=True)
+    source_type = models.CharField(max_length=60)
+    source_id = models.CharField(max_length=40)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            # One fact per source fact and indicator: re-processing adds nothing.
+            models.UniqueConstraint(
+                fields=["engagement", "indicator", "source_type", "source_id"],
+                name="trust_fact_once",
+            )
+        ]
+        indexes = [models.Index(fields=["engagement", "at"], name="trust_fact_eng_at")]
+
+
+class TrustSnapshot(models.Model):
+    """The opinion of one day, per direction and dimension (and "overall"): the trend."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="trust_snapshots"
+    )
+    day = models.DateField()
+    direction = models.CharField(max_length=3, choices=DIRECTION_CHOICES)
+    dimension = models.CharField(max_length=16, choices=DIMENSION_CHOICES)
+    belief = models.FloatField()
+    disbelief = models.FloatField()
+    uncertainty = models.FloatField()
+    base_rate = models.FloatField()
+    projected = models.FloatField()
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "day", "direction", "dimension"], name="trust_snapshot_once"
+            )
+        ]
+        indexes = [models.Index(fields=["workspace", "day"], name="trust_snapshot_ws_day")]
+
+
+class AlertKind(models.TextChoices):
+    DROP = "drop", _("Trust dropped")
+    UNCERTAINTY_RISE = "uncertainty_rise", _("Silence: uncertainty rising")
+    COMMITMENT_OVERDUE = "commitment_overdue", _("Commitment overdue")
+    PROBLEM_UNOWNED = "problem_unowned", _("Problem without an owner")
+
+
+class TrustAlert(models.Model):
+    """An early warning, sent once when it opens, closed when its cause is gone."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="trust_alerts"
+    )
+    kind = models.CharField(max_length=20, choices=AlertKind.choices)
+    direction = models.CharField(max_length=3, choices=DIRECTION_CHOICES)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField()
+    who_should_act = models.CharField(max_length=200)
+    link = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "kind", "direction"],
+                condition=models.Q(closed_at__isnull=True),
+                name="trust_alert_open_once",
+            )
+        ]

@@ -1,0 +1,466 @@
+"""Reads of the trust model: an engagement's trust with its explanation, the workspace portfolio.
+
+Both start from the access policy (access.get_engagement / Engagement.objects.visible_to) and read
+TrustState, TrustFact and TrustSnapshot in a fixed number of queries, whatever the data.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from confiance import access
+from confiance.core.models import Membership
+from confiance.engagements.models import ContactOrigin, Engagement, EngagementStatus
+from confiance.trust import indicators
+from confiance.trust.models import TrustAlert, TrustFact, TrustSnapshot, TrustState
+from confiance.trust.opinion import Opinion
+from confiance.trust.services import ACTIVE_STATUSES, opinions_of, trust_settings_for
+
+TOP_FACTS = 10
+TOP_PER_DIMENSION = 3
+
+
+@dataclass
+class Figure:
+    """One opinion as shown: percentages, its band, and the facts behind it."""
+
+    key: str
+    label: str
+    opinion: Opinion
+    reasons: list[ExplainedFact] = field(default_factory=list)
+
+    @property
+    def projected(self) -> int:
+        return round(self.opinion.projected() * 100)
+
+    @property
+    def low(self) -> int:
+        return round(self.opinion.band()[0] * 100)
+
+    @property
+    def high(self) -> int:
+        return round(self.opinion.band()[1] * 100)
+
+    @property
+    def uncertainty(self) -> int:
+        return round(self.opinion.uncertainty * 100)
+
+    @property
+    def belief(self) -> int:
+        return round(self.opinion.belief * 100)
+
+    @property
+    def disbelief(self) -> int:
+        return round(self.opinion.disbelief * 100)
+
+
+@dataclass
+class ExplainedFact:
+    label: str
+    link: str
+    at: datetime
+    dimension: str
+    positive: bool
+    weight: float  # decayed to now
+    reason: str
+
+    @property
+    def dimension_label(self) -> str:
+        return str(indicators.DIMENSION_LABELS[self.dimension])
+
+
+@dataclass
+class DirectionTrust:
+    direction: str
+    label: str
+    overall: Figure
+    dimensions: list[Figure]
+    explanation: list[ExplainedFact]
+    chart: dict[str, Any]
+    alerts: list[TrustAlert]
+
+
+@dataclass
+class LadderStep:
+    key: str
+    label: str
+    condition: str
+    met: bool
+
+
+@dataclass
+class EngagementTrust:
+    engagement: Engagement
+    base_rate: float
+    origin_label: str
+    half_life_days: int
+    directions: list[DirectionTrust]
+    ladder: list[LadderStep] | None
+    stage: LadderStep | None
+
+
+def _dimensions_for(direction: str) -> list[str]:
+    """The dimensions that have indicators in this direction (good faith is the client's)."""
+    return [
+        d
+        for d in indicators.DIMENSIONS
+        if any(i.direction == direction and i.dimension == d for i in indicators.INDICATORS)
+    ]
+
+
+def _explain(
+    engagement: Engagement, directions: list[str], half_life: timedelta, now: datetime
+) -> tuple[dict[str, list[ExplainedFact]], dict[tuple[str, str], list[ExplainedFact]]]:
+    """The facts that weigh most now (decayed weight), per direction and per dimension.
+
+    One streaming pass over the facts, keeping small heaps: the page never holds every fact.
+    """
+    per_direction: dict[str, list[tuple[float, int, tuple[Any, ...]]]] = {d: [] for d in directions}
+    per_dimension: dict[tuple[str, str], list[tuple[float, int, tuple[Any, ...]]]] = {}
+    h = half_life.total_seconds()
+    rows = TrustFact.objects.filter(engagement=engagement, direction__in=directions).values_list(
+        "id", "direction", "dimension", "indicator", "at", "positive", "negative", "label", "link"
+    )
+    for row in rows.iterator(chunk_size=5000):
+        pk, direction, dimension, _ind, at, positive, negative = row[:7]
+        age = max(0.0, (now - at).total_seconds())
+        weight = (positive + negative) * 2.0 ** (-age / h)
+        item = (weight, pk, row)
+        for heap, size in (
+            (per_direction[direction], TOP_FACTS),
+            (per_dimension.setdefault((direction, dimension), []), TOP_PER_DIMENSION),
+        ):
+            if len(heap) < size:
+                heapq.heappush(heap, item)
+            elif item > heap[0]:
+                heapq.heapreplace(heap, item)
+
+    def explained(heap: list[tuple[float, int, tuple[Any, ...]]]) -> list[ExplainedFact]:
+        result = []
+        for weight, _pk, row in sorted(heap, reverse=True):
+            _id, _direction, dimension, indicator, at, positive, negative, label, link = row
+            known = indicators.BY_KEY.get(indicator)
+            result.append(
+                ExplainedFact(
+                    label=label,
+                    link=link,
+                    at=at,
+                    dimension=dimension,
+                    positive=positive >= negative,
+                    weight=round(weight, 2),
+                    reason=str(known.reason) if known else "",
+                )
+            )
+        return result
+
+    return (
+        {d: explained(h_) for d, h_ in per_direction.items()},
+        {k: explained(h_) for k, h_ in per_dimension.items()},
+    )
+
+
+def _chart(
+    snapshots: list[TrustSnapshot], direction: str, today: Opinion, now: datetime
+) -> dict[str, Any]:
+    labels, projected, low, high = [], [], [], []
+    points = [
+        (s.day.isoformat(), Opinion(s.belief, s.disbelief, s.uncertainty, s.base_rate))
+        for s in snapshots
+        if s.direction == direction and s.day < timezone.localdate(now)
+    ]
+    points.append((timezone.localdate(now).isoformat(), today))
+    for day, opinion in points:
+        band = opinion.band()
+        labels.append(day)
+        projected.append(round(opinion.projected() * 100, 1))
+        low.append(round(band[0] * 100, 1))
+        high.append(round(band[1] * 100, 1))
+    return {"labels": labels, "projected": projected, "low": low, "high": high}
+
+
+def _ladder(engagement: Engagement, opinions: dict[tuple[str, str], Opinion]) -> list[LadderStep]:
+    """The interaction ladder, inferred from the facts; a stage counts once all below it hold."""
+    counts = {
+        row["indicator"]: row
+        for row in TrustFact.objects.filter(engagement=engagement)
+        .values("indicator")
+        .annotate(n=Count("id"), good=Count("id", filter=Q(positive__gt=F("negative"))))
+    }
+
+    def good(key: str) -> int:
+        return counts.get(key, {}).get("good", 0)
+
+    def total(key: str) -> int:
+        return counts.get(key, {}).get("n", 0)
+
+    perceived = opinions.get(("c2p", indicators.PERCEIVED))
+    both_high = all(
+        opinions[(d, indicators.OVERALL)].projected() >= 0.7
+        and opinions[(d, indicators.OVERALL)].uncertainty <= 0.5
+        for d in indicators.DIRECTIONS
+    )
+    broken = total("provider_commitment_broken") + total("client_commitment_broken")
+    steps = [
+        (
+            "information",
+            _("Information exchange"),
+            _("Facts are shared: at least one observed fact (time logged, budget, ledger)."),
+            bool(counts),
+        ),
+        (
+            "dialogue",
+            _("Dialogue"),
+            _(
+                "Both sides meet or answer: people of each side present at a meeting, or pulse "
+                "answers from each side."
+            ),
+            (good("provider_attendance") > 0 and good("client_attendance") > 0)
+            or (total("client_pulse") > 0 and total("provider_pulse") > 0),
+        ),
+        (
+            "understanding",
+            _("Common understanding"),
+            _("The client's pulse says it: perceived trust of at least 60 %."),
+            total("client_pulse") > 0 and perceived is not None and perceived.projected() >= 0.6,
+        ),
+        (
+            "parallel",
+            _("Parallel production"),
+            _("Each side keeps its own commitments: at least one kept on time by each."),
+            good("provider_commitment_kept") > 0 and good("client_commitment_kept") > 0,
+        ),
+        (
+            "values",
+            _("Shared values"),
+            _("Trust of at least 70 % in both directions, with uncertainty at most 50 %."),
+            both_high,
+        ),
+        (
+            "coproduction",
+            _("Co-production"),
+            _("At least three commitments kept on time by each side, none broken."),
+            good("provider_commitment_kept") >= 3
+            and good("client_commitment_kept") >= 3
+            and broken == 0,
+        ),
+    ]
+    result = []
+    holding = True
+    for key, label, condition, met in steps:
+        holding = holding and bool(met)
+        result.append(LadderStep(key, str(label), str(condition), holding))
+    return result
+
+
+def engagement_trust(
+    *, fetched_by: Membership, engagement: Engagement, now: datetime | None = None
+) -> EngagementTrust:
+    """The engagement's trust in the directions this person may see, each with its reasons."""
+    now = now or timezone.now()
+    directions = access.trust_directions(fetched_by, engagement)
+    settings = trust_settings_for(engagement.workspace_id)
+    base_rate = settings.base_rate(engagement.contact_origin)
+    states = list(TrustState.objects.filter(engagement=engagement, direction__in=directions))
+    opinions = opinions_of(states, base_rate, settings.half_life, now)
+    top, per_dimension = _explain(engagement, directions, settings.half_life, now)
+    snapshots = list(
+        TrustSnapshot.objects.filter(
+            engagement=engagement,
+            direction__in=directions,
+            dimension=indicators.OVERALL,
+            day__gte=timezone.localdate(now) - timedelta(days=365),
+        ).order_by("day")
+    )
+    alerts = list(
+        TrustAlert.objects.filter(
+            engagement=engagement, direction__in=directions, closed_at__isnull=True
+        )
+    )
+    vacuous = Opinion.vacuous(base_rate)
+    result = []
+    for direction in directions:
+        figures = [
+            Figure(
+                dimension,
+                str(indicators.DIMENSION_LABELS[dimension]),
+                opinions.get((direction, dimension), vacuous),
+                per_dimension.get((direction, dimension), []),
+            )
+            for dimension in _dimensions_for(direction)
+        ]
+        overall = opinions[(direction, indicators.OVERALL)]
+        result.append(
+            DirectionTrust(
+                direction=direction,
+                label=str(indicators.DIRECTION_LABELS[direction]),
+                overall=Figure(
+                    indicators.OVERALL,
+                    str(indicators.DIMENSION_LABELS["overall"]),
+                    overall,
+                    top[direction],
+                ),
+                dimensions=figures,
+                explanation=top[direction],
+                chart=_chart(snapshots, direction, overall, now),
+                alerts=[a for a in alerts if a.direction == direction],
+            )
+        )
+    # The ladder weighs both directions: the provider's people see it, the client does not.
+    ladder = None
+    if access.is_internal(fetched_by):
+        all_opinions = opinions_of(
+            TrustState.objects.filter(engagement=engagement), base_rate, settings.half_life, now
+        )
+        ladder = _ladder(engagement, all_opinions)
+    stage = None
+    if ladder:
+        reached = [step for step in ladder if step.met]
+        stage = reached[-1] if reached else None
+    return EngagementTrust(
+        engagement=engagement,
+        base_rate=base_rate,
+        origin_label=str(ContactOrigin(engagement.contact_origin).label)
+        if engagement.contact_origin in ContactOrigin.values
+        else engagement.contact_origin,
+        half_life_days=settings.half_life_days,
+        directions=result,
+        ladder=ladder,
+        stage=stage,
+    )
+
+
+# -- portfolio ---------------------------------------------------------------------------------
+
+
+@dataclass
+class PortfolioRow:
+    engagement: Engagement
+    c2p: Figure
+    p2c: Figure
+    cells: list[Figure]  # c2p dimensions, for the heat map
+    trend: int | None  # change of c2p projected trust over the window, in points
+    alerts: list[TrustAlert]
+    risk: float
+
+    @property
+    def heat(self) -> list[tuple[Figure, str]]:
+        return [(cell, _heat_class(cell)) for cell in self.cells]
+
+
+def _heat_class(figure: Figure) -> str:
+    if figure.opinion.uncertainty > 0.8:
+        return "heat-unknown"
+    p = figure.opinion.projected()
+    if p >= 0.75:
+        return "heat-high"
+    if p >= 0.6:
+        return "heat-mid"
+    if p >= 0.45:
+        return "heat-low"
+    return "heat-bad"
+
+
+PORTFOLIO_DIMENSIONS = [d for d in indicators.DIMENSIONS if d != indicators.GOOD_FAITH]
+
+
+def trust_portfolio(
+    *,
+    fetched_by: Membership,
+    client_id: int | None = None,
+    lead_id: int | None = None,
+    status: str | None = None,
+    now: datetime | None = None,
+) -> list[PortfolioRow]:
+    """Every engagement in reach (active by default) with its trust, sorted by risk, highest first.
+
+    Five queries whatever the number of engagements: engagements, states, snapshots, alerts,
+    settings.
+    """
+    if not access.can_see_trust_portfolio(fetched_by):
+        return []
+    now = now or timezone.now()
+    engagements = Engagement.objects.visible_to(fetched_by).select_related("client", "lead")
+    if status:
+        engagements = engagements.filter(status=status)
+    else:
+        engagements = engagements.filter(status__in=ACTIVE_STATUSES)
+    if client_id:
+        engagements = engagements.filter(client_id=client_id)
+    if lead_id:
+        engagements = engagements.filter(lead_id=lead_id)
+    engagements_list = list(engagements)
+    ids = [e.pk for e in engagements_list]
+    settings = trust_settings_for(fetched_by.workspace_id)
+    states: dict[int, list[TrustState]] = {}
+    for s in TrustState.objects.filter(workspace_id=fetched_by.workspace_id, engagement_id__in=ids):
+        states.setdefault(s.engagement_id, []).append(s)
+    window = timezone.localdate(now) - timedelta(days=settings.drop_window_days)
+    earlier: dict[int, float] = {}
+    for engagement_id, projected in (
+        TrustSnapshot.objects.filter(
+            workspace_id=fetched_by.workspace_id,
+            engagement_id__in=ids,
+            day__gte=window,
+            direction="c2p",
+            dimension=indicators.OVERALL,
+        )
+        .order_by("-day")
+        .values_list("engagement_id", "projected")
+    ):
+        earlier[engagement_id] = projected  # the last written is the earliest day
+    alerts: dict[int, list[TrustAlert]] = {}
+    for alert in TrustAlert.objects.filter(
+        workspace_id=fetched_by.workspace_id, engagement_id__in=ids, closed_at__isnull=True
+    ):
+        alerts.setdefault(alert.engagement_id, []).append(alert)
+    rows = []
+    for engagement in engagements_list:
+        base_rate = settings.base_rate(engagement.contact_origin)
+        opinions = opinions_of(states.get(engagement.pk, []), base_rate, settings.half_life, now)
+        vacuous = Opinion.vacuous(base_rate)
+        c2p = Figure("overall", "", opinions[("c2p", indicators.OVERALL)])
+        p2c = Figure("overall", "", opinions[("p2c", indicators.OVERALL)])
+        cells = [
+            Figure(d, str(indicators.DIMENSION_LABELS[d]), opinions.get(("c2p", d), vacuous))
+            for d in PORTFOLIO_DIMENSIONS
+        ]
+        before = earlier.get(engagement.pk)
+        trend = round((c2p.opinion.projected() - before) * 100) if before is not None else None
+        mine = alerts.get(engagement.pk, [])
+        # Risk: low trust, then high uncertainty (we do not know), open alerts, a falling trend.
+        risk = (
+            (1 - c2p.opinion.projected())
+            + 0.5 * (1 - p2c.opinion.projected())
+            + 0.3 * c2p.opinion.uncertainty
+            + 0.2 * len(mine)
+            + (max(0, -trend) / 100 if trend is not None else 0)
+        )
+        rows.append(PortfolioRow(engagement, c2p, p2c, cells, trend, mine, risk))
+    rows.sort(key=lambda row: (-row.risk, row.engagement.title))
+    return rows
+
+
+def portfolio_filters(*, fetched_by: Membership) -> dict[str, Any]:
+    """The choices of the portfolio's filters: clients and leads of the workspace, statuses."""
+    from confiance.core.models import Client, User
+
+    return {
+        "clients": list(
+            Client.objects.filter(workspace_id=fetched_by.workspace_id).order_by("name")
+        ),
+        "leads": list(
+            User.objects.filter(led_engagements__workspace_id=fetched_by.workspace_id)
+            .distinct()
+            .order_by("full_name")
+        ),
+        "statuses": [
+            (value, label) for value, label in EngagementStatus.choices if value != "draft"
+        ],
+    }

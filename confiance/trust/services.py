@@ -1,0 +1,558 @@
+"""Writes of the trust model: recording facts (O(1) each), recomputing, snapshots, alerts, settings.
+
+The trust state is derived data: `trust_update` and `trust_recompute` rebuild it from the other
+apps' facts, so they write no audit row; a person's change (the settings) and alerts do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timedelta
+from itertools import islice
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from confiance import access
+from confiance.core.audit import audit_record
+from confiance.core.models import Membership, Workspace
+from confiance.engagements.models import Engagement, EngagementStatus
+from confiance.trust import indicators
+from confiance.trust.models import (
+    AlertKind,
+    TrustAlert,
+    TrustCursor,
+    TrustFact,
+    TrustSettings,
+    TrustSnapshot,
+    TrustState,
+)
+from confiance.trust.opinion import DEFAULT_PRIOR_WEIGHT, Opinion
+
+BATCH = 500
+# Sources are re-read from a little before the last run: a row written during the previous run
+# (or with a clock slightly behind) is not missed; the unique fact key makes the overlap harmless.
+OVERLAP = timedelta(days=2)
+ACTIVE_STATUSES = (EngagementStatus.ACTIVE, EngagementStatus.PAUSED)
+
+StateKey = tuple[str, str]  # (direction, dimension)
+
+
+def trust_settings_for(workspace: Workspace | int) -> TrustSettings:
+    """The workspace's trust settings, or the defaults (unsaved) when the owner changed nothing."""
+    workspace_id = workspace if isinstance(workspace, int) else workspace.pk
+    found = TrustSettings.objects.filter(workspace_id=workspace_id).first()
+    return found if found is not None else TrustSettings(workspace_id=workspace_id)
+
+
+def base_rate_for(engagement: Engagement, settings: TrustSettings | None = None) -> float:
+    """The prior of the engagement's opinions, from how the contact started."""
+    settings = settings or trust_settings_for(engagement.workspace_id)
+    return settings.base_rate(engagement.contact_origin)
+
+
+# -- recording facts ---------------------------------------------------------------------------
+
+
+def _weighted(fact: indicators.Fact, settings: TrustSettings) -> tuple[float, float]:
+    weight = settings.weight(fact.indicator)
+    return fact.positive * weight, fact.negative * weight
+
+
+def _load_states(engagement: Engagement) -> dict[StateKey, TrustState]:
+    return {(s.direction, s.dimension): s for s in engagement.trust_states.all()}
+
+
+def _add(
+    states: dict[StateKey, TrustState],
+    engagement: Engagement,
+    key: StateKey,
+    positive: float,
+    negative: float,
+    at: datetime,
+    half_life: timedelta,
+) -> None:
+    """The O(1) update: r <- r * 2^(-dt/h) + dr (opinion.Evidence.add)."""
+    state = states.get(key)
+    if state is None:
+        state = states[key] = TrustState(
+            workspace_id=engagement.workspace_id,
+            engagement=engagement,
+            direction=key[0],
+            dimension=key[1],
+            at=at,
+        )
+    evidence = state.evidence().add(positive, negative, at, half_life)
+    state.positive, state.negative, state.at = evidence.positive, evidence.negative, evidence.at
+    state.last_fact_at = at if state.last_fact_at is None else max(state.last_fact_at, at)
+    state.facts += 1
+
+
+def _save_states(states: Iterable[TrustState]) -> None:
+    new = [s for s in states if s.pk is None]
+    old = [s for s in states if s.pk is not None]
+    TrustState.objects.bulk_create(new)
+    TrustState.objects.bulk_update(
+        old, ["positive", "negative", "at", "last_fact_at", "facts"], batch_size=BATCH
+    )
+
+
+def _record(
+    engagement: Engagement,
+    facts: Iterable[indicators.Fact],
+    settings: TrustSettings,
+    states: dict[StateKey, TrustState],
+) -> int:
+    """Insert the facts not seen yet (batch by batch) and fold each into its state."""
+    recorded = 0
+    iterator = iter(facts)
+    while batch := list(islice(iterator, BATCH)):
+        seen = set(
+            TrustFact.objects.filter(
+                engagement=engagement, source_id__in={f.source_id for f in batch}
+            ).values_list("indicator", "source_type", "source_id")
+        )
+        rows = []
+        for fact in batch:
+            identity = (fact.indicator, fact.source_type, fact.source_id)
+            if identity in seen:
+                continue
+            seen.add(identity)
+            indicator = indicators.BY_KEY[fact.indicator]
+            positive, negative = _weighted(fact, settings)
+            rows.append(
+                TrustFact(
+                    workspace_id=engagement.workspace_id,
+                    engagement=engagement,
+                    direction=indicator.direction,
+                    dimension=indicator.dimension,
+                    indicator=fact.indicator,
+                    at=fact.at,
+                    positive=positive,
+                    negative=negative,
+                    label=fact.label[:300],
+                    link=fact.link[:300],
+                    source_type=fact.source_type,
+                    source_id=fact.source_id,
+                )
+            )
+            key = (indicator.direction, indicator.dimension)
+            _add(states, engagement, key, positive, negative, fact.at, settings.half_life)
+        TrustFact.objects.bulk_create(rows)
+        recorded += len(rows)
+    return recorded
+
+
+@transaction.atomic
+def trust_record_fact(*, engagement: Engagement, fact: indicators.Fact) -> bool:
+    """Record one fact and update its state in O(1); False if it was recorded already."""
+    settings = trust_settings_for(engagement.workspace_id)
+    indicator = indicators.BY_KEY[fact.indicator]
+    key = (indicator.direction, indicator.dimension)
+    state = (
+        TrustState.objects.select_for_update()
+        .filter(engagement=engagement, direction=key[0], dimension=key[1])
+        .first()
+    )
+    states = {key: state} if state is not None else {}
+    recorded = _record(engagement, [fact], settings, states)
+    if recorded:
+        _save_states(states.values())
+    return bool(recorded)
+
+
+def _collect(engagement: Engagement, since: datetime | None) -> Iterator[indicators.Fact]:
+    for indicator in indicators.available_indicators():
+        yield from indicator.collect(engagement, since)
+
+
+@transaction.atomic
+def trust_update(*, engagement: Engagement, now: datetime | None = None) -> int:
+    """Read the facts written since the last run and fold the new ones in; returns how many."""
+    now = now or timezone.now()
+    cursor, _created = TrustCursor.objects.select_for_update().get_or_create(
+        engagement=engagement, defaults={"workspace_id": engagement.workspace_id}
+    )
+    since = cursor.processed_until - OVERLAP if cursor.processed_until else None
+    settings = trust_settings_for(engagement.workspace_id)
+    states = _load_states(engagement)
+    recorded = _record(engagement, _collect(engagement, since), settings, states)
+    if recorded:
+        _save_states(states.values())
+    cursor.processed_until = now
+    cursor.save(update_fields=["processed_until"])
+    return recorded
+
+
+def _accumulate(engagement: Engagement, half_life: timedelta) -> dict[StateKey, TrustState]:
+    states: dict[StateKey, TrustState] = {}
+    rows = (
+        TrustFact.objects.filter(engagement=engagement)
+        .order_by("at", "id")
+        .values_list("direction", "dimension", "positive", "negative", "at")
+    )
+    for direction, dimension, positive, negative, at in rows.iterator(chunk_size=5000):
+        _add(states, engagement, (direction, dimension), positive, negative, at, half_life)
+    return states
+
+
+@transaction.atomic
+def trust_recompute(*, engagement: Engagement) -> list[TrustState]:
+    """Recompute every state of the engagement from its recorded facts, streaming them."""
+    settings = trust_settings_for(engagement.workspace_id)
+    states = _accumulate(engagement, settings.half_life)
+    TrustState.objects.filter(engagement=engagement).delete()
+    TrustState.objects.bulk_create(list(states.values()))
+    return list(states.values())
+
+
+@transaction.atomic
+def trust_rebuild(*, engagement: Engagement) -> int:
+    """Forget the engagement's facts and read every source again (after the weights changed)."""
+    TrustFact.objects.filter(engagement=engagement).delete()
+    TrustState.objects.filter(engagement=engagement).delete()
+    TrustCursor.objects.filter(engagement=engagement).delete()
+    return trust_update(engagement=engagement)
+
+
+# -- opinions ----------------------------------------------------------------------------------
+
+
+def opinions_of(
+    states: Iterable[TrustState], base_rate: float, half_life: timedelta, now: datetime
+) -> dict[StateKey, Opinion]:
+    """Each state's opinion as of `now`, plus ("<dir>", "overall") fusing a direction's dimensions.
+
+    The overall opinion is the cumulative fusion of the dimensions, i.e. the opinion of their
+    summed evidence (one base rate for the engagement).
+    """
+    result: dict[StateKey, Opinion] = {}
+    totals: dict[str, list[float]] = {}
+    for state in states:
+        evidence = state.evidence_at(now, half_life)
+        result[(state.direction, state.dimension)] = evidence.opinion(base_rate)
+        total = totals.setdefault(state.direction, [0.0, 0.0])
+        total[0] += evidence.positive
+        total[1] += evidence.negative
+    for direction in indicators.DIRECTIONS:
+        r, s = totals.get(direction, (0.0, 0.0))
+        result[(direction, indicators.OVERALL)] = Opinion.from_evidence(
+            r, s, base_rate, DEFAULT_PRIOR_WEIGHT
+        )
+    return result
+
+
+# -- snapshots ---------------------------------------------------------------------------------
+
+
+def _snapshot_rows(
+    engagement: Engagement, day: date, opinions: dict[StateKey, Opinion]
+) -> list[TrustSnapshot]:
+    return [
+        TrustSnapshot(
+            workspace_id=engagement.workspace_id,
+            engagement=engagement,
+            day=day,
+            direction=direction,
+            dimension=dimension,
+            belief=o.belief,
+            disbelief=o.disbelief,
+            uncertainty=o.uncertainty,
+            base_rate=o.base_rate,
+            projected=o.projected(),
+        )
+        for (direction, dimension), o in opinions.items()
+    ]
+
+
+def trust_snapshot_daily(*, day: date | None = None, workspace: Workspace | None = None) -> int:
+    """Write (or rewrite) the day's snapshot of every active engagement; returns rows written."""
+    now = timezone.now()
+    day = day or timezone.localdate(now)
+    engagements = Engagement.objects.filter(status__in=ACTIVE_STATUSES)
+    if workspace is not None:
+        engagements = engagements.filter(workspace=workspace)
+    settings_by_ws: dict[int, TrustSettings] = {}
+    written = 0
+    for engagement in engagements.iterator(chunk_size=200):
+        settings = settings_by_ws.setdefault(
+            engagement.workspace_id, trust_settings_for(engagement.workspace_id)
+        )
+        opinions = opinions_of(
+            engagement.trust_states.all(),
+            base_rate_for(engagement, settings),
+            settings.half_life,
+            now,
+        )
+        with transaction.atomic():
+            TrustSnapshot.objects.filter(engagement=engagement, day=day).delete()
+            written += len(
+                TrustSnapshot.objects.bulk_create(_snapshot_rows(engagement, day, opinions))
+            )
+    return written
+
+
+def trust_backfill_snapshots(*, engagement: Engagement, until: datetime | None = None) -> int:
+    """Weekly snapshots from the first fact to `until`, for days that have none (streaming)."""
+    until = until or timezone.now()
+    settings = trust_settings_for(engagement.workspace_id)
+    base_rate = base_rate_for(engagement, settings)
+    existing = set(engagement.trust_snapshots.values_list("day", flat=True).distinct())
+    states: dict[StateKey, TrustState] = {}
+    rows: list[TrustSnapshot] = []
+    next_sample: datetime | None = None
+
+    def sample(moment: datetime) -> None:
+        day = timezone.localdate(moment)
+        if day not in existing:
+            rows.extend(
+                _snapshot_rows(
+                    engagement,
+                    day,
+                    opinions_of(states.values(), base_rate, settings.half_life, moment),
+                )
+            )
+            existing.add(day)
+
+    facts = (
+        TrustFact.objects.filter(engagement=engagement, at__lte=until)
+        .order_by("at", "id")
+        .values_list("direction", "dimension", "positive", "negative", "at")
+    )
+    for direction, dimension, positive, negative, at in facts.iterator(chunk_size=5000):
+        if next_sample is None:
+            next_sample = at + timedelta(days=7)
+        while at >= next_sample:
+            sample(next_sample)
+            next_sample += timedelta(days=7)
+        _add(states, engagement, (direction, dimension), positive, negative, at, settings.half_life)
+    if next_sample is not None:
+        while next_sample <= until:
+            sample(next_sample)
+            next_sample += timedelta(days=7)
+    TrustSnapshot.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
+    return len(rows)
+
+
+# -- alerts ------------------------------------------------------------------------------------
+
+
+def _recipients(engagement: Engagement) -> list[Any]:
+    """Who acts on a trust alert: the engagement's lead, or else the workspace's owners."""
+    from confiance.core.models import Role
+
+    if engagement.lead is not None and engagement.lead.is_active:
+        return [engagement.lead]
+    owners = Membership.objects.filter(
+        workspace_id=engagement.workspace_id, role=Role.OWNER
+    ).select_related("user")
+    return [m.user for m in owners if m.user.is_active]
+
+
+def _open(
+    engagement: Engagement, kind: str, direction: str, reason: str, link: str, now: datetime
+) -> TrustAlert | None:
+    from confiance.trust.tasks import send_trust_alert
+
+    if TrustAlert.objects.filter(
+        engagement=engagement, kind=kind, direction=direction, closed_at__isnull=True
+    ).exists():
+        return None
+    people = _recipients(engagement)
+    alert = TrustAlert.objects.create(
+        workspace_id=engagement.workspace_id,
+        engagement=engagement,
+        kind=kind,
+        direction=direction,
+        opened_at=now,
+        reason=reason,
+        who_should_act=", ".join(p.get_full_name() for p in people)[:200],
+        link=link,
+    )
+    audit_record(
+        verb="trust.alert.open",
+        actor=None,
+        workspace=engagement.workspace,
+        target=alert,
+        data={"kind": kind, "direction": direction},
+    )
+    transaction.on_commit(lambda pk=alert.pk: send_trust_alert.enqueue(pk))
+    return alert
+
+
+def _close(engagement: Engagement, kind: str, direction: str, now: datetime) -> int:
+    closed = 0
+    for alert in TrustAlert.objects.filter(
+        engagement=engagement, kind=kind, direction=direction, closed_at__isnull=True
+    ):
+        alert.closed_at = now
+        alert.save(update_fields=["closed_at"])
+        audit_record(
+            verb="trust.alert.close", actor=None, workspace=engagement.workspace, target=alert
+        )
+        closed += 1
+    return closed
+
+
+def _trust_url(engagement: Engagement) -> str:
+    from django.urls import reverse
+
+    return reverse("trust", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk})
+
+
+def _causes(engagement: Engagement, now: datetime) -> dict[tuple[str, str], tuple[str, str]]:
+    """The alerts whose cause holds now: (kind, direction) -> (reason, link)."""
+    settings = trust_settings_for(engagement.workspace_id)
+    base_rate = base_rate_for(engagement, settings)
+    states = list(engagement.trust_states.all())
+    opinions = opinions_of(states, base_rate, settings.half_life, now)
+    link = _trust_url(engagement)
+    causes: dict[tuple[str, str], tuple[str, str]] = {}
+    window_start = timezone.localdate(now) - timedelta(days=settings.drop_window_days)
+    earlier = {
+        s.direction: s.projected
+        for s in TrustSnapshot.objects.filter(
+            engagement=engagement, dimension=indicators.OVERALL, day__lte=window_start
+        ).order_by("day")
+    }
+    for direction in indicators.DIRECTIONS:
+        projected = opinions[(direction, indicators.OVERALL)].projected()
+        before = earlier.get(direction)
+        if before is not None and before - projected > settings.drop_threshold:
+            causes[(AlertKind.DROP, direction)] = (
+                _("Projected trust fell from %(before).0f %% to %(now).0f %% in %(days)s days.")
+                % {
+                    "before": before * 100,
+                    "now": projected * 100,
+                    "days": settings.drop_window_days,
+                },
+                link,
+            )
+        last = max(
+            (s.last_fact_at for s in states if s.direction == direction and s.last_fact_at),
+            default=None,
+        )
+        silent_since = last or engagement.created_at
+        if now - silent_since > timedelta(days=settings.silence_days):
+            causes[(AlertKind.UNCERTAINTY_RISE, direction)] = (
+                _("Nothing observed for %(days)s days: uncertainty grows as evidence fades.")
+                % {"days": (now - silent_since).days},
+                link,
+            )
+    commitment = indicators._model("followup", "Commitment")
+    if commitment is not None:
+        from django.urls import reverse
+
+        followup = reverse(
+            "followup", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk}
+        )
+        for side, direction in (("provider", indicators.C2P), ("client", indicators.P2C)):
+            overdue = commitment.objects.filter(
+                engagement=engagement,
+                side=side,
+                status__in=("open", "renegotiated"),
+                due_date__lt=timezone.localdate(now),
+            ).count()
+            if overdue:
+                causes[(AlertKind.COMMITMENT_OVERDUE, direction)] = (
+                    _("%(n)s commitment(s) of the %(side)s side past their due date.")
+                    % {"n": overdue, "side": _("client") if side == "client" else _("provider")},
+                    followup,
+                )
+    problem = indicators._model("problems", "Problem")
+    breach = indicators._model("problems", "ProblemBreach")
+    if problem is not None and breach is not None:
+        from django.urls import reverse
+
+        unowned = (
+            problem.objects.filter(
+                engagement=engagement,
+                owner__isnull=True,
+                resolved_at__isnull=True,
+                closed_at__isnull=True,
+                breaches__kind="owner",
+            )
+            .distinct()
+            .count()
+        )
+        if unowned:
+            causes[(AlertKind.PROBLEM_UNOWNED, indicators.C2P)] = (
+                _("%(n)s problem(s) without an owner past the target time.") % {"n": unowned},
+                reverse(
+                    "problem-list", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk}
+                ),
+            )
+    return causes
+
+
+@transaction.atomic
+def trust_check_alerts(
+    *, engagement: Engagement, now: datetime | None = None
+) -> tuple[list[TrustAlert], int]:
+    """Open the alerts whose cause appeared (sent once), close those whose cause is gone."""
+    now = now or timezone.now()
+    causes = _causes(engagement, now)
+    opened = []
+    for (kind, direction), (reason, link) in causes.items():
+        alert = _open(engagement, kind, direction, reason, link, now)
+        if alert is not None:
+            opened.append(alert)
+    closed = 0
+    for alert in TrustAlert.objects.filter(engagement=engagement, closed_at__isnull=True):
+        if (alert.kind, alert.direction) not in causes:
+            closed += _close(engagement, alert.kind, alert.direction, now)
+    return opened, closed
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def trust_settings_update(
+    *,
+    membership: Membership,
+    half_life_days: int,
+    weights: dict[str, float],
+    base_rates: dict[str, float],
+) -> TrustSettings:
+    """The owner sets weights, base rates and the half-life; the engagements are then rebuilt."""
+    from confiance.trust.tasks import trust_rebuild_workspace
+
+    if not access.can_manage_trust_settings(membership):
+        raise PermissionDenied
+    errors: dict[str, str] = {}
+    if not 1 <= half_life_days <= 3650:
+        errors["half_life_days"] = _("The half-life must be between 1 and 3,650 days.")
+    for key, value in weights.items():
+        if key not in indicators.BY_KEY:
+            errors[key] = _("Unknown indicator.")
+        elif not 0 <= value <= 100:
+            errors[f"weight_{key}"] = _("A weight must be between 0 and 100.")
+    for origin, value in base_rates.items():
+        if not 0 <= value <= 1:
+            errors[f"base_rate_{origin}"] = _("A base rate must be between 0 and 1.")
+    if errors:
+        raise ValidationError(errors)
+    settings, _created = TrustSettings.objects.get_or_create(workspace_id=membership.workspace_id)
+    settings.half_life_days = half_life_days
+    settings.weights = {k: float(v) for k, v in weights.items()}
+    settings.base_rates = {k: float(v) for k, v in base_rates.items()}
+    settings.updated_at = timezone.now()
+    settings.save(update_fields=["half_life_days", "weights", "base_rates", "updated_at"])
+    audit_record(
+        verb="trust.settings.update",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=settings,
+        data={
+            "half_life_days": half_life_days,
+            "weights": settings.weights,
+            "base_rates": settings.base_rates,
+        },
+    )
+    workspace_id = membership.workspace_id
+    transaction.on_commit(lambda: trust_rebuild_workspace.enqueue(workspace_id))
+    return settings

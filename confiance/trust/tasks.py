@@ -1,0 +1,90 @@
+"""Background tasks of the trust model: updates, the daily refresh, alerts sent once."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import translation
+from django_tasks import task
+
+from confiance.core.models import Notice
+from confiance.engagements.models import Engagement
+
+
+@task()
+def trust_update_task(engagement_id: int) -> int:
+    """Fold the engagement's new facts into its trust state, then check its alerts."""
+    from confiance.trust.services import trust_check_alerts, trust_update
+
+    engagement = Engagement.objects.select_related("workspace", "lead").get(pk=engagement_id)
+    recorded = trust_update(engagement=engagement)
+    trust_check_alerts(engagement=engagement)
+    return recorded
+
+
+@task()
+def trust_refresh_all() -> int:
+    """The periodic refresh (cron: `confiance trust-refresh`): update, snapshot, alerts."""
+    from confiance.trust.services import (
+        ACTIVE_STATUSES,
+        trust_check_alerts,
+        trust_snapshot_daily,
+        trust_update,
+    )
+
+    engagements = Engagement.objects.filter(status__in=ACTIVE_STATUSES).select_related(
+        "workspace", "lead"
+    )
+    recorded = 0
+    for engagement in engagements.iterator(chunk_size=200):
+        recorded += trust_update(engagement=engagement)
+    trust_snapshot_daily()
+    for engagement in engagements.iterator(chunk_size=200):
+        trust_check_alerts(engagement=engagement)
+    return recorded
+
+
+@task()
+def trust_rebuild_workspace(workspace_id: int) -> None:
+    """After the weights changed: read every source again and redraw the trend."""
+    from confiance.trust.models import TrustSnapshot
+    from confiance.trust.services import trust_backfill_snapshots, trust_rebuild
+
+    TrustSnapshot.objects.filter(workspace_id=workspace_id).delete()
+    for engagement in (
+        Engagement.objects.filter(workspace_id=workspace_id)
+        .select_related("workspace")
+        .iterator(chunk_size=200)
+    ):
+        trust_rebuild(engagement=engagement)
+        trust_backfill_snapshots(engagement=engagement)
+
+
+@task()
+def send_trust_alert(alert_id: int) -> None:
+    """Tell who should act, in the app and by e-mail, once when the alert opens."""
+    from confiance.trust.models import TrustAlert
+    from confiance.trust.services import _recipients
+
+    alert = TrustAlert.objects.select_related("engagement__workspace", "engagement__lead").get(
+        pk=alert_id
+    )
+    engagement = alert.engagement
+    for user in _recipients(engagement):
+        with translation.override(settings.LANGUAGE_CODE):
+            context = {
+                "alert": alert,
+                "engagement": engagement,
+                "link": settings.SITE_URL + alert.link,
+            }
+            subject = render_to_string("trust/email/alert_subject.txt", context).strip()
+            body = render_to_string("trust/email/alert_body.txt", context)
+        Notice.objects.create(
+            workspace_id=engagement.workspace_id,
+            user=user,
+            kind="trust.alert",
+            params={"engagement": engagement.title, "kind": alert.kind, "reason": alert.reason},
+            link=alert.link,
+        )
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])

@@ -1,0 +1,88 @@
+"""Trust pages: an engagement's trust with its reasons, the workspace portfolio, the settings."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from confiance import access
+from confiance.core.decorators import workspace_view
+from confiance.core.forms import add_service_errors
+from confiance.core.models import Membership
+from confiance.trust import indicators, selectors, services
+from confiance.trust.forms import TrustSettingsForm
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@workspace_view()
+def trust(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    """Both directions for the provider's people; the client sees client→provider only."""
+    engagement = access.get_engagement(membership, pk)
+    if not access.trust_directions(membership, engagement):
+        raise Http404
+    data = selectors.engagement_trust(fetched_by=membership, engagement=engagement)
+    charts = {d.direction: d.chart for d in data.directions}
+    return render(
+        request,
+        "trust/trust.html",
+        {
+            "engagement": engagement,
+            "trust": data,
+            "charts": charts,
+            "internal": access.is_internal(membership),
+        },
+    )
+
+
+@workspace_view(access.can_see_trust_portfolio)
+def portfolio(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """Every active engagement's trust, riskiest first, as a table and a heat map."""
+    client_id = _int(request.GET.get("client"))
+    lead_id = _int(request.GET.get("lead"))
+    status = request.GET.get("status") or None
+    rows = selectors.trust_portfolio(
+        fetched_by=membership, client_id=client_id, lead_id=lead_id, status=status
+    )
+    return render(
+        request,
+        "trust/portfolio.html",
+        {
+            "rows": rows,
+            "filters": selectors.portfolio_filters(fetched_by=membership),
+            "chosen": {"client": client_id, "lead": lead_id, "status": status},
+            "dimensions": [indicators.DIMENSION_LABELS[d] for d in selectors.PORTFOLIO_DIMENSIONS],
+        },
+    )
+
+
+@workspace_view(access.can_manage_trust_settings)
+def trust_settings(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The owner's weights, base rates and half-life, each indicator with its reason."""
+    current = services.trust_settings_for(membership.workspace_id)
+    form = TrustSettingsForm(request.POST or None, current=current)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.trust_settings_update(
+                    membership=membership,
+                    half_life_days=form.cleaned_data["half_life_days"],
+                    weights=form.weights(),
+                    base_rates=form.base_rates(),
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Saved: trust is being recomputed with these values."))
+                return redirect("trust-settings", ws=membership.workspace.slug)
+        status = 400
+    return render(request, "trust/settings.html", {"form": form}, status=status)

@@ -1,0 +1,152 @@
+"""Trust pages: who sees which direction, the explanation behind every figure, query counts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from confiance.engagements.models import ContactOrigin, EngagementStatus
+from confiance.engagements.services import engagement_create
+from confiance.trust import indicators
+from confiance.trust.models import TrustAlert, TrustSnapshot
+from confiance.trust.services import trust_record_fact, trust_snapshot_daily
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+
+def fact(world: World, key: str, n: int, positive: float = 1.0, negative: float = 0.0,
+         engagement=None) -> None:  # type: ignore[no-untyped-def]
+    trust_record_fact(
+        engagement=engagement or world.engagement,
+        fact=indicators.Fact(
+            key, timezone.now() - timedelta(days=n), positive, negative,
+            f"{key} number {n}", f"/somewhere/{key}/{n}/", "test", f"{key}-{n}",
+        ),
+    )
+
+
+def url(world: World) -> str:
+    return reverse("trust", kwargs={"ws": world.workspace.slug, "pk": world.engagement.pk})
+
+
+def test_provider_sees_both_directions_with_the_facts_behind_them(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    fact(world, "overrun_unannounced", 3, 0.0, 1.0)
+    fact(world, "payment_late", 2, 0.0, 1.0)
+    page = login("member").get(url(world)).content.decode()
+    assert 'data-testid="direction-c2p"' in page and 'data-testid="direction-p2c"' in page
+    assert 'href="/somewhere/overrun_unannounced/3/"' in page
+    assert "payment_late number 2" in page
+    assert 'data-testid="ladder-stage"' in page
+
+
+def test_client_sees_client_to_provider_trust_only(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    fact(world, "time_logged_promptly", 1)
+    fact(world, "payment_late", 2, 0.0, 1.0)
+    TrustAlert.objects.create(
+        workspace=world.workspace, engagement=world.engagement, kind="drop", direction="p2c",
+        reason="SECRET-P2C-REASON", who_should_act="Mark",
+    )
+    response = login("client_contact").get(url(world))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="direction-c2p"' in page
+    assert 'data-testid="direction-p2c"' not in page
+    assert "payment_late" not in page and "SECRET-P2C-REASON" not in page
+    assert "p2c-trust-data" not in page
+    assert 'data-testid="ladder-stage"' not in page
+
+
+def test_other_client_and_expert_get_404(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    assert login("other_client_contact").get(url(world)).status_code == 404
+    assert login("expert").get(url(world)).status_code == 404
+
+
+def test_no_fact_shows_the_base_rate_and_says_why(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    page = login("owner").get(url(world)).content.decode()
+    # Peer referral: base rate 0.7, full uncertainty.
+    assert 'data-testid="projected-c2p">70 %' in page
+    assert "Nothing observed yet" in page or "Rien" in page
+
+
+def test_trust_page_query_count_does_not_grow_with_facts(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    http = login("owner")
+    fact(world, "time_logged_promptly", 1)
+    with CaptureQueriesContext(connection) as few:
+        http.get(url(world))
+    for n in range(2, 60):
+        fact(world, "time_logged_promptly" if n % 2 else "payment_on_time", n)
+    trust_snapshot_daily()
+    with CaptureQueriesContext(connection) as many:
+        assert http.get(url(world)).status_code == 200
+    assert len(many) == len(few)
+
+
+def _engagements(world: World, n: int) -> None:
+    for i in range(n):
+        e = engagement_create(
+            membership=world.owner, client=world.client_a, title=f"Bulk {i}",
+            status=EngagementStatus.ACTIVE, contact_origin=ContactOrigin.TENDER,
+            start_date=date(2026, 9, 1), end_date=date(2026, 12, 31), summary="", internal_notes="",
+        )
+        fact(world, "provider_commitment_broken", 1, 0.0, 1.0, engagement=e)
+        TrustAlert.objects.create(
+            workspace=world.workspace, engagement=e, kind="drop", direction="c2p",
+            reason="r", who_should_act="x",
+        )
+
+
+def test_portfolio_is_sorted_by_risk_and_has_a_heat_map(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    _engagements(world, 1)
+    fact(world, "provider_commitment_kept", 1)
+    page = login("owner").get(reverse("trust-portfolio", kwargs={"ws": world.workspace.slug}))
+    text = page.content.decode()
+    assert text.index("Bulk 0") < text.index("Alpha migration")  # broken + alert: riskier
+    assert 'class="heatmap"' in text
+    assert "Beta audit" in text and "Foreign work" not in text
+
+
+def test_portfolio_filters_by_client(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    response = login("owner").get(
+        reverse("trust-portfolio", kwargs={"ws": world.workspace.slug}),
+        {"client": world.client_b.pk},
+    )
+    text = response.content.decode()
+    assert "Beta audit" in text and "Alpha migration" not in text
+
+
+def test_portfolio_query_count_does_not_grow_with_engagements(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    http = login("owner")
+    target = reverse("trust-portfolio", kwargs={"ws": world.workspace.slug})
+    _engagements(world, 2)
+    trust_snapshot_daily()
+    with CaptureQueriesContext(connection) as few:
+        http.get(target)
+    _engagements(world, 15)
+    trust_snapshot_daily(day=timezone.localdate() - timedelta(days=1))
+    with CaptureQueriesContext(connection) as many:
+        assert http.get(target).status_code == 200
+    assert len(many) == len(few)
+    assert TrustSnapshot.objects.exists()
+
+
+def test_owner_changes_a_weight_and_bad_input_is_kept(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    http = login("owner")
+    target = reverse("trust-settings", kwargs={"ws": world.workspace.slug})
+    form = http.get(target).context["form"]
+    data = {name: form[name].initial if form[name].initial is not None else form.fields[name].initial
+            for name in form.fields}
+    data["weight_time_logged_late"] = "-3"
+    response = http.post(target, data)
+    assert response.status_code == 400
+    assert 'value="-3"' in response.content.decode()
+    data["weight_time_logged_late"] = "0.8"
+    assert http.post(target, data).status_code == 302
+    from confiance.trust.services import trust_settings_for
+
+    assert trust_settings_for(world.workspace).weight("time_logged_late") == 0.8
