@@ -14,6 +14,15 @@ def _overdue_text(params: dict[str, Any]) -> str:
     }
 
 
+def _renegotiation_text(params: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    return gettext("%(engagement)s: a renegotiation awaits your agreement: %(text)s") % {
+        "engagement": params.get("engagement", ""),
+        "text": params.get("text", ""),
+    }
+
+
 class FollowupConfig(AppConfig):
     name = "confiance.followup"
     label = "followup"
@@ -23,3 +32,4 @@ class FollowupConfig(AppConfig):
         from confiance.core.notices import register_notice
 
         register_notice("commitment.overdue", _overdue_text)
+        register_notice("commitment.renegotiation", _renegotiation_text)

@@ -37,6 +37,7 @@ from confiance.followup.models import (
     Renegotiation,
     Side,
 )
+from confiance.followup.tasks import notify_renegotiation
 from confiance.ledger.services import ledger_append
 
 # Statuses a person may set by hand; "kept" becomes "kept late" after the due date, and
@@ -259,6 +260,7 @@ def renegotiation_propose(
         target=proposal,
         data={"commitment": commitment.pk},
     )
+    transaction.on_commit(lambda: notify_renegotiation.enqueue(proposal.pk))
     return proposal
 
 

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django_tasks import task
 
-from confiance.core.models import Notice
-from confiance.followup.models import Commitment
+from confiance.core.models import Membership, Notice, Role
+from confiance.followup.models import Commitment, Renegotiation, Side
 from confiance.followup.selectors import overdue_commitments
 
 
@@ -64,3 +64,50 @@ def _remind(commitment_id: int) -> bool:
     if owner.is_active:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [owner.email])
     return True
+
+
+@task()
+def notify_renegotiation(renegotiation_id: int) -> None:
+    """Tell the other side that a renegotiation awaits its agreement (notice and e-mail)."""
+    proposal = Renegotiation.objects.select_related(
+        "commitment__engagement__workspace", "commitment__engagement__lead", "proposed_by"
+    ).get(pk=renegotiation_id)
+    commitment = proposal.commitment
+    engagement = commitment.engagement
+    if commitment.side == Side.PROVIDER:
+        recipients = [
+            m.user
+            for m in Membership.objects.filter(
+                workspace_id=engagement.workspace_id,
+                role=Role.CLIENT,
+                client_id=engagement.client_id,
+            ).select_related("user")
+        ]
+    elif engagement.lead is not None:
+        recipients = [engagement.lead]
+    else:
+        recipients = [
+            m.user
+            for m in Membership.objects.filter(
+                workspace_id=engagement.workspace_id, role=Role.OWNER
+            ).select_related("user")
+        ]
+    link = reverse(
+        "commitment-detail",
+        kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk, "cid": commitment.pk},
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {"proposal": proposal, "engagement": engagement, "link": settings.SITE_URL + link}
+        subject = render_to_string("followup/email/renegotiation_subject.txt", context).strip()
+        body = render_to_string("followup/email/renegotiation_body.txt", context)
+    for user in recipients:
+        if not user.is_active:
+            continue
+        Notice.objects.create(
+            workspace_id=engagement.workspace_id,
+            user=user,
+            kind="commitment.renegotiation",
+            params={"engagement": engagement.title, "text": commitment.text[:120]},
+            link=link,
+        )
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])

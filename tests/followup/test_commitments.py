@@ -340,3 +340,27 @@ def test_commitment_form_errors_keep_input(world: World, client):
     )
     assert response.status_code == 302
     assert Commitment.objects.get().side == "client"
+
+
+def test_the_other_side_is_told_a_renegotiation_awaits_it(
+    world: World, django_capture_on_commit_callbacks
+):
+    provider_promise = commit(world, text="Deliver the plan")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.renegotiation_propose(
+            membership=world.member, commitment=provider_promise, reason="Late data", new_text="v2"
+        )
+    assert [m.to for m in mail.outbox] == [[world.client_contact.user.email]]
+    assert "Late data" in mail.outbox[0].body
+    notice = Notice.objects.get(kind="commitment.renegotiation")
+    assert notice.user == world.client_contact.user and "Deliver the plan" in notice.text()
+
+    client_promise = commit(world, side="client", by="client_contact", text="Open the VPN")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.renegotiation_propose(
+            membership=world.client_contact, commitment=client_promise, reason="IT", new_text="x"
+        )
+    # No lead on this engagement: the workspace's owners answer for the provider.
+    assert [m.to for m in mail.outbox] == [[world.owner.user.email]]
