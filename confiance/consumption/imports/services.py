@@ -1,0 +1,621 @@
+"""Writes of the CSV import: prepare (store, validate every row, preview), confirm, run.
+
+The file is read twice, streamed both times: once to validate and preview it, once to write it.
+The write is all or nothing, in one transaction, through consumption.services (so every entry goes
+into the ledger); while it holds the database, its progress goes to the shared cache.
+
+Each imported entry carries `source` (the format) and an `external_id`: the file's own identifier
+of the row when it has one, else a hash of the normalised row plus its occurrence number in the
+file (two identical rows are two entries). Importing the same file again therefore adds nothing.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from confiance import access
+from confiance.consumption import services as consumption_services
+from confiance.consumption.imports.formats import (
+    FORMAT_NAMES,
+    MAX_EXTERNAL_ID,
+    CsvImport,
+    FormatError,
+    Problem,
+    Row,
+)
+from confiance.consumption.models import Activity, ImportJob, TimeEntry
+from confiance.core.audit import audit_record
+from confiance.core.models import Membership, Role, User
+from confiance.engagements.models import Engagement
+
+CHUNK_SIZE = 1000  # rows written (and checked for earlier imports) per batch
+MAX_STORED_ERRORS = 200
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_ACTIVITY_NAME = Activity._meta.get_field("name").max_length or 80
+PROGRESS_TTL = 24 * 3600
+SOURCE_FORMATS = ("auto", *FORMAT_NAMES)
+
+ProgressCallback = Callable[[int, int], None]
+
+# What each problem code means, for people. Codes and their parameters are stored on the job, so
+# the page shows the reasons in the reader's language.
+PROBLEM_MESSAGES = {
+    "empty": _("The file is empty."),
+    "encoding": _("The text cannot be read: save the file as UTF-8 CSV."),
+    "csv": _("The CSV cannot be read here: %(detail)s."),
+    "unknown_format": _(
+        "The columns are not those of a Kimai, Toggl Track or Harvest export, nor of the generic "
+        "format (found: %(columns)s)."
+    ),
+    "missing_columns": _("Columns missing for the %(format)s format: %(columns)s."),
+    "no_rows": _("The file has a header but no rows."),
+    "date_missing": _("No date."),
+    "date_invalid": _("Unreadable date “%(value)s”: write it as YYYY-MM-DD."),
+    "date_ambiguous": _(
+        "Ambiguous date “%(value)s” (day or month first?): export dates as YYYY-MM-DD."
+    ),
+    "date_future": _("The date %(value)s has not come yet."),
+    "duration_missing": _("No duration."),
+    "duration_invalid": _(
+        "Unreadable duration “%(value)s”: write minutes (90), hours and minutes (1:30) or "
+        "decimal hours with their unit (1.5h)."
+    ),
+    "duration_range": _("Duration %(value)s: an entry lasts between 1 minute and 24 hours."),
+    "person_missing": _("No person (e-mail address or name)."),
+    "person_unknown": _(
+        "“%(value)s” is not one of the provider's people (owner or member) of this workspace: "
+        "invite them first, an import does not create accounts."
+    ),
+    "person_ambiguous": _(
+        "Several people of the workspace are called “%(value)s”: use their e-mail address."
+    ),
+    "activity_too_long": _("The activity name “%(value)s” is longer than %(max)s characters."),
+    "external_id_too_long": _("The identifier “%(value)s” is longer than %(max)s characters."),
+    "external_id_duplicate": _("The identifier “%(value)s” already appears on line %(first)s."),
+    "failed": _("The import stopped and wrote nothing: %(reason)s"),
+}
+
+
+def problem_message(problem: dict[str, Any]) -> str:
+    """The reason of a stored problem, in the active language."""
+    template = PROBLEM_MESSAGES.get(str(problem.get("code")))
+    if template is None:
+        return str(problem.get("code"))
+    try:
+        return str(template) % problem.get("params", {})
+    except (KeyError, TypeError, ValueError):
+        return str(template)
+
+
+def progress_key(job_id: int) -> str:
+    return f"import-progress:{job_id}"
+
+
+def imports_dir() -> Path:
+    return Path(settings.VAR_DIR) / "imports"
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching people and activities
+# ---------------------------------------------------------------------------------------------
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+class _People:
+    """The provider-side people (owner, member) of a workspace, by e-mail and by full name."""
+
+    def __init__(self, workspace_id: int) -> None:
+        users = (
+            User.objects.filter(
+                memberships__workspace_id=workspace_id,
+                memberships__role__in=[Role.OWNER, Role.MEMBER],
+                is_active=True,
+            )
+            .only("id", "email", "full_name")
+            .distinct()
+        )
+        self.by_email: dict[str, User] = {}
+        self.by_name: dict[str, list[User]] = {}
+        for user in users:
+            self.by_email[user.email.lower()] = user
+            if user.full_name.strip():
+                self.by_name.setdefault(_name_key(user.full_name), []).append(user)
+
+    def find(self, row: Row) -> User | Problem:
+        if row.email and (user := self.by_email.get(row.email.strip().lower())):
+            return user
+        if row.name:
+            found = self.by_name.get(_name_key(row.name), [])
+            if len(found) == 1:
+                return found[0]
+            if found:
+                return Problem(row.line, "person_ambiguous", {"value": row.name})
+        if not row.email and not row.name:
+            return Problem(row.line, "person_missing")
+        return Problem(row.line, "person_unknown", {"value": row.email or row.name})
+
+
+class _Activities:
+    """The engagement's activities by case-insensitive name; unknown names are created on run."""
+
+    def __init__(self, engagement: Engagement) -> None:
+        self.engagement = engagement
+        self.known: dict[str, Activity] = {
+            a.name.casefold(): a for a in Activity.objects.filter(engagement=engagement)
+        }
+        self.new_names: dict[str, str] = {}  # key -> the spelling first seen in the file
+
+    def key(self, name: str) -> str:
+        key = " ".join(name.split()).casefold()
+        if key and key not in self.known:
+            self.new_names.setdefault(key, " ".join(name.split()))
+        return key
+
+    def get_or_create(self, key: str, membership: Membership) -> Activity | None:
+        if not key:
+            return None
+        if key not in self.known:
+            self.known[key] = consumption_services.activity_create(
+                membership=membership, engagement=self.engagement, name=self.new_names[key]
+            )
+        return self.known[key]
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation (shared by prepare and run)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Valid:
+    row: Row
+    person: User
+    activity_key: str
+    external_id: str
+
+
+def _row_digest(row: Row, person: User) -> str:
+    # The row as it will be stored: the same entry written differently (spaces, case of the
+    # activity, "1:30" or "90") hashes the same.
+    canonical = "\x1f".join(
+        [
+            row.date.isoformat(),
+            str(person.pk),
+            str(row.minutes),
+            " ".join(row.activity.split()).casefold(),
+            row.note.strip(),
+            row.internal_note.strip(),
+        ]
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def _validated(
+    reader: Iterable[Row | Problem], people: _People, activities: _Activities
+) -> Iterator[_Valid | Problem]:
+    """Each row checked against the workspace and the rules of consumption.services."""
+    latest_day = timezone.localdate() + timedelta(days=1)  # the rule of time_entries_log
+    occurrences: dict[str, int] = {}
+    identifiers: dict[str, int] = {}
+    for item in reader:
+        if isinstance(item, Problem):
+            yield item
+            continue
+        row = item
+        problems: list[Problem] = []
+        if row.date > latest_day:
+            problems.append(Problem(row.line, "date_future", {"value": row.date.isoformat()}))
+        if not 0 < row.minutes <= consumption_services.MAX_MINUTES_PER_ENTRY:
+            problems.append(Problem(row.line, "duration_range", {"value": str(row.minutes)}))
+        person = people.find(row)
+        if isinstance(person, Problem):
+            problems.append(person)
+        if len(" ".join(row.activity.split())) > MAX_ACTIVITY_NAME:
+            problems.append(
+                Problem(
+                    row.line,
+                    "activity_too_long",
+                    {"value": row.activity[:60], "max": str(MAX_ACTIVITY_NAME)},
+                )
+            )
+        if len(row.external_id) > MAX_EXTERNAL_ID:
+            problems.append(
+                Problem(
+                    row.line,
+                    "external_id_too_long",
+                    {"value": row.external_id[:60], "max": str(MAX_EXTERNAL_ID)},
+                )
+            )
+        elif row.external_id:
+            first = identifiers.setdefault(row.external_id, row.line)
+            if first != row.line:
+                problems.append(
+                    Problem(
+                        row.line,
+                        "external_id_duplicate",
+                        {"value": row.external_id, "first": str(first)},
+                    )
+                )
+        if problems:
+            yield from problems
+            continue
+        assert isinstance(person, User)
+        if row.external_id:
+            external_id = f"id:{row.external_id}"
+        else:
+            digest = _row_digest(row, person)
+            occurrences[digest] = occurrence = occurrences.get(digest, 0) + 1
+            external_id = f"h:{digest}:{occurrence}"
+        yield _Valid(row, person, activities.key(row.activity), external_id)
+
+
+def _already_imported(engagement: Engagement, source: str, external_ids: list[str]) -> set[str]:
+    """Which of these identifiers are already entries of the engagement: one query."""
+    return set(
+        TimeEntry.objects.filter(
+            engagement=engagement, source=source, external_id__in=external_ids
+        ).values_list("external_id", flat=True)
+    )
+
+
+def _chunks(items: Iterable[_Valid | Problem], size: int) -> Iterator[list[_Valid | Problem]]:
+    chunk: list[_Valid | Problem] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# ---------------------------------------------------------------------------------------------
+# Prepare
+# ---------------------------------------------------------------------------------------------
+
+
+def _store(file: IO[bytes] | Any, path: Path) -> str:
+    """Copy the upload to `path` in chunks; return the encoding to read it with."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8, size = True, 0
+    chunks = file.chunks() if hasattr(file, "chunks") else iter(lambda: file.read(1 << 16), b"")
+    with path.open("wb") as out:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:
+                raise ValidationError(
+                    gettext("The file is larger than %(max)d MB.") % {"max": MAX_FILE_BYTES >> 20}
+                )
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+            out.write(chunk)
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    # Not UTF-8: most likely saved by a spreadsheet on Windows, in its Western code page.
+    return "utf-8-sig" if utf8 else "cp1252"
+
+
+class _Preview:
+    """The summary built while validating: counts, people, activities, errors (capped)."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.minutes = 0
+        self.first_date: date | None = None
+        self.last_date: date | None = None
+        self.people: dict[int, dict[str, Any]] = {}
+        self.activity_rows: dict[str, int] = {}
+        self.no_activity = 0
+        self.already = 0
+        self.errors: list[dict[str, object]] = []
+        self.error_count = 0
+        self.bad_lines = 0
+        self._last_bad_line: int | None = None
+
+    def problem(self, problem: Problem) -> None:
+        self.error_count += 1
+        if problem.line is None or problem.line != self._last_bad_line:
+            self.bad_lines += 1
+            self._last_bad_line = problem.line
+        if len(self.errors) < MAX_STORED_ERRORS:
+            self.errors.append(problem.as_dict())
+
+    def valid(self, item: _Valid) -> None:
+        row = item.row
+        self.rows += 1
+        self.minutes += row.minutes
+        self.first_date = min(self.first_date or row.date, row.date)
+        self.last_date = max(self.last_date or row.date, row.date)
+        person = self.people.setdefault(
+            item.person.pk,
+            {
+                "name": item.person.get_full_name(),
+                "email": item.person.email,
+                "rows": 0,
+                "minutes": 0,
+            },
+        )
+        person["rows"] += 1
+        person["minutes"] += row.minutes
+        if item.activity_key:
+            self.activity_rows[item.activity_key] = self.activity_rows.get(item.activity_key, 0) + 1
+        else:
+            self.no_activity += 1
+
+    def as_dict(self, reader: CsvImport | None, encoding: str, activities: _Activities) -> dict:
+        def listed(keys: Iterable[str], names: dict[str, str]) -> list[dict[str, object]]:
+            return sorted(
+                ({"name": names[k], "rows": self.activity_rows[k]} for k in keys),
+                key=lambda a: str(a["name"]).casefold(),
+            )
+
+        known = {k: a.name for k, a in activities.known.items()}
+        return {
+            "format": reader.layout.name if reader else "",
+            "delimiter": reader.delimiter if reader else "",
+            "encoding": encoding,
+            "rows": self.rows,
+            "total_minutes": self.minutes,
+            "first_date": self.first_date.isoformat() if self.first_date else None,
+            "last_date": self.last_date.isoformat() if self.last_date else None,
+            "people": sorted(self.people.values(), key=lambda p: str(p["name"]).casefold()),
+            "activities_matched": listed((k for k in self.activity_rows if k in known), known),
+            "activities_to_create": listed(
+                (k for k in self.activity_rows if k not in known), activities.new_names
+            ),
+            "rows_without_activity": self.no_activity,
+            "already_imported": self.already,
+            "bad_rows": self.bad_lines,
+            "error_count": self.error_count,
+        }
+
+
+def import_prepare(
+    *,
+    membership: Membership,
+    engagement: Engagement,
+    file: IO[bytes] | Any,
+    filename: str,
+    source_format: str = "auto",
+) -> ImportJob:
+    """Store an upload and validate every row of it; the job says what importing would do.
+
+    A file with any bad row is rejected (status INVALID) with each row's line and reason.
+    """
+    if engagement.workspace_id != membership.workspace_id or not access.can_log_time_for_others(
+        membership, engagement
+    ):
+        raise PermissionDenied
+    if engagement.status not in consumption_services.LOGGABLE_STATUSES:
+        raise ValidationError(
+            gettext("Time is logged on active or paused engagements only (this one is %(status)s).")
+            % {"status": engagement.get_status_display()}
+        )
+    if source_format not in SOURCE_FORMATS:
+        raise ValidationError({"source_format": gettext("Unknown format.")})
+    temporary = imports_dir() / f"upload-{uuid.uuid4().hex}.csv"
+    try:
+        encoding = _store(file, temporary)
+        preview, reader = _Preview(), None
+        activities = _Activities(engagement)
+        with temporary.open("rb") as stream:
+            try:
+                reader = CsvImport(stream, source_format=source_format, encoding=encoding)
+            except FormatError as error:
+                preview.problem(error.problem)
+            else:
+                source = reader.layout.name
+                checked = _validated(reader, _People(engagement.workspace_id), activities)
+                for chunk in _chunks(checked, CHUNK_SIZE):
+                    valid = [item for item in chunk if isinstance(item, _Valid)]
+                    for item in chunk:
+                        if isinstance(item, _Valid):
+                            preview.valid(item)
+                        else:
+                            preview.problem(item)
+                    if valid and not preview.error_count:
+                        ids = [item.external_id for item in valid]
+                        preview.already += len(_already_imported(engagement, source, ids))
+                if not preview.rows and not preview.error_count:
+                    preview.problem(Problem(None, "no_rows"))
+        summary = preview.as_dict(reader, encoding, activities)
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                workspace_id=engagement.workspace_id,
+                engagement=engagement,
+                created_by=membership.user,
+                source_format=summary["format"] or source_format,
+                filename=filename[:255],
+                stored_path="",
+                status=ImportJob.Status.INVALID
+                if preview.error_count
+                else ImportJob.Status.PREVIEW,
+                total_rows=preview.rows,
+                errors=preview.errors,
+                preview=summary,
+            )
+            stored = imports_dir() / f"{job.pk}.csv"
+            temporary.replace(stored)
+            job.stored_path = str(stored)
+            job.save(update_fields=["stored_path"])
+            audit_record(
+                verb="import.prepare",
+                actor=membership.user,
+                workspace=membership.workspace,
+                target=job,
+                data={"file": job.filename, "rows": preview.rows, "errors": preview.error_count},
+            )
+    finally:
+        temporary.unlink(missing_ok=True)
+    return job
+
+
+# ---------------------------------------------------------------------------------------------
+# Confirm and run
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_confirm(*, membership: Membership, job: ImportJob) -> ImportJob:
+    """Queue a previewed import; the worker writes it (tasks.run_import)."""
+    from confiance.consumption.imports.tasks import run_import
+
+    if job.workspace_id != membership.workspace_id or not access.can_log_time_for_others(
+        membership, job.engagement
+    ):
+        raise PermissionDenied
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != ImportJob.Status.PREVIEW:
+        raise ValidationError(
+            gettext("This import cannot be started: it is “%(status)s”.")
+            % {"status": job.get_status_display()}
+        )
+    job.status = ImportJob.Status.QUEUED
+    job.save(update_fields=["status"])
+    cache.set(progress_key(job.pk), {"processed": 0, "total": job.total_rows}, PROGRESS_TTL)
+    audit_record(
+        verb="import.confirm", actor=membership.user, workspace=membership.workspace, target=job
+    )
+    transaction.on_commit(lambda: run_import.enqueue(job.pk))
+    return job
+
+
+def import_run(*, job_id: int, progress: ProgressCallback | None = None) -> ImportJob:
+    """Write a previewed or queued import, all or nothing; other states are left as they are.
+
+    Rows already imported (same source and identifier) are skipped and counted. Progress goes
+    to the cache (key `progress_key(job_id)`) and to `progress(processed, total)` if given.
+    """
+    claimed = ImportJob.objects.filter(
+        pk=job_id, status__in=[ImportJob.Status.PREVIEW, ImportJob.Status.QUEUED]
+    ).update(status=ImportJob.Status.RUNNING)
+    job = ImportJob.objects.select_related("engagement__workspace", "created_by").get(pk=job_id)
+    if not claimed:
+        return job
+
+    def report(processed: int) -> None:
+        cache.set(
+            progress_key(job.pk), {"processed": processed, "total": job.total_rows}, PROGRESS_TTL
+        )
+        if progress is not None:
+            progress(processed, job.total_rows)
+
+    try:
+        with transaction.atomic():
+            created, skipped = _write(job, report)
+    except Exception as error:
+        reason = (
+            " ".join(error.messages)
+            if isinstance(error, ValidationError)
+            else gettext("you are no longer allowed to import time on this engagement.")
+            if isinstance(error, PermissionDenied)
+            else error.__class__.__name__
+        )
+        job.status = ImportJob.Status.FAILED
+        job.errors = [Problem(None, "failed", {"reason": reason}).as_dict()]
+        job.processed_rows = 0
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "errors", "processed_rows", "finished_at"])
+        cache.delete(progress_key(job.pk))
+        if isinstance(error, ValidationError | PermissionDenied):
+            return job
+        raise
+    job.status = ImportJob.Status.DONE
+    job.processed_rows = job.total_rows
+    job.created_count = created
+    job.skipped_count = skipped
+    job.finished_at = timezone.now()
+    job.save(
+        update_fields=["status", "processed_rows", "created_count", "skipped_count", "finished_at"]
+    )
+    report(job.total_rows)
+    return job
+
+
+def _write(job: ImportJob, report: Callable[[int], None]) -> tuple[int, int]:
+    """Inside the caller's transaction: create the missing activities, then the entries."""
+    engagement = job.engagement
+    membership = (
+        Membership.objects.select_related("workspace", "user")
+        .filter(user=job.created_by, workspace_id=job.workspace_id)
+        .first()
+    )
+    if membership is None or not access.can_log_time_for_others(membership, engagement):
+        raise PermissionDenied
+    source = job.source_format
+    activities = _Activities(engagement)
+    people = _People(engagement.workspace_id)
+    created = skipped = processed = 0
+    report(0)
+    with open(job.stored_path, "rb") as stream:
+        try:
+            reader = CsvImport(
+                stream, source_format=source, encoding=job.preview.get("encoding", "utf-8-sig")
+            )
+        except FormatError as error:
+            raise ValidationError(problem_message(error.problem.as_dict())) from None
+        for chunk in _chunks(_validated(reader, people, activities), CHUNK_SIZE):
+            valid: list[_Valid] = []
+            for item in chunk:
+                if isinstance(item, Problem):
+                    raise ValidationError(
+                        gettext("Line %(line)s: %(reason)s")
+                        % {"line": item.line, "reason": problem_message(item.as_dict())}
+                    )
+                valid.append(item)
+            existing = _already_imported(engagement, source, [v.external_id for v in valid])
+            items = [
+                consumption_services.EntryInput(
+                    person=v.person,
+                    date=v.row.date,
+                    minutes=v.row.minutes,
+                    activity=activities.get_or_create(v.activity_key, membership),
+                    shared_note=v.row.note,
+                    internal_note=v.row.internal_note,
+                    source=source,
+                    external_id=v.external_id,
+                )
+                for v in valid
+                if v.external_id not in existing
+            ]
+            if items:
+                consumption_services.time_entries_log(
+                    membership=membership, engagement=engagement, items=items
+                )
+            created += len(items)
+            skipped += len(valid) - len(items)
+            processed += len(valid)
+            report(processed)
+    audit_record(
+        verb="import.run",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=job,
+        data={"created": created, "skipped": skipped},
+    )
+    return created, skipped

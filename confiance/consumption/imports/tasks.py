@@ -1,0 +1,13 @@
+"""Background task of the CSV import: the worker writes a confirmed import."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def run_import(job_id: int) -> None:
+    """Write the confirmed import `job_id` (all or nothing); its page polls the progress."""
+    from confiance.consumption.imports.services import import_run
+
+    import_run(job_id=job_id)
