@@ -227,7 +227,7 @@ def _ladder(engagement: Engagement, opinions: dict[tuple[str, str], Opinion]) ->
         (
             "understanding",
             _("Common understanding"),
-            _("The client's pulse says it: perceived trust of at least 60 %."),
+            _("The client's pulse says it: perceived trust of at least %(p)s %%.") % {"p": 60},
             total("client_pulse") > 0 and perceived is not None and perceived.projected() >= 0.6,
         ),
         (
@@ -239,7 +239,8 @@ def _ladder(engagement: Engagement, opinions: dict[tuple[str, str], Opinion]) ->
         (
             "values",
             _("Shared values"),
-            _("Trust of at least 70 % in both directions, with uncertainty at most 50 %."),
+            _("Trust of at least %(p)s %% in both directions, with uncertainty at most %(u)s %%.")
+            % {"p": 70, "u": 50},
             both_high,
         ),
         (
