@@ -218,6 +218,65 @@ def can_manage_payments(membership: Membership | None, engagement: Engagement) -
     )
 
 
+# Problems and lessons ----------------------------------------------------------------------
+
+
+def is_client_of(membership: Membership | None, engagement: Engagement) -> bool:
+    """A contact of the engagement's client (the client side of this engagement)."""
+    return (
+        membership is not None
+        and membership.role == Role.CLIENT
+        and membership.workspace_id == engagement.workspace_id
+        and membership.client_id == engagement.client_id
+    )
+
+
+def can_raise_problem(membership: Membership | None, engagement: Engagement) -> bool:
+    """Either side raises a problem: the provider's people and the engagement's client contacts."""
+    if membership is None or engagement.workspace_id != membership.workspace_id:
+        return False
+    return is_internal(membership) or is_client_of(membership, engagement)
+
+
+def can_handle_problem(membership: Membership | None, engagement: Engagement) -> bool:
+    """Acknowledge, own, plan, escalate, update, resolve: the provider's owner and consultants."""
+    return (
+        membership is not None
+        and membership.role in (Role.OWNER, Role.MEMBER)
+        and engagement.workspace_id == membership.workspace_id
+    )
+
+
+def can_confirm_problem(membership: Membership | None, engagement: Engagement) -> bool:
+    """Only the client side confirms a resolution (closing the problem) or reopens it."""
+    return is_client_of(membership, engagement)
+
+
+def can_set_client_priority(membership: Membership | None, engagement: Engagement) -> bool:
+    """The client's priority is the client's to set."""
+    return is_client_of(membership, engagement)
+
+
+def can_see_problem_comments(membership: Membership | None) -> bool:
+    """Internal comments on problems: the provider's people only, never client nor expert."""
+    return is_internal(membership)
+
+
+def can_manage_problem_settings(membership: Membership | None) -> bool:
+    """SLA targets and escalation contacts: the workspace owner."""
+    return membership is not None and membership.role == Role.OWNER
+
+
+def can_use_lessons(membership: Membership | None) -> bool:
+    """The lesson library is the provider's own learning: its people read and write it."""
+    return is_internal(membership)
+
+
+def can_give_kudos(membership: Membership | None, engagement: Engagement) -> bool:
+    """Anyone on either side of the engagement credits people for a success."""
+    return can_raise_problem(membership, engagement)
+
+
 # Closure: objectives' attainment, retrospective, approval for payment ------------------------
 
 

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "confiance.engagements",
     "confiance.consumption",
     "confiance.followup",
+    "confiance.problems",
+    "confiance.lessons",
     "confiance.closure",
     "confiance.pulse",
     "confiance.trust",

@@ -16,6 +16,8 @@ urlpatterns = [
     path("w/<slug:ws>/", include("confiance.consumption.urls")),
     path("w/<slug:ws>/", include("confiance.closure.urls")),
     path("w/<slug:ws>/", include("confiance.pulse.urls")),
+    path("w/<slug:ws>/", include("confiance.problems.urls")),
+    path("w/<slug:ws>/", include("confiance.lessons.urls")),
     path("w/<slug:ws>/", include("confiance.followup.urls")),
     path("w/<slug:ws>/", include("confiance.trust.urls")),
     *followup_feed_patterns,

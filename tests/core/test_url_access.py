@@ -21,6 +21,7 @@ from tests.closure.support import closure_kwargs
 from tests.conftest import PERSONAS, World
 from tests.consumption.import_support import finished_job
 from tests.followup import support as followup_support
+from tests.problems.support import problem_kwargs
 from tests.pulse import support as pulse_support
 
 ANON = "anonymous"
@@ -201,6 +202,28 @@ EXPECTED: dict[str, Case] = {
     "import-progress": Case(
         kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk, "job_id": finished_job(w)},
         statuses=only(["owner"], 200),
+    ),
+    # Problems: both sides of the engagement; handling and comments on the provider's side.
+    "problem-list": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    "problem-raise": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    "problem-detail": Case(
+        kwargs=problem_kwargs, statuses=only([*INTERNAL, "client_contact"], 200)
+    ),
+    "problem-action": Case(
+        kwargs=lambda w: {**problem_kwargs(w), "action": "comment"},
+        method="post",
+        statuses=only(INTERNAL, 400),
+    ),
+    "problem-settings": Case(kwargs=ws, statuses=only(["owner"], 200)),
+    # Lessons are the provider's own learning; kudos belong to both sides.
+    "lesson-list": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
+    "lesson-similar": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
+    "problem-lesson": Case(kwargs=problem_kwargs, statuses=only(INTERNAL, 200)),
+    "problem-repeat": Case(kwargs=problem_kwargs, method="post", statuses=only(INTERNAL, 302)),
+    "kudos": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    "person-profile": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "user_id": w.member.user.pk},
+        statuses=only(MEMBERS, 200),
     ),
     # Pulse: both sides of the engagement; my rounds for everyone; the cadence for the owner.
     "pulse": Case(

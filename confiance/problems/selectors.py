@@ -1,0 +1,102 @@
+"""Reads of problems, starting from the engagements the viewer may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from confiance import access
+from confiance.core.models import INTERNAL_ROLES, Membership, User
+from confiance.engagements.models import Engagement
+from confiance.problems import clock
+from confiance.problems.models import (
+    OPEN_STATUSES,
+    Problem,
+    ProblemComment,
+    ProblemEvent,
+    ProblemSettings,
+)
+from confiance.problems.services import problem_settings_for
+
+
+def _visible(membership: Membership) -> QuerySet[Problem]:
+    """Problems of the engagements the membership may see (the access policy's scope)."""
+    return Problem.objects.filter(engagement__in=Engagement.objects.visible_to(membership))
+
+
+def problem_list(*, fetched_by: Membership, engagement: Engagement) -> QuerySet[Problem]:
+    """The engagement's problems, open first then newest, with what the list shows."""
+    return (
+        _visible(fetched_by)
+        .filter(engagement_id=engagement.pk)
+        .select_related("owner", "raised_by")
+        .annotate(update_count=Count("events", filter=Q(events__kind="update")))
+        .order_by("closed_at", "-created_at", "-id")
+    )
+
+
+def problem_get(*, fetched_by: Membership, engagement: Engagement, problem_id: int) -> Problem:
+    """One problem of an engagement the viewer may see, or 404."""
+    problem = (
+        _visible(fetched_by)
+        .filter(engagement_id=engagement.pk, pk=problem_id)
+        .select_related("owner", "raised_by", "engagement__workspace", "engagement__lead")
+        .first()
+    )
+    if problem is None:
+        raise Http404
+    return problem
+
+
+@dataclass
+class ProblemView:
+    problem: Problem
+    events: list[ProblemEvent]
+    comments: list[ProblemComment] | None  # None: the viewer may not see internal comments
+    targets: list[clock.Target]
+    since_last_update: timedelta | None
+    settings: ProblemSettings
+    now: datetime
+
+
+def problem_view(*, fetched_by: Membership, problem: Problem) -> ProblemView:
+    """The problem's page: its timeline, SLA state and, for the provider, internal comments."""
+    now = timezone.now()
+    events = list(problem.events.select_related("actor", "person"))
+    comments = None
+    if access.can_see_problem_comments(fetched_by):
+        comments = list(problem.comments.select_related("author"))
+    settings = problem_settings_for(problem.workspace_id)
+    return ProblemView(
+        problem=problem,
+        events=events,
+        comments=comments,
+        targets=clock.targets(problem, events, settings, now),
+        since_last_update=clock.time_since_last_update(problem, now) if problem.is_open else None,
+        settings=settings,
+        now=now,
+    )
+
+
+def provider_people(*, workspace_id: int) -> QuerySet[User]:
+    """The provider-side people of the workspace (owners, escalation contacts)."""
+    return (
+        User.objects.filter(
+            memberships__workspace_id=workspace_id,
+            memberships__role__in=INTERNAL_ROLES,
+            is_active=True,
+        )
+        .order_by("full_name", "email")
+        .distinct()
+    )
+
+
+def open_problem_count(*, fetched_by: Membership, engagement: Engagement) -> int:
+    """How many of the engagement's problems are still open."""
+    return (
+        _visible(fetched_by).filter(engagement_id=engagement.pk, status__in=OPEN_STATUSES).count()
+    )

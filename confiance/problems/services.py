@@ -1,0 +1,557 @@
+"""Writes of problems: raise, acknowledge, own, plan, escalate, update, pause, resolve, confirm.
+
+Each step appends a ProblemEvent (the timeline, append-only), is audited, and the status
+changes the client relies on go into the engagement's ledger. Rule on *proactive*: a problem
+raised by the provider's own people is proactive, since the provider saw it before the client
+reported it (had the client reported it, the client would have raised it); a problem raised by
+a client contact never is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from confiance import access
+from confiance.core.audit import audit_record
+from confiance.core.models import INTERNAL_ROLES, Membership, Notice, Role, User, Workspace
+from confiance.engagements.models import Engagement
+from confiance.ledger.services import ledger_append
+from confiance.problems import clock
+from confiance.problems.models import (
+    MAX_LEVEL,
+    EventKind,
+    Problem,
+    ProblemBreach,
+    ProblemComment,
+    ProblemEvent,
+    ProblemSettings,
+    ProblemStatus,
+    Severity,
+)
+
+MAX_UPDATE_LENGTH = 500
+
+
+def problem_settings_for(workspace: Workspace | int) -> ProblemSettings:
+    """The workspace's SLA targets, created with the defaults on first use."""
+    workspace_id = workspace if isinstance(workspace, int) else workspace.pk
+    settings, _created = ProblemSettings.objects.get_or_create(workspace_id=workspace_id)
+    return settings
+
+
+def _event(problem: Problem, kind: str, actor: User, at: datetime, **fields: Any) -> ProblemEvent:
+    return ProblemEvent.objects.create(
+        workspace_id=problem.workspace_id, problem=problem, kind=kind, actor=actor, at=at, **fields
+    )
+
+
+def _record(
+    membership: Membership,
+    problem: Problem,
+    verb: str,
+    ledger: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    audit_record(
+        verb=f"problem.{verb}",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=problem,
+        data=data,
+    )
+    if ledger is not None:
+        ledger_append(
+            engagement=problem.engagement,
+            kind=f"problem.{verb}",
+            payload={"problem": problem.pk, "title": problem.title, **ledger},
+            actor=membership.user,
+        )
+
+
+def _provider_person(workspace_id: int, user: User | None, field: str) -> User:
+    if (
+        user is None
+        or not user.memberships.filter(workspace_id=workspace_id, role__in=INTERNAL_ROLES).exists()
+    ):
+        raise ValidationError({field: _("Choose a person of the provider's side.")})
+    return user
+
+
+def _require_handler(membership: Membership, problem: Problem) -> None:
+    if not access.can_handle_problem(membership, problem.engagement):
+        raise PermissionDenied
+
+
+def _require_open(problem: Problem) -> None:
+    if not problem.is_open:
+        raise ValidationError(_("This problem is resolved; reopen it first."))
+
+
+def _locked(problem: Problem) -> Problem:
+    # Two people acting on one problem at once must not both acknowledge it.
+    locked = Problem.objects.select_for_update().select_related("engagement__workspace")
+    return locked.get(pk=problem.pk)
+
+
+@transaction.atomic
+def problem_raise(
+    *,
+    membership: Membership,
+    engagement: Engagement,
+    title: str,
+    description: str = "",
+    severity: str,
+    client_priority: str = "",
+) -> Problem:
+    """Raise a problem on an engagement; the client side may say its priority at once."""
+    if not access.can_raise_problem(membership, engagement):
+        raise PermissionDenied
+    errors: dict[str, str] = {}
+    title = title.strip()
+    if not title:
+        errors["title"] = _("Give the problem a short title.")
+    if severity not in Severity.values:
+        errors["severity"] = _("Choose a severity.")
+    client_side = access.is_client_of(membership, engagement)
+    if client_priority and client_priority not in Severity.values:
+        errors["client_priority"] = _("Choose a priority.")
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    problem = Problem.objects.create(
+        workspace_id=engagement.workspace_id,
+        engagement=engagement,
+        title=title,
+        description=description.strip(),
+        severity=severity,
+        # The client's priority is the client's: the provider does not set it for them.
+        client_priority=client_priority if client_side else "",
+        raised_by=membership.user,
+        raised_side=Problem.Side.CLIENT if client_side else Problem.Side.PROVIDER,
+        proactive=not client_side,
+        created_at=now,
+    )
+    _event(problem, EventKind.RAISED, membership.user, now)
+    _record(
+        membership,
+        problem,
+        "raised",
+        ledger={"severity": severity, "side": problem.raised_side, "proactive": problem.proactive},
+    )
+    from confiance.problems.tasks import notify_problem_raised
+
+    transaction.on_commit(lambda: notify_problem_raised.enqueue(problem.pk))
+    return problem
+
+
+def _acknowledge(membership: Membership, problem: Problem, now: datetime) -> None:
+    problem.status = ProblemStatus.ACKNOWLEDGED
+    problem.acknowledged_at = now
+    problem.save(update_fields=["status", "acknowledged_at"])
+    _event(problem, EventKind.ACKNOWLEDGED, membership.user, now)
+    _record(membership, problem, "acknowledged", ledger={"status": problem.status})
+
+
+@transaction.atomic
+def problem_acknowledge(*, membership: Membership, problem: Problem) -> Problem:
+    """The provider says it has seen the problem (stops the time-to-acknowledge clock)."""
+    problem = _locked(problem)
+    _require_handler(membership, problem)
+    if problem.status != ProblemStatus.RAISED:
+        raise ValidationError(_("This problem was already acknowledged."))
+    _acknowledge(membership, problem, timezone.now())
+    return problem
+
+
+@transaction.atomic
+def problem_owner_name(*, membership: Membership, problem: Problem, owner: User | None) -> Problem:
+    """Name the provider-side person who owns the problem; naming an owner acknowledges it."""
+    problem = _locked(problem)
+    _require_handler(membership, problem)
+    _require_open(problem)
+    owner = _provider_person(problem.workspace_id, owner, "owner")
+    now = timezone.now()
+    if problem.status == ProblemStatus.RAISED:
+        _acknowledge(membership, problem, now)
+    problem.owner = owner
+    problem.owner_named_at = problem.owner_named_at or now
+    problem.save(update_fields=["owner", "owner_named_at"])
+    _event(problem, EventKind.OWNER_NAMED, membership.user, now, person=owner)
+    _record(membership, problem, "owner_named", ledger={"owner": owner.get_full_name()})
+    return problem
+
+
+@transaction.atomic
+def problem_plan_share(*, membership: Membership, problem: Problem, plan: str) -> Problem:
+    """Share the plan to solve the problem with both sides."""
+    problem = _locked(problem)
+    _require_handler(membership, problem)
+    _require_open(problem)
+    plan = plan.strip()
+    if not plan:
+        raise ValidationError({"plan": _("Write the plan.")})
+    problem.plan = plan
+    problem.save(update_fields=["plan"])
+    _event(problem, EventKind.PLAN_SHARED, membership.user, timezone.now(), text=plan)
+    _record(membership, problem, "plan_shared")
+    return problem
+
+
+@transaction.atomic
+def problem_escalate(
+    *, membership: Membership, problem: Problem, level: int, person: User | None
+) -> ProblemEvent:
+    """Escalate to level 1, 2 or 3 with the person at that level.
+
+    Escalating before any target is missed is recorded as early (before_breach=True): a sign
+    of good reaction, not a failure."""
+    problem = _locked(problem)
+    _require_handler(membership, problem)
+    _require_open(problem)
+    if not 1 <= level <= MAX_LEVEL:
+        raise ValidationError({"level": _("Choose level 1, 2 or 3.")})
+    if level <= problem.level:
+        raise ValidationError({"level": _("The problem is already at this level or above.")})
+    person = _provider_person(problem.workspace_id, person, "person")
+    now = timezone.now()
+    events = list(problem.events.all())
+    settings = problem_settings_for(problem.workspace_id)
+    early = not clock.missed_so_far(problem, events, settings, now)
+    problem.level = level
+    problem.save(update_fields=["level"])
+    event = _event(
+        problem,
+        EventKind.ESCALATED,
+        membership.user,
+        now,
+        level=level,
+        person=person,
+        before_breach=early,
+    )
+    _record(
+        membership,
+        problem,
+        "escalated",
+        ledger={"level": level, "person": person.get_full_name(), "before_breach": early},
+    )
+    return event
+
+
+@transaction.atomic
+def problem_update_post(*, membership: Membership, problem: Problem, text: str) -> ProblemEvent:
+    """A short progress update: progress over perfection (restarts the update clock)."""
+    problem = _locked(problem)
+    _require_handler(membership, problem)
+    _require_open(problem)
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": _("Say where things stand, in a few words.")})
+    if len(text) > MAX_UPDATE_LENGTH:
+        raise ValidationError(
+            {"text": _("Keep it short: %(n)d characters at most.") % {"n": MAX_UPDATE_LENGTH}}
+        )
+    now = timezone.now()
+    if problem.status == ProblemStatus.RAISED:
+        _acknowledge(membership, problem, now)
+    problem.last_update_at = now
+    problem.save(update_fields=["last_update_at"])
+    event = _event(problem, EventKind.UPDATE, membership.user, now, text=text)
+    _record(membership, problem, "update")
+    return event
+
+
+@transaction.atomic
+def problem_wait_on_client(*, membership: Membership, problem: Problem, text: str = "") -> Problem:
+    """The provider waits on the client (information, access, a decision): clocks pause."""
+    problem = _locked(problem)
+    _require_handler(membership, problem)
+    _require_open(problem)
+    if problem.waiting_on_client:
+        raise ValidationError(_("The problem is already waiting on the client."))
+    problem.waiting_on_client = True
+    problem.save(update_fields=["waiting_on_client"])
+    _event(problem, EventKind.WAITING_ON_CLIENT, membership.user, timezone.now(), text=text.strip())
+    _record(membership, problem, "waiting_on_client", ledger={"waiting_on_client": True})
+    return problem
+
+
+@transaction.atomic
+def problem_resume(*, membership: Membership, problem: Problem) -> Problem:
+    """The wait on the client is over (either side says so): clocks run again."""
+    problem = _locked(problem)
+    engagement = problem.engagement
+    if not (
+        access.can_handle_problem(membership, engagement)
+        or access.is_client_of(membership, engagement)
+    ):
+        raise PermissionDenied
+    if not problem.waiting_on_client:
+        raise ValidationError(_("The problem is not waiting on the client."))
+    problem.waiting_on_client = False
+    problem.save(update_fields=["waiting_on_client"])
+    _event(problem, EventKind.RESUMED, membership.user, timezone.now())
+    _record(membership, problem, "resumed", ledger={"waiting_on_client": False})
+    return problem
+
+
+@transaction.atomic
+def problem_resolve(*, membership: Membership, problem: Problem, text: str = "") -> Problem:
+    """The provider considers the problem solved; the client confirms (or reopens)."""
+    problem = _locked(problem)
+    _require_handler(membership, problem)
+    _require_open(problem)
+    now = timezone.now()
+    if problem.waiting_on_client:
+        problem.waiting_on_client = False
+        _event(problem, EventKind.RESUMED, membership.user, now)
+    problem.status = ProblemStatus.RESOLVED
+    problem.resolved_at = now
+    problem.save(update_fields=["status", "resolved_at", "waiting_on_client"])
+    _event(problem, EventKind.RESOLVED, membership.user, now, text=text.strip())
+    _record(membership, problem, "resolved", ledger={"status": problem.status})
+    return problem
+
+
+@transaction.atomic
+def problem_confirm(*, membership: Membership, problem: Problem) -> Problem:
+    """The client confirms the resolution: the problem is closed. Only the client side may."""
+    problem = _locked(problem)
+    if not access.can_confirm_problem(membership, problem.engagement):
+        raise PermissionDenied
+    if problem.status != ProblemStatus.RESOLVED:
+        raise ValidationError(_("Only a resolved problem can be confirmed."))
+    now = timezone.now()
+    problem.status = ProblemStatus.CLOSED
+    problem.closed_at = now
+    problem.save(update_fields=["status", "closed_at"])
+    _event(problem, EventKind.CLOSED, membership.user, now)
+    _record(membership, problem, "closed", ledger={"status": problem.status})
+    return problem
+
+
+@transaction.atomic
+def problem_reopen(*, membership: Membership, problem: Problem, text: str) -> Problem:
+    """The client says the problem is not solved after all; it goes back to the provider."""
+    problem = _locked(problem)
+    if not access.can_confirm_problem(membership, problem.engagement):
+        raise PermissionDenied
+    if problem.status not in (ProblemStatus.RESOLVED, ProblemStatus.CLOSED):
+        raise ValidationError(_("Only a resolved or closed problem can be reopened."))
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": _("Say what is still wrong.")})
+    now = timezone.now()
+    problem.status = ProblemStatus.ACKNOWLEDGED
+    problem.resolved_at = None
+    problem.closed_at = None
+    # The update clock restarts from the reopening.
+    problem.last_update_at = now
+    problem.save(update_fields=["status", "resolved_at", "closed_at", "last_update_at"])
+    _event(problem, EventKind.REOPENED, membership.user, now, text=text)
+    _record(membership, problem, "reopened", ledger={"status": problem.status, "reason": text})
+    return problem
+
+
+@transaction.atomic
+def problem_priority_set(*, membership: Membership, problem: Problem, priority: str) -> Problem:
+    """The client side says how much the problem matters to it."""
+    problem = _locked(problem)
+    if not access.can_set_client_priority(membership, problem.engagement):
+        raise PermissionDenied
+    if priority not in Severity.values:
+        raise ValidationError({"priority": _("Choose a priority.")})
+    problem.client_priority = priority
+    problem.save(update_fields=["client_priority"])
+    _event(problem, EventKind.PRIORITY_SET, membership.user, timezone.now(), value=priority)
+    _record(membership, problem, "priority_set", ledger={"client_priority": priority})
+    return problem
+
+
+@transaction.atomic
+def problem_comment_add(*, membership: Membership, problem: Problem, text: str) -> ProblemComment:
+    """An internal comment of the provider's people; never shown to the client."""
+    if not access.can_see_problem_comments(membership) or (
+        problem.workspace_id != membership.workspace_id
+    ):
+        raise PermissionDenied
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": _("Write the comment.")})
+    comment = ProblemComment.objects.create(
+        workspace_id=problem.workspace_id, problem=problem, author=membership.user, text=text
+    )
+    audit_record(
+        verb="problem.comment",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=comment,
+    )
+    return comment
+
+
+@transaction.atomic
+def problem_settings_update(
+    *,
+    membership: Membership,
+    acknowledge_minutes: int,
+    owner_minutes: int,
+    update_minutes: int,
+    level1: User | None = None,
+    level2: User | None = None,
+    level3: User | None = None,
+) -> ProblemSettings:
+    """Set the workspace's SLA targets and escalation contacts (the owner only)."""
+    if not access.can_manage_problem_settings(membership):
+        raise PermissionDenied
+    errors = {
+        name: _("A target is a positive number of minutes.")
+        for name, value in (
+            ("acknowledge_minutes", acknowledge_minutes),
+            ("owner_minutes", owner_minutes),
+            ("update_minutes", update_minutes),
+        )
+        if value <= 0
+    }
+    if errors:
+        raise ValidationError(errors)
+    for name, person in (("level1", level1), ("level2", level2), ("level3", level3)):
+        if person is not None:
+            _provider_person(membership.workspace_id, person, name)
+    settings = ProblemSettings.objects.select_for_update().get(
+        pk=problem_settings_for(membership.workspace).pk
+    )
+    settings.acknowledge_minutes = acknowledge_minutes
+    settings.owner_minutes = owner_minutes
+    settings.update_minutes = update_minutes
+    settings.level1, settings.level2, settings.level3 = level1, level2, level3
+    settings.save()
+    audit_record(
+        verb="problem_settings.update",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=settings,
+        data={
+            "acknowledge_minutes": acknowledge_minutes,
+            "owner_minutes": owner_minutes,
+            "update_minutes": update_minutes,
+        },
+    )
+    return settings
+
+
+# Breaches ----------------------------------------------------------------------------------
+
+
+def breach_recipients(problem: Problem, settings: ProblemSettings) -> list[User]:
+    """Who hears of a missed target: the owner (the lead, or the workspace owners, while
+    nobody owns it) and the person at the next escalation level (the owners, when unset)."""
+    owners = list(
+        User.objects.filter(
+            memberships__workspace_id=problem.workspace_id,
+            memberships__role=Role.OWNER,
+            is_active=True,
+        )
+    )
+    people: list[User] = []
+    if problem.owner is not None:
+        people.append(problem.owner)
+    elif problem.engagement.lead is not None:
+        people.append(problem.engagement.lead)
+    else:
+        people += owners
+    next_level = problem.level + 1
+    if next_level <= MAX_LEVEL:
+        person_id = settings.level_person_id(next_level)
+        if person_id is not None:
+            people.append(User.objects.get(pk=person_id))
+        else:
+            people += owners
+    unique: dict[int, User] = {}
+    for person in people:
+        if person.is_active:
+            unique.setdefault(person.pk, person)
+    return list(unique.values())
+
+
+def problem_breaches_check(*, now: datetime | None = None) -> list[ProblemBreach]:
+    """Record every newly missed target of open problems and notify it, once per breach."""
+    now = now or timezone.now()
+    new: list[ProblemBreach] = []
+    problems = (
+        Problem.objects.filter(status__in=[ProblemStatus.RAISED, ProblemStatus.ACKNOWLEDGED])
+        .select_related("engagement__lead", "owner", "workspace")
+        .prefetch_related("events")
+        .order_by("pk")
+    )
+    settings_by_ws: dict[int, ProblemSettings] = {}
+    for problem in problems:
+        settings = settings_by_ws.get(problem.workspace_id)
+        if settings is None:
+            settings = settings_by_ws[problem.workspace_id] = problem_settings_for(
+                problem.workspace_id
+            )
+        for target in clock.targets(problem, list(problem.events.all()), settings, now):
+            # Only what is still undone is worth telling; a late step already done is history.
+            if target.breached and target.done_at is None:
+                breach = _breach_record(problem, settings, target.kind, target.anchor, now)
+                if breach is not None:
+                    new.append(breach)
+    return new
+
+
+@transaction.atomic
+def _breach_record(
+    problem: Problem, settings: ProblemSettings, kind: str, anchor: datetime, now: datetime
+) -> ProblemBreach | None:
+    if ProblemBreach.objects.filter(problem=problem, kind=kind, anchor=anchor).exists():
+        return None
+    recipients = breach_recipients(problem, settings)
+    try:
+        with transaction.atomic():
+            breach = ProblemBreach.objects.create(
+                workspace_id=problem.workspace_id,
+                problem=problem,
+                kind=kind,
+                anchor=anchor,
+                detected_at=now,
+                notified_ids=[u.pk for u in recipients],
+            )
+    except IntegrityError:  # another checker recorded it first
+        return None
+    from django.urls import reverse
+
+    link = reverse(
+        "problem-detail",
+        kwargs={
+            "ws": problem.workspace.slug,
+            "pk": problem.engagement_id,
+            "problem_id": problem.pk,
+        },
+    )
+    Notice.objects.bulk_create(
+        Notice(
+            workspace_id=problem.workspace_id,
+            user=user,
+            kind="problem.breach",
+            params={"title": problem.title, "engagement": problem.engagement.title, "kind": kind},
+            link=link,
+        )
+        for user in recipients
+    )
+    audit_record(
+        verb="problem.breach",
+        actor=None,
+        workspace=problem.workspace,
+        target=problem,
+        data={"kind": kind, "notified": [u.email for u in recipients]},
+    )
+    from confiance.problems.tasks import send_breach_email
+
+    transaction.on_commit(lambda: send_breach_email.enqueue(breach.pk))
+    return breach

@@ -1,0 +1,97 @@
+"""The SLA clock of a problem, in pure Python (no Django import).
+
+The clock runs from a start moment and stops while the provider waits on the client: a
+"waiting on client" event pauses it, a "resumed" event restarts it. Elapsed time is counted in
+calendar minutes (problems do not wait for office hours), minus every paused stretch. This is
+what "business elapsed time" means here: time the provider could act.
+
+Rules for untidy event lists: events are sorted by time; a second pause while paused and a
+resume while running are ignored; a pause never resumed lasts until the end of the window;
+events outside [start, end] only matter for the state they leave the clock in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+PAUSE = "waiting_on_client"
+RESUME = "resumed"
+
+
+def _paused_intervals(
+    events: Iterable[tuple[str, datetime]],
+) -> list[tuple[datetime, datetime | None]]:
+    """The paused stretches, in order; the last one may be open (None as its end)."""
+    intervals: list[tuple[datetime, datetime | None]] = []
+    paused_since: datetime | None = None
+    for kind, at in sorted(((k, a) for k, a in events if k in (PAUSE, RESUME)), key=lambda e: e[1]):
+        if kind == PAUSE and paused_since is None:
+            paused_since = at
+        elif kind == RESUME and paused_since is not None:
+            intervals.append((paused_since, at))
+            paused_since = None
+    if paused_since is not None:
+        intervals.append((paused_since, None))
+    return intervals
+
+
+def business_elapsed(
+    events: Iterable[tuple[str, datetime]], start: datetime, end: datetime
+) -> timedelta:
+    """Time between start and end during which the clock ran (paused stretches excluded)."""
+    if end <= start:
+        return timedelta(0)
+    total = end - start
+    for pause_start, pause_end in _paused_intervals(events):
+        lo = max(pause_start, start)
+        hi = min(pause_end if pause_end is not None else end, end)
+        if hi > lo:
+            total -= hi - lo
+    return total
+
+
+def business_minutes(events: Iterable[tuple[str, datetime]], start: datetime, end: datetime) -> int:
+    """business_elapsed in whole minutes (rounded down)."""
+    return int(business_elapsed(events, start, end).total_seconds() // 60)
+
+
+def is_paused(events: Iterable[tuple[str, datetime]], at: datetime) -> bool:
+    """Whether the clock is stopped at this moment."""
+    for pause_start, pause_end in _paused_intervals(events):
+        if pause_start <= at and (pause_end is None or at < pause_end):
+            return True
+    return False
+
+
+def due_at(
+    events: Iterable[tuple[str, datetime]], start: datetime, target: timedelta
+) -> datetime | None:
+    """The moment the running clock reaches `target`, or None while paused with no resume."""
+    remaining = target
+    cursor = start
+    for pause_start, pause_end in _paused_intervals(events):
+        if pause_end is not None and pause_end <= cursor:
+            continue
+        if pause_start > cursor:
+            run = pause_start - cursor
+            if run >= remaining:
+                return cursor + remaining
+            remaining -= run
+        if pause_end is None:
+            return None
+        cursor = max(cursor, pause_end)
+    return cursor + remaining
+
+
+def breached(
+    events: Iterable[tuple[str, datetime]],
+    start: datetime,
+    target: timedelta,
+    done_at: datetime | None,
+    now: datetime,
+) -> bool:
+    """Whether the target was (or is now) missed: more running time than the target before
+    the step was done (or before now, if it is not done yet)."""
+    end = done_at if done_at is not None else now
+    return business_elapsed(events, start, end) > target

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from confiance.problems import views
+
+urlpatterns = [
+    path("engagements/<int:pk>/problems/", views.problem_list, name="problem-list"),
+    path("engagements/<int:pk>/problems/new/", views.problem_raise, name="problem-raise"),
+    path(
+        "engagements/<int:pk>/problems/<int:problem_id>/",
+        views.problem_detail,
+        name="problem-detail",
+    ),
+    path(
+        "engagements/<int:pk>/problems/<int:problem_id>/<slug:action>/",
+        views.problem_action,
+        name="problem-action",
+    ),
+    path("problems/settings/", views.problem_settings, name="problem-settings"),
+]
