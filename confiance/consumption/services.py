@@ -30,7 +30,7 @@ from confiance.consumption.models import (
 from confiance.core.audit import audit_record
 from confiance.core.models import INTERNAL_ROLES, Membership, User
 from confiance.engagements.models import Engagement, EngagementStatus
-from confiance.ledger.services import ledger_append, ledger_append_many
+from confiance.ledger.services import ledger_append, ledger_append_many, ledger_next_index
 
 MAX_MINUTES_PER_ENTRY = 24 * 60
 LOGGABLE_STATUSES = (EngagementStatus.ACTIVE, EngagementStatus.PAUSED)
@@ -258,8 +258,10 @@ def time_entries_log(
                 }
             )
     now = timezone.now()
+    start = ledger_next_index(engagement=engagement)
     entries = [
         TimeEntry(
+            ledger_index=start + position,
             workspace_id=engagement.workspace_id,
             engagement=engagement,
             person=item.person,
@@ -274,7 +276,7 @@ def time_entries_log(
             source=item.source,
             external_id=item.external_id,
         )
-        for item in items
+        for position, item in enumerate(items)
     ]
     try:
         with transaction.atomic():
@@ -289,9 +291,9 @@ def time_entries_log(
         payloads=[_leaf(entry) for entry in entries],
         actor=membership.user,
     )
-    for entry, ledger_entry in zip(entries, ledger_entries, strict=True):
-        entry.ledger_index = ledger_entry.index
-    TimeEntry.objects.bulk_update(entries, ["ledger_index"], batch_size=1000)
+    # The indexes were reserved under the log's lock: they must be the ones the log gave.
+    if ledger_entries and ledger_entries[0].index != start:
+        raise RuntimeError("ledger index reserved and appended differ")
     audit_record(
         verb="time_entry.log",
         actor=membership.user,

@@ -77,6 +77,7 @@ def _page(
         ],
         "can_log": can_log,
         "can_budget": can_budget,
+        "can_import": access.can_log_time_for_others(membership, engagement),
         "entry_form": forms.get("entry_form")
         or (_entry_form(membership, engagement) if can_log else None),
         "budget_form": forms.get("budget_form")

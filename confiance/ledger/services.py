@@ -57,6 +57,16 @@ def _head(engagement: Engagement) -> LedgerHead:
     return LedgerHead.objects.select_for_update().get(pk=head.pk)
 
 
+def ledger_next_index(*, engagement: Engagement) -> int:
+    """The index the next appended fact will get; locks the log until the transaction ends.
+
+    Lets a writer store the index on its own rows before appending, instead of updating them.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("ledger_next_index must run inside the writing service's transaction")
+    return int(_head(engagement).size)
+
+
 def ledger_append(
     *, engagement: Engagement, kind: str, payload: dict[str, Any], actor: User | None
 ) -> LedgerEntry:

@@ -8,6 +8,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -22,7 +23,7 @@ from confiance.closure.models import (
     Side,
 )
 from confiance.consumption.services import EntryInput, budget_revise, time_entry_log
-from confiance.core.models import AuditEvent
+from confiance.core.models import AuditEvent, Notice
 from confiance.engagements.models import EngagementStatus
 from confiance.engagements.services import engagement_set_status
 from confiance.ledger.models import LedgerEntry
@@ -441,3 +442,19 @@ def test_approvals_are_append_only(world: World):
     approval.analysis_hash = "0" * 64
     with pytest.raises(TypeError):
         approval.save()
+
+
+def test_approval_tells_the_provider_once_committed(
+    world: World, django_capture_on_commit_callbacks
+):
+    closure = started(world)
+    assess_all(world, closure)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        approve(world, closure)
+    assert len(callbacks) == 1 and not Notice.objects.exists()
+    callbacks[0]()
+    notice = Notice.objects.get(kind="closure.approved")
+    assert notice.user == world.owner.user  # started the closure; the engagement has no lead
+    assert "Carla Contact approved the closure for payment" in notice.text()
+    assert [m.to for m in mail.outbox] == [["owner@provider.test"]]
+    assert view(world, closure).approval.current_hash in mail.outbox[0].body
