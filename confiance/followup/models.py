@@ -17,6 +17,7 @@ says explicitly *what* was promised or planned, *when* it was due, *when* its st
 - Meeting: a meeting or visit with its start (aware datetime), duration in minutes, channel and
   status; a cancellation records the side that cancelled, who and when, so the notice given
   (hours before start) is computed, not typed. Internal notes never reach clients or experts.
+- MeetingReschedule: a planned meeting moved (from, to, who, when), append-only.
 - MeetingAttendee: a person expected at a meeting, their side, and their attendance, with who
   recorded it and when.
 - Payment: a deposit or an invoice: amount (Decimal, in the workspace currency at issue), issue,
@@ -275,6 +276,28 @@ class Meeting(models.Model):
         if self.cancelled_at is None:
             return None
         return round((self.starts_at - self.cancelled_at).total_seconds() / 3600, 1)
+
+
+class MeetingReschedule(AppendOnlyMixin, models.Model):
+    """A planned meeting moved to another time: from, to, who and when (a late move is a fact
+    for the trust model, like a late cancellation); never edited."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="reschedules")
+    from_starts_at = models.DateTimeField()
+    to_starts_at = models.DateTimeField()
+    changed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    @property
+    def notice_hours(self) -> float:
+        """How long before the original start the meeting was moved."""
+        return round((self.from_starts_at - self.changed_at).total_seconds() / 3600, 1)
 
 
 class Attendance(models.TextChoices):

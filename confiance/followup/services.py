@@ -31,6 +31,7 @@ from confiance.followup.models import (
     Meeting,
     MeetingAttendee,
     MeetingChannel,
+    MeetingReschedule,
     MeetingStatus,
     Payment,
     PaymentKind,
@@ -402,6 +403,89 @@ def meeting_create(
         workspace=membership.workspace,
         target=meeting,
         data={"starts_at": starts_at.isoformat(), "attendees": [u.email for u in attendees]},
+    )
+    return meeting
+
+
+@transaction.atomic
+def meeting_update(
+    *,
+    membership: Membership,
+    meeting: Meeting,
+    title: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    channel: str,
+    attendees: list[User],
+    location: str = "",
+) -> Meeting:
+    """Change a planned meeting; a new time is kept as a reschedule (from, to, who, when) and
+    attendance already recorded for people still expected is kept."""
+    meeting = Meeting.objects.select_for_update().select_related("engagement").get(pk=meeting.pk)
+    engagement = meeting.engagement
+    _ensure_same_workspace(membership, engagement)
+    if not access.can_manage_meetings(membership, engagement):
+        raise PermissionDenied
+    if meeting.status != MeetingStatus.PLANNED:
+        raise ValidationError(_("Only a planned meeting can be changed."))
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = _("A meeting needs a title.")
+    if timezone.is_naive(starts_at):
+        errors["starts_at"] = _("Give the time with its time zone.")
+    if not 0 < duration_minutes <= MAX_MEETING_MINUTES:
+        errors["duration_minutes"] = _("A meeting lasts between 1 minute and 24 hours.")
+    if channel not in MeetingChannel.values:
+        errors["channel"] = _("Choose a channel.")
+    if not attendees:
+        errors["attendees"] = _("Say who is expected.")
+    if errors:
+        raise ValidationError(errors)
+    sides = _validate_attendees(engagement, attendees)
+    now = timezone.now()
+    moved = starts_at != meeting.starts_at
+    if moved:
+        MeetingReschedule.objects.create(
+            workspace_id=meeting.workspace_id,
+            meeting=meeting,
+            from_starts_at=meeting.starts_at,
+            to_starts_at=starts_at,
+            changed_by=membership.user,
+            changed_at=now,
+        )
+        ledger_append(
+            engagement=engagement,
+            kind="meeting.reschedule",
+            payload={
+                "meeting": meeting.pk,
+                "from": meeting.starts_at.isoformat(),
+                "to": starts_at.isoformat(),
+                "notice_minutes": int((meeting.starts_at - now).total_seconds() // 60),
+            },
+            actor=membership.user,
+        )
+    meeting.title = title.strip()
+    meeting.starts_at = starts_at
+    meeting.duration_minutes = duration_minutes
+    meeting.channel = channel
+    meeting.location = location.strip()
+    meeting.save(update_fields=["title", "starts_at", "duration_minutes", "channel", "location"])
+    wanted = {u.pk for u in attendees}
+    meeting.attendees.exclude(user_id__in=wanted).delete()
+    present = set(meeting.attendees.values_list("user_id", flat=True))
+    MeetingAttendee.objects.bulk_create(
+        MeetingAttendee(
+            workspace_id=engagement.workspace_id, meeting=meeting, user=u, side=sides[u.pk]
+        )
+        for u in attendees
+        if u.pk not in present
+    )
+    audit_record(
+        verb="meeting.update",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=meeting,
+        data={"starts_at": starts_at.isoformat(), "attendees": sorted(u.email for u in attendees)},
     )
     return meeting
 

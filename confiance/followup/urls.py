@@ -36,6 +36,11 @@ urlpatterns = [
         name="meeting-detail",
     ),
     path(
+        "engagements/<int:pk>/followup/meetings/<int:mid>/edit/",
+        views.meeting_edit,
+        name="meeting-edit",
+    ),
+    path(
         "engagements/<int:pk>/followup/meetings/<int:mid>/cancel/",
         views.meeting_cancel,
         name="meeting-cancel",

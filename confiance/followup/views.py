@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -336,6 +337,8 @@ def _meeting_page(
         "engagement": engagement,
         "meeting": meeting,
         "attendees": attendees,
+        "reschedules": meeting.reschedules.select_related("changed_by"),
+        "can_edit": manage and meeting.status == "planned",
         "internal": access.can_see_internal_notes(membership),
         "record_form": record_form,
         "cancel_form": cancel_form
@@ -376,6 +379,57 @@ def meeting_detail(request: HttpRequest, membership: Membership, pk: int, mid: i
                 "meeting-detail", ws=membership.workspace.slug, pk=engagement.pk, mid=mid
             )
     return _meeting_page(request, membership, engagement, meeting, status=400, record_form=form)
+
+
+@workspace_view()
+def meeting_edit(request: HttpRequest, membership: Membership, pk: int, mid: int) -> HttpResponse:
+    """Change a planned meeting (time, channel, who is expected); a new time is a reschedule."""
+    engagement = access.get_engagement(membership, pk)
+    meeting = selectors.meeting_get(fetched_by=membership, engagement=engagement, pk=mid)
+    if not access.can_manage_meetings(membership, engagement) or meeting.status != "planned":
+        raise Http404
+    status = 200
+    if request.method == "POST":
+        form = _meeting_form(membership, engagement, request.POST)
+        assert form is not None
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.meeting_update(
+                    membership=membership,
+                    meeting=meeting,
+                    title=data["title"],
+                    starts_at=data["starts_at"],
+                    duration_minutes=data["duration_minutes"],
+                    channel=data["channel"],
+                    location=data["location"],
+                    attendees=list(data["attendees"]),
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Meeting changed."))
+                return redirect(
+                    "meeting-detail", ws=membership.workspace.slug, pk=engagement.pk, mid=mid
+                )
+        status = 400
+    else:
+        form = _meeting_form(membership, engagement)
+        assert form is not None
+        form.initial = {
+            "title": meeting.title,
+            "starts_at": timezone.localtime(meeting.starts_at),
+            "duration_minutes": meeting.duration_minutes,
+            "channel": meeting.channel,
+            "location": meeting.location,
+            "attendees": [a.user_id for a in meeting.attendees.all()],
+        }
+    return render(
+        request,
+        "followup/meeting_edit.html",
+        {"engagement": engagement, "meeting": meeting, "form": form},
+        status=status,
+    )
 
 
 @require_POST

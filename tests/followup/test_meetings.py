@@ -265,3 +265,70 @@ def test_my_calendar_page_shows_the_link_once(world: World, client):
     page = client.post(url).content.decode()
     assert 'data-testid="feed-url"' in page and ".ics" in page
     assert 'data-testid="feed-url"' not in client.get(url).content.decode()
+
+
+def test_moving_a_meeting_is_kept_as_a_reschedule_with_its_notice(world: World, client):
+    first = timezone.now() + timedelta(hours=10)
+    meeting = plan(world, starts_at=first)
+    services.meeting_record(
+        membership=world.member,
+        meeting=meeting,
+        attendance={world.client_contact.user.pk: "excused"},
+        minutes="",
+        internal_notes="",
+        held=False,
+    )
+    later = first + timedelta(days=1)
+    services.meeting_update(
+        membership=world.member,
+        meeting=meeting,
+        title="Steering committee",
+        starts_at=later,
+        duration_minutes=45,
+        channel="phone",
+        attendees=[world.client_contact.user, world.owner.user],
+    )
+    meeting.refresh_from_db()
+    assert (meeting.starts_at, meeting.duration_minutes, meeting.channel) == (later, 45, "phone")
+    reschedule = meeting.reschedules.get()
+    assert (reschedule.from_starts_at, reschedule.to_starts_at) == (first, later)
+    assert reschedule.changed_by == world.member.user and 9.9 <= reschedule.notice_hours <= 10
+    assert dict(meeting.attendees.values_list("user_id", "attendance")) == {
+        world.client_contact.user.pk: "excused",
+        world.owner.user.pk: "",
+    }
+    leaf = json.loads(LedgerEntry.objects.get(kind="meeting.reschedule").data)
+    assert 590 <= leaf["notice_minutes"] <= 600
+    with pytest.raises(PermissionDenied):
+        services.meeting_update(
+            membership=world.client_contact,
+            meeting=meeting,
+            title="x",
+            starts_at=later,
+            duration_minutes=45,
+            channel="phone",
+            attendees=[world.client_contact.user],
+        )
+    client.force_login(world.client_contact.user)
+    page = client.get(
+        reverse(
+            "meeting-detail",
+            kwargs={"ws": world.workspace.slug, "pk": world.engagement.pk, "mid": meeting.pk},
+        )
+    ).content.decode()
+    assert "Moved from" in page
+
+
+def test_meeting_edit_page_keeps_input_on_error(world: World, client):
+    meeting = plan(world)
+    url = reverse(
+        "meeting-edit",
+        kwargs={"ws": world.workspace.slug, "pk": world.engagement.pk, "mid": meeting.pk},
+    )
+    client.force_login(world.member.user)
+    page = client.get(url).content.decode()
+    assert "Steering committee" in page
+    response = client.post(url, {"meeting-title": "Renamed committee", "meeting-channel": "chat"})
+    assert response.status_code == 400 and "Renamed committee" in response.content.decode()
+    services.meeting_cancel(membership=world.member, meeting=meeting)
+    assert client.get(url).status_code == 404
