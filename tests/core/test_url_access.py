@@ -171,6 +171,10 @@ EXPECTED: dict[str, Case] = {
         kwargs=lambda w: {**eng(w), "mid": followup_support.meeting_id(w)},
         statuses=only([*INTERNAL, "client_contact"], 200),
     ),
+    "meeting-edit": Case(
+        kwargs=lambda w: {**eng(w), "mid": followup_support.meeting_id(w)},
+        statuses=only(["owner", "member"], 200),
+    ),
     # Already cancelled: those who may cancel are told so (400), the others see nothing.
     "meeting-cancel": Case(
         kwargs=lambda w: {**eng(w), "mid": followup_support.meeting_id(w, cancelled=True)},
