@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from confiance.closure import selectors, services
 from confiance.closure.models import (
@@ -455,6 +455,7 @@ def test_approval_tells_the_provider_once_committed(
     callbacks[0]()
     notice = Notice.objects.get(kind="closure.approved")
     assert notice.user == world.owner.user  # started the closure; the engagement has no lead
-    assert "Carla Contact approved the closure for payment" in notice.text()
+    with translation.override("en"):
+        assert "Carla Contact approved the closure for payment" in notice.text()
     assert [m.to for m in mail.outbox] == [["owner@provider.test"]]
     assert view(world, closure).approval.current_hash in mail.outbox[0].body
