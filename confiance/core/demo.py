@@ -153,6 +153,9 @@ def build_demo() -> bool:
     ]
     engagements = [engagement_create(membership=owner, **story) for story in stories]  # type: ignore[arg-type]
     _consumption(owner, engagements, claire=claire, hugo=hugo, today=today)
+    from confiance.pulse.demo import build_pulse_demo
+
+    build_pulse_demo(owner.workspace)
     return True
 
 

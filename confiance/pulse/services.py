@@ -108,11 +108,14 @@ def _round_due(engagement: Engagement, now: datetime) -> str | None:
 
 
 @transaction.atomic
-def pulse_round_open(*, engagement: Engagement, now: datetime | None = None) -> PulseSurvey | None:
+def pulse_round_open(
+    *, engagement: Engagement, now: datetime | None = None, notify: bool = True
+) -> PulseSurvey | None:
     """Open the round that is due on this engagement (by the cadence, or at closure), if any.
 
     The engagement row is locked while deciding, so two openers never open the same round twice.
-    Returns the new round, or None when none was due.
+    Returns the new round, or None when none was due. `notify=False` is for back-filled history
+    (the demo), whose rounds are long closed.
     """
     now = now or timezone.now()
     engagement = (
@@ -142,7 +145,8 @@ def pulse_round_open(*, engagement: Engagement, now: datetime | None = None) -> 
     )
     from confiance.pulse.tasks import send_pulse_invitations
 
-    transaction.on_commit(lambda: send_pulse_invitations.enqueue(survey.pk))
+    if notify:
+        transaction.on_commit(lambda: send_pulse_invitations.enqueue(survey.pk))
     return survey
 
 
