@@ -172,3 +172,10 @@ def test_services_reject_a_post_for_a_closed_round(world: World, client: HttpCli
     client.force_login(world.client_contact.user)
     assert client.post(url(world), VALID).status_code == 404  # no open round to answer
     assert services.cadence_days(world.workspace) == 14
+
+
+def test_the_pulse_page_speaks_french(world: World, client: HttpClient) -> None:
+    open_round(world)
+    client.force_login(world.client_contact.user)
+    html = client.get(url(world), headers={"accept-language": "fr"}).content.decode()
+    assert "Baromètre" in html and "Langage commun" in html and "Envoyer ma réponse" in html
