@@ -73,7 +73,7 @@ def _table(rows: list[list[Any]], widths: list[float]) -> Table:
 
 
 def _when(moment: Any) -> str:
-    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    return date_format(timezone.localtime(moment), "Y-m-d H:i")
 
 
 def render_pdf(*, view: ClosureView, extras: ReportExtras) -> bytes:
