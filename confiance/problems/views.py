@@ -36,7 +36,7 @@ from confiance.problems.forms import (
     SettingsForm,
     UpdateForm,
 )
-from confiance.problems.models import Problem
+from confiance.problems.models import MAX_LEVEL, Problem, ProblemStatus
 
 
 @workspace_view()
@@ -213,6 +213,25 @@ def _form(action: str, membership: Membership, data: Any = None) -> forms.Form:
     return form_class(data, **kwargs)
 
 
+def _applies(action: str, problem: Problem) -> bool:
+    """Whether a step makes sense in the problem's current state (the page shows only those)."""
+    if action == "acknowledge":
+        return problem.status == ProblemStatus.RAISED
+    if action in ("owner", "plan", "update", "resolve"):
+        return problem.is_open
+    if action == "escalate":
+        return problem.is_open and problem.level < MAX_LEVEL
+    if action == "wait":
+        return problem.is_open and not problem.waiting_on_client
+    if action == "resume":
+        return problem.waiting_on_client
+    if action == "confirm":
+        return problem.status == ProblemStatus.RESOLVED
+    if action == "reopen":
+        return not problem.is_open
+    return True
+
+
 def _detail(
     request: HttpRequest,
     membership: Membership,
@@ -236,6 +255,7 @@ def _detail(
         }
     if "owner" in available and not bound.get("owner") and problem.owner_id:
         available["owner"].initial = {"owner": problem.owner_id}
+    steps = [name for name in available if name != "comment" and _applies(name, problem)]
     similar: list[Any] = []
     repeated_ids: set[int] = set()
     if access.can_use_lessons(membership):
@@ -255,6 +275,7 @@ def _detail(
             "problem": problem,
             "view": view,
             "forms": available,
+            "steps": steps,
             "similar": similar,
             "repeated_ids": repeated_ids,
             # Errors of a step whose form is not shown in this state (e.g. acknowledging twice).

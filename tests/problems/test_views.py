@@ -191,3 +191,13 @@ def test_problem_list_query_count_does_not_grow(world: World, login) -> None:  #
     few = _list_queries(world, http)
     add(15)
     assert _list_queries(world, http) == few
+
+
+def test_problem_page_speaks_french(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    problem = Problem.objects.get(pk=a_problem(world))
+    services.problem_escalate(
+        membership=world.member, problem=problem, level=1, person=world.owner.user
+    )
+    http = login("member")
+    page = http.get(detail_url(world), headers={"accept-language": "fr"}).content.decode()
+    assert "Chronologie" in page and "tôt, avant tout délai manqué" in page
