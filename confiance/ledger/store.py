@@ -26,12 +26,12 @@ class DatabaseNodeStore:
     def get_many(self, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]:
         if not keys:
             return {}
+        # engagement_id inside every term, so each term is a lookup on the unique index
+        # (engagement, level, index); outside the OR, SQLite scans the engagement's nodes.
         condition = Q()
         for level, index in keys:
-            condition |= Q(level=level, index=index)
-        rows = LedgerNode.objects.filter(condition, engagement_id=self.engagement_id).values_list(
-            "level", "index", "hash"
-        )
+            condition |= Q(engagement_id=self.engagement_id, level=level, index=index)
+        rows = LedgerNode.objects.filter(condition).values_list("level", "index", "hash")
         return {(level, index): bytes(digest) for level, index, digest in rows}
 
     def put_many(self, items: Iterable[tuple[int, int, bytes]]) -> None:
