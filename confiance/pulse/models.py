@@ -7,6 +7,8 @@ through selectors.answers_for_trust().
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -112,9 +114,9 @@ class PulseSurvey(models.Model):
     def __str__(self) -> str:
         return f"{self.engagement} {self.opened_at:%Y-%m-%d}"
 
-    def is_open(self, now: object = None) -> bool:
+    def is_open(self, now: datetime | None = None) -> bool:
         moment = now or timezone.now()
-        return self.opened_at <= moment < self.closes_at  # type: ignore[operator]
+        return self.opened_at <= moment < self.closes_at
 
 
 class PulseInvitee(models.Model):

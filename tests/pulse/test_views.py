@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from confiance.pulse import services
 from confiance.pulse.models import PulseAnswer, PulseSettings
@@ -177,5 +178,6 @@ def test_services_reject_a_post_for_a_closed_round(world: World, client: HttpCli
 def test_the_pulse_page_speaks_french(world: World, client: HttpClient) -> None:
     open_round(world)
     client.force_login(world.client_contact.user)
-    html = client.get(url(world), headers={"accept-language": "fr"}).content.decode()
+    with translation.override("en"):  # the middleware's "fr" must not outlive this test
+        html = client.get(url(world), headers={"accept-language": "fr"}).content.decode()
     assert "Baromètre" in html and "Langage commun" in html and "Envoyer ma réponse" in html
