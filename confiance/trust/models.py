@@ -6,6 +6,7 @@ fact that went into it, so the figure can always be explained and recomputed fro
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from django.db import models
@@ -114,6 +115,9 @@ class TrustFact(models.Model):
     source_type = models.CharField(max_length=60)
     source_id = models.CharField(max_length=40)
     recorded_at = models.DateTimeField(default=timezone.now)
+    # log2(weight) + time/half-life: ordering by it orders by weight decayed to any common
+    # moment, so "the facts that weigh most now" is an index range, not a scan.
+    rank = models.FloatField(default=0.0)
 
     class Meta:
         ordering = ["at", "id"]
@@ -124,7 +128,21 @@ class TrustFact(models.Model):
                 name="trust_fact_once",
             )
         ]
-        indexes = [models.Index(fields=["engagement", "at"], name="trust_fact_eng_at")]
+        indexes = [
+            models.Index(fields=["engagement", "at"], name="trust_fact_eng_at"),
+            models.Index(fields=["engagement", "direction", "rank"], name="trust_fact_rank"),
+            models.Index(
+                fields=["engagement", "direction", "dimension", "rank"], name="trust_fact_dim_rank"
+            ),
+        ]
+
+
+def fact_rank(positive: float, negative: float, at: datetime, half_life: timedelta) -> float:
+    """The ordering key of a fact by its decayed weight (see TrustFact.rank)."""
+    weight = positive + negative
+    if weight <= 0:
+        return -1e18
+    return math.log2(weight) + at.timestamp() / half_life.total_seconds()
 
 
 class TrustSnapshot(models.Model):

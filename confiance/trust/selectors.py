@@ -6,9 +6,9 @@ TrustState, TrustFact and TrustSnapshot in a fixed number of queries, whatever t
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Count, F, Q
@@ -35,30 +35,21 @@ class Figure:
     label: str
     opinion: Opinion
     reasons: list[ExplainedFact] = field(default_factory=list)
+    projected: int = field(init=False)
+    low: int = field(init=False)
+    high: int = field(init=False)
+    uncertainty: int = field(init=False)
+    belief: int = field(init=False)
+    disbelief: int = field(init=False)
 
-    @property
-    def projected(self) -> int:
-        return round(self.opinion.projected() * 100)
-
-    @property
-    def low(self) -> int:
-        return round(self.opinion.band()[0] * 100)
-
-    @property
-    def high(self) -> int:
-        return round(self.opinion.band()[1] * 100)
-
-    @property
-    def uncertainty(self) -> int:
-        return round(self.opinion.uncertainty * 100)
-
-    @property
-    def belief(self) -> int:
-        return round(self.opinion.belief * 100)
-
-    @property
-    def disbelief(self) -> int:
-        return round(self.opinion.disbelief * 100)
+    def __post_init__(self) -> None:
+        # Computed once: templates read them many times over a thousand rows.
+        low, high = self.opinion.band()
+        self.projected = round(self.opinion.projected() * 100)
+        self.low, self.high = round(low * 100), round(high * 100)
+        self.uncertainty = round(self.opinion.uncertainty * 100)
+        self.belief = round(self.opinion.belief * 100)
+        self.disbelief = round(self.opinion.disbelief * 100)
 
 
 @dataclass
@@ -120,49 +111,47 @@ def _explain(
 ) -> tuple[dict[str, list[ExplainedFact]], dict[tuple[str, str], list[ExplainedFact]]]:
     """The facts that weigh most now (decayed weight), per direction and per dimension.
 
-    One streaming pass over the facts, keeping small heaps: the page never holds every fact.
+    TrustFact.rank orders facts by decayed weight, so each list is an index range scan.
     """
-    per_direction: dict[str, list[tuple[float, int, tuple[Any, ...]]]] = {d: [] for d in directions}
-    per_dimension: dict[tuple[str, str], list[tuple[float, int, tuple[Any, ...]]]] = {}
     h = half_life.total_seconds()
-    rows = TrustFact.objects.filter(engagement=engagement, direction__in=directions).values_list(
-        "id", "direction", "dimension", "indicator", "at", "positive", "negative", "label", "link"
-    )
-    for row in rows.iterator(chunk_size=5000):
-        pk, direction, dimension, _ind, at, positive, negative = row[:7]
+    fields = ("direction", "dimension", "indicator", "at", "positive", "negative", "label", "link")
+    facts = TrustFact.objects.filter(engagement=engagement).order_by("-rank", "-id")
+    rows: list[tuple[Any, ...]] = []
+    # A fixed number of index range scans (TrustFact.rank): 2 directions + their dimensions.
+    for direction in directions:
+        top = facts.filter(direction=direction).values_list(*fields)[:TOP_FACTS]
+        rows += [(*row, n, TOP_PER_DIMENSION + 1) for n, row in enumerate(top, 1)]
+        for dimension in _dimensions_for(direction):
+            top = facts.filter(direction=direction, dimension=dimension).values_list(*fields)
+            rows += [(*row, TOP_FACTS + 1, n) for n, row in enumerate(top[:TOP_PER_DIMENSION], 1)]
+    per_direction: dict[str, list[tuple[int, ExplainedFact]]] = {d: [] for d in directions}
+    per_dimension: dict[tuple[str, str], list[tuple[int, ExplainedFact]]] = {}
+    for row in rows:
+        direction, dimension, indicator, at, positive, negative, label, link, rd, rm = row
         age = max(0.0, (now - at).total_seconds())
-        weight = (positive + negative) * 2.0 ** (-age / h)
-        item = (weight, pk, row)
-        for heap, size in (
-            (per_direction[direction], TOP_FACTS),
-            (per_dimension.setdefault((direction, dimension), []), TOP_PER_DIMENSION),
-        ):
-            if len(heap) < size:
-                heapq.heappush(heap, item)
-            elif item > heap[0]:
-                heapq.heapreplace(heap, item)
-
-    def explained(heap: list[tuple[float, int, tuple[Any, ...]]]) -> list[ExplainedFact]:
-        result = []
-        for weight, _pk, row in sorted(heap, reverse=True):
-            _id, _direction, dimension, indicator, at, positive, negative, label, link = row
-            known = indicators.BY_KEY.get(indicator)
-            result.append(
-                ExplainedFact(
-                    label=label,
-                    link=link,
-                    at=at,
-                    dimension=dimension,
-                    positive=positive >= negative,
-                    weight=round(weight, 2),
-                    reason=str(known.reason) if known else "",
-                )
-            )
-        return result
-
+        known = indicators.BY_KEY.get(indicator)
+        fact = ExplainedFact(
+            label=label,
+            link=link,
+            at=at,
+            dimension=dimension,
+            positive=positive >= negative,
+            weight=round((positive + negative) * 2.0 ** (-age / h), 2),
+            reason=str(known.reason) if known else "",
+        )
+        if rd <= TOP_FACTS:
+            per_direction[direction].append((rd, fact))
+        if rm <= TOP_PER_DIMENSION:
+            per_dimension.setdefault((direction, dimension), []).append((rm, fact))
     return (
-        {d: explained(h_) for d, h_ in per_direction.items()},
-        {k: explained(h_) for k, h_ in per_dimension.items()},
+        {
+            d: [f for _n, f in sorted(items, key=lambda i: i[0])]
+            for d, items in per_direction.items()
+        },
+        {
+            k: [f for _n, f in sorted(items, key=lambda i: i[0])]
+            for k, items in per_dimension.items()
+        },
     )
 
 
@@ -345,10 +334,23 @@ class PortfolioRow:
     engagement: Engagement
     c2p: Figure
     p2c: Figure
-    cells: list[Figure]  # c2p dimensions, for the heat map
+    evidence: dict[tuple[str, str], tuple[float, float]]  # decayed to now
+    base_rate: float
     trend: int | None  # change of c2p projected trust over the window, in points
     alerts: list[TrustAlert]
     risk: float
+
+    @cached_property
+    def cells(self) -> list[Figure]:
+        """The client→provider dimensions for the heat map (computed for shown rows only)."""
+        return [
+            Figure(
+                d,
+                str(indicators.DIMENSION_LABELS[d]),
+                _summed(self.evidence, "c2p", (d,), self.base_rate),
+            )
+            for d in PORTFOLIO_DIMENSIONS
+        ]
 
     @property
     def heat(self) -> list[tuple[Figure, str]]:
@@ -368,7 +370,19 @@ def _heat_class(figure: Figure) -> str:
     return "heat-bad"
 
 
-PORTFOLIO_DIMENSIONS = [d for d in indicators.DIMENSIONS if d != indicators.GOOD_FAITH]
+def _summed(
+    evidence: dict[tuple[str, str], tuple[float, float]],
+    direction: str,
+    dimensions: tuple[str, ...],
+    base_rate: float,
+) -> Opinion:
+    """The opinion of the summed decayed evidence of some dimensions (cumulative fusion)."""
+    r = sum(evidence.get((direction, d), (0.0, 0.0))[0] for d in dimensions)
+    s = sum(evidence.get((direction, d), (0.0, 0.0))[1] for d in dimensions)
+    return Opinion.from_evidence(r, s, base_rate)
+
+
+PORTFOLIO_DIMENSIONS = tuple(d for d in indicators.DIMENSIONS if d != indicators.GOOD_FAITH)
 
 
 def trust_portfolio(
@@ -399,9 +413,16 @@ def trust_portfolio(
     engagements_list = list(engagements)
     ids = [e.pk for e in engagements_list]
     settings = trust_settings_for(fetched_by.workspace_id)
-    states: dict[int, list[TrustState]] = {}
-    for s in TrustState.objects.filter(workspace_id=fetched_by.workspace_id, engagement_id__in=ids):
-        states.setdefault(s.engagement_id, []).append(s)
+    h = settings.half_life.total_seconds()
+    evidence: dict[int, dict[tuple[str, str], tuple[float, float]]] = {}
+    for engagement_id, direction, dimension, positive, negative, at in TrustState.objects.filter(
+        workspace_id=fetched_by.workspace_id, engagement_id__in=ids
+    ).values_list("engagement_id", "direction", "dimension", "positive", "negative", "at"):
+        factor = 2.0 ** (-max(0.0, (now - at).total_seconds()) / h)
+        evidence.setdefault(engagement_id, {})[(direction, dimension)] = (
+            positive * factor,
+            negative * factor,
+        )
     window = timezone.localdate(now) - timedelta(days=settings.drop_window_days)
     earlier: dict[int, float] = {}
     for engagement_id, projected in (
@@ -424,14 +445,9 @@ def trust_portfolio(
     rows = []
     for engagement in engagements_list:
         base_rate = settings.base_rate(engagement.contact_origin)
-        opinions = opinions_of(states.get(engagement.pk, []), base_rate, settings.half_life, now)
-        vacuous = Opinion.vacuous(base_rate)
-        c2p = Figure("overall", "", opinions[("c2p", indicators.OVERALL)])
-        p2c = Figure("overall", "", opinions[("p2c", indicators.OVERALL)])
-        cells = [
-            Figure(d, str(indicators.DIMENSION_LABELS[d]), opinions.get(("c2p", d), vacuous))
-            for d in PORTFOLIO_DIMENSIONS
-        ]
+        found = evidence.get(engagement.pk, {})
+        c2p = Figure("overall", "", _summed(found, "c2p", indicators.DIMENSIONS, base_rate))
+        p2c = Figure("overall", "", _summed(found, "p2c", indicators.DIMENSIONS, base_rate))
         before = earlier.get(engagement.pk)
         trend = round((c2p.opinion.projected() - before) * 100) if before is not None else None
         mine = alerts.get(engagement.pk, [])
@@ -443,7 +459,7 @@ def trust_portfolio(
             + 0.2 * len(mine)
             + (max(0, -trend) / 100 if trend is not None else 0)
         )
-        rows.append(PortfolioRow(engagement, c2p, p2c, cells, trend, mine, risk))
+        rows.append(PortfolioRow(engagement, c2p, p2c, found, base_rate, trend, mine, risk))
     rows.sort(key=lambda row: (-row.risk, row.engagement.title))
     return rows
 

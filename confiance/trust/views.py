@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,6 +15,8 @@ from confiance.core.forms import add_service_errors
 from confiance.core.models import Membership
 from confiance.trust import indicators, selectors, services
 from confiance.trust.forms import TrustSettingsForm
+
+PORTFOLIO_PAGE = 100
 
 
 def _int(value: str | None) -> int | None:
@@ -52,11 +55,18 @@ def portfolio(request: HttpRequest, membership: Membership) -> HttpResponse:
     rows = selectors.trust_portfolio(
         fetched_by=membership, client_id=client_id, lead_id=lead_id, status=status
     )
+    # Sorted by risk over every engagement; shown a hundred at a time, the riskiest first.
+    page = Paginator(rows, PORTFOLIO_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "trust/portfolio.html",
         {
-            "rows": rows,
+            "rows": page.object_list,
+            "page": page,
+            "total": len(rows),
+            "query": query.urlencode(),
             "filters": selectors.portfolio_filters(fetched_by=membership),
             "chosen": {"client": client_id, "lead": lead_id, "status": status},
             "dimensions": [indicators.DIMENSION_LABELS[d] for d in selectors.PORTFOLIO_DIMENSIONS],
