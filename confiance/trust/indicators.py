@@ -37,8 +37,9 @@ client_pulse                            pulse.PulseAnswer         c2p   perceive
 provider_pulse                          pulse.PulseAnswer         p2c   perceived       ±     1.0
 ======================================  ========================  ====  ==============  ====  ======
 
-``±`` marks graded evidence: a pulse answer adds ``(s-1)/4·w`` to ``r`` and
-``(5-s)/4·w`` to ``s`` for each of the five virtues scored ``s`` in 1..5; a
+``±`` marks graded evidence: each pulse answer adds ``(s-1)/4·w`` to ``r`` and
+``(5-s)/4·w`` to ``s`` for each of the five virtues scored ``s`` in 1..5 (one fact per
+closed round and side, with at least three answers); a
 checkpoint adds 0.5 when it extends the previous one and 5 negative when it
 does not; an attendance adds 0.5 when present and 1 negative when absent.
 docs/trust.md argues each weight. An indicator whose source app is not
@@ -562,35 +563,67 @@ VIRTUES = ("common_language", "common_vision", "discretion", "receptivity", "pro
 
 
 def _pulse(side: str) -> Collect:
+    """One fact per closed round and side, from the answers' summed graded evidence.
+
+    Only closed rounds count (an answer may change while its round is open), and only rounds
+    with at least access.PULSE_MIN_ANSWERS answers of that side: below that, a move of the
+    figure would tell a colleague how one person answered (the pulse's own privacy rule).
+    """
+
     def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+        from django.utils import timezone
+
+        from confiance import access
+
+        minimum = getattr(access, "PULSE_MIN_ANSWERS", 3)
         model = _model("pulse", "PulseAnswer")
-        rows = model.objects.filter(engagement=engagement, side=side)
+        rows = model.objects.filter(
+            engagement=engagement, side=side, survey__closes_at__lte=timezone.now()
+        )
         if since is not None:
-            rows = rows.filter(answered_at__gte=since)
-        for pk, answered_at, *scores in rows.values_list("pk", "answered_at", *VIRTUES).iterator(
-            chunk_size=2000
-        ):
-            given = [s for s in scores if s is not None]
-            if not given:
-                continue
-            # Graded evidence: each virtue scored s in 1..5 adds (s-1)/4 and (5-s)/4.
-            positive = sum((s - 1) / 4 for s in given)
-            negative = sum((5 - s) / 4 for s in given)
-            mean = sum(given) / len(given)
-            # The answer itself stays private (access.can_read_pulse_answer): only the mean.
-            yield Fact(
+            rows = rows.filter(survey__closes_at__gte=since)
+        rows = rows.order_by("survey_id", "id").values_list(
+            "survey_id", "survey__closes_at", *VIRTUES
+        )
+        current: list[Any] | None = None  # [survey_id, closes_at, r, s, total, count]
+
+        def fact(acc: list[Any]) -> Fact | None:
+            survey_id, closes_at, positive, negative, total, count = acc
+            if count < minimum:
+                return None
+            return Fact(
                 f"{side}_pulse",
-                answered_at,
+                closes_at,
                 positive,
                 negative,
                 str(
-                    _("Pulse answer of the %(side)s side: %(mean).1f / 5")
-                    % {"side": _("client") if side == "client" else _("provider"), "mean": mean}
+                    _("Pulse round, %(side)s side: %(mean).1f / 5 from %(n)s answers")
+                    % {
+                        "side": _("client") if side == "client" else _("provider"),
+                        "mean": total / max(1, count * len(VIRTUES)),
+                        "n": count,
+                    }
                 ),
                 _url("pulse", engagement) if _has_pulse_url() else "",
-                "pulse.pulseanswer",
-                str(pk),
+                "pulse.pulsesurvey",
+                str(survey_id),
             )
+
+        for survey_id, closes_at, *scores in rows.iterator(chunk_size=2000):
+            if current is not None and current[0] != survey_id:
+                if (done := fact(current)) is not None:
+                    yield done
+                current = None
+            if current is None:
+                current = [survey_id, closes_at, 0.0, 0.0, 0, 0]
+            given = [score for score in scores if score is not None]
+            # Graded evidence: each virtue scored s in 1..5 adds (s-1)/4 and (5-s)/4.
+            current[2] += sum((score - 1) / 4 for score in given)
+            current[3] += sum((5 - score) / 4 for score in given)
+            current[4] += sum(given)
+            current[5] += 1
+        if current is not None and (done := fact(current)) is not None:
+            yield done
 
     return collect
 

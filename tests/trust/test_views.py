@@ -20,13 +20,20 @@ from tests.conftest import World
 pytestmark = pytest.mark.django_db
 
 
-def fact(world: World, key: str, n: int, positive: float = 1.0, negative: float = 0.0,
-         engagement=None) -> None:  # type: ignore[no-untyped-def]
+def fact(
+    world: World, key: str, n: int, positive: float = 1.0, negative: float = 0.0, engagement=None
+) -> None:  # type: ignore[no-untyped-def]
     trust_record_fact(
         engagement=engagement or world.engagement,
         fact=indicators.Fact(
-            key, timezone.now() - timedelta(days=n), positive, negative,
-            f"{key} number {n}", f"/somewhere/{key}/{n}/", "test", f"{key}-{n}",
+            key,
+            timezone.now() - timedelta(days=n),
+            positive,
+            negative,
+            f"{key} number {n}",
+            f"/somewhere/{key}/{n}/",
+            "test",
+            f"{key}-{n}",
         ),
     )
 
@@ -49,8 +56,12 @@ def test_client_sees_client_to_provider_trust_only(world: World, login) -> None:
     fact(world, "time_logged_promptly", 1)
     fact(world, "payment_late", 2, 0.0, 1.0)
     TrustAlert.objects.create(
-        workspace=world.workspace, engagement=world.engagement, kind="drop", direction="p2c",
-        reason="SECRET-P2C-REASON", who_should_act="Mark",
+        workspace=world.workspace,
+        engagement=world.engagement,
+        kind="drop",
+        direction="p2c",
+        reason="SECRET-P2C-REASON",
+        who_should_act="Mark",
     )
     response = login("client_contact").get(url(world))
     page = response.content.decode()
@@ -90,14 +101,24 @@ def test_trust_page_query_count_does_not_grow_with_facts(world: World, login) ->
 def _engagements(world: World, n: int) -> None:
     for i in range(n):
         e = engagement_create(
-            membership=world.owner, client=world.client_a, title=f"Bulk {i}",
-            status=EngagementStatus.ACTIVE, contact_origin=ContactOrigin.TENDER,
-            start_date=date(2026, 9, 1), end_date=date(2026, 12, 31), summary="", internal_notes="",
+            membership=world.owner,
+            client=world.client_a,
+            title=f"Bulk {i}",
+            status=EngagementStatus.ACTIVE,
+            contact_origin=ContactOrigin.TENDER,
+            start_date=date(2026, 9, 1),
+            end_date=date(2026, 12, 31),
+            summary="",
+            internal_notes="",
         )
         fact(world, "provider_commitment_broken", 1, 0.0, 1.0, engagement=e)
         TrustAlert.objects.create(
-            workspace=world.workspace, engagement=e, kind="drop", direction="c2p",
-            reason="r", who_should_act="x",
+            workspace=world.workspace,
+            engagement=e,
+            kind="drop",
+            direction="c2p",
+            reason="r",
+            who_should_act="x",
         )
 
 
@@ -139,8 +160,10 @@ def test_owner_changes_a_weight_and_bad_input_is_kept(world: World, login) -> No
     http = login("owner")
     target = reverse("trust-settings", kwargs={"ws": world.workspace.slug})
     form = http.get(target).context["form"]
-    data = {name: form[name].initial if form[name].initial is not None else form.fields[name].initial
-            for name in form.fields}
+    data = {
+        name: form[name].initial if form[name].initial is not None else form.fields[name].initial
+        for name in form.fields
+    }
     data["weight_time_logged_late"] = "-3"
     response = http.post(target, data)
     assert response.status_code == 400

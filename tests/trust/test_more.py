@@ -1,0 +1,124 @@
+"""Pulse as graded perceived trust, the explanation's order, the ladder, the cron command."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from confiance.core.services import user_create
+from confiance.trust import indicators
+from confiance.trust.models import TrustFact, TrustSnapshot, TrustState
+from confiance.trust.selectors import engagement_trust
+from confiance.trust.services import trust_record_fact, trust_update
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+
+def _round(world: World, side: str, scores: list[int], closed: bool = True):  # type: ignore[no-untyped-def]
+    from confiance.pulse.models import PulseAnswer, PulseSurvey
+
+    now = timezone.now()
+    survey = PulseSurvey.objects.create(
+        workspace=world.workspace,
+        engagement=world.engagement,
+        opened_at=now - timedelta(days=8),
+        closes_at=now - timedelta(days=1) if closed else now + timedelta(days=3),
+    )
+    for n, score in enumerate(scores):
+        person = user_create(
+            email=f"p{n}-{side}-{survey.pk}@x.test", password="x" * 12, full_name=f"P{n}"
+        )
+        PulseAnswer.objects.create(
+            workspace=world.workspace,
+            engagement=world.engagement,
+            survey=survey,
+            respondent=person,
+            side=side,
+            answered_at=now - timedelta(days=2),
+            common_language=score,
+            common_vision=score,
+            discretion=score,
+            receptivity=score,
+            proximity=score,
+        )
+    return survey
+
+
+def test_client_pulse_is_graded_perceived_client_to_provider_trust(world: World) -> None:
+    _round(world, "client", [5, 4, 3])
+    trust_update(engagement=world.engagement)
+    state = TrustState.objects.get(direction="c2p", dimension="perceived")
+    # Five virtues each: (5-1)/4 + (4-1)/4 + (3-1)/4 = 2.25 per virtue -> 11.25 positive.
+    assert state.positive == pytest.approx(11.25) and state.negative == pytest.approx(3.75)
+    fact = TrustFact.objects.get(indicator="client_pulse")
+    assert "4.0 / 5" in fact.label and "3 answers" in fact.label
+
+
+def test_a_pulse_with_too_few_answers_or_still_open_counts_nothing(world: World) -> None:
+    _round(world, "client", [1, 1])  # two answers: a colleague could read the other's
+    _round(world, "provider", [5, 5, 5], closed=False)  # answers may still change
+    trust_update(engagement=world.engagement)
+    assert not TrustFact.objects.filter(indicator__endswith="_pulse").exists()
+
+
+def test_explanation_orders_facts_by_weight_decayed_to_now(world: World) -> None:
+    now = timezone.now()
+    for key, days, weight, source in [
+        ("provider_commitment_broken", 400, 1.0, "old"),  # 2.0 x 2^(-400/90): ~0.09
+        ("time_logged_promptly", 1, 1.0, "recent"),  # 0.2 x ~1
+    ]:
+        trust_record_fact(
+            engagement=world.engagement,
+            fact=indicators.Fact(
+                key,
+                now - timedelta(days=days),
+                0.0 if key.endswith("broken") else weight,
+                weight if key.endswith("broken") else 0.0,
+                source,
+                "",
+                "t",
+                source,
+            ),
+        )
+    data = engagement_trust(fetched_by=world.owner, engagement=world.engagement, now=now)
+    c2p = data.directions[0]
+    assert [f.label for f in c2p.explanation] == ["recent", "old"]
+
+
+def test_ladder_climbs_with_kept_commitments_on_both_sides(world: World) -> None:
+    now = timezone.now()
+    for n in range(3):
+        for key in ("provider_commitment_kept", "client_commitment_kept"):
+            trust_record_fact(
+                engagement=world.engagement,
+                fact=indicators.Fact(
+                    key, now - timedelta(days=n), 1.0, 0.0, key, "", "t", f"{key}{n}"
+                ),
+            )
+    data = engagement_trust(fetched_by=world.owner, engagement=world.engagement, now=now)
+    steps = {s.key: s.met for s in data.ladder or []}
+    assert steps["information"] and not steps["dialogue"]
+    assert data.stage is not None and data.stage.key == "information"
+    assert not steps["parallel"]  # a rung counts only once the ones below it hold
+
+
+def test_trust_refresh_command_updates_and_snapshots(world: World, time_entry=None) -> None:  # type: ignore[no-untyped-def]
+    from confiance.consumption.services import EntryInput, time_entry_log
+
+    time_entry_log(
+        membership=world.member,
+        engagement=world.engagement,
+        item=EntryInput(person=world.member.user, date=timezone.localdate(), minutes=30),
+    )
+    call_command("trust-refresh", "--now")
+    assert TrustFact.objects.filter(engagement=world.engagement).count() == 1
+    assert (
+        TrustSnapshot.objects.filter(
+            engagement=world.engagement, day=timezone.localdate(), dimension="overall"
+        ).count()
+        == 2
+    )
