@@ -122,3 +122,43 @@ def test_trust_refresh_command_updates_and_snapshots(world: World, time_entry=No
         ).count()
         == 2
     )
+
+
+def test_changing_a_weight_rebuilds_the_engagements(  # type: ignore[no-untyped-def]
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    from confiance.trust.services import trust_settings_for, trust_settings_update
+
+    now = timezone.now()
+    trust_record_fact(
+        engagement=world.engagement,
+        fact=indicators.Fact("time_logged_late", now, 0.0, 1.0, "late", "", "t", "1"),
+    )
+    # The fact above has no source row: a rebuild re-reads the sources, so log a real one.
+    from confiance.consumption.services import EntryInput, time_entry_log
+
+    time_entry_log(
+        membership=world.member,
+        engagement=world.engagement,
+        item=EntryInput(
+            person=world.member.user, date=timezone.localdate() - timedelta(days=9), minutes=30
+        ),
+    )
+    weights = {"time_logged_late": 2.0}
+    with django_capture_on_commit_callbacks(execute=True):
+        trust_settings_update(
+            membership=world.owner, half_life_days=90, weights=weights, base_rates={}
+        )
+    assert trust_settings_for(world.workspace).weight("time_logged_late") == 2.0
+    state = TrustState.objects.get(engagement=world.engagement, dimension="transparency")
+    assert state.negative == pytest.approx(2.0)  # one late entry, at the new weight
+    assert not TrustFact.objects.filter(source_type="t").exists()
+
+
+def test_only_the_owner_changes_the_settings(world: World) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from confiance.trust.services import trust_settings_update
+
+    with pytest.raises(PermissionDenied):
+        trust_settings_update(membership=world.member, half_life_days=30, weights={}, base_rates={})
