@@ -28,6 +28,7 @@ def trust_refresh_all() -> int:
     """The periodic refresh (cron: `confiance trust-refresh`): update, snapshot, alerts."""
     from confiance.trust.services import (
         ACTIVE_STATUSES,
+        trust_backfill_snapshots,
         trust_check_alerts,
         trust_snapshot_daily,
         trust_update,
@@ -39,6 +40,9 @@ def trust_refresh_all() -> int:
     recorded = 0
     for engagement in engagements.iterator(chunk_size=200):
         recorded += trust_update(engagement=engagement)
+        if not engagement.trust_snapshots.exists():
+            # First run on an engagement with history: draw its trend from the facts.
+            trust_backfill_snapshots(engagement=engagement)
     trust_snapshot_daily()
     for engagement in engagements.iterator(chunk_size=200):
         trust_check_alerts(engagement=engagement)

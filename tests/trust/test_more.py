@@ -162,3 +162,28 @@ def test_only_the_owner_changes_the_settings(world: World) -> None:
 
     with pytest.raises(PermissionDenied):
         trust_settings_update(membership=world.member, half_life_days=30, weights={}, base_rates={})
+
+
+def test_first_refresh_draws_the_trend_from_past_facts(world: World) -> None:
+    now = timezone.now()
+    for n in range(0, 60, 5):
+        trust_record_fact(
+            engagement=world.engagement,
+            fact=indicators.Fact(
+                "provider_commitment_kept",
+                now - timedelta(days=n),
+                1.0,
+                0.0,
+                "k",
+                "",
+                "t",
+                str(n),
+            ),
+        )
+    call_command("trust-refresh", "--now")
+    days = TrustSnapshot.objects.filter(
+        engagement=world.engagement, direction="c2p", dimension="overall"
+    ).values_list("projected", flat=True)
+    assert len(days) >= 8
+    projected = list(days)
+    assert projected[0] < projected[-1]  # trust grew as commitments were kept
