@@ -46,7 +46,9 @@ def test_commitments_move_reliability_for_us_and_good_faith_for_the_client(world
     p2c = TrustState.objects.get(direction="p2c", dimension="good_faith")
     assert (c2p.positive, c2p.negative) == (pytest.approx(1.0), 0.0)
     assert (p2c.positive, p2c.negative) == (0.0, pytest.approx(2.0))
-    assert TrustFact.objects.get(indicator="client_commitment_broken").label.endswith("Give access")
+    broken = TrustFact.objects.get(indicator="client_commitment_broken")
+    assert broken.label.endswith("Give access")
+    assert broken.link.endswith(f"/followup/commitments/{theirs.pk}/")
 
 
 def test_payment_on_time_is_client_good_faith(world: World) -> None:
