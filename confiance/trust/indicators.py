@@ -308,7 +308,7 @@ def checkpoint_consistent(engagement: Engagement, since: datetime | None) -> Ite
     for checkpoint in model.objects.filter(engagement=engagement).order_by("size").iterator():
         if previous is not None and (since is None or checkpoint.created_at >= since):
             try:
-                _, proof = selectors.consistency(
+                _size, proof = selectors.consistency(
                     engagement=engagement, old=previous.size, new=checkpoint.size
                 )
                 good = merkle.verify_consistency(

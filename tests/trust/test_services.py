@@ -223,3 +223,16 @@ def test_evidence_add_matches_core_module() -> None:
     now = timezone.now()
     e = Evidence.empty(now).add(1.0, 0.0, now, timedelta(days=90))
     assert e.opinion(0.5).belief == pytest.approx(1 / 3)
+
+
+def test_ledger_checkpoints_that_extend_each_other_are_transparency(world: World) -> None:
+    from confiance.ledger.services import checkpoint_latest
+
+    log(world, days_ago=0)
+    checkpoint_latest(engagement=world.engagement)
+    log(world, days_ago=0)
+    checkpoint_latest(engagement=world.engagement)
+    trust_update(engagement=world.engagement)
+    fact = TrustFact.objects.get(indicator="checkpoint_consistent")
+    assert fact.positive == pytest.approx(0.5) and fact.negative == 0
+    assert "extends the previous one" in fact.label
