@@ -268,10 +268,15 @@ def engagement_trust(
             day__gte=timezone.localdate(now) - timedelta(days=365),
         ).order_by("day")
     )
-    alerts = list(
-        TrustAlert.objects.filter(
-            engagement=engagement, direction__in=directions, closed_at__isnull=True
+    # Alerts are early warnings for the provider's people who should act, not for the client.
+    alerts = (
+        list(
+            TrustAlert.objects.filter(
+                engagement=engagement, direction__in=directions, closed_at__isnull=True
+            )
         )
+        if access.is_internal(fetched_by)
+        else []
     )
     vacuous = Opinion.vacuous(base_rate)
     result = []

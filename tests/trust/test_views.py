@@ -73,6 +73,19 @@ def test_client_sees_client_to_provider_trust_only(world: World, login) -> None:
     assert 'data-testid="ladder-stage"' not in page
 
 
+def test_early_warnings_are_for_the_provider_not_the_client(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    TrustAlert.objects.create(
+        workspace=world.workspace,
+        engagement=world.engagement,
+        kind="uncertainty_rise",
+        direction="c2p",
+        reason="QUIET-FOR-WEEKS",
+        who_should_act="Mark",
+    )
+    assert "QUIET-FOR-WEEKS" in login("member").get(url(world)).content.decode()
+    assert "QUIET-FOR-WEEKS" not in login("client_contact").get(url(world)).content.decode()
+
+
 def test_other_client_and_expert_get_404(world: World, login) -> None:  # type: ignore[no-untyped-def]
     assert login("other_client_contact").get(url(world)).status_code == 404
     assert login("expert").get(url(world)).status_code == 404
