@@ -55,7 +55,8 @@ def run(seconds: float = 3.0, entries: int = 100_000) -> None:
         ]
         time_entries_log(membership=owner, engagement=engagement, items=items)
     print(
-        f"Logged {entries} entries (with their ledger leaves) in {time.perf_counter() - started:.1f} s"
+        f"Logged {entries} entries (with their ledger leaves) "
+        f"in {time.perf_counter() - started:.1f} s"
     )
 
     http = Client()
