@@ -28,8 +28,13 @@ def _test_settings(settings):  # type: ignore[no-untyped-def]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     from django.core.cache import cache
+    from django.utils import translation
 
     cache.clear()
+    # A request in an earlier test may leave its language active on this thread.
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
     # Argon2 is the production hasher (asserted in test_security); tests need speed, not strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
