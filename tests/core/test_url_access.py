@@ -85,6 +85,7 @@ EXPECTED: dict[str, Case] = {
     "set_language": Case(default=302),
     "workspace-home": Case(kwargs=ws, statuses=only(MEMBERS, 302)),
     "members": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
+    "workspace-settings": Case(kwargs=ws, statuses=only(["owner"], 200)),
     "invitation-revoke": Case(
         kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.pending_invitation_id},
         method="post",
