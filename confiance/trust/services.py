@@ -113,8 +113,13 @@ def _record(
     iterator = iter(facts)
     while batch := list(islice(iterator, BATCH)):
         seen = set(
+            # Every column of the unique index is constrained: a lookup, not a scan of the
+            # engagement's facts (a first run may record 100,000 of them).
             TrustFact.objects.filter(
-                engagement=engagement, source_id__in={f.source_id for f in batch}
+                engagement=engagement,
+                indicator__in={f.indicator for f in batch},
+                source_type__in={f.source_type for f in batch},
+                source_id__in={f.source_id for f in batch},
             ).values_list("indicator", "source_type", "source_id")
         )
         rows = []
