@@ -156,6 +156,10 @@ def build_demo() -> bool:
     from confiance.pulse.demo import build_pulse_demo
 
     build_pulse_demo(owner.workspace)
+    # Trust is computed from all of the above, with its history, as the periodic refresh does.
+    from confiance.trust.tasks import trust_refresh_all
+
+    trust_refresh_all.call()
     return True
 
 

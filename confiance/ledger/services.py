@@ -16,6 +16,7 @@ from confiance.engagements.models import Engagement
 from confiance.ledger import checkpoint as notes
 from confiance.ledger.merkle import canonical_json
 from confiance.ledger.models import Checkpoint, LedgerEntry, LedgerHead, WorkspaceKey
+from confiance.ledger.signals import ledger_appended
 from confiance.ledger.store import DatabaseNodeStore
 from confiance.ledger.tree import MerkleLog
 
@@ -112,6 +113,9 @@ def ledger_append_many(
     indexes = log.append_many(leaves)
     assert indexes.start == start
     LedgerEntry.objects.bulk_create(entries, batch_size=1000)
+    ledger_appended.send(
+        sender=LedgerEntry, engagement_id=engagement.pk, kind=kind, count=len(entries)
+    )
     return entries
 
 

@@ -19,3 +19,19 @@ class TrustConfig(AppConfig):
         from confiance.core.notices import register_notice
 
         register_notice("trust.alert", _trust_alert_text)
+
+        from confiance.ledger.signals import ledger_appended
+
+        ledger_appended.connect(_update_after_commit, dispatch_uid="trust-live-update")
+
+
+def _update_after_commit(sender: Any, engagement_id: int, **kwargs: Any) -> None:
+    """A fact reached an engagement's ledger: fold it into trust once the write is committed.
+
+    Facts that are not ledgered (attendance, pulse rounds) come in with the periodic refresh.
+    """
+    from django.db import transaction
+
+    from confiance.trust.tasks import trust_update_task
+
+    transaction.on_commit(lambda: trust_update_task.enqueue(engagement_id))
