@@ -4,13 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEPS := $(VENV)/.deps-installed
 NODE_DEPS := node_modules/.installed
+STATIC_MANIFEST := staticfiles/staticfiles.json
 
 .PHONY: run dev test lint format bench install messages makemessages migrate demo clean
 
+# A local run serves on this address; elsewhere, set SITE_URL to the public address.
 run: install migrate
-	$(BIN)/confiance collectstatic --noinput -v0
 	$(BIN)/confiance demo
-	$(BIN)/confiance serve
+	SITE_URL="$${SITE_URL:-http://127.0.0.1:8000}" $(BIN)/confiance serve
 
 dev: install migrate
 	$(BIN)/confiance demo
@@ -36,7 +37,7 @@ format: install
 bench: install
 	$(BIN)/python bench/run.py
 
-install: $(DEPS) $(NODE_DEPS) var/secret_key messages
+install: $(DEPS) $(NODE_DEPS) var/secret_key messages $(STATIC_MANIFEST)
 
 $(DEPS): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +53,11 @@ $(NODE_DEPS): package.json package-lock.json
 var/secret_key:
 	mkdir -p var
 	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(64))" > $@
+
+# Static files are collected at install, again whenever one of them changes (`confiance serve`
+# also collects what is missing, so no order of commands ends in a page without its files).
+$(STATIC_MANIFEST): $(DEPS) $(NODE_DEPS) var/secret_key $(shell find confiance -path '*/static/*' -type f 2>/dev/null)
+	$(BIN)/confiance collectstatic --noinput -v0
 
 # Compiled with Babel (from PyPI), so GNU gettext is not needed on the machine.
 messages: $(DEPS)

@@ -35,7 +35,15 @@ if not DEBUG and (len(SECRET_KEY) < 40 or SECRET_KEY.startswith("django-insecure
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The public address, for the links people receive (invitations, e-mails, calendars). Required
+# to serve without DEBUG: the server refuses to start without it (confiance/core/startup.py).
+# In development, links shown in a page follow the request's host instead.
+SITE_URL_CONFIGURED = bool(env_str("SITE_URL"))
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"SITE_URL={SITE_URL!r} must start with http:// or https://, e.g. https://confiance.example.com"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -154,10 +162,14 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": env_str(
             "STATICFILES_STORAGE",
-            "whitenoise.storage.CompressedManifestStaticFilesStorage",
+            "confiance.core.storage.StaticFilesStorage",
         )
     },
 }
+
+# Files not collected yet are served from where they live (app static, node_modules), so a
+# forgotten `collectstatic` never turns a page into a 500; `confiance serve` collects them.
+WHITENOISE_USE_FINDERS = True
 
 # A cache shared by every process (web workers, task worker): Redis where there is one, else
 # files in var/. Login throttling and import progress rely on that sharing.

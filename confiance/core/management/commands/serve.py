@@ -9,7 +9,10 @@ import sys
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from confiance.core.startup import configuration_problems, static_files_missing
 
 
 class Command(BaseCommand):
@@ -21,8 +24,26 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-worker", action="store_true", help="Do not start the task worker."
         )
+        parser.add_argument(
+            "--check-only",
+            action="store_true",
+            help="Check the configuration and collect static files, then stop.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        problems = configuration_problems()
+        if problems:
+            raise CommandError("Confiance cannot start:\n- " + "\n- ".join(problems))
+        missing = static_files_missing()
+        if missing:
+            # Nothing to remember: whatever was run before, the server starts with its files.
+            self.stdout.write(
+                f"{len(missing)} static files not collected yet: collecting them now (once)."
+            )
+            call_command("collectstatic", interactive=False, verbosity=0)
+        if options["check_only"]:
+            self.stdout.write("Ready to serve.")
+            return
         python = sys.executable
         web = [
             python,

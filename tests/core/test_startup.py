@@ -1,0 +1,60 @@
+"""Nothing to remember: the server refuses a missing public address with a clear message, and
+static files missing from the collected manifest never turn a page into a 500."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import CommandError, call_command
+from django.test import Client as HttpClient
+
+from confiance.core.startup import refuse_unless_configured, static_files_missing
+
+
+def test_production_without_site_url_refuses_to_start_with_a_clear_message(settings) -> None:
+    settings.DEBUG = False
+    settings.SITE_URL_CONFIGURED = False
+    with pytest.raises(ImproperlyConfigured, match="SITE_URL is not set"):
+        refuse_unless_configured()
+    with pytest.raises(CommandError, match=r"SITE_URL=https://confiance\.example\.com"):
+        call_command("serve", check_only=True)
+
+
+def test_development_or_a_configured_address_starts(settings) -> None:
+    settings.DEBUG = True
+    settings.SITE_URL_CONFIGURED = False
+    refuse_unless_configured()
+    settings.DEBUG = False
+    settings.SITE_URL_CONFIGURED = True
+    refuse_unless_configured()
+
+
+def _whitenoise_storage(settings, root) -> None:  # type: ignore[no-untyped-def]
+    settings.STATIC_ROOT = str(root)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "confiance.core.storage.StaticFilesStorage"},
+    }
+
+
+def test_pages_and_their_files_work_before_any_collectstatic(settings, tmp_path, db) -> None:
+    _whitenoise_storage(settings, tmp_path / "empty")
+    response = HttpClient().get("/accounts/login/")
+    assert response.status_code == 200, "no 500 for a missing static manifest"
+    html = response.content.decode()
+    assert "/static/confiance/app.css" in html
+    css = HttpClient().get("/static/confiance/app.css")
+    assert css.status_code == 200, "served from the finders until collected"
+
+
+def test_serve_collects_missing_static_files_before_starting(settings, tmp_path, db) -> None:
+    _whitenoise_storage(settings, tmp_path / "static")
+    settings.DEBUG = False
+    settings.SITE_URL_CONFIGURED = True
+    assert "confiance/app.css" in static_files_missing()
+    call_command("serve", check_only=True)
+    manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())
+    assert "confiance/app.css" in manifest["paths"]
+    assert static_files_missing() == []
