@@ -71,6 +71,22 @@ def can_invite(membership: Membership | None, role: str | None = None) -> bool:
     return bool(roles) if role is None else role in roles
 
 
+def can_see_client(membership: Membership | None, client_id: int) -> bool:
+    """A client organisation's page: the provider's people, and that client's own contacts."""
+    if is_internal(membership):
+        return True
+    return (
+        membership is not None
+        and membership.role == Role.CLIENT
+        and membership.client_id == client_id
+    )
+
+
+def can_manage_clients(membership: Membership | None) -> bool:
+    """Create, rename and archive clients: whoever creates engagements."""
+    return can_manage_engagements(membership)
+
+
 def can_use_api_tokens(membership: Membership | None) -> bool:
     """Every member of a workspace may have personal tokens; the API applies the same policy."""
     return membership is not None

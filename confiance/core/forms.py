@@ -35,11 +35,24 @@ class InvitationForm(forms.Form):
         label=_("Client (for a client contact)"), queryset=Client.objects.none(), required=False
     )
 
+    # Least powerful first: whoever accepts the default grants the fewest rights.
+    ORDER = (Role.CLIENT, Role.MEMBER, Role.EXPERT, Role.FINANCE, Role.OWNER)
+
     def __init__(self, *args: Any, roles: list[str], clients: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(Role.choices)
-        self.fields["role"].choices = [(r, labels[r]) for r in roles]
+        ordered = [r for r in self.ORDER if r in roles]
+        self.fields["role"].choices = [(r, labels[r]) for r in ordered]
         self.fields["client"].queryset = clients
+        if "role" not in self.initial and ordered:
+            # A client contact when there is a client to bind to, else a consultant; never owner.
+            has_clients = clients.exists()
+            preferred = [r for r in ordered if r != Role.CLIENT or has_clients]
+            self.initial["role"] = (preferred or ordered)[0]
+
+
+class ClientForm(forms.Form):
+    name = forms.CharField(label=_("Name of the client"), max_length=150)
 
 
 class AcceptInvitationForm(forms.Form):

@@ -91,6 +91,8 @@ class Client(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="clients")
     name = models.CharField(_("name"), max_length=150)
     created_at = models.DateTimeField(default=timezone.now)
+    # An archived client stays with its history but is no longer offered in pickers.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("client")

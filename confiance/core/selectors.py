@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.http import Http404
 
 from confiance import access
 from confiance.core.models import ApiToken, Client, Invitation, Membership, User
@@ -40,10 +41,50 @@ def pending_invitations(*, fetched_by: Membership) -> QuerySet[Invitation]:
 
 
 def client_list(*, fetched_by: Membership) -> QuerySet[Client]:
-    """Clients of the workspace a provider-side person can pick from."""
+    """Clients of the workspace a provider-side person can pick from (archived ones are not)."""
     if not access.is_internal(fetched_by):
         return Client.objects.none()
-    return Client.objects.filter(workspace_id=fetched_by.workspace_id).order_by("name")
+    return Client.objects.filter(
+        workspace_id=fetched_by.workspace_id, archived_at__isnull=True
+    ).order_by("name")
+
+
+def client_overview(*, fetched_by: Membership) -> QuerySet[Client]:
+    """Every client of the workspace, archived last, with its counts of contacts and engagements."""
+    if not access.is_internal(fetched_by):
+        return Client.objects.none()
+    return (
+        Client.objects.filter(workspace_id=fetched_by.workspace_id)
+        .annotate(
+            contact_count=Count("contacts", distinct=True),
+            engagement_count=Count("engagements", distinct=True),
+            live_count=Count(
+                "engagements",
+                filter=Q(engagements__status__in=["active", "paused"]),
+                distinct=True,
+            ),
+        )
+        .order_by(F("archived_at").asc(nulls_first=True), "name")
+    )
+
+
+def client_get(*, fetched_by: Membership, client_id: int) -> Client:
+    """One client the viewer may see (provider side, or its own contacts), or 404."""
+    client = Client.objects.filter(pk=client_id, workspace_id=fetched_by.workspace_id).first()
+    if client is None or not access.can_see_client(fetched_by, client.pk):
+        raise Http404
+    return client
+
+
+def client_contacts(*, fetched_by: Membership, client: Client) -> QuerySet[Membership]:
+    """The people of a client organisation, for those who may see that client."""
+    if not access.can_see_client(fetched_by, client.pk):
+        return Membership.objects.none()
+    return (
+        Membership.objects.filter(workspace_id=fetched_by.workspace_id, client=client)
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )
 
 
 def token_list(*, fetched_by: Membership) -> QuerySet[ApiToken]:

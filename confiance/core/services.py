@@ -16,9 +16,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from confiance import access
 from confiance.core.audit import audit_record
+from confiance.core.links import public_base_url
 from confiance.core.models import ApiToken, Client, Invitation, Membership, Role, User, Workspace
 from confiance.core.tasks import send_invitation_email
 
@@ -110,6 +112,73 @@ def client_create(*, membership: Membership, name: str) -> Client:
     return client
 
 
+def _client_of(membership: Membership, client_id: int) -> Client:
+    client = Client.objects.filter(pk=client_id, workspace_id=membership.workspace_id).first()
+    if client is None:
+        raise Client.DoesNotExist
+    return client
+
+
+@transaction.atomic
+def client_rename(*, membership: Membership, client_id: int, name: str) -> Client:
+    """Give a client organisation a new name (unique in the workspace, whatever the case)."""
+    if not access.can_manage_engagements(membership):
+        raise PermissionDenied
+    client = _client_of(membership, client_id)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("A client needs a name.")})
+    taken = Client.objects.filter(workspace_id=membership.workspace_id, name__iexact=name)
+    if taken.exclude(pk=client.pk).exists():
+        raise ValidationError({"name": _("This client already exists.")})
+    if name != client.name:
+        old = client.name
+        client.name = name
+        client.save(update_fields=["name"])
+        audit_record(
+            verb="client.rename",
+            actor=membership.user,
+            workspace=membership.workspace,
+            target=client,
+            data={"from": old, "to": name},
+        )
+    return client
+
+
+@transaction.atomic
+def client_set_archived(*, membership: Membership, client_id: int, archived: bool) -> Client:
+    """Archive a client (kept with its history, no longer offered in pickers) or restore it."""
+    if not access.can_manage_engagements(membership):
+        raise PermissionDenied
+    client = _client_of(membership, client_id)
+    if archived == (client.archived_at is not None):
+        return client
+    if archived:
+        from confiance.engagements.models import EngagementStatus
+
+        live = client.engagements.filter(
+            status__in=[EngagementStatus.ACTIVE, EngagementStatus.PAUSED]
+        ).count()
+        if live:
+            raise ValidationError(
+                ngettext(
+                    "This client still has %(n)d active or paused engagement: close it first.",
+                    "This client still has %(n)d active or paused engagements: close them first.",
+                    live,
+                )
+                % {"n": live}
+            )
+    client.archived_at = timezone.now() if archived else None
+    client.save(update_fields=["archived_at"])
+    audit_record(
+        verb="client.archive" if archived else "client.restore",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=client,
+    )
+    return client
+
+
 # Invitations -------------------------------------------------------------------------------
 
 
@@ -123,23 +192,33 @@ class IssuedInvitation:
     link: str
 
 
-def invitation_link(invitation: Invitation) -> str:
-    """The absolute, signed link of an invitation."""
+def invitation_link(invitation: Invitation, base_url: str = "") -> str:
+    """The absolute, signed link of an invitation, under `base_url` (default: SITE_URL)."""
     token = signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=INVITATION_SALT)
-    return settings.SITE_URL + reverse("invitation-accept", kwargs={"token": token})
+    return (base_url or public_base_url()) + reverse("invitation-accept", kwargs={"token": token})
 
 
 @transaction.atomic
 def invitation_create(
-    *, membership: Membership, email: str, role: str, client: Client | None = None
+    *,
+    membership: Membership,
+    email: str,
+    role: str,
+    client: Client | None = None,
+    base_url: str = "",
 ) -> IssuedInvitation:
-    """Invite a person by e-mail with a role; the e-mail is sent by a task once committed."""
+    """Invite a person by e-mail with a role; the e-mail is sent by a task once committed.
+
+    `base_url` is the public address the link starts with (confiance.core.links).
+    """
     if not access.can_invite(membership, role):
         raise PermissionDenied
     email = email.strip().lower()
     if role == Role.CLIENT:
         if client is None or client.workspace_id != membership.workspace_id:
             raise ValidationError({"client": _("A client contact must be bound to a client.")})
+        if client.archived_at is not None:
+            raise ValidationError({"client": _("This client is archived: restore it first.")})
     else:
         client = None
     if Membership.objects.filter(workspace=membership.workspace, user__email=email).exists():
@@ -162,7 +241,7 @@ def invitation_create(
         target=invitation,
         data={"email": email, "role": role},
     )
-    link = invitation_link(invitation)
+    link = invitation_link(invitation, base_url)
     language = translation.get_language() or settings.LANGUAGE_CODE
     transaction.on_commit(lambda: send_invitation_email.enqueue(invitation.pk, link, language))
     return IssuedInvitation(invitation=invitation, link=link)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from confiance.core import views
+from confiance.core import client_views, views
 from confiance.core.auth import ThrottledLoginForm
 
 urlpatterns = [
@@ -46,6 +46,10 @@ urlpatterns = [
 workspace_patterns = [
     path("", views.workspace_home, name="workspace-home"),
     path("members/", views.members, name="members"),
+    path("clients/", client_views.client_list, name="client-list"),
+    path("clients/<int:pk>/", client_views.client_detail, name="client-detail"),
+    path("clients/<int:pk>/rename/", client_views.client_rename, name="client-rename"),
+    path("clients/<int:pk>/archive/", client_views.client_archive, name="client-archive"),
     path("settings/", views.workspace_settings, name="workspace-settings"),
     path("invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation-revoke"),
     path("tokens/", views.tokens, name="tokens"),

@@ -23,6 +23,7 @@ from confiance.core.forms import (
     WorkspaceSettingsForm,
     add_service_errors,
 )
+from confiance.core.links import public_base_url
 from confiance.core.models import ApiToken, Invitation, Membership, User
 
 
@@ -94,10 +95,13 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 def members(request: HttpRequest, membership: Membership) -> HttpResponse:
     """The workspace's people and pending invitations; POST invites someone."""
     roles = access.invitable_roles(membership)
+    # "Invite a contact" on a client's page arrives with ?role=client&client=<id>.
+    initial = {k: request.GET[k] for k in ("role", "client") if request.GET.get(k)}
     form = InvitationForm(
         request.POST or None,
         roles=roles,
         clients=selectors.client_list(fetched_by=membership),
+        initial=initial,
     )
     issued_link = None
     if request.method == "POST":
@@ -105,7 +109,11 @@ def members(request: HttpRequest, membership: Membership) -> HttpResponse:
             raise Http404
         if form.is_valid():
             try:
-                issued = services.invitation_create(membership=membership, **form.cleaned_data)
+                issued = services.invitation_create(
+                    membership=membership,
+                    base_url=public_base_url(request),
+                    **form.cleaned_data,
+                )
             except ValidationError as error:
                 add_service_errors(form, error)
             else:

@@ -21,10 +21,22 @@ class EngagementFilterForm(forms.Form):
 
 class EngagementForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
-    client = forms.ModelChoiceField(label=_("Client"), queryset=Client.objects.none())
+    client = forms.ModelChoiceField(
+        label=_("Client"), queryset=Client.objects.none(), required=False
+    )
+    new_client = forms.CharField(
+        label=_("Or a new client"),
+        max_length=150,
+        required=False,
+        help_text=_("Type a name to create the client with the engagement."),
+    )
     reference = forms.CharField(label=_("Reference"), max_length=40, required=False)
     contact_origin = forms.ChoiceField(label=_("Contact origin"), choices=ContactOrigin.choices)
-    status = forms.ChoiceField(label=_("Status"), choices=EngagementStatus.choices)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=EngagementStatus.choices,
+        help_text=_("The client's contacts see the engagement once it is no longer a draft."),
+    )
     start_date = forms.DateField(
         label=_("Start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -47,6 +59,15 @@ class EngagementForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients
         self.fields["lead"].queryset = leads
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        client, new_client = data.get("client"), (data.get("new_client") or "").strip()
+        if client is not None and new_client:
+            self.add_error("new_client", _("Choose a client or type a new one, not both."))
+        elif client is None and not new_client and "client" not in self.errors:
+            self.add_error("client", _("Choose a client, or type the name of a new one below."))
+        return data
 
 
 class EngagementEditForm(forms.Form):

@@ -46,6 +46,8 @@ def engagement_create(
     errors: dict[str, str] = {}
     if client.workspace_id != membership.workspace_id:
         errors["client"] = _("Choose a client of this workspace.")
+    elif client.archived_at is not None:
+        errors["client"] = _("This client is archived: restore it first.")
     if not title.strip():
         errors["title"] = _("An engagement needs a title.")
     if contact_origin not in ContactOrigin.values:

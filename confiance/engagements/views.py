@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from confiance import access
 from confiance.core import selectors as core_selectors
+from confiance.core import services as core_services
 from confiance.core.decorators import workspace_view
 from confiance.core.forms import add_service_errors
 from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
@@ -27,6 +29,7 @@ from confiance.engagements.forms import (
     ObjectiveForm,
     StatusForm,
 )
+from confiance.engagements.glance import glance
 from confiance.engagements.models import Engagement
 
 PAGE_SIZE = 50
@@ -39,7 +42,9 @@ def engagement_list(request: HttpRequest, membership: Membership) -> HttpRespons
     status = filters.cleaned_data["status"] if filters.is_valid() else ""
     queryset = selectors.engagement_list(fetched_by=membership, status=status)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filters": filters, "page": page, "status": status}
+    figures = glance(fetched_by=membership, engagements=page.object_list)
+    rows = [(e, figures[e.pk]) for e in page.object_list]
+    context = {"filters": filters, "page": page, "status": status, "rows": rows}
     template = "engagements/engagement_list.html"
     if request.htmx:  # type: ignore[attr-defined]
         template += "#results"
@@ -74,6 +79,7 @@ def _detail(
     manage = access.can_manage_engagements(membership)
     context = {
         "engagement": engagement,
+        "at_a_glance": glance(fetched_by=membership, engagements=[engagement])[engagement.pk],
         "show_internal": access.can_see_internal_notes(membership),
         "objectives": engagement.objectives.all(),
         "interlocutors": engagement.interlocutors.select_related("user").order_by("side", "id"),
@@ -189,11 +195,22 @@ def engagement_create(request: HttpRequest, membership: Membership) -> HttpRespo
         request.POST or None,
         clients=core_selectors.client_list(fetched_by=membership),
         leads=leads,
-        initial={"lead": membership.user_id},
+        initial={"lead": membership.user_id, "client": request.GET.get("client")},
     )
     if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        new_client = fields.pop("new_client").strip()
         try:
-            engagement = services.engagement_create(membership=membership, **form.cleaned_data)
+            # A new client and its first engagement are made together, or not at all.
+            with transaction.atomic():
+                if new_client:
+                    try:
+                        fields["client"] = core_services.client_create(
+                            membership=membership, name=new_client
+                        )
+                    except ValidationError as error:
+                        raise ValidationError({"new_client": error.message_dict["name"]}) from None
+                engagement = services.engagement_create(membership=membership, **fields)
         except ValidationError as error:
             add_service_errors(form, error)
         else:

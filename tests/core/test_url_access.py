@@ -86,6 +86,22 @@ EXPECTED: dict[str, Case] = {
     "workspace-home": Case(kwargs=ws, statuses=only(MEMBERS, 302)),
     "members": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
     "workspace-settings": Case(kwargs=ws, statuses=only(["owner"], 200)),
+    # Clients: the provider's people see them all; a contact sees its own client's page only.
+    "client-list": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
+    "client-detail": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.client_a.pk},
+        statuses=only([*INTERNAL, "client_contact"], 200),
+    ),
+    "client-rename": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.client_a.pk},
+        method="post",
+        statuses=only(["owner", "member"], 400),
+    ),
+    "client-archive": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.client_a.pk},
+        method="post",
+        statuses=only(["owner", "member"], 302),
+    ),
     "invitation-revoke": Case(
         kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.pending_invitation_id},
         method="post",

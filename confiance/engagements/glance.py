@@ -1,0 +1,206 @@
+"""Where are we, for many engagements at once: consumed, forecast, trust, problems, next due.
+
+One selector for the engagement list, the engagement page and a client's own page. The number of
+queries is fixed whatever the number of engagements (one per kind of figure), and every figure
+comes from the same code as the page that details it: the consumption status from
+`ConsumptionSummary.status`, trust from `trust.services.opinions_of`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+
+from confiance import access
+from confiance.consumption.models import BudgetRevision, RemainingEstimate, TimeEntry
+from confiance.consumption.selectors import PACE_WEEKS, ConsumptionSummary
+from confiance.core.models import Membership
+from confiance.engagements.models import Engagement, EngagementStatus
+from confiance.followup.models import LIVE_STATUSES, Commitment
+from confiance.problems.models import OPEN_STATUSES, Problem
+from confiance.trust import indicators
+from confiance.trust.models import TrustState
+from confiance.trust.services import opinions_of, trust_settings_for
+
+
+@dataclass
+class TrustBand:
+    """Client→provider trust: projected probability and its band, in percent."""
+
+    projected: int
+    low: int
+    high: int
+    uncertainty: int
+
+    @property
+    def level(self) -> str:
+        """high, mid, low or unknown: one colour each, the same as the trust portfolio's."""
+        if self.uncertainty > 80:
+            return "unknown"
+        if self.projected >= 75:
+            return "high"
+        if self.projected >= 60:
+            return "mid"
+        return "low"
+
+
+@dataclass
+class Glance:
+    engagement: Engagement
+    summary: ConsumptionSummary
+    trust: TrustBand | None
+    open_problems: int
+    next_commitment: Commitment | None
+    overdue_commitments: int
+
+    @property
+    def percent(self) -> int | None:
+        return self.summary.percent
+
+    @property
+    def status(self) -> str:
+        """under, on, over budget or unknown (no budget in days)."""
+        return self.summary.status
+
+
+def glance(
+    *, fetched_by: Membership, engagements: Sequence[Engagement], today: date | None = None
+) -> dict[int, Glance]:
+    """The at-a-glance figures of engagements the viewer already may see, by engagement id."""
+    engagements = [e for e in engagements if e.workspace_id == fetched_by.workspace_id]
+    if not engagements:
+        return {}
+    today = today or timezone.localdate()
+    now = timezone.now()
+    ids = [e.pk for e in engagements]
+    workspace = fetched_by.workspace
+
+    since = today - timedelta(weeks=PACE_WEEKS)
+    consumed: dict[int, tuple[int, int]] = {
+        row["engagement_id"]: (int(row["total"] or 0), int(row["recent"] or 0))
+        for row in TimeEntry.objects.filter(engagement_id__in=ids)
+        .values("engagement_id")
+        .annotate(
+            total=Sum("minutes"),
+            recent=Sum("minutes", filter=Q(date__gt=since, date__lte=today)),
+        )
+    }
+    latest_budget = BudgetRevision.objects.filter(engagement_id=OuterRef("pk")).order_by(
+        "-created_at", "-id"
+    )
+    latest_estimate = RemainingEstimate.objects.filter(engagement_id=OuterRef("pk")).order_by(
+        "-created_at", "-id"
+    )
+    plans = {
+        row["pk"]: row
+        for row in Engagement.objects.filter(pk__in=ids)
+        .annotate(
+            budget_days=Subquery(latest_budget.values("days")[:1]),
+            remaining=Subquery(latest_estimate.values("remaining_minutes")[:1]),
+        )
+        .values("pk", "budget_days", "remaining")
+    }
+
+    # Problems and commitments: the client side sees them all (none is internal).
+    problems = dict(
+        Problem.objects.filter(engagement_id__in=ids, status__in=OPEN_STATUSES)
+        .values("engagement_id")
+        .annotate(n=Count("id"))
+        .values_list("engagement_id", "n")
+    )
+    first_due = (
+        Commitment.objects.filter(engagement_id=OuterRef("engagement_id"), status__in=LIVE_STATUSES)
+        .order_by("due_date", "id")
+        .values("pk")[:1]
+    )
+    next_due = {
+        c.engagement_id: c
+        for c in Commitment.objects.filter(
+            engagement_id__in=ids, pk=Subquery(first_due)
+        ).select_related("owner")
+    }
+    overdue = dict(
+        Commitment.objects.filter(
+            engagement_id__in=ids, status__in=LIVE_STATUSES, due_date__lt=today
+        )
+        .values("engagement_id")
+        .annotate(n=Count("id"))
+        .values_list("engagement_id", "n")
+    )
+
+    bands: dict[int, TrustBand] = {}
+    directions_seen = {e.pk: access.trust_directions(fetched_by, e) for e in engagements}
+    trusted_ids = [pk for pk, directions in directions_seen.items() if "c2p" in directions]
+    if trusted_ids:
+        settings = trust_settings_for(fetched_by.workspace_id)
+        states: dict[int, list[TrustState]] = defaultdict(list)
+        for state in TrustState.objects.filter(
+            engagement_id__in=trusted_ids, direction=indicators.C2P
+        ):
+            states[state.engagement_id].append(state)
+        for engagement in engagements:
+            if engagement.pk not in trusted_ids:
+                continue
+            opinion = opinions_of(
+                states[engagement.pk],
+                settings.base_rate(engagement.contact_origin),
+                settings.half_life,
+                now,
+            )[(indicators.C2P, indicators.OVERALL)]
+            low, high = opinion.band()
+            bands[engagement.pk] = TrustBand(
+                projected=round(opinion.projected() * 100),
+                low=round(low * 100),
+                high=round(high * 100),
+                uncertainty=round(opinion.uncertainty * 100),
+            )
+
+    show_amounts = access.can_see_amounts(fetched_by)
+    result = {}
+    for engagement in engagements:
+        total, recent = consumed.get(engagement.pk, (0, 0))
+        plan = plans.get(engagement.pk, {})
+        budget_minutes = (
+            int(plan["budget_days"] * workspace.minutes_per_day)
+            if plan.get("budget_days") is not None
+            else None
+        )
+        pace = recent // PACE_WEEKS
+        projection = None
+        if engagement.end_date is not None and engagement.status in (
+            EngagementStatus.ACTIVE,
+            EngagementStatus.PAUSED,
+        ):
+            weeks_left = max(0, (engagement.end_date - today).days) / 7
+            projection = total + int(pace * weeks_left)
+        remaining = plan.get("remaining")
+        summary = ConsumptionSummary(
+            engagement=engagement,
+            show_amounts=show_amounts,
+            show_internal=access.can_see_internal_notes(fetched_by),
+            minutes_per_day=workspace.minutes_per_day,
+            budget=None,
+            budget_minutes=budget_minutes,
+            consumed_minutes=total,
+            consumed_amount=None,
+            estimate=None,
+            forecast_minutes=total + remaining if remaining is not None else None,
+            projection_minutes=projection,
+            pace_minutes_per_week=pace,
+            late_entries=0,
+            entry_count=0,
+        )
+        result[engagement.pk] = Glance(
+            engagement=engagement,
+            summary=summary,
+            trust=bands.get(engagement.pk),
+            open_problems=problems.get(engagement.pk, 0),
+            next_commitment=next_due.get(engagement.pk),
+            overdue_commitments=overdue.get(engagement.pk, 0),
+        )
+    return result

@@ -1,0 +1,140 @@
+"""At a glance: consumed, forecast status, trust band, open problems and the next commitment due,
+on the engagement list, the engagement page and the client's page, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from confiance.consumption.services import EntryInput, budget_revise, time_entry_log
+from confiance.engagements.glance import glance
+from confiance.engagements.models import ContactOrigin, EngagementStatus
+from confiance.engagements.services import engagement_create
+from confiance.followup.services import commitment_create
+from confiance.problems.services import problem_raise
+from confiance.trust.tasks import trust_refresh_all
+from tests.conftest import World
+
+
+def _busy(world: World, n: int) -> None:
+    """n more active engagements of client A, each with a budget, time, a problem, a commitment."""
+    today = timezone.localdate()
+    for i in range(n):
+        engagement = engagement_create(
+            membership=world.owner,
+            client=world.client_a,
+            title=f"Busy {i}",
+            status=EngagementStatus.ACTIVE,
+            contact_origin=ContactOrigin.TENDER,
+            start_date=today - timedelta(days=30),
+            end_date=today + timedelta(days=30),
+            lead=world.member.user,
+        )
+        budget_revise(
+            membership=world.owner,
+            engagement=engagement,
+            days=Decimal(10),
+            amount=None,
+            reason="Signed",
+        )
+        time_entry_log(
+            membership=world.owner,
+            engagement=engagement,
+            item=EntryInput(person=world.member.user, date=today, minutes=480 * 2),
+        )
+        problem_raise(
+            membership=world.client_contact,
+            engagement=engagement,
+            title="Late data",
+            severity="low",
+        )
+        commitment_create(
+            membership=world.owner,
+            engagement=engagement,
+            side="provider",
+            owner=world.member.user,
+            text=f"Deliver part {i}",
+            due_date=today + timedelta(days=3 + i),
+        )
+
+
+def test_glance_figures_match_what_was_recorded(world: World) -> None:
+    _busy(world, 1)
+    trust_refresh_all.call()
+    engagement = world.engagement.__class__.objects.get(title="Busy 0")
+    figures = glance(fetched_by=world.client_contact, engagements=[engagement])[engagement.pk]
+    assert figures.percent == 20
+    assert figures.status in {"under", "on", "over"}
+    assert figures.open_problems == 1
+    assert figures.next_commitment is not None
+    assert figures.next_commitment.text == "Deliver part 0"
+    assert figures.trust is not None
+    assert figures.trust.low <= figures.trust.projected <= figures.trust.high
+
+
+def test_no_budget_no_problem_nothing_due_says_so(world: World) -> None:
+    figures = glance(fetched_by=world.owner, engagements=[world.engagement])[world.engagement.pk]
+    assert figures.percent is None and figures.status == "unknown"
+    assert figures.open_problems == 0 and figures.next_commitment is None
+
+
+def test_overdue_commitments_are_counted(world: World) -> None:
+    commitment_create(
+        membership=world.owner,
+        engagement=world.engagement,
+        side="provider",
+        owner=world.member.user,
+        text="Old promise",
+        due_date=date(2026, 9, 15),
+    )
+    figures = glance(
+        fetched_by=world.owner, engagements=[world.engagement], today=date(2026, 10, 1)
+    )[world.engagement.pk]
+    assert figures.overdue_commitments == 1
+    assert figures.next_commitment.text == "Old promise"  # type: ignore[union-attr]
+
+
+def _queries(http, url: str) -> int:  # type: ignore[no-untyped-def]
+    with CaptureQueriesContext(connection) as captured:
+        response = http.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+def test_engagement_list_query_count_does_not_grow_with_rows(world: World, login) -> None:
+    http = login("member")
+    url = reverse("engagement-list", kwargs={"ws": world.workspace.slug})
+    _busy(world, 2)
+    few = _queries(http, url)
+    _busy(world, 6)
+    many = _queries(http, url)
+    assert many == few
+    page = http.get(url).content.decode()
+    assert "Busy 5" in page and "20 %" in page and "1 open" in page
+
+
+def test_client_page_query_count_does_not_grow_with_rows(world: World, login) -> None:
+    http = login("client_contact")
+    url = reverse("client-detail", kwargs={"ws": world.workspace.slug, "pk": world.client_a.pk})
+    _busy(world, 2)
+    few = _queries(http, url)
+    _busy(world, 6)
+    many = _queries(http, url)
+    assert many == few
+    page = http.get(url).content.decode()
+    assert "Deliver part 5" in page, "the client sees commitments due on its engagements"
+
+
+def test_engagement_page_says_where_we_are_and_has_a_clean_title(world: World, login) -> None:
+    _busy(world, 1)
+    engagement = world.engagement.__class__.objects.get(title="Busy 0")
+    url = reverse("engagement-detail", kwargs={"ws": world.workspace.slug, "pk": engagement.pk})
+    html = login("owner").get(url).content.decode()
+    title = html[html.index("<title>") + 7 : html.index("</title>")]
+    assert title.strip() == "Busy 0 · Confiance", "no status form in the title"
+    assert "Where we are" in html and "20 %" in html and "Deliver part 0" in html
