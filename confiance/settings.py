@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "confiance.api.middleware.ApiMiddleware",
 ]
 
 ROOT_URLCONF = "confiance.urls"
@@ -227,3 +228,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.tasks": {"level": "INFO"}},
 }
+
+# API: requests per token and period ("600/min"; "" for no limit), and how long a POST's
+# Idempotency-Key is remembered.
+API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600/min")
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)

@@ -10,7 +10,6 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -28,6 +27,7 @@ from confiance.consumption.models import TimeEntry
 from confiance.core.decorators import workspace_view
 from confiance.core.forms import add_service_errors
 from confiance.core.models import Membership, Notice, Role, User
+from confiance.core.services import notices_mark_read
 from confiance.engagements.models import Engagement
 
 ENTRIES_PER_PAGE = 50
@@ -291,7 +291,7 @@ def notices(request: HttpRequest, membership: Membership) -> HttpResponse:
     """The person's in-app notices in this workspace; POST marks them all read."""
     mine = Notice.objects.filter(user=membership.user, workspace_id=membership.workspace_id)
     if request.method == "POST":
-        mine.filter(read_at__isnull=True).update(read_at=timezone.now())
+        notices_mark_read(membership=membership)
         return redirect("notices", ws=membership.workspace.slug)
     return render(
         request, "consumption/notices.html", {"notices": mine.order_by("-created_at")[:100]}

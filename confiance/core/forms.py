@@ -9,7 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from confiance.core.models import Client, Role
+from confiance.core.models import Client, Role, TokenScope
 
 
 class SetupForm(forms.Form):
@@ -69,6 +69,23 @@ class TokenForm(forms.Form):
     name = forms.CharField(
         label=_("Token name"), max_length=80, help_text=_("For example: reporting script.")
     )
+    scope = forms.ChoiceField(
+        label=_("Scope"),
+        choices=TokenScope.choices,
+        initial=TokenScope.READ,
+        required=False,
+        help_text=_("Read only, or also write (within what your role allows)."),
+    )
+    expires_in_days = forms.IntegerField(
+        label=_("Valid for (days)"), min_value=1, max_value=366, initial=90, required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # Left empty: the safe defaults (read only, 90 days).
+        data["scope"] = data.get("scope") or TokenScope.READ
+        data["expires_in_days"] = data.get("expires_in_days") or 90
+        return data
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:

@@ -185,8 +185,17 @@ class Invitation(models.Model):
         )
 
 
+class TokenScope(models.TextChoices):
+    READ = "read", _("Read")
+    WRITE = "write", _("Read and write")
+
+
 class ApiToken(models.Model):
-    """A personal API token for one membership; only its SHA-256 hash is stored."""
+    """A personal API token for one membership; only its SHA-256 hash is stored.
+
+    `scope` "read" allows GET only; "write" allows every method the membership's role allows.
+    A token stops working at `expires_at`.
+    """
 
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="api_tokens")
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
@@ -196,6 +205,10 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scope = models.CharField(
+        _("scope"), max_length=8, choices=TokenScope.choices, default=TokenScope.READ
+    )
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API token")
@@ -204,6 +217,14 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == TokenScope.WRITE
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
 
 class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):

@@ -21,7 +21,17 @@ from django.utils.translation import ngettext
 from confiance import access
 from confiance.core.audit import audit_record
 from confiance.core.links import public_base_url
-from confiance.core.models import ApiToken, Client, Invitation, Membership, Role, User, Workspace
+from confiance.core.models import (
+    ApiToken,
+    Client,
+    Invitation,
+    Membership,
+    Notice,
+    Role,
+    TokenScope,
+    User,
+    Workspace,
+)
 from confiance.core.tasks import send_invitation_email
 
 INVITATION_SALT = "confiance.invitation"
@@ -340,14 +350,37 @@ def _hash_token(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
+TOKEN_DEFAULT_DAYS = 90
+TOKEN_MAX_DAYS = 366
+
+
 @transaction.atomic
-def api_token_create(*, membership: Membership, name: str) -> tuple[ApiToken, str]:
-    """Create a personal token; the plaintext is returned once and never stored."""
+def api_token_create(
+    *,
+    membership: Membership,
+    name: str,
+    scope: str = TokenScope.READ,
+    expires_in_days: int = TOKEN_DEFAULT_DAYS,
+) -> tuple[ApiToken, str]:
+    """Create a personal token; the plaintext is returned once and never stored.
+
+    `scope` "read" allows reading only, "write" writing too (within the role's rights); the
+    token expires after `expires_in_days` (at most a year: a forgotten token stops by itself).
+    """
     if not access.can_use_api_tokens(membership):
         raise PermissionDenied
     name = name.strip()
+    errors: dict[str, str] = {}
     if not name:
-        raise ValidationError({"name": _("Give the token a name, to recognise it later.")})
+        errors["name"] = _("Give the token a name, to recognise it later.")
+    if scope not in TokenScope.values:
+        errors["scope"] = _("Choose read, or read and write.")
+    if not 1 <= expires_in_days <= TOKEN_MAX_DAYS:
+        errors["expires_in_days"] = _("A token lasts between 1 and %(max)s days.") % {
+            "max": TOKEN_MAX_DAYS
+        }
+    if errors:
+        raise ValidationError(errors)
     prefix = secrets.token_hex(4)
     plaintext = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(
@@ -356,9 +389,15 @@ def api_token_create(*, membership: Membership, name: str) -> tuple[ApiToken, st
         name=name,
         prefix=prefix,
         token_hash=_hash_token(plaintext),
+        scope=scope,
+        expires_at=timezone.now() + timedelta(days=expires_in_days),
     )
     audit_record(
-        verb="api_token.create", actor=membership.user, workspace=membership.workspace, target=token
+        verb="api_token.create",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=token,
+        data={"scope": scope, "expires_at": token.expires_at.isoformat()},
     )
     return token, plaintext
 
@@ -382,7 +421,7 @@ def api_token_revoke(*, membership: Membership, token_id: int) -> ApiToken:
 
 
 def api_token_authenticate(plaintext: str) -> ApiToken | None:
-    """The live token matching this plaintext, with its membership, or None."""
+    """The live (not revoked, not expired) token matching this plaintext, or None."""
     if not plaintext.startswith(TOKEN_PREFIX):
         return None
     token = (
@@ -390,7 +429,7 @@ def api_token_authenticate(plaintext: str) -> ApiToken | None:
         .filter(token_hash=_hash_token(plaintext), revoked_at__isnull=True)
         .first()
     )
-    if token is None or not token.membership.user.is_active:
+    if token is None or not token.membership.user.is_active or token.is_expired:
         return None
     now = timezone.now()
     # Touch last use at most once a minute, so reads stay reads.
@@ -438,3 +477,10 @@ def workspace_update(*, membership: Membership, **fields: object) -> Workspace:
         data={k: str(v) for k, v in fields.items()},
     )
     return workspace
+
+
+def notices_mark_read(*, membership: Membership) -> int:
+    """Mark all of the person's unread notices in this workspace read; how many were."""
+    return Notice.objects.filter(
+        user_id=membership.user_id, workspace_id=membership.workspace_id, read_at__isnull=True
+    ).update(read_at=timezone.now())

@@ -4,9 +4,10 @@ from datetime import date
 
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from confiance import access
+from confiance.api.common import Cursor
 from confiance.engagements import selectors
 from confiance.engagements.models import Engagement, EngagementStatus
 
@@ -35,9 +36,15 @@ class EngagementOut(Schema):
 
 
 @router.get("", response=list[EngagementOut], summary="Engagements you may see")
-@paginate(LimitOffsetPagination)
-def list_engagements(request: HttpRequest, status: EngagementStatus | None = None) -> object:
-    return selectors.engagement_list(fetched_by=request.auth, status=status or "")  # type: ignore[attr-defined]
+@paginate(Cursor)
+def list_engagements(
+    request: HttpRequest, status: EngagementStatus | None = None, client_id: int | None = None
+) -> object:
+    return selectors.engagement_list(
+        fetched_by=request.auth,  # type: ignore[attr-defined]
+        status=status or "",
+        client_id=client_id,
+    )
 
 
 @router.get("/{engagement_id}", response=EngagementOut, summary="One engagement")

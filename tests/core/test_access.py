@@ -116,5 +116,5 @@ def test_engagement_detail_and_api_list_query_counts_do_not_grow(login, world: W
         api.get("/api/v1/engagements")
     _add_engagements(world, 40)
     with CaptureQueriesContext(connection) as many:
-        assert len(api.get("/api/v1/engagements?limit=100").json()["items"]) == 43
+        assert len(api.get("/api/v1/engagements?page_size=100").json()["results"]) == 43
     assert len(many) == len(few)

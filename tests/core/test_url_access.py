@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from confiance.consumption.services import EntryInput, time_entry_log
 from confiance.core.services import api_token_create, invitation_create
+from tests.api import support as api_support
 from tests.closure.support import closure_kwargs
 from tests.conftest import PERSONAS, World
 from tests.consumption.import_support import finished_job
@@ -50,6 +52,9 @@ class Case:
     # persona -> status; personas not named get `default`.
     statuses: dict[str, int] = field(default_factory=dict)
     default: int = 200
+    # API writes: a JSON body, and `kwargs` called again for each persona (a fresh object).
+    body: Callable[[World], dict[str, Any]] | None = None
+    fresh: bool = False
 
     def expected(self, persona: str) -> int:
         return self.statuses.get(persona, self.default)
@@ -67,6 +72,182 @@ def only(allowed: list[str], ok: int, anonymous: int = 302, other: int = 404) ->
     statuses = {p: (ok if p in allowed else other) for p in PERSONAS}
     statuses[ANON] = anonymous
     return statuses
+
+
+READERS = [*INTERNAL, "client_contact"]
+
+
+def api_only(allowed: list[str], ok: int = 200) -> dict[str, int]:
+    return only(allowed, ok, anonymous=401)
+
+
+def _api_get(kwargs: Callable[[World], dict[str, Any]], allowed: list[str]) -> Case:
+    return Case(kwargs=kwargs, api=True, statuses=api_only(allowed))
+
+
+def _api_post(
+    kwargs: Callable[[World], dict[str, Any]],
+    body: Callable[[World], dict[str, Any]],
+    allowed: list[str],
+    ok: int = 201,
+) -> Case:
+    return Case(
+        kwargs=kwargs,
+        api=True,
+        method="post",
+        body=body,
+        fresh=True,
+        statuses=api_only(allowed, ok),
+    )
+
+
+def _soon(days: int = 7) -> str:
+    return (timezone.localdate() + timedelta(days=days)).isoformat()
+
+
+# The API: readers are both sides of the engagement; writes follow the pages' rules. What a role
+# may not do answers 404 as on the pages; 401 without a token.
+A = api_support
+API_EXPECTED: dict[str, Case] = {
+    "api:me": _api_get(lambda w: {}, PERSONAS),
+    "api:list_notices": _api_get(lambda w: {}, PERSONAS),
+    "api:read_notices": _api_post(lambda w: {}, lambda w: {}, PERSONAS, ok=200),
+    # Workspace-wide lists: the outsider is the owner of its own workspace, and sees that one.
+    "api:list_clients": _api_get(lambda w: {}, [*INTERNAL, "outsider"]),
+    "api:create_client": _api_post(
+        lambda w: {}, lambda w: {"name": A.unique("Client")}, ["owner", "member", "outsider"]
+    ),
+    "api:list_members": _api_get(lambda w: {}, [*INTERNAL, "outsider"]),
+    "api:list_entries": _api_get(A.eng, READERS),
+    "api:get_entry": _api_get(A.entry, READERS),
+    "api:log_entry": _api_post(
+        A.eng, lambda w: {"date": "2026-10-02", "minutes": 60}, ["owner", "member"]
+    ),
+    "api:correct_entry": _api_post(
+        A.entry, lambda w: {"reason": "Wrong day", "withdraw": True}, ["owner", "member"]
+    ),
+    "api:consumption": _api_get(A.eng, READERS),
+    "api:list_budget_revisions": _api_get(A.eng, READERS),
+    "api:revise_budget": _api_post(
+        A.eng, lambda w: {"days": "20", "reason": "Signed order"}, ["owner", "finance"]
+    ),
+    "api:set_estimate": _api_post(A.eng, lambda w: {"remaining_minutes": 600}, ["owner", "member"]),
+    "api:list_activities": _api_get(A.eng, READERS),
+    "api:create_activity": _api_post(
+        A.eng, lambda w: {"name": A.unique("Workshops")}, ["owner", "finance"]
+    ),
+    "api:list_commitments": _api_get(A.eng, READERS),
+    "api:get_commitment": _api_get(A.commitment, READERS),
+    "api:create_commitment": _api_post(
+        A.eng,
+        lambda w: {
+            "side": "provider",
+            "owner_id": w.member.user.pk,
+            "text": "Send the plan",
+            "due_date": _soon(),
+        },
+        ["owner", "member"],
+    ),
+    "api:set_commitment_status": _api_post(
+        A.commitment, lambda w: {"status": "kept"}, ["owner", "member", "client_contact"], ok=200
+    ),
+    "api:propose_renegotiation": _api_post(
+        A.commitment,
+        lambda w: {"reason": "Late data", "new_due_date": _soon(14)},
+        ["owner", "member"],
+    ),
+    "api:decide_renegotiation": _api_post(
+        A.renegotiation, lambda w: {"agree": True}, ["client_contact"], ok=200
+    ),
+    "api:list_meetings": _api_get(A.eng, READERS),
+    "api:get_meeting": _api_get(A.meeting, READERS),
+    "api:create_meeting": _api_post(
+        A.eng,
+        lambda w: {
+            "title": "Kick-off",
+            "starts_at": _soon(3) + "T10:00:00+00:00",
+            "duration_minutes": 60,
+            "channel": "video",
+            "attendee_ids": [w.member.user.pk, w.client_contact.user.pk],
+        },
+        ["owner", "member"],
+    ),
+    "api:cancel_meeting": _api_post(
+        A.meeting, lambda w: {"reason": "Holiday"}, ["owner", "member", "client_contact"], ok=200
+    ),
+    "api:record_meeting": _api_post(
+        lambda w: A.meeting(w, past=True),
+        lambda w: {
+            "attendance": [{"user_id": w.member.user.pk, "attendance": "present"}],
+            "minutes": "Decided the plan.",
+        },
+        ["owner", "member"],
+        ok=200,
+    ),
+    "api:list_payments": _api_get(A.eng, READERS),
+    "api:create_payment": _api_post(
+        A.eng,
+        lambda w: {
+            "kind": "invoice",
+            "label": "Invoice 1",
+            "amount": "1200.00",
+            "issue_date": _soon(0),
+            "due_date": _soon(30),
+        },
+        ["owner", "finance"],
+    ),
+    "api:mark_paid": _api_post(
+        A.payment, lambda w: {"paid_date": _soon(0)}, ["owner", "finance"], ok=200
+    ),
+    "api:list_problems": _api_get(A.eng, READERS),
+    "api:get_problem": _api_get(A.problem, READERS),
+    "api:raise_problem": _api_post(
+        A.eng, lambda w: {"title": "Export fails", "severity": "high"}, READERS
+    ),
+    "api:problem_step": _api_post(
+        A.problem, lambda w: {"action": "comment", "text": "Looking into it"}, INTERNAL, ok=200
+    ),
+    # Closure: started, objectives not yet assessed: the client may approve, but not yet (400).
+    "api:get_closure": _api_get(lambda w: {**A.eng(w), **_closure(w)}, READERS),
+    "api:approve_closure": _api_post(
+        lambda w: {**A.eng(w), **_closure(w)},
+        lambda w: {"analysis_hash": "0" * 64},
+        ["client_contact"],
+        ok=400,
+    ),
+    # Pulse: both sides see it; those asked in the open round answer (finance is not asked).
+    "api:get_pulse": _api_get(lambda w: {**A.eng(w), **_pulse(w)}, READERS),
+    "api:answer_pulse": _api_post(
+        lambda w: {**A.eng(w), "round_id": _pulse_round(w)},
+        lambda w: {
+            "common_language": 4,
+            "common_vision": 4,
+            "discretion": 5,
+            "receptivity": 3,
+            "proximity": 4,
+        },
+        ["owner", "member", "client_contact"],
+        ok=200,
+    ),
+    "api:get_trust": _api_get(A.eng, READERS),
+}
+
+
+def _closure(w: World) -> dict[str, Any]:
+    closure_kwargs(w)
+    return {}
+
+
+def _pulse(w: World) -> dict[str, Any]:
+    pulse_support.eng_with_open_round(w)
+    return {}
+
+
+def _pulse_round(w: World) -> int:
+    from confiance.pulse.models import PulseSurvey
+
+    _pulse(w)
+    return PulseSurvey.objects.filter(engagement=w.engagement).latest("opened_at").pk
 
 
 EXPECTED: dict[str, Case] = {
@@ -257,6 +438,7 @@ EXPECTED: dict[str, Case] = {
     "api:openapi-json": Case(api=True),
     "api:openapi-view": Case(api=True),
     "api:list_engagements": Case(api=True, statuses={ANON: 401}),
+    **API_EXPECTED,
     "api:get_engagement": Case(
         kwargs=lambda w: {"engagement_id": w.engagement.pk},
         api=True,
@@ -297,9 +479,7 @@ def prepared(world: World) -> World:
         item=EntryInput(person=world.member.user, date=date(2026, 10, 1), minutes=90),
     ).pk
     world.owner_token_id = api_token_create(membership=world.owner, name="x")[0].pk  # type: ignore[attr-defined]
-    world.tokens = {  # type: ignore[attr-defined]
-        p: api_token_create(membership=getattr(world, p), name="access test")[1] for p in PERSONAS
-    }
+    world.tokens = api_support.write_tokens(world)  # type: ignore[attr-defined]
     return world
 
 
@@ -311,12 +491,17 @@ def test_url_answers_each_role_as_expected(name: str, prepared: World) -> None:
     for persona in ALL:
         http = HttpClient()
         headers = {}
+        if case.fresh:
+            url = reverse(name, kwargs=case.kwargs(prepared))
         if persona != ANON:
             if case.api:
                 headers["Authorization"] = f"Bearer {prepared.tokens[persona]}"  # type: ignore[attr-defined]
             else:
                 http.force_login(prepared.user(persona))
-        response = getattr(http, case.method)(url, headers=headers)
+        extra: dict[str, Any] = {}
+        if case.body is not None:
+            extra = {"data": case.body(prepared), "content_type": "application/json"}
+        response = getattr(http, case.method)(url, headers=headers, **extra)
         if response.status_code != case.expected(persona):
             wrong.append(f"{persona}: {response.status_code} (expected {case.expected(persona)})")
     assert not wrong, f"{case.method.upper()} {url}: " + "; ".join(wrong)

@@ -1,0 +1,233 @@
+"""API of problems: raise, list, read with the timeline, and every step of their handling.
+
+A step is POSTed as an action, checked and run exactly as the problem page does (the same table
+of actions, the same forms, the same services). Internal comments only reach the provider.
+"""
+
+# No `from __future__ import annotations` here: ninja resolves the annotations at runtime.
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+
+from confiance import access
+from confiance.api.common import Cursor, caller, engagement_for, require
+from confiance.problems import selectors, services
+from confiance.problems.models import EventKind, Problem, ProblemEvent, ProblemStatus, Severity
+from confiance.problems.views import ACTIONS, _form
+
+router = Router(tags=["problems"])
+
+
+class ProblemOut(Schema):
+    id: int
+    title: str
+    description: str
+    severity: Severity
+    client_priority: str
+    status: ProblemStatus
+    proactive: bool
+    raised_side: str
+    raised_by: str
+    owner_id: int | None
+    owner_name: str | None
+    level: int
+    waiting_on_client: bool
+    plan: str
+    created_at: datetime
+    acknowledged_at: datetime | None
+    owner_named_at: datetime | None
+    last_update_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+    @staticmethod
+    def resolve_raised_by(obj: Problem) -> str:
+        return obj.raised_by.get_full_name()
+
+    @staticmethod
+    def resolve_owner_name(obj: Problem) -> str | None:
+        return obj.owner.get_full_name() if obj.owner else None
+
+
+class EventOut(Schema):
+    id: int
+    kind: EventKind
+    actor: str
+    at: datetime
+    text: str
+    person: str | None
+    level: int | None
+    before_breach: bool | None
+    value: str
+
+    @staticmethod
+    def resolve_actor(obj: ProblemEvent) -> str:
+        return obj.actor.get_full_name()
+
+    @staticmethod
+    def resolve_person(obj: ProblemEvent) -> str | None:
+        return obj.person.get_full_name() if obj.person else None
+
+
+class CommentOut(Schema):
+    id: int
+    author: str
+    text: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_author(obj: Any) -> str:
+        return obj.author.get_full_name()
+
+
+class ProblemDetailOut(ProblemOut):
+    events: list[EventOut]
+    comments: list[CommentOut] | None = Field(
+        None, description="Internal comments: only for the provider's people."
+    )
+
+    @staticmethod
+    def resolve_events(obj: Problem) -> list[ProblemEvent]:
+        return obj.view.events  # type: ignore[attr-defined,no-any-return]
+
+    @staticmethod
+    def resolve_comments(obj: Problem) -> list[Any] | None:
+        return obj.view.comments  # type: ignore[attr-defined,no-any-return]
+
+
+class ProblemFilters(Schema):
+    status: ProblemStatus | None = None
+    severity: Severity | None = None
+
+
+class RaiseIn(Schema):
+    title: str = Field(..., max_length=200)
+    description: str = ""
+    severity: Severity
+    client_priority: Severity | Literal[""] = ""
+
+
+class ActionIn(Schema):
+    action: Literal[
+        "acknowledge",
+        "owner",
+        "plan",
+        "escalate",
+        "update",
+        "wait",
+        "resume",
+        "resolve",
+        "confirm",
+        "reopen",
+        "priority",
+        "comment",
+    ]
+    text: str = Field("", description="update, wait, resolve, reopen, comment")
+    plan: str = Field("", description="plan")
+    owner_id: int | None = Field(None, description="owner")
+    level: int | None = Field(None, description="escalate: 1, 2 or 3")
+    person_id: int | None = Field(None, description="escalate: the person at that level")
+    priority: Severity | None = Field(None, description="priority (the client's)")
+
+
+def _problem(request: HttpRequest, engagement_id: int, problem_id: int) -> Problem:
+    return selectors.problem_get(
+        fetched_by=caller(request),
+        engagement=engagement_for(request, engagement_id),
+        problem_id=problem_id,
+    )
+
+
+def _detail(request: HttpRequest, problem: Problem) -> Problem:
+    """The problem with its timeline (and comments for the provider) from the page's selector."""
+    problem.view = selectors.problem_view(fetched_by=caller(request), problem=problem)  # type: ignore[attr-defined]
+    return problem
+
+
+@router.get(
+    "/{engagement_id}/problems",
+    response=list[ProblemOut],
+    summary="Problems raised on the engagement, newest first",
+)
+@paginate(Cursor)
+def list_problems(
+    request: HttpRequest, engagement_id: int, filters: Query[ProblemFilters]
+) -> QuerySet[Problem]:
+    engagement = engagement_for(request, engagement_id)
+    problems = selectors.problem_list(fetched_by=caller(request), engagement=engagement)
+    if filters.status is not None:
+        problems = problems.filter(status=filters.status)
+    if filters.severity is not None:
+        problems = problems.filter(severity=filters.severity)
+    return problems
+
+
+@router.get(
+    "/{engagement_id}/problems/{problem_id}",
+    response=ProblemDetailOut,
+    summary="One problem with its timeline (and, for the provider, internal comments)",
+)
+def get_problem(request: HttpRequest, engagement_id: int, problem_id: int) -> Problem:
+    return _detail(request, _problem(request, engagement_id, problem_id))
+
+
+@router.post(
+    "/{engagement_id}/problems",
+    response={201: ProblemDetailOut},
+    summary="Raise a problem (either side; proactive when the provider raises it)",
+)
+def raise_problem(request: HttpRequest, engagement_id: int, data: RaiseIn) -> tuple[int, Problem]:
+    membership = caller(request)
+    engagement = engagement_for(request, engagement_id)
+    require(access.can_raise_problem(membership, engagement))
+    problem = services.problem_raise(
+        membership=membership,
+        engagement=engagement,
+        title=data.title,
+        description=data.description,
+        severity=data.severity,
+        client_priority=data.client_priority if access.is_client_of(membership, engagement) else "",
+    )
+    return 201, _detail(request, _problem(request, engagement_id, problem.pk))
+
+
+@router.post(
+    "/{engagement_id}/problems/{problem_id}/events",
+    response=ProblemDetailOut,
+    summary="Take a step: acknowledge, name the owner, escalate, update, resolve, confirm…",
+)
+def problem_step(
+    request: HttpRequest, engagement_id: int, problem_id: int, data: ActionIn
+) -> Problem:
+    """Each action is allowed to the same people as on the page (others: 404)."""
+    membership = caller(request)
+    problem = _problem(request, engagement_id, problem_id)
+    spec = ACTIONS[data.action]
+    if not spec.allowed(membership, problem.engagement):
+        raise Http404
+    fields = {
+        "text": data.text,
+        "plan": data.plan,
+        "owner": data.owner_id,
+        "level": data.level,
+        "person": data.person_id,
+        "priority": data.priority,
+    }
+    form = _form(
+        data.action,
+        membership,
+        {f"{data.action}-{k}": v for k, v in fields.items() if v not in (None, "")},
+    )
+    if not form.is_valid():
+        names = {"owner": "owner_id", "person": "person_id"}
+        raise ValidationError(
+            {names.get(field, field): list(errors) for field, errors in form.errors.items()}
+        )
+    spec.run(membership, problem, form.cleaned_data)
+    return _detail(request, _problem(request, engagement_id, problem_id))

@@ -1,0 +1,104 @@
+"""Fresh objects for the API's access matrix: each persona acts on its own object, so that what
+one persona did (a commitment kept, a payment paid) does not change what the next one meets."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from itertools import count
+from typing import Any
+
+from django.utils import timezone
+
+from confiance.consumption.services import EntryInput, time_entry_log
+from confiance.core.models import ApiToken
+from confiance.core.services import api_token_create
+from confiance.followup import services as followup
+from confiance.followup.models import Commitment
+from tests.conftest import PERSONAS, World
+from tests.problems.support import a_problem
+
+_serial = count(1)
+
+
+def write_tokens(world: World) -> dict[str, str]:
+    """A read-and-write token for every persona."""
+    return {
+        p: api_token_create(membership=getattr(world, p), name="api test", scope="write")[1]
+        for p in PERSONAS
+    }
+
+
+def eng(w: World) -> dict[str, Any]:
+    return {"engagement_id": w.engagement.pk}
+
+
+def entry(w: World) -> dict[str, Any]:
+    pk = time_entry_log(
+        membership=w.member,
+        engagement=w.engagement,
+        item=EntryInput(person=w.member.user, date=date(2026, 10, 1), minutes=90),
+    ).pk
+    return {**eng(w), "entry_id": pk}
+
+
+def commitment(w: World) -> dict[str, Any]:
+    pk = followup.commitment_create(
+        membership=w.member,
+        engagement=w.engagement,
+        side="provider",
+        owner=w.member.user,
+        text="Deliver the migration plan",
+        due_date=timezone.localdate() + timedelta(days=7),
+    ).pk
+    return {**eng(w), "commitment_id": pk}
+
+
+def renegotiation(w: World) -> dict[str, Any]:
+    kwargs = commitment(w)
+    proposal = followup.renegotiation_propose(
+        membership=w.member,
+        commitment=Commitment.objects.get(pk=kwargs["commitment_id"]),
+        reason="The data arrived late",
+        new_due_date=timezone.localdate() + timedelta(days=14),
+    )
+    return {**kwargs, "renegotiation_id": proposal.pk}
+
+
+def meeting(w: World, *, past: bool = False) -> dict[str, Any]:
+    pk = followup.meeting_create(
+        membership=w.member,
+        engagement=w.engagement,
+        title="Steering committee",
+        starts_at=timezone.now() + timedelta(days=-1 if past else 2),
+        duration_minutes=60,
+        channel="video",
+        attendees=[w.member.user, w.client_contact.user],
+    ).pk
+    return {**eng(w), "meeting_id": pk}
+
+
+def payment(w: World) -> dict[str, Any]:
+    today = timezone.localdate()
+    pk = followup.payment_create(
+        membership=w.finance,
+        engagement=w.engagement,
+        kind="deposit",
+        label="Deposit 30 %",
+        amount=Decimal("3000.00"),
+        issue_date=today - timedelta(days=10),
+        due_date=today + timedelta(days=20),
+    ).pk
+    return {**eng(w), "payment_id": pk}
+
+
+def problem(w: World) -> dict[str, Any]:
+    return {**eng(w), "problem_id": a_problem(w)}
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix} {next(_serial)}"
+
+
+def token_of(plaintext: str) -> ApiToken:
+    return ApiToken.objects.get(prefix=plaintext.split("_")[1])
