@@ -46,12 +46,40 @@ beyond the limit, 429 with `Retry-After`.
 """
 
 
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "properties": {
+        "code": {"type": "string", "description": "Stable: clients may branch on it."},
+        "detail": {"type": "string", "description": "For people; may change."},
+        "errors": {"description": "Field errors, for invalid input."},
+    },
+    "required": ["code", "detail"],
+}
+ERROR_ANSWERS = {
+    "400": "Invalid input (`invalid`, with `errors`) or a parameter out of range.",
+    "401": "No valid token (`unauthenticated`).",
+    "403": "A read-only token on a write (`insufficient_scope`).",
+    "404": "Not found, or out of your reach, or not allowed to your role (`not_found`).",
+    "422": "The request does not match this schema (`invalid_request`), or an "
+    "Idempotency-Key reused with another request (`idempotency_key_reused`).",
+    "429": "Too many requests for this token (`rate_limited`); see Retry-After.",
+}
+
+
 class ConfianceAPI(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         """Declare the `Idempotency-Key` header on every POST, and the error answers."""
         schema = super().get_openapi_schema(*args, **kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
         for operations in schema["paths"].values():
             for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for status, description in ERROR_ANSWERS.items():
+                    responses.setdefault(status, {"description": description, "content": error})
+                if method == "get":
+                    responses.setdefault("304", {"description": "Not modified (If-None-Match)."})
                 if method == "post":
                     operation.setdefault("parameters", []).append(
                         {

@@ -139,7 +139,7 @@ def test_token_lifetime_is_bounded(world: World) -> None:
 def test_tokens_made_before_scopes_keep_reading_and_now_expire(world: World) -> None:
     import importlib
 
-    migration = importlib.import_module("confiance.core.migrations.0003_apitoken_scope_expiry")
+    migration = importlib.import_module("confiance.core.migrations.0004_apitoken_scope_expiry")
     token, _ = api_token_create(membership=world.member, name="old")
     ApiToken.objects.filter(pk=token.pk).update(expires_at=None, scope="read")
     migration.expire_existing(apps, None)

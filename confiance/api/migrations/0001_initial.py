@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('core', '0003_apitoken_scope_expiry'),
+        ('core', '0004_apitoken_scope_expiry'),
     ]
 
     operations = [

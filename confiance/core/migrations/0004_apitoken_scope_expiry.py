@@ -19,7 +19,7 @@ def expire_existing(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0002_workspace_currency_workspace_late_logging_days_and_more"),
+        ("core", "0003_client_archived_at"),
     ]
 
     operations = [
