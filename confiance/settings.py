@@ -121,6 +121,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
+    # Tests run on a file too, not SQLite's shared-cache memory database, whose table locks fail
+    # at once instead of waiting: concurrency tests must meet the locking production meets.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
@@ -188,7 +191,8 @@ CACHES = {
 # Background tasks: the database backend by default, so `make run` needs no broker.
 TASKS = {
     "default": {
-        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        # The database backend, retrying an enqueue that meets a locked SQLite (core/taskqueue.py).
+        "BACKEND": env_str("TASKS_BACKEND", "confiance.core.taskqueue.DatabaseBackend"),
     }
 }
 

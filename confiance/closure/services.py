@@ -25,6 +25,7 @@ from confiance.closure.models import (
 from confiance.closure.tasks import notify_closure_approved
 from confiance.core.audit import audit_record
 from confiance.core.models import Membership, Role
+from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement, EngagementStatus, Objective
 from confiance.engagements.services import engagement_set_status
 from confiance.ledger.services import ledger_append
@@ -210,7 +211,7 @@ def closure_approve(*, membership: Membership, closure: Closure, seen_hash: str)
         data={"hash": current, "ledger_index": entry.index},
     )
     lessons_file(closure=closure, contributions=view.contributions)
-    transaction.on_commit(lambda pk=approval.pk: notify_closure_approved.enqueue(pk))
+    enqueue_on_commit(notify_closure_approved, approval.pk)
     if engagement.status not in (EngagementStatus.STOPPED_EARLY, EngagementStatus.CLOSED):
         # engagement_set_status is the provider's (it checks can_manage_engagements); the
         # client's approval is what closes the engagement, so the status is set here, audited

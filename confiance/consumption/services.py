@@ -29,6 +29,7 @@ from confiance.consumption.models import (
 )
 from confiance.core.audit import audit_record
 from confiance.core.models import INTERNAL_ROLES, Membership, User
+from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.ledger.services import ledger_append, ledger_append_many, ledger_next_index
 
@@ -468,5 +469,5 @@ def budget_alerts_check(*, engagement: Engagement) -> list[BudgetAlert]:
             forecast_minutes=forecast,
         )
         raised.append(alert)
-        transaction.on_commit(lambda pk=alert.pk: send_budget_alert.enqueue(pk))
+        enqueue_on_commit(send_budget_alert, alert.pk)
     return raised

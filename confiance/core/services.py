@@ -32,6 +32,7 @@ from confiance.core.models import (
     User,
     Workspace,
 )
+from confiance.core.taskqueue import enqueue_on_commit
 from confiance.core.tasks import send_invitation_email
 
 INVITATION_SALT = "confiance.invitation"
@@ -253,7 +254,7 @@ def invitation_create(
     )
     link = invitation_link(invitation, base_url)
     language = translation.get_language() or settings.LANGUAGE_CODE
-    transaction.on_commit(lambda: send_invitation_email.enqueue(invitation.pk, link, language))
+    enqueue_on_commit(send_invitation_email, invitation.pk, link, language)
     return IssuedInvitation(invitation=invitation, link=link)
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from confiance import access
 from confiance.core.audit import audit_record
 from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
+from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement
 from confiance.followup.models import (
     LIVE_STATUSES,
@@ -261,7 +262,7 @@ def renegotiation_propose(
         target=proposal,
         data={"commitment": commitment.pk},
     )
-    transaction.on_commit(lambda: notify_renegotiation.enqueue(proposal.pk))
+    enqueue_on_commit(notify_renegotiation, proposal.pk)
     return proposal
 
 

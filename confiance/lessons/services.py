@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from confiance import access
 from confiance.core.audit import audit_record
 from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
+from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement
 from confiance.ledger.services import ledger_append
 from confiance.lessons.models import Kudos, Lesson, LessonRepeat, Tag
@@ -189,5 +190,5 @@ def kudos_give(
     )
     from confiance.lessons.tasks import notify_kudos
 
-    transaction.on_commit(lambda: notify_kudos.enqueue(kudos.pk))
+    enqueue_on_commit(notify_kudos, kudos.pk)
     return kudos

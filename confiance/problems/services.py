@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from confiance import access
 from confiance.core.audit import audit_record
 from confiance.core.models import INTERNAL_ROLES, Membership, Notice, Role, User, Workspace
+from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement
 from confiance.ledger.services import ledger_append
 from confiance.problems import clock
@@ -146,7 +147,7 @@ def problem_raise(
     )
     from confiance.problems.tasks import notify_problem_raised
 
-    transaction.on_commit(lambda: notify_problem_raised.enqueue(problem.pk))
+    enqueue_on_commit(notify_problem_raised, problem.pk)
     return problem
 
 
@@ -553,5 +554,5 @@ def _breach_record(
     )
     from confiance.problems.tasks import send_breach_email
 
-    transaction.on_commit(lambda: send_breach_email.enqueue(breach.pk))
+    enqueue_on_commit(send_breach_email, breach.pk)
     return breach

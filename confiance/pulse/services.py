@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from confiance import access
 from confiance.core.audit import audit_record
 from confiance.core.models import INTERNAL_ROLES, Membership, Role, User, Workspace
+from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.pulse.models import (
     VIRTUE_FIELDS,
@@ -146,7 +147,7 @@ def pulse_round_open(
     from confiance.pulse.tasks import send_pulse_invitations
 
     if notify:
-        transaction.on_commit(lambda: send_pulse_invitations.enqueue(survey.pk))
+        enqueue_on_commit(send_pulse_invitations, survey.pk)
     return survey
 
 

@@ -452,7 +452,7 @@ def test_approval_tells_the_provider_once_committed(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         approve(world, closure)
     # The approval's own notice, after commit (the trust update is another app's callback).
-    mine = [c for c in callbacks if "closure_approve" in c.__qualname__]
+    mine = [c for c in callbacks if "notify_closure_approved" in c.__qualname__]
     assert len(mine) == 1 and not Notice.objects.exists()
     mine[0]()
     notice = Notice.objects.get(kind="closure.approved")
