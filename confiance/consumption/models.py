@@ -225,6 +225,9 @@ class ImportJob(models.Model):
         RUNNING = "running", _("Importing")
         DONE = "done", _("Imported")
         FAILED = "failed", _("Failed")
+        # The worker stopped (killed, restarted, an error) after writing part of the rows: starting
+        # again writes the rest, never a row twice.
+        INTERRUPTED = "interrupted", _("Interrupted")
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="imports")
@@ -232,7 +235,7 @@ class ImportJob(models.Model):
     source_format = models.CharField(max_length=20)
     filename = models.CharField(max_length=255)
     stored_path = models.CharField(max_length=500)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PREVIEW)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
@@ -241,6 +244,10 @@ class ImportJob(models.Model):
     preview = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Beaten by the worker at least once a chunk; a running import whose heartbeat stopped is
+    # one whose process died (see imports.services.STALE_AFTER).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("import")

@@ -219,8 +219,8 @@ def test_an_identifier_twice_in_a_file_is_a_bad_row(world: World) -> None:
     ]
 
 
-def test_a_failure_in_the_middle_leaves_no_entry_no_ledger_entry_no_activity(
-    world: World, monkeypatch
+def test_a_failure_in_the_middle_interrupts_and_starting_again_writes_the_rest_once(
+    world: World, monkeypatch, django_capture_on_commit_callbacks
 ) -> None:
     monkeypatch.setattr(services, "CHUNK_SIZE", 2)
     job = prepare(world, generic_csv(5))
@@ -237,11 +237,41 @@ def test_a_failure_in_the_middle_leaves_no_entry_no_ledger_entry_no_activity(
     with pytest.raises(RuntimeError):
         import_run(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.FAILED and len(calls) == 2
+    # The first chunk was committed with the job's position; the second rolled back whole.
+    assert job.status == ImportJob.Status.INTERRUPTED and len(calls) == 2
+    assert (job.processed_rows, job.created_count) == (2, 2)
+    assert TimeEntry.objects.count() == 2
+    assert "RuntimeError" in services.problem_message(job.errors[0])
+    assert cache.get(services.progress_key(job.pk)) is None
+
+    monkeypatch.setattr(consumption_services, "time_entries_log", real)
+    with django_capture_on_commit_callbacks(execute=True):  # the immediate backend runs it
+        import_confirm(membership=world.owner, job=job)  # "Start again"
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.attempts == 2
+    assert (job.created_count, job.skipped_count) == (5, 0)
+    assert TimeEntry.objects.count() == 5
+    assert LedgerEntry.objects.filter(engagement=world.engagement, kind="time_entry").count() == 5
+
+
+def test_a_bad_row_found_when_the_worker_checks_again_writes_nothing(
+    world: World, monkeypatch
+) -> None:
+    monkeypatch.setattr(services, "CHUNK_SIZE", 2)
+    content = (
+        generic_csv(5)
+        .replace(b"member@", b"owner@")
+        .replace(b"owner@provider.test,34", b"member@provider.test,34")
+    )
+    job = prepare(world, content)
+    # The last row's person left the workspace between the preview and the run: the rows of
+    # the first two chunks are valid, yet nothing is written.
+    world.member.delete()
+    job = import_run(job_id=job.pk)
+    assert job.status == ImportJob.Status.FAILED and job.processed_rows == 0
     assert not TimeEntry.objects.exists()
     assert not LedgerEntry.objects.filter(engagement=world.engagement).exists()
     assert not Activity.objects.filter(engagement=world.engagement).exists()
-    assert cache.get(services.progress_key(job.pk)) is None
 
 
 def test_a_row_that_became_invalid_fails_the_whole_run(world: World) -> None:
@@ -347,3 +377,36 @@ def test_the_import_query_count_does_not_grow_with_the_rows(world: World) -> Non
     large = queries(200, 1000)
     assert small[:2] == large[:2], (small, large)
     assert large[2] - small[2] <= 190 // 30, (small, large)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-16-le", b""), ("utf-8", b"")],
+)
+def test_utf16_and_utf8_files_are_read_with_or_without_a_byte_order_mark(
+    world: World, encoding: str, bom: bytes
+) -> None:
+    content = "date,email,duration,activity\n2026-10-01,owner@provider.test,90,Réunion\n"
+    job = import_run(job_id=prepare(world, bom + content.encode(encoding)).pk)
+    assert job.status == ImportJob.Status.DONE, job.errors
+    assert entries(world) == [(date(2026, 10, 1), 90, O, "Réunion", "")]
+
+
+def test_a_latin1_file_with_bytes_windows_1252_lacks_is_read(world: World) -> None:
+    content = "date,email,duration,activity\n2026-10-01,owner@provider.test,90,Réunion\x81\n"
+    job = import_run(job_id=prepare(world, content.encode("latin-1")).pk)
+    assert job.preview["encoding"] == "latin-1" and job.status == ImportJob.Status.DONE
+
+
+def test_a_nul_character_is_refused_with_its_row_and_column(world: World) -> None:
+    content = (
+        b"date,email,duration,note\n"
+        b"2026-10-01,owner@provider.test,90,fine\n"
+        b"2026-10-02,owner@provider.test,90,bad\x00note\n"
+    )
+    job = prepare(world, content)
+    assert job.status == ImportJob.Status.INVALID
+    assert [(e["line"], e["code"], e["params"]) for e in job.errors] == [
+        (3, "control_character", {"column": "note"})
+    ]
+    assert "“note”" in services.problem_message(job.errors[0])

@@ -47,6 +47,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import BinaryIO
 
 FORMAT_NAMES = ("kimai", "toggl", "harvest", "generic")
+# Control characters have no place in a time sheet; NUL in particular is refused by PostgreSQL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_EXTERNAL_ID = 64  # stored with a prefix in TimeEntry.external_id (80 characters)
 
 
@@ -473,6 +475,10 @@ class CsvImport:
             if not any(cell.strip() for cell in cells):
                 continue
             row = dict(zip(columns, cells, strict=False))
+            tainted = [c for c, cell in row.items() if CONTROL_CHARACTERS.search(cell)]
+            if tainted:
+                yield Problem(line, "control_character", {"column": tainted[0] or "?"})
+                continue
             try:
                 yield read(row, line)
             except _RowProblems as bad:

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from confiance import access
-from confiance.consumption.imports.services import problem_message, progress_key
+from confiance.consumption.imports.services import import_is_stalled, problem_message, progress_key
 from confiance.consumption.models import ImportJob
 from confiance.core.models import Membership
 from confiance.engagements.models import Engagement
@@ -45,9 +45,14 @@ class ImportProgress:
         return 100 if not self.total else min(100, int(100 * self.processed / self.total))
 
 
+def import_interrupted(job: ImportJob) -> bool:
+    """Interrupted, or running with a worker that stopped beating: the person may start again."""
+    return job.status == ImportJob.Status.INTERRUPTED or import_is_stalled(job)
+
+
 def import_progress(job: ImportJob) -> ImportProgress:
-    """Where the import stands: the cache while it runs (its transaction holds the database)."""
-    if job.status in ACTIVE:
+    """Where the import stands: the cache while it runs (updated between its chunks)."""
+    if job.status in ACTIVE and not import_is_stalled(job):
         state = cache.get(progress_key(job.pk)) or {}
         return ImportProgress(
             processed=int(state.get("processed", 0)),

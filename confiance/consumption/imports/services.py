@@ -1,8 +1,10 @@
 """Writes of the CSV import: prepare (store, validate every row, preview), confirm, run.
 
-The file is read twice, streamed both times: once to validate and preview it, once to write it.
-The write is all or nothing, in one transaction, through consumption.services (so every entry goes
-into the ledger); while it holds the database, its progress goes to the shared cache.
+The file is read streamed: once to validate and preview it, then by the worker once to check
+every row again (writing nothing) and once to write it through consumption.services (so every
+entry goes into the ledger) in chunks, each a short transaction that also records the job's
+position and heartbeat. A bad row therefore writes nothing, no write of anyone waits long behind
+an import, and an import whose worker died is resumed from its position, never written twice.
 
 Each imported entry carries `source` (the format) and an `external_id`: the file's own identifier
 of the row when it has one, else a hash of the normalised row plus its occurrence number in the
@@ -13,17 +15,19 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -41,9 +45,13 @@ from confiance.consumption.imports.formats import (
 from confiance.consumption.models import Activity, ImportJob, TimeEntry
 from confiance.core.audit import audit_record
 from confiance.core.models import Membership, Role, User
+from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement
 
-CHUNK_SIZE = 1000  # rows written (and checked for earlier imports) per batch
+CHUNK_SIZE = 1000  # rows written (and checked for earlier imports) per transaction
+# A running import beats at least once a chunk (a second or two); silent this long, it is dead.
+STALE_AFTER = timedelta(minutes=2)
+SQLITE_PAUSE_SECONDS = 0.02
 MAX_STORED_ERRORS = 200
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_ACTIVITY_NAME = Activity._meta.get_field("name").max_length or 80
@@ -57,6 +65,10 @@ ProgressCallback = Callable[[int, int], None]
 PROBLEM_MESSAGES = {
     "empty": _("The file is empty."),
     "encoding": _("The text cannot be read: save the file as UTF-8 CSV."),
+    "control_character": _(
+        "A control character (such as NUL) stands in the column “%(column)s”: remove it or "
+        "export the file again as CSV."
+    ),
     "csv": _("The CSV cannot be read here: %(detail)s."),
     "unknown_format": _(
         "The columns are not those of a Kimai, Toggl Track or Harvest export, nor of the generic "
@@ -88,6 +100,14 @@ PROBLEM_MESSAGES = {
     "external_id_too_long": _("The identifier “%(value)s” is longer than %(max)s characters."),
     "external_id_duplicate": _("The identifier “%(value)s” already appears on line %(first)s."),
     "failed": _("The import stopped and wrote nothing: %(reason)s"),
+    "interrupted": _(
+        "The import stopped after writing part of the file (%(reason)s). Start it again to write "
+        "the rest: no row is written twice."
+    ),
+    "worker_stopped": _(
+        "The import was interrupted: the process writing it stopped. Start it again to write "
+        "the rest: no row is written twice."
+    ),
 }
 
 
@@ -292,11 +312,29 @@ def _chunks(items: Iterable[_Valid | Problem], size: int) -> Iterator[list[_Vali
 # ---------------------------------------------------------------------------------------------
 
 
+def _bom_encoding(head: bytes) -> str | None:
+    """The encoding a byte-order mark announces (spreadsheets save "Unicode text" as UTF-16)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    # UTF-16 without a mark: every other byte of an ASCII header is NUL.
+    if len(head) >= 8 and head[1:8:2] == b"\0\0\0\0" and b"\0" not in head[0:8:2]:
+        return "utf-16-le"
+    if len(head) >= 8 and head[0:8:2] == b"\0\0\0\0" and b"\0" not in head[1:8:2]:
+        return "utf-16-be"
+    return None
+
+
 def _store(file: IO[bytes] | Any, path: Path) -> str:
-    """Copy the upload to `path` in chunks; return the encoding to read it with."""
+    """Copy the upload to `path` in chunks; return the encoding to read it with.
+
+    A byte-order mark decides (UTF-8, UTF-16); else UTF-8 if the whole file decodes as UTF-8,
+    else Windows-1252 (a spreadsheet's Western code page), else Latin-1 (which reads any byte).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8, size = True, 0
+    decoders = {name: codecs.getincrementaldecoder(name)() for name in ("utf-8", "cp1252")}
+    size, head, marked = 0, b"", None
     chunks = file.chunks() if hasattr(file, "chunks") else iter(lambda: file.read(1 << 16), b"")
     with path.open("wb") as out:
         for chunk in chunks:
@@ -305,19 +343,26 @@ def _store(file: IO[bytes] | Any, path: Path) -> str:
                 raise ValidationError(
                     gettext("The file is larger than %(max)d MB.") % {"max": MAX_FILE_BYTES >> 20}
                 )
-            if utf8:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = False
+            if len(head) < 8:
+                head = (head + chunk)[:8]
+                marked = _bom_encoding(head)
+            if marked is None:
+                for name, decoder in list(decoders.items()):
+                    try:
+                        decoder.decode(chunk)
+                    except UnicodeDecodeError:
+                        del decoders[name]
             out.write(chunk)
-    if utf8:
+    if marked is not None:
+        return marked
+    for name, decoder in list(decoders.items()):
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            utf8 = False
-    # Not UTF-8: most likely saved by a spreadsheet on Windows, in its Western code page.
-    return "utf-8-sig" if utf8 else "cp1252"
+            del decoders[name]
+    if "utf-8" in decoders:
+        return "utf-8-sig"
+    return "cp1252" if "cp1252" in decoders else "latin-1"
 
 
 class _Preview:
@@ -480,9 +525,20 @@ def import_prepare(
 # ---------------------------------------------------------------------------------------------
 
 
+def import_is_stalled(job: ImportJob, *, now: datetime | None = None) -> bool:
+    """A running import whose worker stopped beating: its process died."""
+    if job.status != ImportJob.Status.RUNNING:
+        return False
+    beat = job.heartbeat_at or job.created_at
+    return beat < (now or timezone.now()) - STALE_AFTER
+
+
 @transaction.atomic
 def import_confirm(*, membership: Membership, job: ImportJob) -> ImportJob:
-    """Queue a previewed import; the worker writes it (tasks.run_import)."""
+    """Queue a previewed import, or start an interrupted one again; the worker writes it.
+
+    Starting again is idempotent: rows written by the earlier attempt are not written twice.
+    """
     from confiance.consumption.imports.tasks import run_import
 
     if job.workspace_id != membership.workspace_id or not access.can_log_time_for_others(
@@ -490,30 +546,68 @@ def import_confirm(*, membership: Membership, job: ImportJob) -> ImportJob:
     ):
         raise PermissionDenied
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
-    if job.status != ImportJob.Status.PREVIEW:
+    restart = job.status == ImportJob.Status.INTERRUPTED or import_is_stalled(job)
+    if job.status != ImportJob.Status.PREVIEW and not restart:
         raise ValidationError(
             gettext("This import cannot be started: it is “%(status)s”.")
             % {"status": job.get_status_display()}
         )
     job.status = ImportJob.Status.QUEUED
-    job.save(update_fields=["status"])
-    cache.set(progress_key(job.pk), {"processed": 0, "total": job.total_rows}, PROGRESS_TTL)
-    audit_record(
-        verb="import.confirm", actor=membership.user, workspace=membership.workspace, target=job
+    job.errors = []
+    job.heartbeat_at = timezone.now()
+    job.save(update_fields=["status", "errors", "heartbeat_at"])
+    cache.set(
+        progress_key(job.pk),
+        {"processed": job.processed_rows, "total": job.total_rows},
+        PROGRESS_TTL,
     )
-    transaction.on_commit(lambda: run_import.enqueue(job.pk))
+    audit_record(
+        verb="import.restart" if restart else "import.confirm",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=job,
+    )
+    enqueue_on_commit(run_import, job.pk)
     return job
 
 
-def import_run(*, job_id: int, progress: ProgressCallback | None = None) -> ImportJob:
-    """Write a previewed or queued import, all or nothing; other states are left as they are.
+def imports_recover_stalled(*, now: datetime | None = None) -> int:
+    """Mark as interrupted the running imports whose worker died; the page offers to start again."""
+    now = now or timezone.now()
+    stalled = ImportJob.objects.filter(status=ImportJob.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=now - STALE_AFTER)
+        | Q(heartbeat_at__isnull=True, created_at__lt=now - STALE_AFTER)
+    )
+    reason = Problem(None, "worker_stopped").as_dict()
+    return stalled.update(status=ImportJob.Status.INTERRUPTED, errors=[reason], finished_at=now)
 
-    Rows already imported (same source and identifier) are skipped and counted. Progress goes
-    to the cache (key `progress_key(job_id)`) and to `progress(processed, total)` if given.
+
+def _beat(job: ImportJob, **fields: Any) -> None:
+    """Record the worker's heartbeat (and `fields`) on the job, as the running attempt."""
+    job.heartbeat_at = timezone.now()
+    for name, value in fields.items():
+        setattr(job, name, value)
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
+        heartbeat_at=job.heartbeat_at, **fields
+    )
+
+
+def import_run(*, job_id: int, progress: ProgressCallback | None = None) -> ImportJob:
+    """Write a previewed or queued import; other states are left as they are.
+
+    First every row is checked again against the workspace as it is now, writing nothing: a bad
+    row fails the whole import, nothing written. Then the rows are written in chunks of
+    CHUNK_SIZE, each in its own short transaction with the job's position, so no write waits long
+    on the import. If the worker stops mid-way the import is INTERRUPTED (never left "running")
+    and starting it again writes the rest: rows already written are not written twice.
+
+    Rows already imported by an earlier import (same source and identifier) are skipped and
+    counted. Progress goes to the cache (`progress_key(job_id)`) and to `progress(done, total)`.
     """
+    now = timezone.now()
     claimed = ImportJob.objects.filter(
         pk=job_id, status__in=[ImportJob.Status.PREVIEW, ImportJob.Status.QUEUED]
-    ).update(status=ImportJob.Status.RUNNING)
+    ).update(status=ImportJob.Status.RUNNING, heartbeat_at=now, attempts=F("attempts") + 1)
     job = ImportJob.objects.select_related("engagement__workspace", "created_by").get(pk=job_id)
     if not claimed:
         return job
@@ -526,8 +620,9 @@ def import_run(*, job_id: int, progress: ProgressCallback | None = None) -> Impo
             progress(processed, job.total_rows)
 
     try:
-        with transaction.atomic():
-            created, skipped = _write(job, report)
+        membership = _importer(job)
+        _check(job, membership)
+        _write(job, membership, report)
     except Exception as error:
         reason = (
             " ".join(error.messages)
@@ -536,86 +631,126 @@ def import_run(*, job_id: int, progress: ProgressCallback | None = None) -> Impo
             if isinstance(error, PermissionDenied)
             else error.__class__.__name__
         )
-        job.status = ImportJob.Status.FAILED
-        job.errors = [Problem(None, "failed", {"reason": reason}).as_dict()]
-        job.processed_rows = 0
+        # Nothing written yet: the import failed and wrote nothing. Part written: it can go on.
+        job.processed_rows = ImportJob.objects.values_list("processed_rows", flat=True).get(
+            pk=job.pk
+        )
+        written = job.processed_rows > 0
+        job.status = ImportJob.Status.INTERRUPTED if written else ImportJob.Status.FAILED
+        code = "interrupted" if written else "failed"
+        job.errors = [Problem(None, code, {"reason": reason}).as_dict()]
         job.finished_at = timezone.now()
-        job.save(update_fields=["status", "errors", "processed_rows", "finished_at"])
+        job.save(update_fields=["status", "errors", "finished_at"])
         cache.delete(progress_key(job.pk))
         if isinstance(error, ValidationError | PermissionDenied):
             return job
         raise
     job.status = ImportJob.Status.DONE
-    job.processed_rows = job.total_rows
-    job.created_count = created
-    job.skipped_count = skipped
     job.finished_at = timezone.now()
-    job.save(
-        update_fields=["status", "processed_rows", "created_count", "skipped_count", "finished_at"]
+    job.save(update_fields=["status", "finished_at"])
+    audit_record(
+        verb="import.run",
+        actor=job.created_by,
+        workspace=job.engagement.workspace,
+        target=job,
+        data={"created": job.created_count, "skipped": job.skipped_count},
     )
     report(job.total_rows)
     return job
 
 
-def _write(job: ImportJob, report: Callable[[int], None]) -> tuple[int, int]:
-    """Inside the caller's transaction: create the missing activities, then the entries."""
-    engagement = job.engagement
+def _importer(job: ImportJob) -> Membership:
+    """The membership the import writes as, if it may still import on the engagement."""
     membership = (
         Membership.objects.select_related("workspace", "user")
         .filter(user=job.created_by, workspace_id=job.workspace_id)
         .first()
     )
-    if membership is None or not access.can_log_time_for_others(membership, engagement):
+    if membership is None or not access.can_log_time_for_others(membership, job.engagement):
         raise PermissionDenied
+    return membership
+
+
+def _reader(job: ImportJob, stream: IO[bytes]) -> CsvImport:
+    try:
+        return CsvImport(
+            stream,
+            source_format=job.source_format,
+            encoding=job.preview.get("encoding", "utf-8-sig"),
+        )
+    except FormatError as error:
+        raise ValidationError(problem_message(error.problem.as_dict())) from None
+
+
+def _check(job: ImportJob, membership: Membership) -> None:
+    """Every row valid against the workspace as it is now, or ValidationError naming the line.
+
+    Reads only: a bad row fails the import before anything is written.
+    """
+    engagement = job.engagement
+    if engagement.status not in consumption_services.LOGGABLE_STATUSES:
+        raise ValidationError(
+            gettext("Time is logged on active or paused engagements only (this one is %(status)s).")
+            % {"status": engagement.get_status_display()}
+        )
+    people, activities = _People(engagement.workspace_id), _Activities(engagement)
+    with open(job.stored_path, "rb") as stream:
+        checked = _validated(_reader(job, stream), people, activities)
+        for position, item in enumerate(checked):
+            if isinstance(item, Problem):
+                raise ValidationError(
+                    gettext("Line %(line)s: %(reason)s")
+                    % {"line": item.line, "reason": problem_message(item.as_dict())}
+                )
+            if position % CHUNK_SIZE == CHUNK_SIZE - 1:
+                _beat(job)
+
+
+def _write(job: ImportJob, membership: Membership, report: Callable[[int], None]) -> None:
+    """Write the checked rows chunk by chunk, each chunk committed with the job's position.
+
+    A chunk before the job's position was committed by an earlier attempt: it is passed over.
+    """
+    engagement = job.engagement
     source = job.source_format
     activities = _Activities(engagement)
     people = _People(engagement.workspace_id)
-    created = skipped = processed = 0
-    report(0)
+    processed = 0
+    report(job.processed_rows)
     with open(job.stored_path, "rb") as stream:
-        try:
-            reader = CsvImport(
-                stream, source_format=source, encoding=job.preview.get("encoding", "utf-8-sig")
-            )
-        except FormatError as error:
-            raise ValidationError(problem_message(error.problem.as_dict())) from None
-        for chunk in _chunks(_validated(reader, people, activities), CHUNK_SIZE):
-            valid: list[_Valid] = []
-            for item in chunk:
-                if isinstance(item, Problem):
-                    raise ValidationError(
-                        gettext("Line %(line)s: %(reason)s")
-                        % {"line": item.line, "reason": problem_message(item.as_dict())}
-                    )
-                valid.append(item)
-            existing = _already_imported(engagement, source, [v.external_id for v in valid])
-            items = [
-                consumption_services.EntryInput(
-                    person=v.person,
-                    date=v.row.date,
-                    minutes=v.row.minutes,
-                    activity=activities.get_or_create(v.activity_key, membership),
-                    shared_note=v.row.note,
-                    internal_note=v.row.internal_note,
-                    source=source,
-                    external_id=v.external_id,
-                )
-                for v in valid
-                if v.external_id not in existing
-            ]
-            if items:
-                consumption_services.time_entries_log(
-                    membership=membership, engagement=engagement, items=items
-                )
-            created += len(items)
-            skipped += len(valid) - len(items)
+        checked = _validated(_reader(job, stream), people, activities)
+        for chunk in _chunks(checked, CHUNK_SIZE):
+            valid = [item for item in chunk if isinstance(item, _Valid)]
             processed += len(valid)
+            if processed <= job.processed_rows:
+                continue  # written by an earlier attempt
+            with transaction.atomic():
+                existing = _already_imported(engagement, source, [v.external_id for v in valid])
+                items = [
+                    consumption_services.EntryInput(
+                        person=v.person,
+                        date=v.row.date,
+                        minutes=v.row.minutes,
+                        activity=activities.get_or_create(v.activity_key, membership),
+                        shared_note=v.row.note,
+                        internal_note=v.row.internal_note,
+                        source=source,
+                        external_id=v.external_id,
+                    )
+                    for v in valid
+                    if v.external_id not in existing
+                ]
+                if items:
+                    consumption_services.time_entries_log(
+                        membership=membership, engagement=engagement, items=items
+                    )
+                _beat(
+                    job,
+                    processed_rows=processed,
+                    created_count=job.created_count + len(items),
+                    skipped_count=job.skipped_count + len(valid) - len(items),
+                )
             report(processed)
-    audit_record(
-        verb="import.run",
-        actor=membership.user,
-        workspace=membership.workspace,
-        target=job,
-        data={"created": created, "skipped": skipped},
-    )
-    return created, skipped
+            if connection.vendor == "sqlite":
+                # Let the writers waiting on SQLite's single write lock in before the next chunk.
+                time.sleep(SQLITE_PAUSE_SECONDS)

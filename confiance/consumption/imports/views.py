@@ -43,6 +43,7 @@ def _job_context(membership: Membership, engagement: Engagement, job: ImportJob)
         "format_label": dict(FORMAT_CHOICES[1:]).get(job.source_format, "—"),
         "problems": selectors.import_problems(job),
         "progress": selectors.import_progress(job),
+        "interrupted": selectors.import_interrupted(job),
     }
 
 

@@ -59,7 +59,7 @@ class Command(BaseCommand):
             "--graceful-timeout",
             "10",
         ]
-        worker = [python, "-m", "confiance.cli", "db_worker", "--queue-name", "*", "--no-reload"]
+        worker = [python, "-m", "confiance.cli", "worker"]
         processes = [subprocess.Popen(web)]  # noqa: S603 - fixed argument lists
         if not options["no_worker"]:
             processes.append(subprocess.Popen(worker))  # noqa: S603

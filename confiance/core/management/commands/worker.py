@@ -1,11 +1,17 @@
-"""`confiance worker`: the background task worker alone (django-tasks-db)."""
+"""`confiance worker`: the background task worker (django-tasks-db) with its heartbeat.
+
+Run several for more throughput; each beats, and any of them fails cleanly the tasks of a worker
+that died and marks its imports interrupted (confiance/core/worker.py).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils.crypto import get_random_string
+
+from confiance.core.worker import HeartbeatWorker
 
 
 class Command(BaseCommand):
@@ -13,6 +19,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--batch", action="store_true", help="Run pending tasks, then exit.")
+        parser.add_argument("--queue-name", default="*", help="Queues, comma-separated (* = all).")
+        parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        call_command("db_worker", queue_name="*", batch=options["batch"], reload=False)
+        worker = HeartbeatWorker(
+            queue_names=options["queue_name"].split(","),
+            interval=options["interval"],
+            batch=options["batch"],
+            backend_name="default",
+            startup_delay=not options["batch"],
+            max_tasks=None,
+            worker_id=get_random_string(32),
+            excluded_queue_names=[],
+        )
+        worker.configure_signals()
+        worker.run()
