@@ -1,7 +1,6 @@
 """URLs: public pages, workspace pages under /w/<slug>/, and the API under /api/v1/."""
 
 from django.urls import include, path
-from django.views.i18n import set_language
 
 from confiance.api.api import api
 from confiance.core.urls import urlpatterns as core_patterns
@@ -10,7 +9,6 @@ from confiance.followup.urls import feed_patterns as followup_feed_patterns
 
 urlpatterns = [
     *core_patterns,
-    path("i18n/setlang/", set_language, name="set_language"),
     path("w/<slug:ws>/", include(workspace_patterns)),
     path("w/<slug:ws>/", include("confiance.engagements.urls")),
     path("w/<slug:ws>/", include("confiance.consumption.urls")),

@@ -10,12 +10,60 @@ def _approved_text(params: dict[str, Any]) -> str:
     return closure_approved_text(params)
 
 
+def _approved_details(params: dict[str, Any]) -> list[str]:
+    from confiance.closure.tasks import closure_approved_details
+
+    return closure_approved_details(params)
+
+
+def _awaiting_text(params: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    return gettext("%(engagement)s: the closure analysis awaits your approval for payment") % {
+        "engagement": params.get("engagement", "")
+    }
+
+
+def _awaiting_details(params: dict[str, Any]) -> list[str]:
+    from django.utils.translation import gettext, ngettext
+
+    n = int(params.get("objectives", 0))
+    return [
+        ngettext("%(n)s objective assessed by %(who)s.", "%(n)s objectives assessed by %(who)s.", n)
+        % {"n": n, "who": params.get("who", "")},
+        gettext("Read the analysis and the retrospectives, then approve or ask questions."),
+    ]
+
+
+def _voided_text(params: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    return gettext("%(engagement)s: the analysis changed; your approval for payment is void") % {
+        "engagement": params.get("engagement", "")
+    }
+
+
+def _voided_details(params: dict[str, Any]) -> list[str]:
+    from django.utils.translation import gettext
+
+    from confiance.closure.selectors import analysis_diff
+
+    changes = analysis_diff(params.get("before") or {}, params.get("after") or {})
+    lines = [gettext("What changed since you approved (by %(who)s):") % params]
+    lines += [f"- {line}" for line in changes] or ["- " + gettext("details unavailable")]
+    lines.append(gettext("Read the analysis again and approve it if you agree."))
+    return lines
+
+
 class ClosureConfig(AppConfig):
     name = "confiance.closure"
     label = "closure"
     verbose_name = _("Closure")
 
     def ready(self) -> None:
-        from confiance.core.notices import register_notice
+        from confiance.core.notices import register_notice, register_notice_group
 
-        register_notice("closure.approved", _approved_text)
+        register_notice_group("closure", _("Closure and approval for payment"))
+        register_notice("closure.approved", _approved_text, details=_approved_details)
+        register_notice("closure.awaiting", _awaiting_text, details=_awaiting_details)
+        register_notice("closure.voided", _voided_text, details=_voided_details)

@@ -117,6 +117,9 @@ class ClosureApproval(models.Model):
     approved_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     approved_at = models.DateTimeField(default=timezone.now)
     analysis_hash = models.CharField(max_length=64)
+    # The analysis as approved (what the hash covers), so that a void approval can show the
+    # client exactly what changed since.
+    analysis = models.JSONField(default=dict, blank=True)
     ledger_index = models.PositiveIntegerField()
 
     objects = AppendOnlyQuerySet.as_manager()

@@ -16,6 +16,7 @@ from django.http import Http404
 
 from confiance import access
 from confiance.closure.models import (
+    Attainment,
     Closure,
     ClosureApproval,
     ObjectiveAssessment,
@@ -132,6 +133,64 @@ class ClosureView:
 
     def contribution_of(self, user_id: int) -> RetrospectiveContribution | None:
         return next((c for c in self.contributions if c.author_id == user_id), None)
+
+
+def analysis_diff(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What changed between two analyses, one line per change, in the active language."""
+    from django.utils.translation import gettext as _
+
+    if not before:
+        return []
+    lines: list[str] = []
+    labels = dict(Attainment.choices)
+    old = {o["objective"]: o for o in before.get("objectives", [])}
+    new = {o["objective"]: o for o in after.get("objectives", [])}
+    for pk, objective in new.items():
+        was = old.get(pk)
+        if was is None:
+            lines.append(_("New objective: %(text)s") % {"text": objective["text"]})
+            continue
+        if was.get("attainment") != objective.get("attainment"):
+            lines.append(
+                _("Objective “%(text)s”: %(before)s → %(after)s")
+                % {
+                    "text": objective["text"],
+                    "before": labels.get(was.get("attainment"), "—"),
+                    "after": labels.get(objective.get("attainment"), "—"),
+                }
+            )
+        if was.get("evidence") != objective.get("evidence"):
+            lines.append(
+                _("Objective “%(text)s”: the evidence now reads: %(evidence)s")
+                % {"text": objective["text"], "evidence": objective.get("evidence") or "—"}
+            )
+        if was.get("text") != objective.get("text") or was.get("success_measure") != objective.get(
+            "success_measure"
+        ):
+            lines.append(_("Objective reworded: %(text)s") % {"text": objective["text"]})
+    for pk, objective in old.items():
+        if pk not in new:
+            lines.append(_("Objective removed: %(text)s") % {"text": objective["text"]})
+    side_labels = {Side.PROVIDER: _("the provider"), Side.CLIENT: _("the client")}
+    for side, label in side_labels.items():
+        if before.get("retrospective", {}).get(side) != after.get("retrospective", {}).get(side):
+            lines.append(_("The retrospective of %(side)s changed.") % {"side": label})
+    was_c, now_c = before.get("consumption", {}), after.get("consumption", {})
+    if was_c.get("consumed_days") != now_c.get("consumed_days"):
+        lines.append(
+            _("Consumed: %(before)s → %(after)s days")
+            % {"before": was_c.get("consumed_days"), "after": now_c.get("consumed_days")}
+        )
+    if was_c.get("budget_days") != now_c.get("budget_days"):
+        lines.append(
+            _("Budget: %(before)s → %(after)s days")
+            % {"before": was_c.get("budget_days"), "after": now_c.get("budget_days")}
+        )
+    if before.get("outcome") != after.get("outcome") or before.get("stop_reason") != after.get(
+        "stop_reason"
+    ):
+        lines.append(_("How the engagement ends changed."))
+    return lines
 
 
 def closure_view(*, fetched_by: Membership, closure: Closure) -> ClosureView:

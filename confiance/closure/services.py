@@ -25,12 +25,65 @@ from confiance.closure.models import (
 from confiance.closure.tasks import notify_closure_approved
 from confiance.core.audit import audit_record
 from confiance.core.models import Membership, Role
+from confiance.core.notices import notify_on_commit
 from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement, EngagementStatus, Objective
 from confiance.engagements.services import engagement_set_status
 from confiance.ledger.services import ledger_append
 
 CLOSABLE = (EngagementStatus.ACTIVE, EngagementStatus.PAUSED, EngagementStatus.STOPPED_EARLY)
+
+
+def _client_contact_ids(engagement: Engagement) -> list[int]:
+    return list(
+        Membership.objects.filter(
+            workspace_id=engagement.workspace_id, role=Role.CLIENT, client_id=engagement.client_id
+        ).values_list("user_id", flat=True)
+    )
+
+
+def _tell_analysis_change(
+    membership: Membership, closure: Closure, before: selectors.ClosureView
+) -> None:
+    """After a change to the analysis: the client hears that it awaits their approval (the
+    first time it is complete) or that their approval is void, with what changed."""
+    from django.urls import reverse
+
+    after = selectors.closure_view(fetched_by=membership, closure=closure)
+    engagement = closure.engagement
+    link = reverse("closure", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk})
+    if before.approval.valid and not after.approval.valid:
+        approval = before.approval.approval
+        assert approval is not None
+        notify_on_commit(
+            workspace_id=closure.workspace_id,
+            user_ids=[*_client_contact_ids(engagement), approval.approved_by_id],
+            kind="closure.voided",
+            params={
+                "engagement": engagement.title,
+                "who": membership.user.get_full_name(),
+                "before": approval.analysis,
+                "after": after.data,
+            },
+            link=link,
+        )
+    elif (
+        after.all_assessed
+        and not before.all_assessed
+        and not after.approval.valid
+        and membership.user_id not in _client_contact_ids(engagement)
+    ):
+        notify_on_commit(
+            workspace_id=closure.workspace_id,
+            user_ids=_client_contact_ids(engagement),
+            kind="closure.awaiting",
+            params={
+                "engagement": engagement.title,
+                "who": membership.user.get_full_name(),
+                "objectives": len(after.rows),
+            },
+            link=link,
+        )
 
 
 @transaction.atomic
@@ -101,6 +154,7 @@ def objective_assess(
         errors["evidence"] = _("Give the evidence for this attainment.")
     if errors:
         raise ValidationError(errors)
+    before = selectors.closure_view(fetched_by=membership, closure=closure)
     assessment, _created = ObjectiveAssessment.objects.update_or_create(
         closure=closure,
         objective=objective,
@@ -119,6 +173,7 @@ def objective_assess(
         target=assessment,
         data={"objective": objective.pk, "attainment": attainment},
     )
+    _tell_analysis_change(membership, closure, before)
     return assessment
 
 
@@ -146,6 +201,7 @@ def retrospective_write(
     }
     if not any(texts.values()):
         raise ValidationError(_("Write at least one part of the retrospective."))
+    before = selectors.closure_view(fetched_by=membership, closure=closure)
     contribution, _created = RetrospectiveContribution.objects.update_or_create(
         closure=closure,
         author=membership.user,
@@ -163,6 +219,7 @@ def retrospective_write(
         target=contribution,
         data={"side": side},
     )
+    _tell_analysis_change(membership, closure, before)
     return contribution
 
 
@@ -201,6 +258,7 @@ def closure_approve(*, membership: Membership, closure: Closure, seen_hash: str)
         approved_by=membership.user,
         approved_at=timezone.now(),
         analysis_hash=current,
+        analysis=view.data,
         ledger_index=entry.index,
     )
     audit_record(

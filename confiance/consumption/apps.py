@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,7 +9,32 @@ def _budget_alert_text(params: dict[str, Any]) -> str:
     from confiance.consumption.models import BudgetAlert
 
     level = BudgetAlert.Level(params["level"]).label
+    if params.get("over_days"):
+        return gettext("%(engagement)s: the forecast exceeds the budget by %(over)s days") % {
+            "engagement": params["engagement"],
+            "over": params["over_days"],
+        }
     return f"{params['engagement']}: {level}"
+
+
+def _budget_alert_details(params: dict[str, Any]) -> list[str]:
+    lines = []
+    if params.get("consumed_days") is not None:
+        lines.append(
+            gettext("Consumed: %(consumed)s days of a budget of %(budget)s days (%(percent)s %%).")
+            % {
+                "consumed": params["consumed_days"],
+                "budget": params["budget_days"],
+                "percent": params.get("percent"),
+            }
+        )
+    if params.get("forecast_days") is not None:
+        lines.append(
+            gettext("Forecast at completion: %(forecast)s days.")
+            % {"forecast": params["forecast_days"]}
+        )
+    lines.append(gettext("The provider and the client receive this message at the same moment."))
+    return lines
 
 
 class ConsumptionConfig(AppConfig):
@@ -17,6 +43,7 @@ class ConsumptionConfig(AppConfig):
     verbose_name = _("Consumption")
 
     def ready(self) -> None:
-        from confiance.core.notices import register_notice
+        from confiance.core.notices import register_notice, register_notice_group
 
-        register_notice("budget.alert", _budget_alert_text)
+        register_notice_group("budget", _("Budget alerts"))
+        register_notice("budget.alert", _budget_alert_text, details=_budget_alert_details)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 from django_tasks import task
 
 from confiance.consumption.models import BudgetAlert
-from confiance.core.models import Membership, Notice, Role
+from confiance.core.models import Membership, Role
+from confiance.core.notices import notify
+
+
+def _days(minutes: int | None, per_day: int) -> str | None:
+    return None if minutes is None else f"{minutes / per_day:.1f}"
 
 
 @task()
@@ -26,19 +27,28 @@ def send_budget_alert(alert_id: int) -> None:
     contacts = Membership.objects.filter(
         workspace_id=engagement.workspace_id, role=Role.CLIENT, client_id=engagement.client_id
     ).select_related("user")
-    recipients += [m.user for m in contacts if m.user.is_active]
+    recipients += [m.user for m in contacts]
+    per_day = engagement.workspace.minutes_per_day or 480
+    budget = alert.budget_minutes
+    params = {
+        "engagement": engagement.title,
+        "level": alert.level,
+        "consumed_days": _days(alert.consumed_minutes, per_day),
+        "budget_days": _days(budget, per_day),
+        "forecast_days": _days(alert.forecast_minutes, per_day),
+        "percent": round(100 * alert.consumed_minutes / budget) if budget else None,
+        "over_days": (
+            _days(alert.forecast_minutes - budget, per_day)
+            if alert.forecast_minutes is not None and alert.forecast_minutes > budget
+            else None
+        ),
+    }
     link = reverse("consumption", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk})
-    for user in recipients:
-        # The same words for both sides; each in the default language of the installation.
-        with translation.override(settings.LANGUAGE_CODE):
-            context = {"alert": alert, "engagement": engagement, "link": settings.SITE_URL + link}
-            message = render_to_string("consumption/email/budget_alert.txt", context).strip()
-            subject = render_to_string("consumption/email/budget_alert_subject.txt", context)
-        Notice.objects.create(
-            workspace_id=engagement.workspace_id,
-            user=user,
-            kind="budget.alert",
-            params={"engagement": engagement.title, "level": alert.level},
-            link=link,
-        )
-        send_mail(subject.strip(), message, settings.DEFAULT_FROM_EMAIL, [user.email])
+    # The same words for both sides, at the same moment; each in their own language.
+    notify(
+        workspace_id=engagement.workspace_id,
+        users=recipients,
+        kind="budget.alert",
+        params=params,
+        link=link,
+    )

@@ -9,7 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from confiance.core.models import Client, Role, TokenScope
+from confiance.core.models import Client, Role, TokenScope, User
 
 
 class SetupForm(forms.Form):
@@ -116,3 +116,28 @@ class WorkspaceSettingsForm(forms.Form):
         required=False,
         help_text=_("Clients then see budgets and consumption in money, which reveals rates."),
     )
+
+
+class NoticePreferencesForm(forms.Form):
+    """One choice per group of notices: at once, in a daily digest, or not by e-mail."""
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        from confiance.core.notices import MODE_LABELS, MODES, mode_for_group, notice_groups
+
+        super().__init__(*args, **kwargs)
+        choices = [(mode, MODE_LABELS[mode]) for mode in MODES]
+        for group, label in notice_groups():
+            self.fields[f"group_{group}"] = forms.ChoiceField(
+                label=label,
+                choices=choices,
+                initial=mode_for_group(user, group),
+                required=False,  # a group left out keeps its current choice
+                widget=forms.Select,
+            )
+
+    def modes(self) -> dict[str, str]:
+        return {
+            name.removeprefix("group_"): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("group_") and value
+        }

@@ -35,6 +35,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # The language the person reads Confiance in (set by the language switch): their notices and
+    # e-mails are written in it. Empty: the installation's language.
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    # How each group of notices reaches the person by e-mail: {group: "immediate"|"digest"|"off"};
+    # a group not named here is sent immediately. See confiance.core.notices.
+    notice_modes = models.JSONField(default=dict, blank=True)
 
     objects = UserManager()
 
@@ -270,8 +276,18 @@ class AuditEvent(models.Model):
         raise PermissionError("The audit log is append-only.")
 
 
+class NoticeEmail(models.TextChoices):
+    """What became of a notice's e-mail copy (the person's preference for its group decides)."""
+
+    PENDING = "pending", _("To send now")
+    SENT = "sent", _("Sent")
+    DIGEST = "digest", _("Waiting for the daily digest")
+    DIGESTED = "digested", _("Sent in a daily digest")
+    OFF = "off", _("Not sent (turned off)")
+
+
 class Notice(models.Model):
-    """An in-app notice for one person (alerts, reminders); e-mail copies are sent by tasks."""
+    """An in-app notice for one person; its e-mail copy follows their preference (core.notices)."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notices")
@@ -281,6 +297,9 @@ class Notice(models.Model):
     link = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    email = models.CharField(
+        max_length=10, choices=NoticeEmail.choices, default=NoticeEmail.PENDING, db_index=True
+    )
 
     class Meta:
         verbose_name = _("notice")

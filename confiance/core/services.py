@@ -485,3 +485,43 @@ def notices_mark_read(*, membership: Membership) -> int:
     return Notice.objects.filter(
         user_id=membership.user_id, workspace_id=membership.workspace_id, read_at__isnull=True
     ).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> None:
+    """Remember the language a person reads in: their notices and e-mails are written in it."""
+    codes = {code for code, _name in settings.LANGUAGES}
+    if language not in codes:
+        raise ValidationError({"language": _("Choose one of the languages offered.")})
+    if user.language == language:
+        return
+    user.language = language
+    user.save(update_fields=["language"])
+    audit_record(
+        verb="user.language", actor=user, workspace=None, target=user, data={"language": language}
+    )
+
+
+@transaction.atomic
+def notice_preferences_set(*, user: User, modes: dict[str, str], actor: User | None) -> None:
+    """Set how each group of notices reaches the person by e-mail (at once, digest, off).
+
+    `actor` is None when the person used a signed unsubscribe link without logging in.
+    """
+    from confiance.core.notices import MODES
+
+    bad = sorted(group for group, mode in modes.items() if mode not in MODES)
+    if bad:
+        raise ValidationError({"modes": _("Unknown delivery for: %(groups)s") % {"groups": bad}})
+    merged = {**(user.notice_modes or {}), **modes}
+    if merged == user.notice_modes:
+        return
+    user.notice_modes = merged
+    user.save(update_fields=["notice_modes"])
+    audit_record(
+        verb="user.notice_preferences",
+        actor=actor,
+        workspace=None,
+        target=user,
+        data={"modes": modes, "by_link": actor is None},
+    )

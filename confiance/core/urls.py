@@ -41,6 +41,9 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
+    path("i18n/setlang/", views.language_set, name="set_language"),
+    path("accounts/notices/", views.notice_preferences, name="notice-preferences"),
+    path("notices/unsubscribe/<str:token>/", views.notice_unsubscribe, name="notice-unsubscribe"),
 ]
 
 workspace_patterns = [

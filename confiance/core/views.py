@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -10,7 +11,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language
 
 from confiance import access
 from confiance.core import selectors, services
@@ -18,6 +21,7 @@ from confiance.core.decorators import workspace_view
 from confiance.core.forms import (
     AcceptInvitationForm,
     InvitationForm,
+    NoticePreferencesForm,
     SetupForm,
     TokenForm,
     WorkspaceSettingsForm,
@@ -208,3 +212,59 @@ def workspace_settings(request: HttpRequest, membership: Membership) -> HttpResp
             return redirect("workspace-settings", ws=workspace.slug)
     status = 400 if request.method == "POST" else 200
     return render(request, "core/workspace_settings.html", {"form": form}, status=status)
+
+
+@login_required
+def notice_preferences(request: HttpRequest) -> HttpResponse:
+    """How each group of notices reaches the person by e-mail: at once, daily digest, off."""
+    user = request.user
+    assert isinstance(user, User)
+    form = NoticePreferencesForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.notice_preferences_set(user=user, modes=form.modes(), actor=user)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Your e-mail preferences are saved."))
+            return redirect("notice-preferences")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "core/notice_preferences.html", {"form": form}, status=status)
+
+
+@csrf_exempt  # the signed token is the credential; mail clients POST it in one click (RFC 8058)
+def notice_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """Turn off one group of e-mails (or all) from the link in an e-mail, without logging in."""
+    from confiance.core.notices import ALL_GROUPS, notice_groups, unsubscribe_read
+
+    found = unsubscribe_read(token)
+    user = User.objects.filter(pk=found[0]).first() if found else None
+    if found is None or user is None:
+        raise Http404
+    group = found[1]
+    labels = dict(notice_groups())
+    name = _("all notices") if group == ALL_GROUPS else labels.get(group, group)
+    done = False
+    if request.method == "POST":
+        modes = {g: "off" for g in labels} if group == ALL_GROUPS else {group: "off"}
+        services.notice_preferences_set(user=user, modes=modes, actor=None)
+        done = True
+    return render(
+        request,
+        "core/notice_unsubscribe.html",
+        {"group_name": name, "done": done, "email": user.email},
+    )
+
+
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The language switch: this browser's language, and the person's for notices and e-mails."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+    ):
+        assert isinstance(request.user, User)
+        services.user_language_set(user=request.user, language=language)
+    return response

@@ -23,13 +23,139 @@ def _renegotiation_text(params: dict[str, Any]) -> str:
     }
 
 
+def _overdue_details(params: dict[str, Any]) -> list[str]:
+    from django.utils.translation import gettext, ngettext
+
+    lines = []
+    late = params.get("days_late")
+    if isinstance(late, int) and late > 0:
+        lines.append(ngettext("%(days)s day late.", "%(days)s days late.", late) % {"days": late})
+    lines.append(gettext("Mark it kept, or ask the other side to agree to a new date."))
+    return lines
+
+
+def _renegotiation_details(params: dict[str, Any]) -> list[str]:
+    from django.utils.translation import gettext
+
+    lines = [gettext("%(who)s proposes a change.") % {"who": params.get("who", "")}]
+    if params.get("new_due_date"):
+        lines.append(gettext("New due date: %(date)s") % {"date": params["new_due_date"]})
+    if params.get("new_text"):
+        lines.append(gettext("New wording: %(text)s") % {"text": params["new_text"]})
+    if params.get("reason"):
+        lines.append(gettext("Why: %(reason)s") % {"reason": params["reason"]})
+    lines.append(gettext("It changes nothing until you agree."))
+    return lines
+
+
+def _when(iso: str) -> str:
+    from datetime import datetime
+
+    from django.utils import formats, timezone
+
+    if not iso:
+        return ""
+    return formats.date_format(timezone.localtime(datetime.fromisoformat(iso)), "DATETIME_FORMAT")
+
+
+def _meeting_planned_text(params: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    return gettext("%(engagement)s: you are expected at “%(title)s” on %(when)s") % {
+        "engagement": params.get("engagement", ""),
+        "title": params.get("title", ""),
+        "when": _when(params.get("starts_at", "")),
+    }
+
+
+def _meeting_changed_text(params: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    return gettext("%(engagement)s: “%(title)s” changed; now on %(when)s") % {
+        "engagement": params.get("engagement", ""),
+        "title": params.get("title", ""),
+        "when": _when(params.get("starts_at", "")),
+    }
+
+
+def _meeting_cancelled_text(params: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    return gettext("%(engagement)s: “%(title)s” on %(when)s is cancelled") % {
+        "engagement": params.get("engagement", ""),
+        "title": params.get("title", ""),
+        "when": _when(params.get("starts_at", "")),
+    }
+
+
+def _meeting_details(params: dict[str, Any]) -> list[str]:
+    from django.utils.translation import gettext
+
+    from confiance.followup.models import MeetingChannel
+
+    lines = []
+    if params.get("previous_starts_at"):
+        lines.append(
+            gettext("Moved from %(before)s.") % {"before": _when(params["previous_starts_at"])}
+        )
+    if params.get("method") != "CANCEL":
+        channel = params.get("channel", "")
+        if channel in MeetingChannel.values:
+            channel = MeetingChannel(channel).label
+        lines.append(
+            gettext("%(minutes)s minutes, %(channel)s%(location)s.")
+            % {
+                "minutes": params.get("duration_minutes", ""),
+                "channel": channel,
+                "location": f" — {params['location']}" if params.get("location") else "",
+            }
+        )
+        lines.append(gettext("The attached invitation adds it to your calendar."))
+    elif params.get("reason"):
+        lines.append(gettext("Why: %(reason)s") % {"reason": params["reason"]})
+    if params.get("who"):
+        lines.append(gettext("By %(who)s.") % {"who": params["who"]})
+    return lines
+
+
+def _meeting_invitation(params: dict[str, Any]) -> tuple[str, bytes, str] | None:
+    from django.conf import settings
+
+    from confiance.followup.feed import build_invitation
+    from confiance.followup.models import Meeting
+
+    meeting = (
+        Meeting.objects.select_related("engagement__workspace", "created_by")
+        .prefetch_related("attendees__user")
+        .filter(pk=params.get("meeting_id"))
+        .first()
+    )
+    if meeting is None:
+        return None
+    method = "CANCEL" if params.get("method") == "CANCEL" else "REQUEST"
+    content = build_invitation(
+        meeting, method=method, sequence=int(params.get("sequence", 0)), base_url=settings.SITE_URL
+    )
+    return ("invite.ics", content, f"text/calendar; method={method}; charset=utf-8")
+
+
 class FollowupConfig(AppConfig):
     name = "confiance.followup"
     label = "followup"
     verbose_name = _("Follow-up")
 
     def ready(self) -> None:
-        from confiance.core.notices import register_notice
+        from confiance.core.notices import register_notice, register_notice_group
 
-        register_notice("commitment.overdue", _overdue_text)
-        register_notice("commitment.renegotiation", _renegotiation_text)
+        register_notice_group("commitment", _("Commitments"))
+        register_notice("commitment.overdue", _overdue_text, details=_overdue_details)
+        register_notice(
+            "commitment.renegotiation", _renegotiation_text, details=_renegotiation_details
+        )
+        register_notice_group("meeting", _("Meetings"))
+        for kind, text in (
+            ("meeting.planned", _meeting_planned_text),
+            ("meeting.changed", _meeting_changed_text),
+            ("meeting.cancelled", _meeting_cancelled_text),
+        ):
+            register_notice(kind, text, details=_meeting_details, attachment=_meeting_invitation)

@@ -249,6 +249,9 @@ class Meeting(models.Model):
     )
     cancelled_by_side = models.CharField(max_length=10, choices=Side.choices, blank=True)
     cancel_reason = models.TextField(_("why"), blank=True)
+    # iCalendar SEQUENCE of the invitation e-mailed to attendees: one more at each change or
+    # cancellation, so calendars replace the event they hold (RFC 5546).
+    sequence = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("meeting")

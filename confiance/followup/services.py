@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from confiance import access
 from confiance.core.audit import audit_record
 from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
+from confiance.core.notices import notify_on_commit
 from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement
 from confiance.followup.models import (
@@ -337,6 +338,38 @@ def renegotiation_decide(
 # Meetings ----------------------------------------------------------------------------------
 
 
+def _meeting_notify(
+    meeting: Meeting, *, kind: str, user_ids: list[int], actor: User, **extra: object
+) -> None:
+    """Tell the people expected (the actor aside) with an iCalendar request or cancellation."""
+    from django.urls import reverse
+
+    engagement = meeting.engagement
+    params = {
+        "engagement": engagement.title,
+        "meeting_id": meeting.pk,
+        "title": meeting.title,
+        "starts_at": meeting.starts_at.isoformat(),
+        "duration_minutes": meeting.duration_minutes,
+        "channel": meeting.channel,
+        "location": meeting.location,
+        "sequence": meeting.sequence,
+        "method": "CANCEL" if kind == "meeting.cancelled" else "REQUEST",
+        "who": actor.get_full_name(),
+        **extra,
+    }
+    notify_on_commit(
+        workspace_id=meeting.workspace_id,
+        user_ids=[pk for pk in user_ids if pk != actor.pk],
+        kind=kind,
+        params=params,
+        link=reverse(
+            "meeting-detail",
+            kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk, "mid": meeting.pk},
+        ),
+    )
+
+
 def _validate_attendees(engagement: Engagement, attendees: list[User]) -> dict[int, str]:
     sides = {}
     for user in attendees:
@@ -405,6 +438,9 @@ def meeting_create(
         target=meeting,
         data={"starts_at": starts_at.isoformat(), "attendees": [u.email for u in attendees]},
     )
+    _meeting_notify(
+        meeting, kind="meeting.planned", user_ids=[u.pk for u in attendees], actor=membership.user
+    )
     return meeting
 
 
@@ -465,13 +501,18 @@ def meeting_update(
             },
             actor=membership.user,
         )
+    previous_start = meeting.starts_at
     meeting.title = title.strip()
     meeting.starts_at = starts_at
     meeting.duration_minutes = duration_minutes
     meeting.channel = channel
     meeting.location = location.strip()
-    meeting.save(update_fields=["title", "starts_at", "duration_minutes", "channel", "location"])
+    meeting.sequence += 1
+    meeting.save(
+        update_fields=["title", "starts_at", "duration_minutes", "channel", "location", "sequence"]
+    )
     wanted = {u.pk for u in attendees}
+    removed = list(meeting.attendees.exclude(user_id__in=wanted).values_list("user_id", flat=True))
     meeting.attendees.exclude(user_id__in=wanted).delete()
     present = set(meeting.attendees.values_list("user_id", flat=True))
     MeetingAttendee.objects.bulk_create(
@@ -488,6 +529,17 @@ def meeting_update(
         target=meeting,
         data={"starts_at": starts_at.isoformat(), "attendees": sorted(u.email for u in attendees)},
     )
+    _meeting_notify(
+        meeting,
+        kind="meeting.changed",
+        user_ids=sorted(wanted),
+        actor=membership.user,
+        previous_starts_at=previous_start.isoformat() if moved else "",
+    )
+    if removed:
+        _meeting_notify(
+            meeting, kind="meeting.cancelled", user_ids=removed, actor=membership.user, reason=""
+        )
     return meeting
 
 
@@ -506,6 +558,7 @@ def meeting_cancel(*, membership: Membership, meeting: Meeting, reason: str = ""
     meeting.cancelled_by = membership.user
     meeting.cancelled_by_side = access.followup_side(membership, engagement) or ""
     meeting.cancel_reason = reason.strip()
+    meeting.sequence += 1
     meeting.save(
         update_fields=[
             "status",
@@ -513,7 +566,15 @@ def meeting_cancel(*, membership: Membership, meeting: Meeting, reason: str = ""
             "cancelled_by",
             "cancelled_by_side",
             "cancel_reason",
+            "sequence",
         ]
+    )
+    _meeting_notify(
+        meeting,
+        kind="meeting.cancelled",
+        user_ids=list(meeting.attendees.values_list("user_id", flat=True)),
+        actor=membership.user,
+        reason=meeting.cancel_reason[:1000],
     )
     audit_record(
         verb="meeting.cancel",

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django_tasks import task
 
-from confiance.core.models import Membership, Notice, Role
+from confiance.core.models import Membership, Role
+from confiance.core.notices import notify
 from confiance.followup.models import Commitment, Renegotiation, Side
 from confiance.followup.selectors import overdue_commitments
 
@@ -40,29 +38,21 @@ def _remind(commitment_id: int) -> bool:
         commitment.save(update_fields=["reminder_due_date", "reminded_at"])
         engagement = commitment.engagement
         link = reverse("followup", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk})
-        Notice.objects.create(
-            workspace_id=engagement.workspace_id,
-            user=commitment.owner,
-            kind="commitment.overdue",
-            params={
-                "engagement": engagement.title,
-                "text": commitment.text[:120],
-                "due_date": commitment.due_date.isoformat(),
-            },
-            link=link,
-        )
         owner = commitment.owner
-        with translation.override(settings.LANGUAGE_CODE):
-            context = {
-                "commitment": commitment,
-                "engagement": engagement,
-                "link": settings.SITE_URL + link,
-            }
-            subject = render_to_string("followup/email/overdue_subject.txt", context).strip()
-            body = render_to_string("followup/email/overdue_body.txt", context)
-    # Sent once the reminder is committed: a crash before this line reminds nobody twice.
-    if owner.is_active:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [owner.email])
+        params = {
+            "engagement": engagement.title,
+            "text": commitment.text[:120],
+            "due_date": commitment.due_date.isoformat(),
+            "days_late": (timezone.localdate() - commitment.due_date).days,
+        }
+    # Told once the reminder is committed: a crash before this line reminds nobody twice.
+    notify(
+        workspace_id=engagement.workspace_id,
+        users=[owner],
+        kind="commitment.overdue",
+        params=params,
+        link=link,
+    )
     return True
 
 
@@ -96,18 +86,17 @@ def notify_renegotiation(renegotiation_id: int) -> None:
         "commitment-detail",
         kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk, "cid": commitment.pk},
     )
-    with translation.override(settings.LANGUAGE_CODE):
-        context = {"proposal": proposal, "engagement": engagement, "link": settings.SITE_URL + link}
-        subject = render_to_string("followup/email/renegotiation_subject.txt", context).strip()
-        body = render_to_string("followup/email/renegotiation_body.txt", context)
-    for user in recipients:
-        if not user.is_active:
-            continue
-        Notice.objects.create(
-            workspace_id=engagement.workspace_id,
-            user=user,
-            kind="commitment.renegotiation",
-            params={"engagement": engagement.title, "text": commitment.text[:120]},
-            link=link,
-        )
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    notify(
+        workspace_id=engagement.workspace_id,
+        users=recipients,
+        kind="commitment.renegotiation",
+        params={
+            "engagement": engagement.title,
+            "text": commitment.text[:120],
+            "who": proposal.proposed_by.get_full_name(),
+            "new_due_date": proposal.new_due_date.isoformat() if proposal.new_due_date else "",
+            "new_text": proposal.new_text[:500],
+            "reason": proposal.reason[:1000],
+        },
+        link=link,
+    )

@@ -5,22 +5,25 @@ from __future__ import annotations
 from django.urls import reverse
 from django_tasks import task
 
-from confiance.core.models import Notice
+from confiance.core.notices import notify
 from confiance.lessons.models import Kudos
 
 
 @task()
 def notify_kudos(kudos_id: int) -> None:
-    """Tell each person credited, in the app."""
+    """Tell each person credited (each notice links to the person's own profile)."""
     kudos = Kudos.objects.select_related("author", "engagement__workspace").get(pk=kudos_id)
     slug = kudos.engagement.workspace.slug
-    Notice.objects.bulk_create(
-        Notice(
+    params = {
+        "author": kudos.author.get_full_name(),
+        "engagement": kudos.engagement.title,
+        "text": kudos.text[:1000],
+    }
+    for user in kudos.recipients.filter(is_active=True).order_by("pk"):
+        notify(
             workspace_id=kudos.workspace_id,
-            user=user,
+            users=[user],
             kind="kudos.received",
-            params={"author": kudos.author.get_full_name(), "engagement": kudos.engagement.title},
+            params=params,
             link=reverse("person-profile", kwargs={"ws": slug, "user_id": user.pk}),
         )
-        for user in kudos.recipients.filter(is_active=True)
-    )

@@ -17,7 +17,66 @@ def _breach_text(params: dict[str, Any]) -> str:
 
 
 def _raised_text(params: dict[str, Any]) -> str:
-    return _("New problem on %(engagement)s: %(title)s") % params
+    values = {"engagement": params.get("engagement", ""), "title": params.get("title", "")}
+    if params.get("proactive"):
+        return _("%(engagement)s: the provider raised a problem before you had to: %(title)s") % (
+            values
+        )
+    return _("New problem on %(engagement)s: %(title)s") % values
+
+
+def _step_text(verb: str) -> Any:
+    def text(params: dict[str, Any]) -> str:
+        from confiance.problems.models import Severity
+
+        values = {
+            "engagement": params.get("engagement", ""),
+            "title": params.get("title", ""),
+            "who": params.get("who", ""),
+            "owner": params.get("owner", ""),
+            "level": params.get("level", ""),
+            "person": params.get("person", ""),
+            "priority": (
+                Severity(params["priority"]).label
+                if params.get("priority") in Severity.values
+                else params.get("priority", "")
+            ),
+        }
+        templates = {
+            "acknowledged": _("%(engagement)s: %(who)s acknowledged the problem “%(title)s”"),
+            "owner_named": _("%(engagement)s: %(owner)s now owns the problem “%(title)s”"),
+            "plan_shared": _("%(engagement)s: a plan to solve “%(title)s” is shared"),
+            "escalated": _(
+                "%(engagement)s: the problem “%(title)s” is escalated to level %(level)s "
+                "(%(person)s)"
+            ),
+            "update": _("%(engagement)s: progress on the problem “%(title)s”"),
+            "waiting_on_client": _("%(engagement)s: the problem “%(title)s” waits on the client"),
+            "resumed": _("%(engagement)s: work on the problem “%(title)s” resumed"),
+            "resolved": _(
+                "%(engagement)s: the problem “%(title)s” is resolved; the client confirms or "
+                "reopens it"
+            ),
+            "closed": _("%(engagement)s: the client confirmed the problem “%(title)s” is solved"),
+            "reopened": _("%(engagement)s: the client reopened the problem “%(title)s”"),
+            "priority_set": _(
+                "%(engagement)s: the client's priority for “%(title)s” is now %(priority)s"
+            ),
+        }
+        return templates[verb] % values
+
+    return text
+
+
+def _step_details(params: dict[str, Any]) -> list[str]:
+    lines = [params["text"]] if params.get("text") else []
+    if params.get("who"):
+        lines.append(_("By %(who)s.") % {"who": params["who"]})
+    return lines
+
+
+def _breach_details(params: dict[str, Any]) -> list[str]:
+    return [_("You are told because you own the problem or are the next escalation level.")]
 
 
 class ProblemsConfig(AppConfig):
@@ -26,7 +85,22 @@ class ProblemsConfig(AppConfig):
     verbose_name = gettext_lazy("Problems")
 
     def ready(self) -> None:
-        from confiance.core.notices import register_notice
+        from confiance.core.notices import register_notice, register_notice_group
 
-        register_notice("problem.breach", _breach_text)
-        register_notice("problem.raised", _raised_text)
+        register_notice_group("problem", gettext_lazy("Problems"))
+        register_notice("problem.breach", _breach_text, details=_breach_details)
+        register_notice("problem.raised", _raised_text, details=_step_details)
+        for verb in (
+            "acknowledged",
+            "owner_named",
+            "plan_shared",
+            "escalated",
+            "update",
+            "waiting_on_client",
+            "resumed",
+            "resolved",
+            "closed",
+            "reopened",
+            "priority_set",
+        ):
+            register_notice(f"problem.{verb}", _step_text(verb), details=_step_details)

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from confiance import access
 from confiance.core.audit import audit_record
-from confiance.core.models import INTERNAL_ROLES, Membership, Notice, Role, User, Workspace
-from confiance.core.taskqueue import enqueue_on_commit
+from confiance.core.models import INTERNAL_ROLES, Membership, Role, User, Workspace
+from confiance.core.notices import notify, notify_on_commit
 from confiance.engagements.models import Engagement
 from confiance.ledger.services import ledger_append
 from confiance.problems import clock
@@ -58,6 +58,7 @@ def _record(
     verb: str,
     ledger: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
+    told: dict[str, Any] | None = None,
 ) -> None:
     audit_record(
         verb=f"problem.{verb}",
@@ -73,6 +74,71 @@ def _record(
             payload={"problem": problem.pk, "title": problem.title, **ledger},
             actor=membership.user,
         )
+    if verb in TOLD_STEPS:
+        _tell(membership, problem, verb, told or {})
+
+
+# Every shared step of a problem is told to both sides (the one who acted aside).
+TOLD_STEPS = frozenset(
+    {
+        "raised",
+        "acknowledged",
+        "owner_named",
+        "plan_shared",
+        "escalated",
+        "update",
+        "waiting_on_client",
+        "resumed",
+        "resolved",
+        "closed",
+        "reopened",
+        "priority_set",
+    }
+)
+
+
+def problem_people(problem: Problem) -> list[int]:
+    """Who hears of a problem's steps: the client's contacts, the lead (or, without one, the
+    workspace owners), the owner, whoever raised it and the people it was escalated to."""
+    engagement = problem.engagement
+    ids = set(
+        Membership.objects.filter(
+            workspace_id=problem.workspace_id, role=Role.CLIENT, client_id=engagement.client_id
+        ).values_list("user_id", flat=True)
+    )
+    if engagement.lead_id is not None:
+        ids.add(engagement.lead_id)
+    else:
+        ids |= set(
+            Membership.objects.filter(
+                workspace_id=problem.workspace_id, role=Role.OWNER
+            ).values_list("user_id", flat=True)
+        )
+    ids |= {pk for pk in (problem.owner_id, problem.raised_by_id) if pk is not None}
+    ids |= set(
+        problem.events.filter(kind=EventKind.ESCALATED, person__isnull=False).values_list(
+            "person_id", flat=True
+        )
+    )
+    return sorted(ids)
+
+
+def _tell(membership: Membership, problem: Problem, verb: str, told: dict[str, Any]) -> None:
+    from confiance.problems.tasks import problem_link
+
+    notify_on_commit(
+        workspace_id=problem.workspace_id,
+        user_ids=[pk for pk in problem_people(problem) if pk != membership.user_id],
+        kind=f"problem.{verb}",
+        params={
+            "title": problem.title,
+            "engagement": problem.engagement.title,
+            "who": membership.user.get_full_name(),
+            "proactive": problem.proactive,
+            **told,
+        },
+        link=problem_link(problem),
+    )
 
 
 def _provider_person(workspace_id: int, user: User | None, field: str) -> User:
@@ -145,9 +211,6 @@ def problem_raise(
         "raised",
         ledger={"severity": severity, "side": problem.raised_side, "proactive": problem.proactive},
     )
-    from confiance.problems.tasks import notify_problem_raised
-
-    enqueue_on_commit(notify_problem_raised, problem.pk)
     return problem
 
 
@@ -184,7 +247,13 @@ def problem_owner_name(*, membership: Membership, problem: Problem, owner: User 
     problem.owner_named_at = problem.owner_named_at or now
     problem.save(update_fields=["owner", "owner_named_at"])
     _event(problem, EventKind.OWNER_NAMED, membership.user, now, person=owner)
-    _record(membership, problem, "owner_named", ledger={"owner": owner.get_full_name()})
+    _record(
+        membership,
+        problem,
+        "owner_named",
+        ledger={"owner": owner.get_full_name()},
+        told={"owner": owner.get_full_name()},
+    )
     return problem
 
 
@@ -200,7 +269,7 @@ def problem_plan_share(*, membership: Membership, problem: Problem, plan: str) -
     problem.plan = plan
     problem.save(update_fields=["plan"])
     _event(problem, EventKind.PLAN_SHARED, membership.user, timezone.now(), text=plan)
-    _record(membership, problem, "plan_shared")
+    _record(membership, problem, "plan_shared", told={"text": plan[:1000]})
     return problem
 
 
@@ -240,6 +309,7 @@ def problem_escalate(
         problem,
         "escalated",
         ledger={"level": level, "person": person.get_full_name(), "before_breach": early},
+        told={"level": level, "person": person.get_full_name()},
     )
     return event
 
@@ -263,7 +333,7 @@ def problem_update_post(*, membership: Membership, problem: Problem, text: str) 
     problem.last_update_at = now
     problem.save(update_fields=["last_update_at"])
     event = _event(problem, EventKind.UPDATE, membership.user, now, text=text)
-    _record(membership, problem, "update")
+    _record(membership, problem, "update", told={"text": text})
     return event
 
 
@@ -278,7 +348,13 @@ def problem_wait_on_client(*, membership: Membership, problem: Problem, text: st
     problem.waiting_on_client = True
     problem.save(update_fields=["waiting_on_client"])
     _event(problem, EventKind.WAITING_ON_CLIENT, membership.user, timezone.now(), text=text.strip())
-    _record(membership, problem, "waiting_on_client", ledger={"waiting_on_client": True})
+    _record(
+        membership,
+        problem,
+        "waiting_on_client",
+        ledger={"waiting_on_client": True},
+        told={"text": text.strip()[:1000]},
+    )
     return problem
 
 
@@ -315,7 +391,13 @@ def problem_resolve(*, membership: Membership, problem: Problem, text: str = "")
     problem.resolved_at = now
     problem.save(update_fields=["status", "resolved_at", "waiting_on_client"])
     _event(problem, EventKind.RESOLVED, membership.user, now, text=text.strip())
-    _record(membership, problem, "resolved", ledger={"status": problem.status})
+    _record(
+        membership,
+        problem,
+        "resolved",
+        ledger={"status": problem.status},
+        told={"text": text.strip()[:1000]},
+    )
     return problem
 
 
@@ -355,7 +437,13 @@ def problem_reopen(*, membership: Membership, problem: Problem, text: str) -> Pr
     problem.last_update_at = now
     problem.save(update_fields=["status", "resolved_at", "closed_at", "last_update_at"])
     _event(problem, EventKind.REOPENED, membership.user, now, text=text)
-    _record(membership, problem, "reopened", ledger={"status": problem.status, "reason": text})
+    _record(
+        membership,
+        problem,
+        "reopened",
+        ledger={"status": problem.status, "reason": text},
+        told={"text": text[:1000]},
+    )
     return problem
 
 
@@ -370,7 +458,13 @@ def problem_priority_set(*, membership: Membership, problem: Problem, priority: 
     problem.client_priority = priority
     problem.save(update_fields=["client_priority"])
     _event(problem, EventKind.PRIORITY_SET, membership.user, timezone.now(), value=priority)
-    _record(membership, problem, "priority_set", ledger={"client_priority": priority})
+    _record(
+        membership,
+        problem,
+        "priority_set",
+        ledger={"client_priority": priority},
+        told={"priority": priority},
+    )
     return problem
 
 
@@ -535,15 +629,14 @@ def _breach_record(
             "problem_id": problem.pk,
         },
     )
-    Notice.objects.bulk_create(
-        Notice(
-            workspace_id=problem.workspace_id,
-            user=user,
-            kind="problem.breach",
-            params={"title": problem.title, "engagement": problem.engagement.title, "kind": kind},
-            link=link,
-        )
-        for user in recipients
+    # The notices belong to the breach's transaction; their e-mails leave once it commits.
+    notify(
+        workspace_id=problem.workspace_id,
+        users=recipients,
+        kind="problem.breach",
+        params={"title": problem.title, "engagement": problem.engagement.title, "kind": kind},
+        link=link,
+        defer_email=True,
     )
     audit_record(
         verb="problem.breach",
@@ -552,7 +645,4 @@ def _breach_record(
         target=problem,
         data={"kind": kind, "notified": [u.email for u in recipients]},
     )
-    from confiance.problems.tasks import send_breach_email
-
-    enqueue_on_commit(send_breach_email, breach.pk)
     return breach

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, translation
 from django_tasks import task
 
-from confiance.core.models import Notice
+from confiance.core.notices import notify
 from confiance.pulse.models import PulseSurvey
 
 
@@ -27,27 +23,13 @@ def send_pulse_invitations(survey_id: int) -> int:
     survey = PulseSurvey.objects.select_related("engagement__workspace").get(pk=survey_id)
     engagement = survey.engagement
     link = reverse("pulse", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk})
-    sent = 0
-    for invitee in survey.invitees.select_related("user").order_by("pk"):
-        user = invitee.user
-        with translation.override(settings.LANGUAGE_CODE):
-            closes = formats.date_format(survey.closes_at, "DATE_FORMAT")
-            context = {
-                "survey": survey,
-                "engagement": engagement,
-                "closes": closes,
-                "link": settings.SITE_URL + link,
-            }
-            subject = render_to_string("pulse/email/invitation_subject.txt", context).strip()
-            body = render_to_string("pulse/email/invitation_body.txt", context)
-        Notice.objects.create(
-            workspace_id=engagement.workspace_id,
-            user=user,
-            kind="pulse.open",
-            params={"engagement": engagement.title, "closes": closes},
-            link=link,
-        )
-        if user.is_active:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
-            sent += 1
-    return sent
+    users = [invitee.user for invitee in survey.invitees.select_related("user").order_by("pk")]
+    notices = notify(
+        workspace_id=engagement.workspace_id,
+        users=users,
+        kind="pulse.open",
+        # The closing date is rendered in each reader's language (see PulseConfig).
+        params={"engagement": engagement.title, "closes_at": survey.closes_at.isoformat()},
+        link=link,
+    )
+    return len(notices)

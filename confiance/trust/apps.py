@@ -10,15 +10,22 @@ def _trust_alert_text(params: dict[str, Any]) -> str:
     return f"{params['engagement']}: {AlertKind(params['kind']).label} — {params['reason']}"
 
 
+def _trust_alert_details(params: dict[str, Any]) -> list[str]:
+    from django.utils.translation import gettext
+
+    return [gettext("See why, and act before the client has to complain.")]
+
+
 class TrustConfig(AppConfig):
     name = "confiance.trust"
     label = "trust"
     verbose_name = _("Trust")
 
     def ready(self) -> None:
-        from confiance.core.notices import register_notice
+        from confiance.core.notices import register_notice, register_notice_group
 
-        register_notice("trust.alert", _trust_alert_text)
+        register_notice_group("trust", _("Trust alerts"))
+        register_notice("trust.alert", _trust_alert_text, details=_trust_alert_details)
 
         from confiance.ledger.signals import ledger_appended
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
-from django.utils import translation
 from django_tasks import task
 
-from confiance.core.models import Notice
+from confiance.core.notices import notify
 from confiance.engagements.models import Engagement
 
 
@@ -75,20 +71,10 @@ def send_trust_alert(alert_id: int) -> None:
         pk=alert_id
     )
     engagement = alert.engagement
-    for user in _recipients(engagement):
-        with translation.override(settings.LANGUAGE_CODE):
-            context = {
-                "alert": alert,
-                "engagement": engagement,
-                "link": settings.SITE_URL + alert.link,
-            }
-            subject = render_to_string("trust/email/alert_subject.txt", context).strip()
-            body = render_to_string("trust/email/alert_body.txt", context)
-        Notice.objects.create(
-            workspace_id=engagement.workspace_id,
-            user=user,
-            kind="trust.alert",
-            params={"engagement": engagement.title, "kind": alert.kind, "reason": alert.reason},
-            link=alert.link,
-        )
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    notify(
+        workspace_id=engagement.workspace_id,
+        users=_recipients(engagement),
+        kind="trust.alert",
+        params={"engagement": engagement.title, "kind": alert.kind, "reason": alert.reason},
+        link=alert.link,
+    )

@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from confiance.consumption.services import EntryInput, time_entry_log
+from confiance.core.notices import unsubscribe_token
 from confiance.core.services import api_token_create, invitation_create
 from tests.api import support as api_support
 from tests.closure.support import closure_kwargs
@@ -264,6 +265,11 @@ EXPECTED: dict[str, Case] = {
     "password_change_done": Case(statuses={ANON: 302}),
     "invitation-accept": Case(kwargs=lambda w: {"token": "tampered"}, default=410),
     "set_language": Case(default=302),
+    "notice-preferences": Case(statuses={ANON: 302}),
+    # The signed link works without logging in (GET asks for confirmation, changes nothing).
+    "notice-unsubscribe": Case(
+        kwargs=lambda w: {"token": unsubscribe_token(w.client_contact.user, "budget")}
+    ),
     "workspace-home": Case(kwargs=ws, statuses=only(MEMBERS, 302)),
     "members": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
     "workspace-settings": Case(kwargs=ws, statuses=only(["owner"], 200)),
