@@ -139,6 +139,56 @@ def _meeting_invitation(params: dict[str, Any]) -> tuple[str, bytes, str] | None
     return ("invite.ics", content, f"text/calendar; method={method}; charset=utf-8")
 
 
+def _review_text(kind: str) -> Any:
+    def text(params: dict[str, Any]) -> str:
+        from django.utils.translation import gettext
+
+        from confiance.followup.models import ReviewState
+
+        values = {
+            "engagement": params.get("engagement", ""),
+            "what": params.get("what", ""),
+            "who": params.get("who", ""),
+            "when": _when(params.get("answer_by", "")),
+            "state": (
+                ReviewState(params["state"]).label
+                if params.get("state") in ReviewState.values
+                else ""
+            ),
+        }
+        templates = {
+            "requested": gettext(
+                "%(engagement)s: %(who)s recorded about you: %(what)s. Confirm or contest it "
+                "by %(when)s"
+            ),
+            "confirmed": gettext("%(engagement)s: %(who)s confirmed: %(what)s"),
+            "contested": gettext("%(engagement)s: %(who)s contests: %(what)s"),
+            "resolved": gettext("%(engagement)s: contest over (%(state)s): %(what)s"),
+        }
+        return templates[kind] % values
+
+    return text
+
+
+def _review_details(params: dict[str, Any]) -> list[str]:
+    from django.utils.translation import gettext
+
+    lines = []
+    if params.get("reason"):
+        lines.append(gettext("Why: %(reason)s") % {"reason": params["reason"]})
+    if params.get("note"):
+        lines.append(params["note"])
+    if "state" not in params and "reason" not in params:
+        lines.append(
+            gettext(
+                "Left unanswered for %(days)s days, the record stands. A contest holds it out "
+                "of the trust figures until it is resolved."
+            )
+            % {"days": params.get("days", "")}
+        )
+    return lines
+
+
 class FollowupConfig(AppConfig):
     name = "confiance.followup"
     label = "followup"
@@ -152,6 +202,9 @@ class FollowupConfig(AppConfig):
         register_notice(
             "commitment.renegotiation", _renegotiation_text, details=_renegotiation_details
         )
+        register_notice_group("review", _("Records to confirm or contest"))
+        for kind in ("requested", "confirmed", "contested", "resolved"):
+            register_notice(f"review.{kind}", _review_text(kind), details=_review_details)
         register_notice_group("meeting", _("Meetings"))
         for kind, text in (
             ("meeting.planned", _meeting_planned_text),

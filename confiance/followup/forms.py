@@ -112,3 +112,15 @@ class PaymentForm(forms.Form):
 
 class PaidForm(forms.Form):
     paid_date = forms.DateField(label=_("Paid on"), widget=DATE)
+
+
+class ContestForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why you contest it (both sides read it)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=2000)

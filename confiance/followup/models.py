@@ -377,3 +377,94 @@ class CalendarFeed(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="calendar_feed")
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+
+# How long the side concerned has to confirm or contest what the other side recorded about it.
+REVIEW_DAYS = 7
+
+
+class ReviewState(models.TextChoices):
+    PENDING = "pending", _("Awaiting an answer")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CONTESTED = "contested", _("Contested")
+    UPHELD = "upheld", _("Contest withdrawn: the record stands")
+    WITHDRAWN = "withdrawn", _("Record withdrawn by its author")
+    SUPERSEDED = "superseded", _("Replaced by a later record")
+
+
+class ReviewSubject(models.TextChoices):
+    COMMITMENT = "commitment", _("Commitment status")
+    ATTENDANCE = "attendance", _("Attendance")
+    PAYMENT = "payment", _("Payment date")
+
+
+class FactReview(models.Model):
+    """What one side recorded about the other (their commitment kept or broken, their
+    attendance, the day their payment arrived), shown to the side concerned, which confirms
+    it or contests it with a reason within REVIEW_DAYS. Left unanswered, the record stands.
+
+    A contest is ledgered and shown to both sides; until it is resolved (the contesting side
+    withdraws its contest, or the recording side withdraws its record) the fact is held out
+    of the trust evidence: `held_evidence()` in confiance.followup.reviews says which.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="fact_reviews"
+    )
+    subject = models.CharField(max_length=12, choices=ReviewSubject.choices)
+    # Exactly one of these, after `subject`.
+    status_change = models.ForeignKey(
+        CommitmentStatusChange, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    attendee = models.ForeignKey(
+        MeetingAttendee, on_delete=models.CASCADE, null=True, blank=True, related_name="reviews"
+    )
+    payment = models.ForeignKey(
+        Payment, on_delete=models.CASCADE, null=True, blank=True, related_name="reviews"
+    )
+    side = models.CharField(max_length=10, choices=Side.choices)  # the side that answers
+    what = models.CharField(max_length=300)  # what was recorded, in words both sides read
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    answer_by = models.DateTimeField()
+    state = models.CharField(
+        max_length=10, choices=ReviewState.choices, default=ReviewState.PENDING
+    )
+    answered_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(_("why you contest it"), blank=True)
+    resolved_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("review of a record")
+        verbose_name_plural = _("reviews of records")
+        ordering = ["-recorded_at", "-id"]
+        indexes = [models.Index(fields=["engagement", "state"], name="review_eng_state")]
+
+    def __str__(self) -> str:
+        return self.what
+
+    @property
+    def answerable(self) -> bool:
+        """Still open to a confirmation or a contest."""
+        return self.state == ReviewState.PENDING and timezone.now() < self.answer_by
+
+    @property
+    def let_stand(self) -> bool:
+        return self.state == ReviewState.PENDING and timezone.now() >= self.answer_by
+
+    @property
+    def evidence_source(self) -> tuple[str, str]:
+        """The trust fact this record feeds (source, id), as trust.indicators names them."""
+        if self.subject == ReviewSubject.COMMITMENT:
+            return ("followup.commitmentstatuschange", str(self.status_change_id))
+        if self.subject == ReviewSubject.ATTENDANCE:
+            return ("followup.meetingattendee", str(self.attendee_id))
+        return ("followup.payment", str(self.payment_id))

@@ -40,6 +40,7 @@ from confiance.followup.models import (
     Renegotiation,
     Side,
 )
+from confiance.followup.reviews import review_open
 from confiance.followup.tasks import notify_renegotiation
 from confiance.ledger.services import ledger_append
 
@@ -150,13 +151,13 @@ def _lock(commitment: Commitment) -> Commitment:
 
 def _record_status(
     *, commitment: Commitment, to_status: str, by: User, at: datetime, note: str = ""
-) -> None:
+) -> CommitmentStatusChange:
     from_status = commitment.status
     commitment.status = to_status
     commitment.status_changed_at = at
     commitment.status_changed_by = by
     commitment.save(update_fields=["status", "status_changed_at", "status_changed_by"])
-    CommitmentStatusChange.objects.create(
+    change = CommitmentStatusChange.objects.create(
         workspace_id=commitment.workspace_id,
         commitment=commitment,
         from_status=from_status,
@@ -178,6 +179,7 @@ def _record_status(
         },
         actor=by,
     )
+    return change
 
 
 @transaction.atomic
@@ -202,9 +204,19 @@ def commitment_set_status(
     now = timezone.now()
     if status == CommitmentStatus.KEPT and timezone.localdate(now) > commitment.due_date:
         status = CommitmentStatus.KEPT_LATE
-    _record_status(
+    change = _record_status(
         commitment=commitment, to_status=status, by=membership.user, at=now, note=note.strip()
     )
+    if access.followup_side(membership, engagement) != commitment.side:
+        # Recorded about the other side: that side confirms or contests it.
+        review_open(
+            engagement=engagement,
+            side=commitment.side,
+            recorded_by=membership.user,
+            what=_("Commitment “%(text)s” marked %(status)s")
+            % {"text": commitment.text[:120], "status": change.get_to_status_display()},
+            status_change=change,
+        )
     # A pending renegotiation has no object once the commitment is closed.
     commitment.renegotiations.filter(state=Renegotiation.State.PENDING).update(
         state=Renegotiation.State.DECLINED, decided_by=membership.user, decided_at=now
@@ -621,7 +633,7 @@ def meeting_record(
     now = timezone.now()
     if held and meeting.starts_at > now:
         raise ValidationError(_("A meeting can be recorded as held once it has started."))
-    attendees = {a.user_id: a for a in meeting.attendees.all()}
+    attendees = {a.user_id: a for a in meeting.attendees.select_related("user")}
     for user_id, value in attendance.items():
         if user_id not in attendees:
             raise ValidationError(_("Record attendance only for the people expected."))
@@ -636,6 +648,23 @@ def meeting_record(
             attendee.recorded_by = membership.user
             changed.append(attendee)
     MeetingAttendee.objects.bulk_update(changed, ["attendance", "recorded_at", "recorded_by"])
+    recorder_side = access.followup_side(membership, engagement)
+    for attendee in changed:
+        if attendee.attendance and attendee.side != recorder_side:
+            attendee.meeting = meeting
+            review_open(
+                engagement=engagement,
+                side=attendee.side,
+                recorded_by=membership.user,
+                what=_("%(name)s recorded as %(attendance)s at “%(title)s” (%(date)s)")
+                % {
+                    "name": attendee.user.get_full_name(),
+                    "attendance": attendee.get_attendance_display().lower(),
+                    "title": meeting.title,
+                    "date": timezone.localdate(meeting.starts_at).isoformat(),
+                },
+                attendee=attendee,
+            )
     fields = ["minutes", "internal_notes"]
     meeting.minutes = minutes.strip()
     meeting.internal_notes = internal_notes.strip()
@@ -740,6 +769,18 @@ def payment_mark_paid(*, membership: Membership, payment: Payment, paid_date: da
     payment.paid_recorded_by = membership.user
     payment.paid_recorded_at = timezone.now()
     payment.save(update_fields=["paid_date", "paid_recorded_by", "paid_recorded_at"])
+    review_open(
+        engagement=engagement,
+        side=Side.CLIENT,
+        recorded_by=membership.user,
+        what=_("“%(label)s” recorded as paid on %(paid)s (due %(due)s)")
+        % {
+            "label": payment.label,
+            "paid": paid_date.isoformat(),
+            "due": payment.due_date.isoformat(),
+        },
+        payment=payment,
+    )
     audit_record(
         verb="payment.paid",
         actor=membership.user,

@@ -100,3 +100,13 @@ def notify_renegotiation(renegotiation_id: int) -> None:
         },
         link=link,
     )
+
+
+@task()
+def rebuild_trust_after_review(engagement_id: int) -> int:
+    """A contest began or ended: recount the engagement's trust without (or with) the fact."""
+    from confiance.engagements.models import Engagement
+    from confiance.trust.services import trust_rebuild
+
+    engagement = Engagement.objects.select_related("workspace").get(pk=engagement_id)
+    return trust_rebuild(engagement=engagement)

@@ -51,6 +51,21 @@ urlpatterns = [
         views.payment_paid,
         name="payment-paid",
     ),
+    path(
+        "engagements/<int:pk>/followup/reviews/<int:rid>/confirm/",
+        views.review_confirm,
+        name="review-confirm",
+    ),
+    path(
+        "engagements/<int:pk>/followup/reviews/<int:rid>/contest/",
+        views.review_contest,
+        name="review-contest",
+    ),
+    path(
+        "engagements/<int:pk>/followup/reviews/<int:rid>/resolve/",
+        views.review_resolve,
+        name="review-resolve",
+    ),
     path("calendar/", views.my_calendar, name="my-calendar"),
 ]
 

@@ -19,15 +19,17 @@ from confiance.core.decorators import workspace_view
 from confiance.core.forms import add_service_errors
 from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
 from confiance.engagements.models import Engagement
-from confiance.followup import feed, selectors, services
+from confiance.followup import feed, reviews, selectors, services
 from confiance.followup.forms import (
     CancelForm,
     CommitmentForm,
+    ContestForm,
     MeetingForm,
     MeetingRecordForm,
     PaidForm,
     PaymentForm,
     RenegotiationForm,
+    ResolveForm,
     StatusForm,
 )
 from confiance.followup.models import Renegotiation, Side
@@ -110,8 +112,30 @@ def _page(
         or (PaymentForm(prefix="payment") if can_manage_payments else None),
         "paid_form": PaidForm(prefix="paid") if can_manage_payments else None,
         "internal": access.can_see_internal_notes(membership),
+        "reviews": _reviews(membership, engagement, forms.get("contest")),
     }
     return render(request, "followup/followup.html", context, status=status)
+
+
+def _reviews(
+    membership: Membership, engagement: Engagement, contest: tuple[int, ContestForm] | None
+) -> list[Any]:
+    """The reviews with, for those the viewer's side may answer, a contest form (the refused
+    one with its errors after a bad contest)."""
+    side = access.followup_side(membership, engagement)
+    rows = list(reviews.reviews_of(fetched_by=membership, engagement=engagement))
+    for review in rows:
+        review.mine_to_answer = review.side == side and review.answerable  # type: ignore[attr-defined]
+        if contest is not None and contest[0] == review.pk:
+            review.contest_form = contest[1]  # type: ignore[attr-defined]
+        elif review.mine_to_answer:  # type: ignore[attr-defined]
+            review.contest_form = ContestForm(prefix=f"contest-{review.pk}")  # type: ignore[attr-defined]
+        review.resolve_label = (  # type: ignore[attr-defined]
+            (_("Withdraw our contest") if review.side == side else _("Withdraw our record"))
+            if side is not None and review.state == "contested"
+            else ""
+        )
+    return rows
 
 
 def _back(membership: Membership, engagement: Engagement, anchor: str = "") -> HttpResponse:
@@ -283,6 +307,66 @@ def renegotiation_decide(
             request, _("Renegotiation agreed.") if agree else _("Renegotiation declined.")
         )
     return redirect("commitment-detail", ws=membership.workspace.slug, pk=engagement.pk, cid=cid)
+
+
+# Confirm or contest what the other side recorded ------------------------------------------
+
+
+@require_POST
+@workspace_view()
+def review_confirm(request: HttpRequest, membership: Membership, pk: int, rid: int) -> HttpResponse:
+    engagement = access.get_engagement(membership, pk)
+    review = reviews.review_for(fetched_by=membership, engagement=engagement, review_id=rid)
+    if access.followup_side(membership, engagement) != review.side:
+        raise Http404
+    try:
+        reviews.review_confirm(membership=membership, review=review)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Confirmed: the other side is told."))
+    return _back(membership, engagement, "#reviews")
+
+
+@require_POST
+@workspace_view()
+def review_contest(request: HttpRequest, membership: Membership, pk: int, rid: int) -> HttpResponse:
+    engagement = access.get_engagement(membership, pk)
+    review = reviews.review_for(fetched_by=membership, engagement=engagement, review_id=rid)
+    if access.followup_side(membership, engagement) != review.side:
+        raise Http404
+    form = ContestForm(request.POST, prefix=f"contest-{rid}")
+    if form.is_valid():
+        try:
+            reviews.review_contest(
+                membership=membership, review=review, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("Contested: both sides see it, and it is held out of trust.")
+            )
+            return _back(membership, engagement, "#reviews")
+    return _page(request, membership, engagement, status=400, contest=(rid, form))
+
+
+@require_POST
+@workspace_view()
+def review_resolve(request: HttpRequest, membership: Membership, pk: int, rid: int) -> HttpResponse:
+    engagement = access.get_engagement(membership, pk)
+    review = reviews.review_for(fetched_by=membership, engagement=engagement, review_id=rid)
+    if access.followup_side(membership, engagement) is None:
+        raise Http404
+    form = ResolveForm(request.POST, prefix=f"resolve-{rid}")
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        reviews.review_resolve(membership=membership, review=review, note=note)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The contest is over; both sides are told."))
+    return _back(membership, engagement, "#reviews")
 
 
 # Meetings ----------------------------------------------------------------------------------

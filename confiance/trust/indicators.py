@@ -343,8 +343,17 @@ def checkpoint_consistent(engagement: Engagement, since: datetime | None) -> Ite
 # -- follow-up --------------------------------------------------------------------------------
 
 
+def _held(engagement: Engagement, source: str) -> set[str]:
+    """Facts the side concerned contested (until resolved) or their author withdrew: held out
+    of the evidence (see confiance.followup.reviews)."""
+    from confiance.followup.reviews import held_evidence
+
+    return held_evidence(engagement.pk, source)
+
+
 def _commitments(side: str, status: str) -> Collect:
     def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+        held = _held(engagement, "followup.commitmentstatuschange")
         model = _model("followup", "CommitmentStatusChange")
         rows = model.objects.filter(
             commitment__engagement=engagement, commitment__side=side, to_status=status
@@ -357,6 +366,8 @@ def _commitments(side: str, status: str) -> Collect:
             "broken": _("Commitment broken: %(text)s"),
         }
         for change in rows.iterator(chunk_size=1000):
+            if str(change.pk) in held:
+                continue
             yield Fact(
                 f"{side}_commitment_{status}",
                 change.changed_at,
@@ -382,6 +393,7 @@ def _commitment_link(engagement: Engagement, commitment_id: int) -> str:
 
 def _attendance(side: str) -> Collect:
     def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+        held = _held(engagement, "followup.meetingattendee")
         model = _model("followup", "MeetingAttendee")
         rows = model.objects.filter(
             meeting__engagement=engagement, side=side, attendance__in=("present", "absent")
@@ -389,6 +401,8 @@ def _attendance(side: str) -> Collect:
         if since is not None:
             rows = rows.filter(recorded_at__gte=since)
         for row in rows.iterator(chunk_size=1000):
+            if str(row.pk) in held:
+                continue
             present = row.attendance == "present"
             yield Fact(
                 f"{side}_attendance",
@@ -443,6 +457,7 @@ def _late_cancel(side: str) -> Collect:
 
 def _payments(on_time: bool) -> Collect:
     def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+        held = _held(engagement, "followup.payment")
         model = _model("followup", "Payment")
         rows = model.objects.filter(engagement=engagement, paid_date__isnull=False)
         rows = (
@@ -453,6 +468,8 @@ def _payments(on_time: bool) -> Collect:
         if since is not None:
             rows = rows.filter(paid_recorded_at__gte=since)
         for payment in rows.iterator(chunk_size=1000):
+            if str(payment.pk) in held:
+                continue
             yield Fact(
                 "payment_on_time" if on_time else "payment_late",
                 _noon(payment.paid_date),

@@ -391,6 +391,22 @@ EXPECTED: dict[str, Case] = {
         method="post",
         statuses=only(["owner", "finance"], 400),
     ),
+    # A client commitment the provider marked broken: the client answers, both sides resolve.
+    "review-confirm": Case(
+        kwargs=lambda w: {**eng(w), "rid": followup_support.review_id(w)},
+        method="post",
+        statuses=only(["client_contact"], 302),
+    ),
+    "review-contest": Case(  # an empty reason: the form says why, nothing is recorded
+        kwargs=lambda w: {**eng(w), "rid": followup_support.review_id(w)},
+        method="post",
+        statuses=only(["client_contact"], 400),
+    ),
+    "review-resolve": Case(  # nothing contested yet: refused with a message, back to the page
+        kwargs=lambda w: {**eng(w), "rid": followup_support.review_id(w)},
+        method="post",
+        statuses=only(["owner", "member", "client_contact"], 302),
+    ),
     "my-calendar": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
     "calendar-feed": Case(kwargs=lambda w: {"token": "not-a-token"}, default=404),
     # CSV import: the owner and the engagement's lead (world.engagement has none) only.

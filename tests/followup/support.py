@@ -63,3 +63,19 @@ def payment_id(w: World) -> int:
         issue_date=today - timedelta(days=10),
         due_date=today + timedelta(days=20),
     ).pk
+
+
+def review_id(w: World) -> int:
+    """A client commitment the provider marked broken: a review awaiting the client's answer."""
+    from confiance.followup.models import FactReview
+
+    commitment = services.commitment_create(
+        membership=w.client_contact,
+        engagement=w.engagement,
+        side="client",
+        owner=w.client_contact.user,
+        text="Send the test data",
+        due_date=timezone.localdate() + timedelta(days=7),
+    )
+    services.commitment_set_status(membership=w.member, commitment=commitment, status="broken")
+    return FactReview.objects.get(status_change__commitment=commitment).pk
