@@ -90,7 +90,8 @@ def build_demo() -> bool:
             client=saint_roch,
             title="Audit de la planification des urgences / ER scheduling audit",
             reference="SR-2025-07",
-            status=EngagementStatus.CLOSED,
+            # Closed below through its closure, once its history is logged.
+            status=EngagementStatus.ACTIVE,
             contact_origin=ContactOrigin.PEER_REFERRAL,
             lead=hugo,
             start_date=today - 9 * month,
@@ -129,7 +130,8 @@ def build_demo() -> bool:
             client=velocite,
             title="Pilote capteurs entrepôt / Warehouse sensors pilot",
             reference="TV-2025-11",
-            status=EngagementStatus.STOPPED_EARLY,
+            # Stopped early below, with its reason, once its history is logged.
+            status=EngagementStatus.ACTIVE,
             contact_origin=ContactOrigin.COLD_PROSPECTING,
             lead=claire,
             start_date=today - 5 * month,
@@ -249,13 +251,34 @@ def _consumption(
                 remaining_minutes=remaining_days * 480,
                 note="Re-estimated at the weekly review / Réestimé en revue hebdomadaire",
             )
-        if final is not None:
+        if final == EngagementStatus.CLOSED:
+            _close_through_the_closure(owner, engagement)
+        elif final is not None:
             engagement_set_status(
                 membership=owner,
                 engagement=engagement,
                 status=final,
                 reason=STOP_REASON if final == EngagementStatus.STOPPED_EARLY else "",
             )
+
+
+def _close_through_the_closure(owner: Membership, engagement: Engagement) -> None:
+    """An engagement is closed only by the client's approval of its closure analysis."""
+    from confiance.closure import selectors as closure_selectors
+    from confiance.closure import services as closure_services
+
+    closure = closure_services.closure_start(
+        membership=owner, engagement=engagement, outcome="completed"
+    )
+    contact = Membership.objects.filter(
+        workspace_id=engagement.workspace_id, role=Role.CLIENT, client_id=engagement.client_id
+    ).first()
+    assert contact is not None
+    closure_services.closure_approve(
+        membership=contact,
+        closure=closure,
+        seen_hash=closure_selectors.current_hash(fetched_by=contact, closure=closure),
+    )
 
 
 STOP_REASON = (

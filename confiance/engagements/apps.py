@@ -1,8 +1,53 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+
+def _text(kind: str) -> Any:
+    def text(params: dict[str, Any]) -> str:
+        from django.utils.translation import gettext
+
+        from confiance.engagements.models import StopRequest
+
+        state = params.get("state", "")
+        templates = {
+            "stop_requested": gettext("%(engagement)s: %(who)s asks to stop early"),
+            "stop_answered": (
+                gettext("%(engagement)s: %(who)s accepted to stop early")
+                if state == StopRequest.State.ACCEPTED
+                else gettext("%(engagement)s: %(who)s declined to stop early")
+            ),
+            "stopped_early": gettext("%(engagement)s: %(who)s stopped the engagement early"),
+            "reopened": gettext("%(engagement)s: %(who)s reopened the engagement"),
+        }
+        return templates[kind] % {
+            "engagement": params.get("engagement", ""),
+            "who": params.get("who", ""),
+        }
+
+    return text
+
+
+def _details(params: dict[str, Any]) -> list[str]:
+    from django.utils.translation import gettext
+
+    lines = []
+    if params.get("reason"):
+        lines.append(gettext("Why: %(reason)s") % {"reason": params["reason"]})
+    if params.get("answer"):
+        lines.append(gettext("Answer: %(answer)s") % {"answer": params["answer"]})
+    return lines
 
 
 class EngagementsConfig(AppConfig):
     name = "confiance.engagements"
     label = "engagements"
     verbose_name = _("Engagements")
+
+    def ready(self) -> None:
+        from confiance.core.notices import register_notice, register_notice_group
+
+        register_notice_group("engagement", _("Engagement status (stop, reopen)"))
+        for kind in ("stop_requested", "stop_answered", "stopped_early", "reopened"):
+            register_notice(f"engagement.{kind}", _text(kind), details=_details)

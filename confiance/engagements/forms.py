@@ -129,9 +129,35 @@ class InterlocutorForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(label=_("New status"), choices=EngagementStatus.choices)
+    # "Closed" is reached through the closure (the client's approval), never set here.
+    status = forms.ChoiceField(
+        label=_("New status"),
+        choices=[c for c in EngagementStatus.choices if c[0] != EngagementStatus.CLOSED],
+    )
     reason = forms.CharField(
-        label=_("Reason (required to stop early)"),
+        label=_("Reason (required to stop early or to reopen; both sides read it)"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
+    )
+
+
+class StopRequestForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why you ask to stop early (the provider reads it)"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class StopAnswerForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Your answer"),
+        choices=[("accept", _("Accept: stop early")), ("decline", _("Decline"))],
+        widget=forms.RadioSelect,
+    )
+    answer = forms.CharField(
+        label=_("Your reason (required to decline; the client reads it)"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )

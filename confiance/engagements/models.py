@@ -142,3 +142,36 @@ class Interlocutor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"
+
+
+class StopRequest(models.Model):
+    """The client asks to stop the engagement early, with its reason; the provider answers
+    (accepted: the engagement stops early; declined: with the provider's reason). Both
+    outcomes are ledgered and told to both sides."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Awaiting the provider's answer")
+        ACCEPTED = "accepted", _("Accepted: the engagement stops early")
+        DECLINED = "declined", _("Declined")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="stop_requests"
+    )
+    asked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(_("why stop early"))
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    answered_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer = models.TextField(_("answer"), blank=True)
+
+    class Meta:
+        verbose_name = _("request to stop early")
+        verbose_name_plural = _("requests to stop early")
+        ordering = ["-asked_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.reason[:80]

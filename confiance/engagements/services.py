@@ -95,28 +95,52 @@ def engagement_create(
     return engagement
 
 
+# Statuses an engagement has ended in; leaving one of them is a reopening.
+ENDED_STATUSES = (EngagementStatus.STOPPED_EARLY, EngagementStatus.CLOSED)
+
+
 @transaction.atomic
 def engagement_set_status(
-    *, membership: Membership, engagement: Engagement, status: str, reason: str = ""
+    *,
+    membership: Membership,
+    engagement: Engagement,
+    status: str,
+    reason: str = "",
+    tell: bool = True,
 ) -> None:
-    """Move an engagement to another status; stopping early needs its reason.
+    """Move an engagement to another status; stopping early and reopening need their reason.
 
-    An honest stop is a valid outcome: it records who decided it, when and why.
+    An honest stop is a valid outcome: it records who decided it, when and why. "Closed" is
+    reached only through the closure (the client's approval for payment), never set by hand.
+    Stopping early and reopening are ledgered and told to both sides (`tell=False` when the
+    caller tells them itself).
     """
+    from confiance.engagements.stops import tell_both_sides
+    from confiance.ledger.services import ledger_append
+
     if not access.can_manage_engagements(membership) or (
         engagement.workspace_id != membership.workspace_id
     ):
         raise PermissionDenied
     if status not in EngagementStatus.values:
         raise ValidationError({"status": _("Unknown status.")})
+    if status == EngagementStatus.CLOSED and engagement.status != status:
+        raise ValidationError(
+            {"status": _("An engagement is closed by the closure: the client's approval.")}
+        )
+    reason = reason.strip()
     fields = ["status", "updated_at"]
-    if status == EngagementStatus.STOPPED_EARLY and engagement.status != status:
-        if not reason.strip():
+    stopping = status == EngagementStatus.STOPPED_EARLY and engagement.status != status
+    reopening = engagement.status in ENDED_STATUSES and status not in ENDED_STATUSES
+    if stopping:
+        if not reason:
             raise ValidationError({"reason": _("Say why the engagement stops early.")})
-        engagement.stop_reason = reason.strip()
+        engagement.stop_reason = reason
         engagement.stopped_by = membership.user
         engagement.stopped_at = timezone.now()
         fields += ["stop_reason", "stopped_by", "stopped_at"]
+    if reopening and not reason:
+        raise ValidationError({"reason": _("Say why the engagement is reopened.")})
     previous = engagement.status
     engagement.status = status
     engagement.updated_at = timezone.now()
@@ -126,8 +150,22 @@ def engagement_set_status(
         actor=membership.user,
         workspace=membership.workspace,
         target=engagement,
-        data={"from": previous, "to": status, "reason": reason.strip()},
+        data={"from": previous, "to": status, "reason": reason},
     )
+    if stopping or reopening:
+        ledger_append(
+            engagement=engagement,
+            kind="engagement.reopened" if reopening else "engagement.stopped_early",
+            payload={"from": previous, "to": status, "reason": reason},
+            actor=membership.user,
+        )
+        if tell:
+            tell_both_sides(
+                engagement,
+                membership.user,
+                "engagement.reopened" if reopening else "engagement.stopped_early",
+                reason=reason,
+            )
 
 
 PROBLEM_STATEMENT_FIELDS = ("client_problem", "client_solution_idea", "provider_interpretation")

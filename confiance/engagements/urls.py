@@ -10,4 +10,6 @@ urlpatterns = [
     path("engagements/<int:pk>/objectives/", views.objective_add, name="objective-add"),
     path("engagements/<int:pk>/interlocutors/", views.interlocutor_add, name="interlocutor-add"),
     path("engagements/<int:pk>/status/", views.status_change, name="engagement-status"),
+    path("engagements/<int:pk>/stop/", views.stop_request, name="stop-request"),
+    path("engagements/<int:pk>/stop/<int:sid>/answer/", views.stop_answer, name="stop-answer"),
 ]

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,7 +20,7 @@ from confiance.core import services as core_services
 from confiance.core.decorators import workspace_view
 from confiance.core.forms import add_service_errors
 from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
-from confiance.engagements import selectors, services
+from confiance.engagements import selectors, services, stops
 from confiance.engagements.forms import (
     EngagementEditForm,
     EngagementFilterForm,
@@ -28,6 +28,8 @@ from confiance.engagements.forms import (
     InterlocutorForm,
     ObjectiveForm,
     StatusForm,
+    StopAnswerForm,
+    StopRequestForm,
 )
 from confiance.engagements.glance import glance
 from confiance.engagements.models import Engagement
@@ -93,6 +95,14 @@ def _detail(
         ),
         "status_form": forms.get("status_form")
         or (StatusForm(initial={"status": engagement.status}) if manage else None),
+        "stop_requests": list(engagement.stop_requests.select_related("asked_by", "answered_by")),
+        "stop_form": forms.get("stop_form")
+        or (
+            StopRequestForm()
+            if access.is_client_of(membership, engagement) and engagement.status in stops.STOPPABLE
+            else None
+        ),
+        "stop_answer_form": forms.get("stop_answer_form") or (StopAnswerForm() if manage else None),
     }
     return render(request, "engagements/engagement_detail.html", context, status=status)
 
@@ -218,3 +228,49 @@ def engagement_create(request: HttpRequest, membership: Membership) -> HttpRespo
             return redirect("engagement-detail", ws=membership.workspace.slug, pk=engagement.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "engagements/engagement_form.html", {"form": form}, status=status)
+
+
+@require_POST
+@workspace_view()
+def stop_request(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    """The client asks to stop the engagement early, with its reason."""
+    engagement = access.get_engagement(membership, pk)
+    if not access.is_client_of(membership, engagement):
+        raise Http404
+    form = StopRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            stops.stop_request_create(
+                membership=membership, engagement=engagement, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Your request is sent: the provider answers it."))
+            return redirect("engagement-detail", ws=membership.workspace.slug, pk=engagement.pk)
+    return _detail(request, membership, engagement, status=400, stop_form=form)
+
+
+@require_POST
+@workspace_view(check=access.can_manage_engagements)
+def stop_answer(request: HttpRequest, membership: Membership, pk: int, sid: int) -> HttpResponse:
+    """The provider accepts or declines the client's request to stop early."""
+    engagement = access.get_engagement(membership, pk)
+    stop = engagement.stop_requests.filter(pk=sid).first()
+    if stop is None:
+        raise Http404
+    form = StopAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            stops.stop_request_answer(
+                membership=membership,
+                stop_request=stop,
+                accept=form.cleaned_data["decision"] == "accept",
+                answer=form.cleaned_data["answer"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Answer recorded; the client is told."))
+            return redirect("engagement-detail", ws=membership.workspace.slug, pk=engagement.pk)
+    return _detail(request, membership, engagement, status=400, stop_answer_form=form)

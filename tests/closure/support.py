@@ -48,3 +48,25 @@ def closure_kwargs(world: World, objective: bool = False) -> dict[str, object]:
     if objective:
         kwargs["objective_id"] = objectives(world)[0].pk
     return kwargs
+
+
+def close_through_the_closure(world: World, engagement: object) -> None:
+    """Close an engagement (without objectives) the only way there is: the client's approval."""
+    from confiance.closure.selectors import current_hash
+    from confiance.core.models import Membership, Role
+
+    closure = services.closure_start(
+        membership=world.owner,
+        engagement=engagement,  # type: ignore[arg-type]
+        outcome=Outcome.COMPLETED,
+    )
+    contact = Membership.objects.get(
+        workspace=world.workspace,
+        role=Role.CLIENT,
+        client_id=closure.engagement.client_id,
+    )
+    services.closure_approve(
+        membership=contact,
+        closure=closure,
+        seen_hash=current_hash(fetched_by=contact, closure=closure),
+    )

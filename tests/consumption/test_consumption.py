@@ -17,6 +17,7 @@ from confiance.consumption.models import BudgetAlert, EntryKind, TimeEntry
 from confiance.consumption.services import EntryInput
 from confiance.core.models import Notice
 from confiance.ledger.models import LedgerEntry
+from tests.closure.support import close_through_the_closure
 from tests.conftest import World
 
 DAY = 480
@@ -262,7 +263,6 @@ def test_amounts_follow_the_rate_card_and_stay_hidden_from_clients(world: World)
 
 
 def test_portfolio_share_of_closed_engagements_under_budget(world: World) -> None:
-    from confiance.engagements.services import engagement_set_status
 
     budget(world, "10")
     for _ in range(8):
@@ -280,7 +280,7 @@ def test_portfolio_share_of_closed_engagements_under_budget(world: World) -> Non
         item=EntryInput(person=world.member.user, date=timezone.localdate(), minutes=3 * DAY),
     )  # 3 days of 2: over
     for engagement in (world.engagement, world.engagement_b):
-        engagement_set_status(membership=world.owner, engagement=engagement, status="closed")
+        close_through_the_closure(world, engagement)
     figure = selectors.portfolio_under_budget(fetched_by=world.owner)
     assert (figure.closed, figure.with_budget, figure.under_budget) == (2, 2, 1)
     assert figure.share_under_budget == 50

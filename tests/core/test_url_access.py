@@ -69,6 +69,14 @@ def eng(w: World) -> dict[str, Any]:
     return {"ws": w.workspace.slug, "pk": w.engagement.pk}
 
 
+def _stop_request_id(w: World) -> int:
+    from confiance.engagements.stops import stop_request_create
+
+    return stop_request_create(
+        membership=w.client_contact, engagement=w.engagement, reason="Budget cut"
+    ).pk
+
+
 def only(allowed: list[str], ok: int, anonymous: int = 302, other: int = 404) -> dict[str, int]:
     statuses = {p: (ok if p in allowed else other) for p in PERSONAS}
     statuses[ANON] = anonymous
@@ -301,6 +309,13 @@ EXPECTED: dict[str, Case] = {
         statuses=only(["owner"], 302),
     ),
     "engagement-list": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
+    # The client asks to stop early; the provider answers. Empty forms: field errors, nothing kept.
+    "stop-request": Case(kwargs=eng, method="post", statuses=only(["client_contact"], 400)),
+    "stop-answer": Case(
+        kwargs=lambda w: {**eng(w), "sid": _stop_request_id(w)},
+        method="post",
+        statuses=only(["owner", "member"], 400),
+    ),
     "engagement-create": Case(kwargs=ws, statuses=only(["owner", "member"], 200)),
     "engagement-detail": Case(
         kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk},

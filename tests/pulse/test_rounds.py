@@ -15,6 +15,7 @@ from confiance.engagements.models import EngagementStatus
 from confiance.engagements.services import engagement_set_status
 from confiance.pulse import services
 from confiance.pulse.models import PulseInvitee, PulseSurvey
+from tests.closure.support import close_through_the_closure
 from tests.conftest import World
 from tests.pulse.support import add_client_contacts, staff_engagement
 
@@ -121,9 +122,7 @@ def test_people_asked_get_a_notice_and_an_email_with_the_link(
 def test_a_closing_round_opens_once_when_the_engagement_closes(world: World) -> None:
     now = timezone.now()
     services.pulse_round_open(engagement=world.engagement, now=now - timedelta(days=3))
-    engagement_set_status(
-        membership=world.owner, engagement=world.engagement, status=EngagementStatus.CLOSED
-    )
+    close_through_the_closure(world, world.engagement)
     survey = services.pulse_round_open(engagement=world.engagement, now=now)
     assert survey is not None and survey.reason == PulseSurvey.Reason.CLOSURE
     assert services.pulse_round_open(engagement=world.engagement, now=now) is None

@@ -1,0 +1,145 @@
+"""Either side may stop: the client asks with its reason, the provider answers; closing is the
+closure's, reopening is explained, ledgered and told."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+
+from confiance.core.models import Notice
+from confiance.engagements import stops
+from confiance.engagements.models import EngagementStatus, StopRequest
+from confiance.engagements.services import engagement_set_status
+from confiance.ledger.models import LedgerEntry
+from tests.conftest import World
+
+
+def _ask(world: World, capture) -> StopRequest:  # type: ignore[no-untyped-def]
+    with capture(execute=True):
+        return stops.stop_request_create(
+            membership=world.client_contact,
+            engagement=world.engagement,
+            reason="Our budget was cut for the year",
+        )
+
+
+def test_the_client_asks_to_stop_early_and_the_provider_is_told(
+    world: World, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    request = _ask(world, django_capture_on_commit_callbacks)
+    assert request.state == StopRequest.State.PENDING
+    assert LedgerEntry.objects.filter(kind="engagement.stop_requested").exists()
+    notice = Notice.objects.get(user=world.owner.user, kind="engagement.stop_requested")
+    assert "asks to stop early" in notice.text()
+    with pytest.raises(ValidationError):  # one pending request at a time
+        stops.stop_request_create(
+            membership=world.client_contact, engagement=world.engagement, reason="Again"
+        )
+
+
+def test_a_request_needs_a_reason_and_a_client_contact(world: World) -> None:
+    with pytest.raises(ValidationError) as error:
+        stops.stop_request_create(
+            membership=world.client_contact, engagement=world.engagement, reason=" "
+        )
+    assert "reason" in error.value.error_dict
+    with pytest.raises(PermissionDenied):
+        stops.stop_request_create(membership=world.member, engagement=world.engagement, reason="x")
+    with pytest.raises(PermissionDenied):
+        stops.stop_request_create(
+            membership=world.other_client_contact, engagement=world.engagement, reason="x"
+        )
+
+
+def test_the_provider_declines_with_its_reason_and_the_client_is_told(
+    world: World, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    request = _ask(world, django_capture_on_commit_callbacks)
+    with pytest.raises(ValidationError):
+        stops.stop_request_answer(membership=world.member, stop_request=request, accept=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        stops.stop_request_answer(
+            membership=world.member,
+            stop_request=request,
+            accept=False,
+            answer="Two weeks remain; let us finish the migration",
+        )
+    request.refresh_from_db()
+    world.engagement.refresh_from_db()
+    assert request.state == StopRequest.State.DECLINED
+    assert world.engagement.status == EngagementStatus.ACTIVE
+    assert LedgerEntry.objects.filter(kind="engagement.stop_answered").exists()
+    notice = Notice.objects.get(user=world.client_contact.user, kind="engagement.stop_answered")
+    assert "declined" in notice.text()
+
+
+def test_an_accepted_request_stops_the_engagement_with_the_clients_reason(
+    world: World, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    request = _ask(world, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        stops.stop_request_answer(membership=world.owner, stop_request=request, accept=True)
+    world.engagement.refresh_from_db()
+    assert world.engagement.status == EngagementStatus.STOPPED_EARLY
+    assert "Our budget was cut" in world.engagement.stop_reason
+    assert LedgerEntry.objects.filter(kind="engagement.stopped_early").exists()
+    assert Notice.objects.filter(
+        user=world.client_contact.user, kind="engagement.stop_answered"
+    ).exists()
+
+
+def test_closed_is_reached_only_through_the_closure(world: World) -> None:
+    with pytest.raises(ValidationError) as error:
+        engagement_set_status(
+            membership=world.owner, engagement=world.engagement, status=EngagementStatus.CLOSED
+        )
+    assert "status" in error.value.error_dict
+
+
+def test_reopening_is_explained_ledgered_and_told_to_both_sides(
+    world: World, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    engagement_set_status(
+        membership=world.owner,
+        engagement=world.engagement,
+        status=EngagementStatus.STOPPED_EARLY,
+        reason="Paused by both",
+    )
+    with pytest.raises(ValidationError) as error:
+        engagement_set_status(
+            membership=world.owner, engagement=world.engagement, status=EngagementStatus.ACTIVE
+        )
+    assert "reason" in error.value.error_dict
+    with django_capture_on_commit_callbacks(execute=True):
+        engagement_set_status(
+            membership=world.owner,
+            engagement=world.engagement,
+            status=EngagementStatus.ACTIVE,
+            reason="The funding came back",
+        )
+    entry = LedgerEntry.objects.filter(kind="engagement.reopened").get()
+    assert entry is not None
+    notice = Notice.objects.get(user=world.client_contact.user, kind="engagement.reopened")
+    assert "reopened" in notice.text()
+
+
+def test_stop_pages(login, world: World) -> None:  # type: ignore[no-untyped-def]
+    http = login("client_contact")
+    url = reverse("stop-request", kwargs={"ws": "provider", "pk": world.engagement.pk})
+    assert http.post(url, {"reason": ""}).status_code == 400
+    assert http.post(url, {"reason": "Budget cut"}).status_code == 302
+    request = StopRequest.objects.get()
+    answer = reverse(
+        "stop-answer", kwargs={"ws": "provider", "pk": world.engagement.pk, "sid": request.pk}
+    )
+    assert http.post(answer, {"decision": "accept"}).status_code == 404, "not the client's"
+    page = login("member").get(
+        reverse("engagement-detail", kwargs={"ws": "provider", "pk": world.engagement.pk})
+    )
+    assert "Budget cut" in page.content.decode()
+    response = login("member").post(answer, {"decision": "decline", "answer": ""})
+    assert response.status_code == 400
+    assert login("member").post(answer, {"decision": "accept"}).status_code == 302
+    world.engagement.refresh_from_db()
+    assert world.engagement.status == EngagementStatus.STOPPED_EARLY
