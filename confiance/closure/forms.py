@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -39,4 +41,24 @@ class RetrospectiveForm(forms.Form):
 
 
 class ApproveForm(forms.Form):
+    """The approval asks for confirmation, and for the open items to be acknowledged."""
+
     analysis_hash = forms.CharField(widget=forms.HiddenInput, min_length=64, max_length=64)
+    confirm = forms.BooleanField(
+        label=_("I have read the analysis and both retrospectives, and I approve it for payment."),
+        error_messages={"required": _("Tick the box to confirm your approval.")},
+    )
+    acknowledge_open = forms.BooleanField(
+        label=_("I know these problems and commitments are still open."),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, open_count: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if open_count:
+            self.fields["acknowledge_open"].required = True
+            self.fields["acknowledge_open"].error_messages["required"] = _(
+                "Acknowledge what is still open, or wait until it is done."
+            )
+        else:
+            del self.fields["acknowledge_open"]

@@ -135,6 +135,41 @@ class ClosureView:
         return next((c for c in self.contributions if c.author_id == user_id), None)
 
 
+@dataclass
+class OpenItems:
+    """What is still open when the client approves: problems not closed, commitments live."""
+
+    problems: list[Any]
+    commitments: list[Any]
+
+    @property
+    def count(self) -> int:
+        return len(self.problems) + len(self.commitments)
+
+    def as_data(self) -> dict[str, list[int]]:
+        return {
+            "problems": [p.pk for p in self.problems],
+            "commitments": [c.pk for c in self.commitments],
+        }
+
+
+def open_items(*, engagement: Engagement) -> OpenItems:
+    """Problems not yet closed by the client and commitments still to be kept, both sides'."""
+    problem_model = apps.get_model("problems", "Problem")
+    commitment_model = apps.get_model("followup", "Commitment")
+    problems = list(
+        problem_model.objects.filter(engagement=engagement)
+        .exclude(status="closed")
+        .order_by("created_at", "pk")
+    )
+    commitments = list(
+        commitment_model.objects.filter(engagement=engagement, status__in=("open", "renegotiated"))
+        .select_related("owner")
+        .order_by("due_date", "pk")
+    )
+    return OpenItems(problems=problems, commitments=commitments)
+
+
 def analysis_diff(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """What changed between two analyses, one line per change, in the active language."""
     from django.utils.translation import gettext as _

@@ -224,12 +224,20 @@ def retrospective_write(
 
 
 @transaction.atomic
-def closure_approve(*, membership: Membership, closure: Closure, seen_hash: str) -> ClosureApproval:
+def closure_approve(
+    *,
+    membership: Membership,
+    closure: Closure,
+    seen_hash: str,
+    open_items_acknowledged: bool = False,
+) -> ClosureApproval:
     """The client's approval for payment (bon à payer) of the analysis it was shown.
 
     `seen_hash` is the hash of the analysis on the client's screen: if the analysis changed
-    meanwhile, the approval is refused, so nobody approves what they did not read. The approval
-    goes to the engagement's ledger and closes the engagement (one stopped early stays so).
+    meanwhile, the approval is refused, so nobody approves what they did not read. Problems
+    and commitments still open must be acknowledged (`open_items_acknowledged`); the approval
+    records which. It goes to the engagement's ledger and closes the engagement (one stopped
+    early stays so).
     """
     engagement = closure.engagement
     if not access.can_approve_closure(membership, engagement):
@@ -246,10 +254,25 @@ def closure_approve(*, membership: Membership, closure: Closure, seen_hash: str)
         )
     if view.approval.valid:
         raise ValidationError(_("This analysis is already approved."))
+    still_open = selectors.open_items(engagement=engagement)
+    if still_open.count and not open_items_acknowledged:
+        raise ValidationError(
+            {
+                "acknowledge_open": _(
+                    "%(n)d problems or commitments are still open: acknowledge them to approve."
+                )
+                % {"n": still_open.count}
+            }
+        )
     entry = ledger_append(
         engagement=engagement,
         kind="closure.approved",
-        payload={"closure": closure.pk, "hash": current, "outcome": closure.outcome},
+        payload={
+            "closure": closure.pk,
+            "hash": current,
+            "outcome": closure.outcome,
+            "open_items_acknowledged": still_open.as_data(),
+        },
         actor=membership.user,
     )
     approval = ClosureApproval.objects.create(

@@ -95,12 +95,21 @@ def _page(
             )
         )
     can_approve = access.can_approve_closure(membership, engagement)
+    still_open = selectors.open_items(engagement=engagement)
     approve_form = None
     if can_approve and view.all_assessed and not view.approval.valid:
         approve_form = forms.get("approve_form") or ApproveForm(
-            initial={"analysis_hash": view.approval.current_hash}
+            initial={"analysis_hash": view.approval.current_hash}, open_count=still_open.count
         )
+    approved = view.approval.approval
     context.update(
+        open_items=still_open,
+        # What changed since a now-void approval, in the reader's language.
+        changes=(
+            selectors.analysis_diff(approved.analysis, view.data)
+            if approved is not None and view.approval.void
+            else []
+        ),
         view=view,
         retro_form=retro_form,
         mine=mine,
@@ -192,18 +201,21 @@ def closure_approve(request: HttpRequest, membership: Membership, pk: int) -> Ht
     if not access.can_approve_closure(membership, engagement):
         raise Http404
     closure = _closure(membership, engagement)
-    form = ApproveForm(request.POST)
+    form = ApproveForm(request.POST, open_count=selectors.open_items(engagement=engagement).count)
     if form.is_valid():
         try:
             services.closure_approve(
-                membership=membership, closure=closure, seen_hash=form.cleaned_data["analysis_hash"]
+                membership=membership,
+                closure=closure,
+                seen_hash=form.cleaned_data["analysis_hash"],
+                open_items_acknowledged=bool(form.cleaned_data.get("acknowledge_open")),
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, _("Approved for payment."))
             return _back(membership, engagement)
-    elif not form.non_field_errors():
+    elif "analysis_hash" in form.errors:
         form.add_error(None, _("Reload the page and approve the analysis you read."))
     return _page(request, membership, engagement, status=400, approve_form=form)
 

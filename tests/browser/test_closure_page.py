@@ -45,6 +45,7 @@ def test_closure_assessed_by_the_provider_then_approved_by_the_client(page, worl
     page.get_by_label("What went well").fill("Le consommé visible chaque semaine")
     page.locator("form[action$='/closure/retrospective/']").get_by_role("button").click()
     page.get_by_text("Your retrospective is saved.").wait_for()
+    page.get_by_label("I have read the analysis and both retrospectives").check()
     page.get_by_role("button", name="Approve for payment").click()
     page.get_by_text("Approved for payment by Carla Contact").wait_for()
     shot(page, "closure-client-approved")

@@ -154,7 +154,7 @@ def test_client_approves_then_a_change_voids_the_approval(world: World, login):
     client = login("client_contact")
     seen = current_hash(world)
     assert seen in client.get(url(world)).content.decode()
-    response = client.post(url(world, "closure-approve"), {"analysis_hash": seen})
+    response = client.post(url(world, "closure-approve"), {"analysis_hash": seen, "confirm": "on"})
     assert response.status_code == 302
     body = client.get(url(world)).content.decode()
     assert "Approved for payment by Carla Contact" in body
@@ -174,7 +174,9 @@ def test_approving_a_stale_analysis_is_refused_with_a_message(world: World, logi
     assess_all(world, closure)
     stale = current_hash(world)
     login("member").post(url(world, "closure-retrospective"), {"went_well": "Changé"})
-    response = login("client_contact").post(url(world, "closure-approve"), {"analysis_hash": stale})
+    response = login("client_contact").post(
+        url(world, "closure-approve"), {"analysis_hash": stale, "confirm": "on"}
+    )
     assert response.status_code == 400
     assert "The analysis changed while you were reading it" in response.content.decode()
 
@@ -260,7 +262,9 @@ def test_pdf_report_shows_the_approval_and_its_hash(world: World, login):
     closure = started(world)
     assess_all(world, closure)
     seen = current_hash(world)
-    login("client_contact").post(url(world, "closure-approve"), {"analysis_hash": seen})
+    login("client_contact").post(
+        url(world, "closure-approve"), {"analysis_hash": seen, "confirm": "on"}
+    )
     flat = " ".join(pdf_text(login("owner").get(url(world, "closure-report"))).split())
     assert "Approved for payment by Carla Contact" in flat
     assert flat.count(seen) == 2  # the approved hash and the current one
