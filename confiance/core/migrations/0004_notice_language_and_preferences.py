@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0002_workspace_currency_workspace_late_logging_days_and_more'),
+        ('core', '0003_client_archived_at'),
     ]
 
     operations = [
