@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0003_client_archived_at'),
+        ('core', '0004_apitoken_scope_expiry'),
     ]
 
     operations = [
