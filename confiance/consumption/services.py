@@ -27,6 +27,7 @@ from confiance.consumption.models import (
     TeamMember,
     TimeEntry,
 )
+from confiance.core import limits
 from confiance.core.audit import audit_record
 from confiance.core.models import INTERNAL_ROLES, Membership, User
 from confiance.core.taskqueue import enqueue_on_commit
@@ -102,6 +103,8 @@ def rate_set(
     """Set the daily rate of a person, or of a role title, on the engagement."""
     if not access.can_manage_budget(membership, engagement):
         raise PermissionDenied
+    if error := limits.money_error(daily_rate, maximum=limits.MAX_DAILY_RATE):
+        raise ValidationError({"daily_rate": error})
     if daily_rate < 0:
         raise ValidationError({"daily_rate": _("A rate cannot be negative.")})
     if user is None and not title.strip():
@@ -137,9 +140,13 @@ def budget_revise(
     errors: dict[str, str] = {}
     if days is None and amount is None:
         errors["days"] = _("Give a budget in days, in money, or both.")
-    if days is not None and days <= 0:
+    if days is not None and (error := limits.money_error(days, maximum=limits.MAX_BUDGET_DAYS)):
+        errors["days"] = error
+    elif days is not None and days <= 0:
         errors["days"] = _("A budget in days must be positive.")
-    if amount is not None and amount <= 0:
+    if amount is not None and (error := limits.money_error(amount)):
+        errors["amount"] = error
+    elif amount is not None and amount <= 0:
         errors["amount"] = _("A budget amount must be positive.")
     if not reason.strip():
         errors["reason"] = _("Say why the budget is set or changed: the client will read it.")
@@ -201,6 +208,12 @@ def _entry_errors(engagement: Engagement, item: EntryInput) -> dict[str, str]:
         errors["minutes"] = _("A duration is between 1 minute and 24 hours.")
     if item.date > timezone.localdate() + timedelta(days=1):
         errors["date"] = _("Time cannot be logged for a day that has not come yet.")
+    elif error := limits.date_error(item.date, engagement=engagement):
+        errors["date"] = error
+    if max(len(item.shared_note), len(item.internal_note)) > limits.MAX_NOTE_LENGTH:
+        errors["shared_note"] = _("A note has at most %(max)d characters.") % {
+            "max": limits.MAX_NOTE_LENGTH
+        }
     if item.activity is not None and item.activity.engagement_id != engagement.pk:
         errors["activity"] = _("Choose an activity of this engagement.")
     return errors
@@ -403,6 +416,13 @@ def remaining_estimate_set(
         raise PermissionDenied
     if remaining_minutes < 0:
         raise ValidationError({"remaining_minutes": _("The work left cannot be negative.")})
+    if remaining_minutes > limits.MAX_REMAINING_MINUTES:
+        raise ValidationError(
+            {
+                "remaining_minutes": _("The work left is at most %(days)s days.")
+                % {"days": f"{limits.MAX_BUDGET_DAYS:,}"}
+            }
+        )
     estimate = RemainingEstimate.objects.create(
         workspace_id=engagement.workspace_id,
         engagement=engagement,

@@ -116,3 +116,11 @@ class WorkspaceSettingsForm(forms.Form):
         required=False,
         help_text=_("Clients then see budgets and consumption in money, which reveals rates."),
     )
+
+
+class TwoFactorForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from your authenticator app"),
+        max_length=8,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )

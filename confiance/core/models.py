@@ -35,6 +35,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Optional second factor (RFC 6238 TOTP), offered to the provider's people: the base32 secret
+    # their authenticator app shares; empty when not turned on.
+    totp_secret = models.CharField(max_length=64, blank=True, default="")
+    totp_enabled_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 

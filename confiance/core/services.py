@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from confiance import access
+from confiance.core import limits, totp
 from confiance.core.audit import audit_record
 from confiance.core.links import public_base_url
 from confiance.core.models import (
@@ -34,6 +35,7 @@ from confiance.core.models import (
 )
 from confiance.core.taskqueue import enqueue_on_commit
 from confiance.core.tasks import send_invitation_email
+from confiance.core.throttle import RateLimit
 
 INVITATION_SALT = "confiance.invitation"
 TOKEN_PREFIX = "cf_"  # noqa: S105 - a prefix, not a secret
@@ -234,6 +236,16 @@ def invitation_create(
         client = None
     if Membership.objects.filter(workspace=membership.workspace, user__email=email).exists():
         raise ValidationError({"email": _("This person is already a member of the workspace.")})
+    per_hour = settings.INVITATIONS_PER_HOUR
+    if not RateLimit("invitations", per_hour, 3600).hit(str(membership.workspace_id)):
+        raise ValidationError(
+            {
+                "email": _(
+                    "This workspace sent %(count)d invitations in the last hour: wait a little."
+                )
+                % {"count": per_hour}
+            }
+        )
     now = timezone.now()
     invitation = Invitation.objects.create(
         workspace=membership.workspace,
@@ -463,6 +475,12 @@ def workspace_update(*, membership: Membership, **fields: object) -> Workspace:
         errors["name"] = _("A workspace needs a name.")
     if "minutes_per_day" in fields and not 60 <= int(fields["minutes_per_day"]) <= 24 * 60:  # type: ignore[call-overload]
         errors["minutes_per_day"] = _("A working day lasts between 1 and 24 hours.")
+    if "late_logging_days" in fields and not (
+        0 <= int(fields["late_logging_days"]) <= limits.MAX_LATE_LOGGING_DAYS  # type: ignore[call-overload]
+    ):
+        errors["late_logging_days"] = _("Between 0 and %(max)d days.") % {
+            "max": limits.MAX_LATE_LOGGING_DAYS
+        }
     if "currency" in fields and not re.fullmatch(r"[A-Z]{3}", str(fields["currency"])):
         errors["currency"] = _("Use a three-letter currency code, such as EUR.")
     if errors:
@@ -485,3 +503,33 @@ def notices_mark_read(*, membership: Membership) -> int:
     return Notice.objects.filter(
         user_id=membership.user_id, workspace_id=membership.workspace_id, read_at__isnull=True
     ).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def user_totp_enable(*, user: User, secret: str, code: str) -> User:
+    """Turn on the second factor, once the person's app showed the code of this secret."""
+    if user.totp_secret:
+        raise ValidationError({"code": _("Two-factor authentication is already on.")})
+    if not totp.verify(secret, code):
+        raise ValidationError(
+            {"code": _("This is not the code your app shows now: check its clock and try again.")}
+        )
+    user.totp_secret = secret
+    user.totp_enabled_at = timezone.now()
+    user.save(update_fields=["totp_secret", "totp_enabled_at"])
+    audit_record(verb="user.totp_enable", actor=user, workspace=None, target=user)
+    return user
+
+
+@transaction.atomic
+def user_totp_disable(*, user: User, code: str) -> User:
+    """Turn off the second factor, proving one last time that the app is at hand."""
+    if not user.totp_secret:
+        return user
+    if not totp.verify(user.totp_secret, code):
+        raise ValidationError({"code": _("This is not the code your app shows now.")})
+    user.totp_secret = ""
+    user.totp_enabled_at = None
+    user.save(update_fields=["totp_secret", "totp_enabled_at"])
+    audit_record(verb="user.totp_disable", actor=user, workspace=None, target=user)
+    return user

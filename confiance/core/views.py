@@ -10,16 +10,17 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from confiance import access
-from confiance.core import selectors, services
+from confiance.core import selectors, services, totp
 from confiance.core.decorators import workspace_view
 from confiance.core.forms import (
     AcceptInvitationForm,
     InvitationForm,
     SetupForm,
     TokenForm,
+    TwoFactorForm,
     WorkspaceSettingsForm,
     add_service_errors,
 )
@@ -208,3 +209,48 @@ def workspace_settings(request: HttpRequest, membership: Membership) -> HttpResp
             return redirect("workspace-settings", ws=workspace.slug)
     status = 400 if request.method == "POST" else 200
     return render(request, "core/workspace_settings.html", {"form": form}, status=status)
+
+
+TOTP_PENDING = "totp-pending-secret"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Turn the optional second factor (an authenticator app's 6-digit code) on or off."""
+    user = request.user
+    assert isinstance(user, User)
+    form = TwoFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
+        try:
+            if user.totp_secret:
+                services.user_totp_disable(user=user, code=code)
+                messages.success(request, _("Two-factor authentication is off."))
+            else:
+                secret = request.session.get(TOTP_PENDING, "")
+                services.user_totp_enable(user=user, secret=secret, code=code)
+                request.session.pop(TOTP_PENDING, None)
+                messages.success(request, _("Two-factor authentication is on."))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect("two-factor")
+    secret = ""
+    if not user.totp_secret:
+        secret = request.session.get(TOTP_PENDING) or totp.new_secret()
+        request.session[TOTP_PENDING] = secret
+    context = {
+        "form": form,
+        "enabled": bool(user.totp_secret),
+        "secret": secret,
+        "uri": totp.provisioning_uri(secret, account=user.email, issuer="Confiance")
+        if secret
+        else "",
+    }
+    return render(
+        request,
+        "core/two_factor.html",
+        context,
+        status=400 if request.method == "POST" else 200,
+    )

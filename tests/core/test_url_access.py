@@ -262,6 +262,7 @@ EXPECTED: dict[str, Case] = {
     "password_reset_complete": Case(),
     "password_change": Case(statuses={ANON: 302}),
     "password_change_done": Case(statuses={ANON: 302}),
+    "two-factor": Case(statuses={ANON: 302}),
     "invitation-accept": Case(kwargs=lambda w: {"token": "tampered"}, default=410),
     "set_language": Case(default=302),
     "workspace-home": Case(kwargs=ws, statuses=only(MEMBERS, 302)),
