@@ -30,13 +30,15 @@ def _test_settings(settings):  # type: ignore[no-untyped-def]
     from django.core.cache import cache
     from django.utils import translation
 
+    # Argon2 is the production hasher (asserted in test_security); tests need speed, not strength.
+    # (Set before the test runs: set after `yield`, it only ever applied to the teardown, and
+    # every persona of every test was hashed with argon2.)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     # A request in an earlier test may leave its language active on this thread.
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
-    # Argon2 is the production hasher (asserted in test_security); tests need speed, not strength.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass

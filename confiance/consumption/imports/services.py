@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from django.conf import settings
 from django.core.cache import cache
@@ -671,7 +671,7 @@ def _importer(job: ImportJob) -> Membership:
     return membership
 
 
-def _reader(job: ImportJob, stream: IO[bytes]) -> CsvImport:
+def _reader(job: ImportJob, stream: BinaryIO) -> CsvImport:
     try:
         return CsvImport(
             stream,
