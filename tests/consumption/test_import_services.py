@@ -410,3 +410,20 @@ def test_a_nul_character_is_refused_with_its_row_and_column(world: World) -> Non
         (3, "control_character", {"column": "note"})
     ]
     assert "“note”" in services.problem_message(job.errors[0])
+
+
+def test_a_row_dated_year_one_or_with_an_endless_note_is_a_bad_row_before_anything_is_written(
+    world: World,
+) -> None:
+    content = (
+        b"date,email,duration,note\n"
+        b"0001-01-01,owner@provider.test,90,old\n"
+        b"2026-10-02,owner@provider.test,90," + b"x" * 5001 + b"\n"
+    )
+    job = prepare(world, content)
+    assert job.status == ImportJob.Status.INVALID
+    assert [(e["line"], e["code"]) for e in job.errors] == [
+        (2, "date_window"),
+        (3, "note_too_long"),
+    ]
+    assert "0001-01-01" in services.problem_message(job.errors[0])
