@@ -164,11 +164,17 @@ def test_a_twenty_digit_id_in_a_url_is_not_found(world: World, login) -> None:
 def test_the_api_answers_json_4xx_to_huge_ids(world: World) -> None:
     _, token = api_token_create(membership=world.owner, name="t")
     headers = {"Authorization": f"Bearer {token}"}
-    for url in [
-        "/api/v1/engagements?client_id=99999999999999999999",
-        "/api/v1/engagements/99999999999999999999",
-    ]:
-        response = HttpClient().get(url, headers=headers)
-        assert 400 <= response.status_code < 500, (url, response.status_code)
-        assert response["Content-Type"].startswith("application/json")
-        assert "detail" in response.json() and "code" in response.json()
+    response = HttpClient().get("/api/v1/engagements/99999999999999999999", headers=headers)
+    assert 400 <= response.status_code < 500, response.status_code
+    assert response["Content-Type"].startswith("application/json")
+    assert "detail" in response.json() and "code" in response.json()
+    # As a filter, such an id matches nothing (PostgreSQL) or is refused (SQLite): never a 500.
+    response = HttpClient().get(
+        "/api/v1/engagements?client_id=99999999999999999999", headers=headers
+    )
+    assert response.status_code in (200, 400) and response["Content-Type"].startswith(
+        "application/json"
+    )
+    assert response.status_code == 400 or not response.json().get(
+        "results", response.json().get("items")
+    )
