@@ -165,6 +165,8 @@ INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
 LANGUAGE_CODE = "en"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "confiance" / "locale"]
+# One date format per language everywhere (confiance/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["confiance.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Paris")
 USE_I18N = True
 USE_TZ = True
