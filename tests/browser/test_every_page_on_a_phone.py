@@ -25,7 +25,10 @@ AXE_RUN = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
   return result.violations
     .filter(v => v.impact === "serious" || v.impact === "critical")
-    .map(v => `${v.impact} ${v.id}: ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ")}`);
+    .map(v => {
+      const where = v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ");
+      return `${v.impact} ${v.id}: ${where}`;
+    });
 }"""
 # What sticks out to the right, to name the culprit when a page scrolls sideways.
 WIDE = """() => {
@@ -34,7 +37,8 @@ WIDE = """() => {
   for (const el of document.querySelectorAll("body *")) {
     const box = el.getBoundingClientRect();
     if (box.right > limit + 1 && box.width > 0) {
-      found.push(`${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}.${[...el.classList].join(".")} right=${Math.round(box.right)}`);
+      const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "");
+      found.push(`${name}.${[...el.classList].join(".")} right=${Math.round(box.right)}`);
     }
   }
   return found.slice(0, 5);
