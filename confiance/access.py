@@ -55,6 +55,11 @@ def can_see_members(membership: Membership | None) -> bool:
     return is_internal(membership)
 
 
+def can_remove_members(membership: Membership | None) -> bool:
+    """Ending someone's access to the workspace: its owner."""
+    return membership is not None and membership.role == Role.OWNER
+
+
 def invitable_roles(membership: Membership | None) -> list[str]:
     """Roles this person may invite others with; only an owner grants owner or finance rights."""
     if membership is None:

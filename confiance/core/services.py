@@ -533,3 +533,32 @@ def user_totp_disable(*, user: User, code: str) -> User:
     user.save(update_fields=["totp_secret", "totp_enabled_at"])
     audit_record(verb="user.totp_disable", actor=user, workspace=None, target=user)
     return user
+
+
+def membership_remove(*, by: Membership, membership_id: int) -> Membership:
+    """The owner removes a person from the workspace: their access ends at once (their tokens
+    go with the membership; pages and the API find no membership), while everything they did
+    stays attributed to them (rows point at the person, not at the membership)."""
+    if not access.can_remove_members(by):
+        raise PermissionDenied
+    target = (
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(pk=membership_id, workspace_id=by.workspace_id)
+        .first()
+    )
+    if target is None:
+        raise Membership.DoesNotExist
+    if target.role == Role.OWNER and (
+        Membership.objects.filter(workspace_id=by.workspace_id, role=Role.OWNER).count() == 1
+    ):
+        raise ValidationError(_("The workspace's last owner cannot be removed."))
+    audit_record(
+        verb="membership.remove",
+        actor=by.user,
+        workspace=by.workspace,
+        target=target,
+        data={"email": target.user.email, "role": target.role},
+    )
+    target.delete()
+    return target

@@ -254,3 +254,30 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         context,
         status=400 if request.method == "POST" else 200,
     )
+
+
+@require_POST
+@workspace_view(check=access.can_remove_members)
+def member_remove(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    """The owner removes someone: access ends at once, their history stays theirs."""
+    try:
+        removed = services.membership_remove(by=membership, membership_id=pk)
+    except Membership.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("%(name)s no longer has access.") % {"name": removed.user.get_full_name()}
+        )
+    return redirect("members", ws=membership.workspace.slug)
+
+
+@workspace_view()
+def my_data(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """Everything this workspace holds about me, as a JSON download."""
+    data = selectors.person_data(fetched_by=membership)
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    name = f"confiance-{membership.workspace.slug}-my-data.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

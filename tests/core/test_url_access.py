@@ -110,6 +110,10 @@ def _soon(days: int = 7) -> str:
 A = api_support
 API_EXPECTED: dict[str, Case] = {
     "api:me": _api_get(lambda w: {}, PERSONAS),
+    "api:my_data": _api_get(lambda w: {}, PERSONAS),
+    "api:remove_member": _api_post(
+        lambda w: {"membership_id": A.newcomer(w).pk}, lambda w: {}, ["owner"], ok=200
+    ),
     "api:list_notices": _api_get(lambda w: {}, PERSONAS),
     "api:read_notices": _api_post(lambda w: {}, lambda w: {}, PERSONAS, ok=200),
     # Workspace-wide lists: the outsider is the owner of its own workspace, and sees that one.
@@ -267,6 +271,13 @@ EXPECTED: dict[str, Case] = {
     "set_language": Case(default=302),
     "workspace-home": Case(kwargs=ws, statuses=only(MEMBERS, 302)),
     "members": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
+    "member-remove": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": api_support.newcomer(w).pk},
+        method="post",
+        fresh=True,
+        statuses=only(["owner"], 302),
+    ),
+    "my-data": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
     "workspace-settings": Case(kwargs=ws, statuses=only(["owner"], 200)),
     # Clients: the provider's people see them all; a contact sees its own client's page only.
     "client-list": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
