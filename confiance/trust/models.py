@@ -110,7 +110,8 @@ class TrustFact(models.Model):
     at = models.DateTimeField()
     positive = models.FloatField()
     negative = models.FloatField()
-    label = models.CharField(max_length=300)
+    label = models.CharField(max_length=300)  # an English message id, translated when shown
+    params = models.JSONField(default=dict, blank=True)  # the label's parameters
     link = models.CharField(max_length=300, blank=True)
     source_type = models.CharField(max_length=60)
     source_id = models.CharField(max_length=40)

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,7 @@ from confiance.core.audit import audit_record
 from confiance.core.models import Membership, Workspace
 from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.trust import indicators
+from confiance.trust.facts import model
 from confiance.trust.models import (
     AlertKind,
     TrustAlert,
@@ -32,7 +34,7 @@ from confiance.trust.models import (
     TrustState,
     fact_rank,
 )
-from confiance.trust.opinion import DEFAULT_PRIOR_WEIGHT, Opinion
+from confiance.trust.opinion import DEFAULT_PRIOR_WEIGHT, Opinion, weighted_average
 
 BATCH = 500
 # Sources are re-read from a little before the last run: a row written during the previous run
@@ -57,11 +59,6 @@ def base_rate_for(engagement: Engagement, settings: TrustSettings | None = None)
 
 
 # -- recording facts ---------------------------------------------------------------------------
-
-
-def _weighted(fact: indicators.Fact, settings: TrustSettings) -> tuple[float, float]:
-    weight = settings.weight(fact.indicator)
-    return fact.positive * weight, fact.negative * weight
 
 
 def _load_states(engagement: Engagement) -> dict[StateKey, TrustState]:
@@ -102,6 +99,56 @@ def _save_states(states: Iterable[TrustState]) -> None:
     )
 
 
+class _WeekCounts:
+    """How much positive evidence of an indicator (and source kind) a week already counted, in
+    units of the indicator's weight, for Indicator.per_week: one sum query per week met."""
+
+    def __init__(self, engagement: Engagement, settings: TrustSettings) -> None:
+        self.engagement = engagement
+        self.settings = settings
+        self.sums: dict[tuple[str, str, date], float] = {}
+
+    def counted(self, indicator: str, source_type: str, at: datetime) -> tuple[str, str, date]:
+        day = timezone.localdate(at)
+        start = day - timedelta(days=day.weekday())
+        key = (indicator, source_type, start)
+        if key not in self.sums:
+            begin = datetime.combine(start, datetime.min.time(), tzinfo=at.tzinfo)
+            total = TrustFact.objects.filter(
+                engagement=self.engagement,
+                at__gte=begin,
+                at__lt=begin + timedelta(days=7),
+                indicator=indicator,
+                source_type=source_type,
+            ).aggregate(total=Sum("positive"))["total"]
+            weight = self.settings.weight(indicator)
+            self.sums[key] = (total or 0.0) / weight if weight > 0 else 0.0
+        return key
+
+
+def diminished_share(amount: float, before: float, cap: float) -> float:
+    """What a positive amount counts when its week already counted `before` (same units): fully
+    up to `cap`, then half, a quarter... of each further unit: a week's evidence of one kind
+    grows only logarithmically past its cap, however many small facts are recorded."""
+    if amount <= 0:
+        return 0.0
+    full = max(0.0, min(amount, cap - before))
+    over = max(0.0, before - cap)
+    return full + (amount - full) * 0.5 ** (1.0 + over)
+
+
+def _diminished(
+    indicator: indicators.Indicator, fact: indicators.Fact, weeks: _WeekCounts
+) -> float:
+    """The positive amount of the fact that counts (Indicator.per_week), in indicator units."""
+    if indicator.per_week is None or fact.positive <= 0:
+        return fact.positive
+    key = weeks.counted(indicator.key, fact.source_type, fact.at)
+    counted = diminished_share(fact.positive, weeks.sums[key], indicator.per_week)
+    weeks.sums[key] += counted
+    return counted
+
+
 def _record(
     engagement: Engagement,
     facts: Iterable[indicators.Fact],
@@ -110,6 +157,7 @@ def _record(
 ) -> int:
     """Insert the facts not seen yet (batch by batch) and fold each into its state."""
     recorded = 0
+    weeks = _WeekCounts(engagement, settings)
     iterator = iter(facts)
     while batch := list(islice(iterator, BATCH)):
         seen = set(
@@ -129,7 +177,9 @@ def _record(
                 continue
             seen.add(identity)
             indicator = indicators.BY_KEY[fact.indicator]
-            positive, negative = _weighted(fact, settings)
+            weight = settings.weight(fact.indicator)
+            positive = _diminished(indicator, fact, weeks) * weight
+            negative = fact.negative * weight
             rows.append(
                 TrustFact(
                     workspace_id=engagement.workspace_id,
@@ -141,6 +191,7 @@ def _record(
                     positive=positive,
                     negative=negative,
                     label=fact.label[:300],
+                    params=fact.params,
                     link=fact.link[:300],
                     source_type=fact.source_type,
                     source_id=fact.source_id,
@@ -253,27 +304,32 @@ def trust_rebuild(*, engagement: Engagement) -> int:
 # -- opinions ----------------------------------------------------------------------------------
 
 
+def overall_of(opinions: dict[StateKey, Opinion], direction: str, base_rate: float) -> Opinion:
+    """A direction's overall opinion: the weighted average of its dimensions' opinions.
+
+    Dimensions answer different questions, so their evidence is not pooled (cumulative fusion
+    would make the overall figure surer than every dimension): the average lies between the
+    lowest and highest dimension, and a dimension without evidence keeps its full uncertainty.
+    """
+    vacuous = Opinion.vacuous(base_rate)
+    return weighted_average(
+        (opinions.get((direction, d), vacuous), indicators.DIMENSION_WEIGHTS[d])
+        for d in indicators.dimensions_of(direction)
+    )
+
+
 def opinions_of(
     states: Iterable[TrustState], base_rate: float, half_life: timedelta, now: datetime
 ) -> dict[StateKey, Opinion]:
-    """Each state's opinion as of `now`, plus ("<dir>", "overall") fusing a direction's dimensions.
-
-    The overall opinion is the cumulative fusion of the dimensions, i.e. the opinion of their
-    summed evidence (one base rate for the engagement).
-    """
+    """Each state's opinion as of `now`, plus ("<dir>", "overall") from the dimensions'."""
     result: dict[StateKey, Opinion] = {}
-    totals: dict[str, list[float]] = {}
     for state in states:
         evidence = state.evidence_at(now, half_life)
-        result[(state.direction, state.dimension)] = evidence.opinion(base_rate)
-        total = totals.setdefault(state.direction, [0.0, 0.0])
-        total[0] += evidence.positive
-        total[1] += evidence.negative
-    for direction in indicators.DIRECTIONS:
-        r, s = totals.get(direction, (0.0, 0.0))
-        result[(direction, indicators.OVERALL)] = Opinion.from_evidence(
-            r, s, base_rate, DEFAULT_PRIOR_WEIGHT
+        result[(state.direction, state.dimension)] = evidence.opinion(
+            base_rate, DEFAULT_PRIOR_WEIGHT
         )
+    for direction in indicators.DIRECTIONS:
+        result[(direction, indicators.OVERALL)] = overall_of(result, direction, base_rate)
     return result
 
 
@@ -474,7 +530,7 @@ def _causes(engagement: Engagement, now: datetime) -> dict[tuple[str, str], tupl
                 % {"days": (now - silent_since).days},
                 link,
             )
-    commitment = indicators._model("followup", "Commitment")
+    commitment = model("followup", "Commitment")
     if commitment is not None:
         from django.urls import reverse
 
@@ -494,8 +550,8 @@ def _causes(engagement: Engagement, now: datetime) -> dict[tuple[str, str], tupl
                     % {"n": overdue, "side": _("client") if side == "client" else _("provider")},
                     followup,
                 )
-    problem = indicators._model("problems", "Problem")
-    breach = indicators._model("problems", "ProblemBreach")
+    problem = model("problems", "Problem")
+    breach = model("problems", "ProblemBreach")
     if problem is not None and breach is not None:
         from django.urls import reverse
 

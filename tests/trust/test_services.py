@@ -18,6 +18,7 @@ from confiance.consumption.services import (
 )
 from confiance.core.models import Notice
 from confiance.trust import indicators
+from confiance.trust.facts import render_label
 from confiance.trust.models import TrustAlert, TrustFact, TrustSnapshot, TrustState
 from confiance.trust.opinion import Evidence
 from confiance.trust.services import (
@@ -67,7 +68,8 @@ def test_time_logged_late_lowers_transparency_with_its_reason(world: World) -> N
     s = state(world, "c2p", "transparency")
     assert s.positive == 0 and s.negative == pytest.approx(0.5)
     fact = TrustFact.objects.get(engagement=world.engagement)
-    assert fact.indicator == "time_logged_late" and "10 days late" in fact.label
+    assert fact.indicator == "time_logged_late"
+    assert "10 days late" in render_label(fact.label, fact.params)
     assert fact.link.endswith(f"/engagements/{world.engagement.pk}/consumption/")
 
 
