@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from confiance.trust.facts import Collect, Fact, model
 from confiance.trust.sources import consumption, followup, problems, pulse
@@ -327,7 +327,7 @@ INDICATORS: tuple[Indicator, ...] = (
         problems.problem_events(
             "acknowledged",
             "problem_acknowledged_in_time",
-            N_("Problem acknowledged in time: %(title)s"),
+            gettext_noop("Problem acknowledged in time: %(title)s"),
         ),
     ),
     Indicator(
@@ -338,7 +338,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "+",
         0.5,
         _("A progress update on a problem: progress over perfection."),
-        problems.problem_events("update", "problem_update_given", N_("Progress update: %(title)s")),
+        problems.problem_events(
+            "update", "problem_update_given", gettext_noop("Progress update: %(title)s")
+        ),
         per_week=3,
     ),
     Indicator(
@@ -350,7 +352,7 @@ INDICATORS: tuple[Indicator, ...] = (
         1.0,
         _("A problem escalated before any target was missed."),
         problems.problem_events(
-            "escalated", "problem_escalated_early", N_("Escalated early: %(title)s")
+            "escalated", "problem_escalated_early", gettext_noop("Escalated early: %(title)s")
         ),
     ),
     Indicator(

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import F
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from confiance.trust.facts import Fact, model, url
 
@@ -31,9 +31,9 @@ def _entries(engagement: Engagement, since: datetime | None, late: bool) -> Iter
     link = url("consumption", engagement)
     key = "time_logged_late" if late else "time_logged_promptly"
     label = (
-        N_("Time for %(day)s logged %(n)s days late")
+        gettext_noop("Time for %(day)s logged %(n)s days late")
         if late
-        else N_("Time for %(day)s logged on time")
+        else gettext_noop("Time for %(day)s logged on time")
     )
     for day, created, delay in (
         rows.order_by("created_at", "id")
@@ -83,7 +83,7 @@ def budget_threshold_shared(engagement: Engagement, since: datetime | None) -> I
             alert.created_at,
             1.0,
             0.0,
-            N_("%(level)s %% of the budget reached, told to both sides at once"),
+            gettext_noop("%(level)s %% of the budget reached, told to both sides at once"),
             link,
             "consumption.budgetalert",
             str(alert.pk),
@@ -100,7 +100,7 @@ def overrun_announced_early(engagement: Engagement, since: datetime | None) -> I
                 alert.created_at,
                 1.0,
                 0.0,
-                N_("Overrun forecast announced before the budget was consumed"),
+                gettext_noop("Overrun forecast announced before the budget was consumed"),
                 link,
                 "consumption.budgetalert",
                 str(alert.pk),
@@ -129,12 +129,12 @@ def _exhausted(engagement: Engagement, since: datetime | None, announced: bool) 
         if announced:
             key, label = (
                 "budget_exhausted_announced",
-                N_("Budget consumed (overrun announced earlier)"),
+                gettext_noop("Budget consumed (overrun announced earlier)"),
             )
         else:
             key, label = (
                 "overrun_unannounced",
-                N_("Budget consumed without an earlier forecast alert"),
+                gettext_noop("Budget consumed without an earlier forecast alert"),
             )
         yield Fact(
             key, alert.created_at, 0.0, 1.0, label, link, "consumption.budgetalert", str(alert.pk)
@@ -175,9 +175,9 @@ def checkpoint_consistent(engagement: Engagement, since: datetime | None) -> Ite
                 checkpoint.created_at,
                 1.0 if good else 0.0,
                 0.0 if good else 10.0,
-                N_("Ledger checkpoint %(size)s extends the previous one")
+                gettext_noop("Ledger checkpoint %(size)s extends the previous one")
                 if good
-                else N_("Ledger checkpoint %(size)s does not extend the previous one"),
+                else gettext_noop("Ledger checkpoint %(size)s does not extend the previous one"),
                 url("consumption", engagement),
                 "ledger.checkpoint",
                 str(checkpoint.pk),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from confiance.trust.facts import (
     CONFIRM_DAYS,
@@ -54,12 +54,12 @@ def _commitment_link(engagement: Engagement, commitment_id: int) -> str:
 
 
 LABELS = {
-    "kept": N_("Commitment kept: %(text)s"),
-    "kept_late": N_("Commitment kept late: %(text)s"),
-    "broken": N_("Commitment broken: %(text)s"),
-    "withdrawn": N_("Commitment withdrawn by the side that made it: %(text)s"),
-    "stood": N_("Commitment kept, left standing by the other side: %(text)s"),
-    "confirmed": N_("Commitment kept, confirmed by the other side: %(text)s"),
+    "kept": gettext_noop("Commitment kept: %(text)s"),
+    "kept_late": gettext_noop("Commitment kept late: %(text)s"),
+    "broken": gettext_noop("Commitment broken: %(text)s"),
+    "withdrawn": gettext_noop("Commitment withdrawn by the side that made it: %(text)s"),
+    "stood": gettext_noop("Commitment kept, left standing by the other side: %(text)s"),
+    "confirmed": gettext_noop("Commitment kept, confirmed by the other side: %(text)s"),
 }
 
 
@@ -168,7 +168,7 @@ def renegotiations(side: str) -> Collect:
                 revision.created_at,
                 0.0,
                 1.0,
-                N_("Commitment renegotiated again (%(n)s times): %(text)s"),
+                gettext_noop("Commitment renegotiated again (%(n)s times): %(text)s"),
                 _commitment_link(engagement, revision.commitment_id),
                 "followup.commitmentrevision",
                 str(revision.pk),
@@ -199,7 +199,7 @@ def attendance(side: str) -> Collect:
                         at,
                         0.0,
                         1.0,
-                        N_("Absent from the meeting “%(title)s”"),
+                        gettext_noop("Absent from the meeting “%(title)s”"),
                         link,
                         "followup.meetingattendee",
                         str(row.pk),
@@ -214,7 +214,7 @@ def attendance(side: str) -> Collect:
                         at,
                         0.5,
                         0.0,
-                        N_("Present at the meeting “%(title)s”"),
+                        gettext_noop("Present at the meeting “%(title)s”"),
                         link,
                         "followup.meetingattendee",
                         str(row.pk),
@@ -227,7 +227,7 @@ def attendance(side: str) -> Collect:
                     at,
                     0.25,
                     0.0,
-                    N_("Present at the meeting “%(title)s” (recorded by that side)"),
+                    gettext_noop("Present at the meeting “%(title)s” (recorded by that side)"),
                     link,
                     "followup.meetingattendee",
                     str(row.pk),
@@ -240,7 +240,9 @@ def attendance(side: str) -> Collect:
                     stood,
                     0.25,
                     0.0,
-                    N_("Present at the meeting “%(title)s”, left standing by the other side"),
+                    gettext_noop(
+                        "Present at the meeting “%(title)s”, left standing by the other side"
+                    ),
                     link,
                     "followup.meetingattendee" + STOOD,
                     str(row.pk),
@@ -268,7 +270,7 @@ def late_cancel(side: str) -> Collect:
                 meeting.cancelled_at,
                 0.0,
                 1.0,
-                N_("Meeting “%(title)s” cancelled less than a day before"),
+                gettext_noop("Meeting “%(title)s” cancelled less than a day before"),
                 url("followup", engagement),
                 "followup.meeting",
                 str(meeting.pk),
@@ -296,9 +298,9 @@ def payments(on_time: bool) -> Collect:
                 noon(payment.paid_date),
                 1.0 if on_time else 0.0,
                 0.0 if on_time else 1.0,
-                N_("“%(label)s” paid by its due date")
+                gettext_noop("“%(label)s” paid by its due date")
                 if on_time
-                else N_("“%(label)s” paid after its due date"),
+                else gettext_noop("“%(label)s” paid after its due date"),
                 url("followup", engagement),
                 "followup.payment",
                 str(payment.pk),
@@ -330,7 +332,7 @@ def payment_overdue(engagement: Engagement, since: datetime | None) -> Iterator[
                 noon(day),
                 0.0,
                 1.0,
-                N_("“%(label)s” still unpaid %(n)s week(s) after its due date"),
+                gettext_noop("“%(label)s” still unpaid %(n)s week(s) after its due date"),
                 link,
                 "followup.payment.week",
                 f"{payment.pk}:{week}",

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from confiance.trust.facts import Collect, Fact, model, url_or
 
@@ -46,9 +46,9 @@ def problem_events(kind: str, key: str, label: str) -> Collect:
 
 
 BREACH_LABELS = {
-    "acknowledge": N_("Not acknowledged in time: %(title)s"),
-    "owner": N_("No owner named in time: %(title)s"),
-    "update": N_("No progress update in time: %(title)s"),
+    "acknowledge": gettext_noop("Not acknowledged in time: %(title)s"),
+    "owner": gettext_noop("No owner named in time: %(title)s"),
+    "update": gettext_noop("No progress update in time: %(title)s"),
 }
 
 
@@ -66,7 +66,7 @@ def problem_target_missed(engagement: Engagement, since: datetime | None) -> Ite
             breach.detected_at,
             0.0,
             1.0,
-            BREACH_LABELS.get(breach.kind, N_("Target missed: %(title)s")),
+            BREACH_LABELS.get(breach.kind, gettext_noop("Target missed: %(title)s")),
             problem_link(engagement, breach.problem_id),
             "problems.problembreach",
             str(breach.pk),
@@ -84,7 +84,7 @@ def problem_proactive(engagement: Engagement, since: datetime | None) -> Iterato
             problem.created_at,
             1.0,
             0.0,
-            N_("Problem raised by us before the client noticed: %(title)s"),
+            gettext_noop("Problem raised by us before the client noticed: %(title)s"),
             problem_link(engagement, problem.pk),
             "problems.problem",
             str(problem.pk),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from confiance.trust.facts import Collect, Fact, model, url
 
@@ -24,13 +24,15 @@ if TYPE_CHECKING:
 VIRTUES = ("common_language", "common_vision", "discretion", "receptivity", "proximity")
 
 LABELS = {
-    ("client", False): N_("Pulse round, client side: %(mean).1f / 5 from %(n)s answers"),
-    ("provider", False): N_("Pulse round, provider side: %(mean).1f / 5 from %(n)s answers"),
-    ("client", True): N_(
+    ("client", False): gettext_noop("Pulse round, client side: %(mean).1f / 5 from %(n)s answers"),
+    ("provider", False): gettext_noop(
+        "Pulse round, provider side: %(mean).1f / 5 from %(n)s answers"
+    ),
+    ("client", True): gettext_noop(
         "Pulse, client side: %(mean).1f / 5 from %(n)s answers over %(rounds)s rounds "
         "(pooled: fewer than three people answer each round)"
     ),
-    ("provider", True): N_(
+    ("provider", True): gettext_noop(
         "Pulse, provider side: %(mean).1f / 5 from %(n)s answers over %(rounds)s rounds "
         "(pooled: fewer than three people answer each round)"
     ),
