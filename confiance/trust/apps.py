@@ -5,9 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _trust_alert_text(params: dict[str, Any]) -> str:
+    from confiance.trust.alerts import alert_reason
     from confiance.trust.models import AlertKind
 
-    return f"{params['engagement']}: {AlertKind(params['kind']).label} — {params['reason']}"
+    reason = alert_reason(params["reason"], params.get("reason_params"))
+    return f"{params['engagement']}: {AlertKind(params['kind']).label} — {reason}"
 
 
 class TrustConfig(AppConfig):

@@ -174,9 +174,13 @@ class TrustSnapshot(models.Model):
 
 class AlertKind(models.TextChoices):
     DROP = "drop", _("Trust dropped")
+    DECLINE = "decline", _("Trust declining")
     UNCERTAINTY_RISE = "uncertainty_rise", _("Silence: uncertainty rising")
     COMMITMENT_OVERDUE = "commitment_overdue", _("Commitment overdue")
     PROBLEM_UNOWNED = "problem_unowned", _("Problem without an owner")
+    PROBLEM_TARGET = "problem_target", _("Problem target missed")
+    BUDGET_DRIFT = "budget_drift", _("Budget drifting")
+    PAYMENT_OVERDUE = "payment_overdue", _("Payment overdue")
 
 
 class TrustAlert(models.Model):
@@ -190,9 +194,26 @@ class TrustAlert(models.Model):
     direction = models.CharField(max_length=3, choices=DIRECTION_CHOICES)
     opened_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
-    reason = models.TextField()
+    reason = models.TextField()  # an English message id, translated when shown
+    reason_params = models.JSONField(default=dict, blank=True)
+    identity = models.CharField(max_length=60, blank=True)  # a new one re-arms the alert
     who_should_act = models.CharField(max_length=200)
     link = models.CharField(max_length=300, blank=True)
+    outcome = models.CharField(max_length=40, blank=True)  # why it closed, kept for the record
+
+    @property
+    def shown_reason(self) -> str:
+        """The reason in the reader's language."""
+        from confiance.trust.alerts import alert_reason
+
+        return alert_reason(self.reason, self.reason_params)
+
+    @property
+    def next_step(self) -> str:
+        """The step proposed to whoever should act."""
+        from confiance.trust.alerts import next_step
+
+        return next_step(self.kind)
 
     class Meta:
         ordering = ["-opened_at"]

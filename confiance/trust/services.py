@@ -23,9 +23,7 @@ from confiance.core.audit import audit_record
 from confiance.core.models import Membership, Workspace
 from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.trust import indicators
-from confiance.trust.facts import model
 from confiance.trust.models import (
-    AlertKind,
     TrustAlert,
     TrustCursor,
     TrustFact,
@@ -441,14 +439,10 @@ def _recipients(engagement: Engagement) -> list[Any]:
 
 
 def _open(
-    engagement: Engagement, kind: str, direction: str, reason: str, link: str, now: datetime
-) -> TrustAlert | None:
+    engagement: Engagement, kind: str, direction: str, cause: Any, now: datetime
+) -> TrustAlert:
     from confiance.trust.tasks import send_trust_alert
 
-    if TrustAlert.objects.filter(
-        engagement=engagement, kind=kind, direction=direction, closed_at__isnull=True
-    ).exists():
-        return None
     people = _recipients(engagement)
     alert = TrustAlert.objects.create(
         workspace_id=engagement.workspace_id,
@@ -456,9 +450,11 @@ def _open(
         kind=kind,
         direction=direction,
         opened_at=now,
-        reason=reason,
+        reason=cause.reason,
+        reason_params=cause.params,
+        identity=cause.identity,
         who_should_act=", ".join(p.get_full_name() for p in people)[:200],
-        link=link,
+        link=cause.link,
     )
     audit_record(
         verb="trust.alert.open",
@@ -471,127 +467,49 @@ def _open(
     return alert
 
 
-def _close(engagement: Engagement, kind: str, direction: str, now: datetime) -> int:
-    closed = 0
-    for alert in TrustAlert.objects.filter(
-        engagement=engagement, kind=kind, direction=direction, closed_at__isnull=True
-    ):
-        alert.closed_at = now
-        alert.save(update_fields=["closed_at"])
-        audit_record(
-            verb="trust.alert.close", actor=None, workspace=engagement.workspace, target=alert
-        )
-        closed += 1
-    return closed
-
-
-def _trust_url(engagement: Engagement) -> str:
-    from django.urls import reverse
-
-    return reverse("trust", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk})
-
-
-def _causes(engagement: Engagement, now: datetime) -> dict[tuple[str, str], tuple[str, str]]:
-    """The alerts whose cause holds now: (kind, direction) -> (reason, link)."""
-    settings = trust_settings_for(engagement.workspace_id)
-    base_rate = base_rate_for(engagement, settings)
-    states = list(engagement.trust_states.all())
-    opinions = opinions_of(states, base_rate, settings.half_life, now)
-    link = _trust_url(engagement)
-    causes: dict[tuple[str, str], tuple[str, str]] = {}
-    window_start = timezone.localdate(now) - timedelta(days=settings.drop_window_days)
-    earlier = {
-        s.direction: s.projected
-        for s in TrustSnapshot.objects.filter(
-            engagement=engagement, dimension=indicators.OVERALL, day__lte=window_start
-        ).order_by("day")
-    }
-    for direction in indicators.DIRECTIONS:
-        projected = opinions[(direction, indicators.OVERALL)].projected()
-        before = earlier.get(direction)
-        if before is not None and before - projected > settings.drop_threshold:
-            causes[(AlertKind.DROP, direction)] = (
-                _("Projected trust fell from %(before).0f %% to %(now).0f %% in %(days)s days.")
-                % {
-                    "before": before * 100,
-                    "now": projected * 100,
-                    "days": settings.drop_window_days,
-                },
-                link,
-            )
-        last = max(
-            (s.last_fact_at for s in states if s.direction == direction and s.last_fact_at),
-            default=None,
-        )
-        silent_since = last or engagement.created_at
-        if now - silent_since > timedelta(days=settings.silence_days):
-            causes[(AlertKind.UNCERTAINTY_RISE, direction)] = (
-                _("Nothing observed for %(days)s days: uncertainty grows as evidence fades.")
-                % {"days": (now - silent_since).days},
-                link,
-            )
-    commitment = model("followup", "Commitment")
-    if commitment is not None:
-        from django.urls import reverse
-
-        followup = reverse(
-            "followup", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk}
-        )
-        for side, direction in (("provider", indicators.C2P), ("client", indicators.P2C)):
-            overdue = commitment.objects.filter(
-                engagement=engagement,
-                side=side,
-                status__in=("open", "renegotiated"),
-                due_date__lt=timezone.localdate(now),
-            ).count()
-            if overdue:
-                causes[(AlertKind.COMMITMENT_OVERDUE, direction)] = (
-                    _("%(n)s commitment(s) of the %(side)s side past their due date.")
-                    % {"n": overdue, "side": _("client") if side == "client" else _("provider")},
-                    followup,
-                )
-    problem = model("problems", "Problem")
-    breach = model("problems", "ProblemBreach")
-    if problem is not None and breach is not None:
-        from django.urls import reverse
-
-        unowned = (
-            problem.objects.filter(
-                engagement=engagement,
-                owner__isnull=True,
-                resolved_at__isnull=True,
-                closed_at__isnull=True,
-                breaches__kind="owner",
-            )
-            .distinct()
-            .count()
-        )
-        if unowned:
-            causes[(AlertKind.PROBLEM_UNOWNED, indicators.C2P)] = (
-                _("%(n)s problem(s) without an owner past the target time.") % {"n": unowned},
-                reverse(
-                    "problem-list", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk}
-                ),
-            )
-    return causes
+def _close(engagement: Engagement, alert: TrustAlert, outcome: str, now: datetime) -> None:
+    alert.closed_at = now
+    alert.outcome = outcome
+    alert.save(update_fields=["closed_at", "outcome"])
+    audit_record(
+        verb="trust.alert.close",
+        actor=None,
+        workspace=engagement.workspace,
+        target=alert,
+        data={"outcome": outcome},
+    )
 
 
 @transaction.atomic
 def trust_check_alerts(
     *, engagement: Engagement, now: datetime | None = None
 ) -> tuple[list[TrustAlert], int]:
-    """Open the alerts whose cause appeared (sent once), close those whose cause is gone."""
+    """Open the alerts whose cause appeared (sent once), close those whose cause is gone (the
+    outcome kept), and re-arm one whose cause changed identity (a new budget revision)."""
+    from confiance.trust.alerts import causes_of
+
     now = now or timezone.now()
-    causes = _causes(engagement, now)
-    opened = []
-    for (kind, direction), (reason, link) in causes.items():
-        alert = _open(engagement, kind, direction, reason, link, now)
-        if alert is not None:
-            opened.append(alert)
+    causes = causes_of(engagement, now)
+    open_alerts = {
+        (a.kind, a.direction): a
+        for a in TrustAlert.objects.select_for_update().filter(
+            engagement=engagement, closed_at__isnull=True
+        )
+    }
+    opened: list[TrustAlert] = []
     closed = 0
-    for alert in TrustAlert.objects.filter(engagement=engagement, closed_at__isnull=True):
-        if (alert.kind, alert.direction) not in causes:
-            closed += _close(engagement, alert.kind, alert.direction, now)
+    for key, alert in open_alerts.items():
+        cause = causes.get(key)
+        if cause is None:
+            _close(engagement, alert, "cause_gone", now)
+            closed += 1
+        elif cause.identity != alert.identity:
+            _close(engagement, alert, "superseded", now)
+            closed += 1
+            opened.append(_open(engagement, key[0], key[1], cause, now))
+    for key, cause in causes.items():
+        if key not in open_alerts:
+            opened.append(_open(engagement, key[0], key[1], cause, now))
     return opened, closed
 
 

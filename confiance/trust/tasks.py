@@ -88,7 +88,12 @@ def send_trust_alert(alert_id: int) -> None:
             workspace_id=engagement.workspace_id,
             user=user,
             kind="trust.alert",
-            params={"engagement": engagement.title, "kind": alert.kind, "reason": alert.reason},
+            params={
+                "engagement": engagement.title,
+                "kind": alert.kind,
+                "reason": alert.reason,
+                "reason_params": alert.reason_params,
+            },
             link=alert.link,
         )
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])

@@ -185,14 +185,22 @@ def test_silence_opens_an_alert_once_and_a_new_fact_closes_it(
     with django_capture_on_commit_callbacks(execute=True):
         opened, _closed = trust_check_alerts(engagement=world.engagement, now=later)
     assert opened == [] and len(mail.outbox) == sent
-    # A fact in the client→provider direction ends that silence.
+    # Time logged is not talking to the client; a progress update of ours ends that silence.
     trust_record_fact(
         engagement=world.engagement,
         fact=indicators.Fact("time_logged_promptly", later, 1.0, 0.0, "x", "", "t", "1"),
     )
     trust_check_alerts(engagement=world.engagement, now=later)
+    assert TrustAlert.objects.filter(
+        kind="uncertainty_rise", direction="c2p", closed_at__isnull=True
+    ).exists()
+    trust_record_fact(
+        engagement=world.engagement,
+        fact=indicators.Fact("problem_update_given", later, 1.0, 0.0, "x", "", "t", "2"),
+    )
+    trust_check_alerts(engagement=world.engagement, now=later)
     alert = TrustAlert.objects.get(kind="uncertainty_rise", direction="c2p")
-    assert alert.closed_at is not None
+    assert alert.closed_at is not None and alert.outcome == "cause_gone"
     assert TrustAlert.objects.filter(
         kind="uncertainty_rise", direction="p2c", closed_at__isnull=True
     ).exists()
