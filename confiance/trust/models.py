@@ -201,6 +201,16 @@ class TrustAlert(models.Model):
     link = models.CharField(max_length=300, blank=True)
     outcome = models.CharField(max_length=40, blank=True)  # why it closed, kept for the record
 
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "kind", "direction"],
+                condition=models.Q(closed_at__isnull=True),
+                name="trust_alert_open_once",
+            )
+        ]
+
     @property
     def shown_reason(self) -> str:
         """The reason in the reader's language."""
@@ -214,13 +224,3 @@ class TrustAlert(models.Model):
         from confiance.trust.alerts import next_step
 
         return next_step(self.kind)
-
-    class Meta:
-        ordering = ["-opened_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["engagement", "kind", "direction"],
-                condition=models.Q(closed_at__isnull=True),
-                name="trust_alert_open_once",
-            )
-        ]
