@@ -25,6 +25,7 @@ CONFIRM_DAYS = 7
 lets it stand this many days (docs/trust.md, "Padding")."""
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_FLOAT_PLACEHOLDER = re.compile(r"%\((\w+)\)\.(\d)f")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,15 @@ def render_label(label: str, params: dict[str, Any] | None) -> str:
     text = gettext(label)
     if not params:
         return text
+    # "%(mean).1f": a number in the reader's format (3,5 in French), with the same decimals.
+    decimals = {name: int(n) for name, n in _FLOAT_PLACEHOLDER.findall(text)}
+    text = _FLOAT_PLACEHOLDER.sub(lambda m: f"%({m.group(1)})s", text)
+    params = {
+        key: formats.number_format(value, decimals[key], use_l10n=True)
+        if key in decimals and isinstance(value, int | float)
+        else value
+        for key, value in params.items()
+    }
     shown = {
         key: formats.date_format(date.fromisoformat(value), "DATE_FORMAT")
         if isinstance(value, str) and _ISO_DAY.match(value)
