@@ -14,6 +14,7 @@ urlpatterns = [
     path("w/<slug:ws>/", include(workspace_patterns)),
     path("w/<slug:ws>/", include("confiance.engagements.urls")),
     path("w/<slug:ws>/", include("confiance.consumption.urls")),
+    path("w/<slug:ws>/", include("confiance.ledger.urls")),
     path("w/<slug:ws>/", include("confiance.closure.urls")),
     path("w/<slug:ws>/", include("confiance.pulse.urls")),
     path("w/<slug:ws>/", include("confiance.problems.urls")),

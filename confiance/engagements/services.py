@@ -89,6 +89,10 @@ def engagement_create(
         created_at=now,
         updated_at=now,
     )
+    # The ledger's identity (its origin) is fixed now, once, whatever the host later is.
+    from confiance.ledger.services import ledger_log_create
+
+    ledger_log_create(engagement=engagement)
     audit_record(
         verb="engagement.create",
         actor=membership.user,

@@ -325,6 +325,17 @@ EXPECTED: dict[str, Case] = {
     "budget-revise": Case(kwargs=eng, method="post", statuses=only(["owner", "finance"], 400)),
     "estimate-set": Case(kwargs=eng, method="post", statuses=only(["owner", "member"], 400)),
     "consumption-settings": Case(kwargs=eng, statuses=only(["owner", "finance"], 200)),
+    # Witnesses of the ledger: the provider's budget managers and the engagement's client; an
+    # empty form comes back to the Ledger section with its error.
+    "ledger-witness-add": Case(
+        kwargs=eng, method="post", statuses=only(["owner", "finance", "client_contact"], 302)
+    ),
+    "ledger-witness-remove": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk, "witness_id": 999999},
+        method="post",
+        statuses={ANON: 302},
+        default=404,
+    ),
     "notices": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
     "portfolio": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
     # Trust: the client sees client→provider trust of its engagements; experts nothing.
