@@ -139,7 +139,7 @@ def _verify(path: str, args: argparse.Namespace, known: list[str]) -> VerifyRepo
 def _print_report(path: str, report: VerifyReport, out: TextIO) -> None:
     print(_("Ledger bundle: %(path)s") % {"path": path}, file=out)
     if report.origin:
-        print(f"{_('Origin')}: {report.origin}", file=out)
+        print(_("Origin: %(origin)s") % {"origin": report.origin}, file=out)
     print(_("Entries checked: %(count)d") % {"count": report.checked_entries}, file=out)
     print(_("Checkpoints checked: %(count)d") % {"count": report.checkpoints}, file=out)
     if report.openings or report.erased or report.withheld:
