@@ -376,7 +376,8 @@ def test_the_import_query_count_does_not_grow_with_the_rows(world: World) -> Non
     small = queries(10, 100)
     large = queries(200, 1000)
     assert small[:2] == large[:2], (small, large)
-    assert large[2] - small[2] <= 190 // 30, (small, large)
+    # Each entry also writes its ledger openings (the person's and the author's e-mail, sealed).
+    assert large[2] - small[2] <= 190 // 20, (small, large)
 
 
 @pytest.mark.parametrize(
