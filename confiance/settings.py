@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "confiance.closure",
     "confiance.pulse",
     "confiance.trust",
+    "confiance.emergence",
     "confiance.ledger",
     "confiance.api",
 ]
@@ -161,6 +162,11 @@ PASSWORD_RESET_PER_HOUR = env_int("PASSWORD_RESET_PER_HOUR", 3)
 # Invitations one workspace may send an hour.
 INVITATIONS_PER_HOUR = env_int("INVITATIONS_PER_HOUR", 50)
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
+
+# Files attached to opportunity discussions: outside the static and web roots, served only by a
+# view that checks access; size limited (the upload itself is capped by DATA_UPLOAD_MAX_*).
+EMERGENCE_ATTACHMENT_DIR = env_str("EMERGENCE_ATTACHMENT_DIR", str(VAR_DIR / "attachments"))
+EMERGENCE_ATTACHMENT_MAX_BYTES = env_int("EMERGENCE_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]

@@ -21,6 +21,7 @@ urlpatterns = [
     path("w/<slug:ws>/", include("confiance.lessons.urls")),
     path("w/<slug:ws>/", include("confiance.followup.urls")),
     path("w/<slug:ws>/", include("confiance.trust.urls")),
+    path("w/<slug:ws>/", include("confiance.emergence.urls")),
     *followup_feed_patterns,
     path("api/v1/", api.urls),
 ]

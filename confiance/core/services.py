@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -195,6 +196,12 @@ def client_set_archived(*, membership: Membership, client_id: int, archived: boo
 # Invitations -------------------------------------------------------------------------------
 
 
+# Called inside invitation_accept's transaction with (invitation, new membership): an app that
+# invites to something within the workspace (emergence: an opportunity) binds the new account.
+InvitationAcceptedHook = Callable[[Invitation, Membership], None]
+INVITATION_ACCEPTED_HOOKS: list[InvitationAcceptedHook] = []
+
+
 class InvitationError(Exception):
     """An invitation link that cannot be used; the message says why, in the user's language."""
 
@@ -219,10 +226,13 @@ def invitation_create(
     role: str,
     client: Client | None = None,
     base_url: str = "",
+    send_email: bool = True,
 ) -> IssuedInvitation:
     """Invite a person by e-mail with a role; the e-mail is sent by a task once committed.
 
     `base_url` is the public address the link starts with (confiance.core.links).
+    `send_email=False` lets a caller that invites to something more precise (an opportunity)
+    send its own e-mail carrying the same signed link.
     """
     if not access.can_invite(membership, role):
         raise PermissionDenied
@@ -266,7 +276,8 @@ def invitation_create(
     )
     link = invitation_link(invitation, base_url)
     language = translation.get_language() or settings.LANGUAGE_CODE
-    enqueue_on_commit(send_invitation_email, invitation.pk, link, language)
+    if send_email:
+        enqueue_on_commit(send_invitation_email, invitation.pk, link, language)
     return IssuedInvitation(invitation=invitation, link=link)
 
 
@@ -325,6 +336,8 @@ def invitation_accept(
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
+    for hook in INVITATION_ACCEPTED_HOOKS:
+        hook(invitation, membership)
     audit_record(
         verb="invitation.accept",
         actor=user,

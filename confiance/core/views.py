@@ -25,7 +25,7 @@ from confiance.core.forms import (
     add_service_errors,
 )
 from confiance.core.links import public_base_url
-from confiance.core.models import ApiToken, Invitation, Membership, User
+from confiance.core.models import ApiToken, Invitation, Membership, Role, User
 
 
 @require_GET
@@ -41,7 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     memberships = list(selectors.memberships_of(user=request.user))  # type: ignore[arg-type]
     if len(memberships) == 1:
-        return redirect("engagement-list", ws=memberships[0].workspace.slug)
+        return redirect("workspace-home", ws=memberships[0].workspace.slug)
     return render(request, "core/home.html", {"memberships": memberships})
 
 
@@ -84,7 +84,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(
             request, _("Welcome to %(workspace)s.") % {"workspace": invitation.workspace}
         )
-        return redirect("engagement-list", ws=invitation.workspace.slug)
+        return redirect("workspace-home", ws=invitation.workspace.slug)
     return render(
         request,
         "core/invitation_accept.html",
@@ -183,7 +183,10 @@ def token_revoke(request: HttpRequest, membership: Membership, pk: int) -> HttpR
 
 @login_required
 def workspace_home(request: HttpRequest, ws: str) -> HttpResponse:
-    access.require_membership(request.user, ws)  # type: ignore[arg-type]
+    membership = access.require_membership(request.user, ws)  # type: ignore[arg-type]
+    # Experts reach only the opportunities they were invited to: that is their home.
+    if membership.role == Role.EXPERT:
+        return redirect("opportunity-list", ws=ws)
     return redirect("engagement-list", ws=ws)
 
 

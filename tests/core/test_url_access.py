@@ -22,6 +22,7 @@ from tests.api import support as api_support
 from tests.closure.support import closure_kwargs
 from tests.conftest import PERSONAS, World
 from tests.consumption.import_support import finished_job
+from tests.emergence import support as em
 from tests.followup import support as followup_support
 from tests.problems.support import problem_kwargs
 from tests.pulse import support as pulse_support
@@ -30,6 +31,9 @@ ANON = "anonymous"
 ALL = [ANON, *PERSONAS]
 INTERNAL = ["owner", "member", "finance"]
 MEMBERS = [*INTERNAL, "client_contact", "other_client_contact", "expert"]
+# Who sees the test opportunity (open to the firm; the expert and client A's contact invited).
+OPP = [*INTERNAL, "client_contact", "expert"]
+OPP_WRITERS = ["owner", "member", "client_contact", "expert"]
 
 
 def _walk(patterns: list[Any], namespace: str | None = None) -> list[str]:
@@ -457,6 +461,54 @@ EXPECTED: dict[str, Case] = {
     ),
     "pulse-mine": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
     "pulse-settings": Case(kwargs=ws, statuses=only(["owner"], 200)),
+    # Emergence: experts and clients see only the opportunity they take part in; the opener (the
+    # owner here) steers; whoever takes part writes; finance reads only.
+    "opportunity-list": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
+    "opportunity-open": Case(kwargs=ws, statuses=only(["owner", "member"], 200)),
+    "opportunity-detail": Case(kwargs=em.opp, statuses=only(OPP, 200)),
+    "opportunity-edit": Case(kwargs=em.opp, statuses=only(["owner"], 200)),
+    "opportunity-invite": Case(
+        kwargs=em.opp, method="post", statuses=only(["owner", "member"], 400)
+    ),
+    "opportunity-participation": Case(
+        kwargs=lambda w: {**em.opp(w), "action": "join"},
+        method="post",
+        statuses=only(["owner", "expert", "client_contact"], 302),
+    ),
+    "participant-remove": Case(
+        kwargs=lambda w: {**em.opp(w), "pid": em.participant_id(w)},
+        method="post",
+        statuses=only(["owner"], 302),
+    ),
+    "opportunity-phase": Case(kwargs=em.opp, method="post", statuses=only(["owner"], 400)),
+    "slot-propose": Case(kwargs=em.opp, method="post", statuses=only(OPP_WRITERS, 400)),
+    "slot-nominate": Case(
+        kwargs=lambda w: {**em.opp(w), "slot_id": em.slot_id(w)},
+        method="post",
+        statuses={**only(OPP_WRITERS, 302), "client_contact": 400},
+    ),
+    "nomination-action": Case(
+        kwargs=lambda w: {**em.opp(w), "nid": em.nomination_id(w), "action": "endorse"},
+        method="post",
+        statuses={**only(OPP_WRITERS, 302), "expert": 400},
+    ),
+    "opportunity-discussion": Case(kwargs=em.opp, statuses=only(OPP, 200)),
+    "post-edit": Case(
+        kwargs=lambda w: {**em.opp(w), "post_id": em.post_id(w)}, statuses=only(["expert"], 200)
+    ),
+    "post-history": Case(
+        kwargs=lambda w: {**em.opp(w), "post_id": em.post_id(w)}, statuses=only(OPP, 200)
+    ),
+    "attachment-download": Case(
+        kwargs=lambda w: {**em.opp(w), "attachment_id": em.attachment_id(w)},
+        statuses=only(OPP, 200),
+    ),
+    "expert-network": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
+    "expert-profile": Case(
+        kwargs=em.expert_profile_kwargs,
+        statuses=only([*INTERNAL, "client_contact", "expert"], 200),
+    ),
+    "my-profile": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
     "api:api-root": Case(default=404, api=True),
     "api:openapi-json": Case(api=True),
     "api:openapi-view": Case(api=True),
