@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,15 +26,67 @@ from confiance.consumption.models import (
     TeamMember,
     TimeEntry,
 )
+from confiance.consumption.rollups import figures_load, rollups_apply
 from confiance.core import limits
 from confiance.core.audit import audit_record
-from confiance.core.models import INTERNAL_ROLES, Membership, User
+from confiance.core.models import INTERNAL_ROLES, Membership, User, Workspace
 from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement, EngagementStatus
-from confiance.ledger.services import ledger_append, ledger_append_many, ledger_next_index
+from confiance.ledger.models import LedgerEntry
+from confiance.ledger.services import ledger_append_many, ledger_next_index
 
 MAX_MINUTES_PER_ENTRY = 24 * 60
 LOGGABLE_STATUSES = (EngagementStatus.ACTIVE, EngagementStatus.PAUSED)
+
+
+def _append(
+    *, engagement: Engagement, kind: str, payloads: list[dict[str, object]], actor: User | None
+) -> list[LedgerEntry]:
+    """Append consumption facts to the ledger and fold the same facts into the rollups.
+
+    Days are minutes divided by the minutes per working day, so that parameter is ledgered
+    with the engagement's first consumption fact (and again when it changes:
+    `minutes_per_day_ledger`).
+    """
+    if payloads and figures_load(engagement=engagement, cells=False).minutes_per_day is None:
+        payloads[0]["minutes_per_day"] = engagement.workspace.minutes_per_day
+    entries = ledger_append_many(engagement=engagement, kind=kind, payloads=payloads, actor=actor)
+    rollups_apply(
+        engagement=engagement,
+        facts=[
+            (entry.index, kind, {**payload, "at": entry.created_at.isoformat(timespec="seconds")})
+            for entry, payload in zip(entries, payloads, strict=True)
+        ],
+    )
+    return entries
+
+
+def minutes_per_day_ledger(*, workspace: Workspace, actor: User) -> list[Engagement]:
+    """Append the workspace's new minutes per day to each open engagement's ledger.
+
+    Called by the workspace settings' service when the value changes. Closed and stopped
+    engagements keep the value ledgered for them: their figures do not move.
+    """
+    from confiance.consumption.models import ConsumptionTotals
+
+    value = workspace.minutes_per_day
+    affected = list(
+        Engagement.objects.filter(
+            workspace=workspace,
+            status__in=[EngagementStatus.ACTIVE, EngagementStatus.PAUSED, EngagementStatus.DRAFT],
+            pk__in=ConsumptionTotals.objects.filter(workspace=workspace)
+            .exclude(minutes_per_day=value)
+            .values("engagement_id"),
+        ).select_related("workspace")
+    )
+    for engagement in affected:
+        _append(
+            engagement=engagement,
+            kind="parameter.set",
+            payloads=[{"name": "minutes_per_day", "value": value}],
+            actor=actor,
+        )
+    return affected
 
 
 def _ensure_same_workspace(membership: Membership, engagement: Engagement) -> None:
@@ -56,6 +107,15 @@ def activity_create(*, membership: Membership, engagement: Engagement, name: str
     activity = Activity.objects.create(
         workspace_id=engagement.workspace_id, engagement=engagement, name=name
     )
+    # The activity's name labels a breakdown both sides see: ledgered like a figure.
+    (entry,) = _append(
+        engagement=engagement,
+        kind="activity.created",
+        payloads=[{"activity": activity.pk, "name": name}],
+        actor=membership.user,
+    )
+    Activity.objects.filter(pk=activity.pk).update(ledger_index=entry.index)
+    activity.ledger_index = entry.index
     audit_record(
         verb="activity.create",
         actor=membership.user,
@@ -80,6 +140,12 @@ def team_member_set(
         engagement=engagement,
         user=user,
         defaults={"workspace_id": engagement.workspace_id, "title": title.strip()},
+    )
+    _append(
+        engagement=engagement,
+        kind="team.set",
+        payloads=[{"person": user.email, "title": member.title}],
+        actor=membership.user,
     )
     audit_record(
         verb="team.set",
@@ -114,6 +180,19 @@ def rate_set(
         user=user,
         title="" if user is not None else title.strip(),
         defaults={"workspace_id": engagement.workspace_id, "daily_rate": daily_rate},
+    )
+    _append(
+        engagement=engagement,
+        kind="rate.set",
+        payloads=[
+            {
+                "person": user.email if user is not None else None,
+                "title": rate.title,
+                "daily_rate": str(daily_rate),
+                "currency": engagement.workspace.currency,
+            }
+        ],
+        actor=membership.user,
     )
     audit_record(
         verb="rate.set",
@@ -160,16 +239,18 @@ def budget_revise(
         reason=reason.strip(),
         changed_by=membership.user,
     )
-    entry = ledger_append(
+    (entry,) = _append(
         engagement=engagement,
         kind="budget.revised",
-        payload={
-            "revision": revision.pk,
-            "days": str(days) if days is not None else None,
-            "amount": str(amount) if amount is not None else None,
-            "currency": engagement.workspace.currency,
-            "reason": revision.reason,
-        },
+        payloads=[
+            {
+                "revision": revision.pk,
+                "days": str(days) if days is not None else None,
+                "amount": str(amount) if amount is not None else None,
+                "currency": engagement.workspace.currency,
+                "reason": revision.reason,
+            }
+        ],
         actor=membership.user,
     )
     BudgetRevision.objects.filter(pk=revision.pk).update(ledger_index=entry.index)
@@ -234,6 +315,8 @@ def _leaf(entry: TimeEntry) -> dict[str, object]:
         "minutes": entry.minutes,
         "activity": entry.activity.name if entry.activity else None,
         "note": entry.shared_note,
+        # The day it was logged, so "logged late" is a ledgered figure too.
+        "logged_on": timezone.localdate(entry.created_at).isoformat(),
     }
 
 
@@ -299,7 +382,7 @@ def time_entries_log(
         raise ValidationError(_("Some of these entries were already imported.")) from None
     if entries and entries[0].pk is None:  # backends that do not return ids on bulk insert
         raise RuntimeError("bulk_create did not return primary keys")
-    ledger_entries = ledger_append_many(
+    ledger_entries = _append(
         engagement=engagement,
         kind="time_entry",
         payloads=[_leaf(entry) for entry in entries],
@@ -387,7 +470,7 @@ def time_entry_correct(
             )
         )
     payloads = [{**_leaf(e), "reason": e.correction_reason} for e in created]
-    ledger_entries = ledger_append_many(
+    ledger_entries = _append(
         engagement=engagement,
         kind="time_entry.correction",
         payloads=payloads,
@@ -430,12 +513,14 @@ def remaining_estimate_set(
         note=note.strip(),
         estimated_by=membership.user,
     )
-    ledger_append(
+    (entry,) = _append(
         engagement=engagement,
         kind="estimate.remaining",
-        payload={"estimate": estimate.pk, "remaining_minutes": remaining_minutes, "note": note},
+        payloads=[{"estimate": estimate.pk, "remaining_minutes": remaining_minutes, "note": note}],
         actor=membership.user,
     )
+    RemainingEstimate.objects.filter(pk=estimate.pk).update(ledger_index=entry.index)
+    estimate.ledger_index = entry.index
     audit_record(
         verb="estimate.set",
         actor=membership.user,
@@ -447,24 +532,19 @@ def remaining_estimate_set(
     return estimate
 
 
-def budget_minutes(engagement: Engagement, revision: BudgetRevision | None) -> int | None:
-    """The budget in minutes (from days), or None when the budget is only an amount."""
-    if revision is None or revision.days is None:
-        return None
-    return int(revision.days * engagement.workspace.minutes_per_day)
-
-
 def budget_alerts_check(*, engagement: Engagement) -> list[BudgetAlert]:
-    """Raise the budget alerts newly crossed; each level is raised once, sent on commit."""
+    """Raise the budget alerts newly crossed; each level is raised once, sent on commit.
+
+    Reads the running totals (one row), never a sum over the entries.
+    """
     from confiance.consumption.tasks import send_budget_alert
 
-    revision = engagement.budget_revisions.order_by("-created_at", "-id").first()
-    budget = budget_minutes(engagement, revision)
+    figures = figures_load(engagement=engagement, cells=False)
+    budget = figures.budget_minutes
     if not budget:
         return []
-    consumed = engagement.entries.aggregate(total=Sum("minutes"))["total"] or 0
-    latest = engagement.remaining_estimates.order_by("-created_at", "-id").first()
-    forecast = consumed + latest.remaining_minutes if latest is not None else None
+    consumed = figures.consumed_minutes
+    forecast = consumed + figures.estimate_minutes if figures.estimate_minutes is not None else None
     crossed = [
         level
         for level, reached in [

@@ -4,6 +4,20 @@ from confiance.consumption import views
 
 urlpatterns = [
     path("engagements/<id:pk>/consumption/", views.consumption, name="consumption"),
+    path(
+        "engagements/<id:pk>/consumption/entries.csv",
+        views.entries_export,
+        {"extension": "csv"},
+        name="entries-csv",
+    ),
+    path(
+        "engagements/<id:pk>/consumption/entries.xlsx",
+        views.entries_export,
+        {"extension": "xlsx"},
+        name="entries-xlsx",
+    ),
+    path("engagements/<id:pk>/consumption/statement/", views.statement, name="statement"),
+    path("engagements/<id:pk>/consumption/leaves/", views.leaves, name="consumption-leaves"),
     path("engagements/<id:pk>/consumption/log/", views.entry_log, name="entry-log"),
     path(
         "engagements/<id:pk>/consumption/entries/<id:entry_id>/correct/",

@@ -498,9 +498,16 @@ def workspace_update(*, membership: Membership, **fields: object) -> Workspace:
         errors["currency"] = _("Use a three-letter currency code, such as EUR.")
     if errors:
         raise ValidationError(errors)
+    previous_minutes_per_day = workspace.minutes_per_day
     for name, value in fields.items():
         setattr(workspace, name, value.strip() if isinstance(value, str) else value)
     workspace.save(update_fields=list(fields))
+    if int(workspace.minutes_per_day) != previous_minutes_per_day:
+        # Days are minutes divided by this value: the change is a fact of each open
+        # engagement's ledger, or the figures both sides see would move unrecorded.
+        from confiance.consumption.services import minutes_per_day_ledger
+
+        minutes_per_day_ledger(workspace=workspace, actor=membership.user)
     audit_record(
         verb="workspace.update",
         actor=membership.user,

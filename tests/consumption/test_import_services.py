@@ -100,7 +100,8 @@ def test_each_format_imports_the_right_entries(world: World, name: str, expected
     assert job.status == ImportJob.Status.DONE
     assert entries(world) == expected
     assert job.created_count == len(expected) and job.skipped_count == 0
-    assert LedgerEntry.objects.filter(engagement=world.engagement).count() == len(expected)
+    ledgered = LedgerEntry.objects.filter(engagement=world.engagement, kind="time_entry")
+    assert ledgered.count() == len(expected)
     source = TimeEntry.objects.filter(engagement=world.engagement).values_list("source", flat=True)
     assert set(source) == {job.source_format}
 

@@ -321,6 +321,10 @@ EXPECTED: dict[str, Case] = {
     "interlocutor-add": Case(kwargs=eng, method="post", statuses=only(["owner", "member"], 400)),
     "engagement-status": Case(kwargs=eng, method="post", statuses=only(["owner", "member"], 400)),
     "consumption": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    "entries-csv": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    "entries-xlsx": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    "statement": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    "consumption-leaves": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
     "entry-log": Case(kwargs=eng, method="post", statuses=only(["owner", "member"], 400)),
     "entry-correct": Case(
         kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk, "entry_id": w.entry_id},

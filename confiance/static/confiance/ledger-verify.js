@@ -397,6 +397,32 @@
     return { texts, show, detail, warn, fail, counted, when, offerDownload };
   }
 
+  // Other checks of the page (consumption-verify.js recomputes the figures) run on the
+  // checkpoint just verified. A check throws an error with `ledgerFailure` (its message) when
+  // what it verified is wrong: that is a failure of the ledger, never shown as "Verified".
+  async function extraChecks(ui, note) {
+    for (const extra of window.confianceLedgerChecks || []) {
+      let outcome;
+      try {
+        outcome = await extra({
+          size: note.size,
+          root: note.root,
+          origin: note.origin,
+          detail: (message) => ui.show("checking", message),
+        });
+      } catch (error) {
+        if (error && error.ledgerFailure) {
+          ui.fail(error.ledgerFailure);
+          return false;
+        }
+        ui.detail(fill(ui.texts.msgUnavailable, { reason: String(error && error.message) }));
+        continue;
+      }
+      if (outcome) ui.detail(outcome);
+    }
+    return true;
+  }
+
   async function check(section) {
     const ui = setup(section);
     const { texts } = ui;
@@ -497,6 +523,7 @@
     };
 
     if (!kept || !Number.isSafeInteger(kept.size) || typeof kept.root !== "string") {
+      if (!(await extraChecks(ui, note))) return;
       ui.show("first", ui.counted("msgFirst", note.size));
       facts();
       if (!save(storageKey, record)) ui.detail(texts.msgNoStorage);
@@ -554,6 +581,7 @@
       ui.offerDownload(kept);
       return;
     }
+    if (!(await extraChecks(ui, note))) return;
     ui.show(
       warnings.length ? "warning" : "verified",
       ui.counted("msgVerified", note.size, { date: previous.date }),
