@@ -31,7 +31,7 @@ from confiance.consumption.models import (
 from confiance.consumption.rollups import figures_load
 from confiance.core.models import Workspace
 from confiance.engagements.models import Engagement, EngagementStatus
-from confiance.ledger.models import LedgerEntry
+from confiance.ledger.models import LedgerEntry, LedgerOpening
 
 MAX_FINDINGS = 200
 _CHUNK = 2000
@@ -82,8 +82,17 @@ def _leaves(engagement: Engagement) -> Iterator[tuple[int, str, dict[str, Any]]]
         .values_list("index", "kind", "data")
         .iterator(chunk_size=_CHUNK)
     )
+    # Sealed fields (ledger/sealing.py) are folded with their openings, as the server holds them.
+    openings: dict[int, dict[str, Any]] = {}
+    for index, name, value in LedgerOpening.objects.filter(engagement_id=engagement.pk).values_list(
+        "index", "field", "value"
+    ):
+        openings.setdefault(int(index), {})[name] = json.loads(value)
     for index, kind, data in rows:
-        yield int(index), kind, json.loads(data)
+        leaf = json.loads(data)
+        if "sealed" in leaf:
+            leaf = {k: v for k, v in leaf.items() if k != "sealed"} | openings.get(int(index), {})
+        yield int(index), kind, leaf
 
 
 def _entry_rows(engagement: Engagement) -> Iterator[tuple[Any, ...]]:

@@ -76,13 +76,12 @@ def _history(world: World) -> None:
 
 
 def _fold_ledger(world: World) -> Figures:
+    """The fold of the ledger's leaves, sealed fields opened (as the reconciliation does)."""
+    from confiance.consumption.audit import _leaves
+
     figures = Figures()
-    for index, kind, data in (
-        LedgerEntry.objects.filter(engagement=world.engagement)
-        .order_by("index")
-        .values_list("index", "kind", "data")
-    ):
-        figures.fold(index, kind, json.loads(data))
+    for index, kind, leaf in _leaves(world.engagement):
+        figures.fold(index, kind, leaf)
     return figures
 
 
