@@ -261,3 +261,14 @@ def bundle_chunks(
         yield separator + ",\n".join(parts)
         separator = ",\n"
     yield "\n]}\n"
+
+
+def opened_fact(entry: LedgerEntry, audiences: Sequence[str] = sealing.SEALED_AUDIENCES) -> dict:
+    """One entry's fact with the openings of `audiences` merged in (the provider's view by
+    default); a sealed field whose opening was erased is absent."""
+    found = openings_for(
+        engagement=entry.engagement, audiences=audiences, start=entry.index, stop=entry.index + 1
+    )
+    return sealing.open_leaf(
+        json.loads(entry.data), {o.field: o for o in found.get(entry.index, [])}
+    )

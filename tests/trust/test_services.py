@@ -236,12 +236,12 @@ def test_evidence_add_matches_core_module() -> None:
 
 
 def test_ledger_checkpoints_that_extend_each_other_are_transparency(world: World) -> None:
-    from confiance.ledger.services import checkpoint_latest
+    from confiance.ledger.services import checkpoint_sign
 
     log(world, days_ago=0)
-    checkpoint_latest(engagement=world.engagement)
+    checkpoint_sign(engagement=world.engagement)  # what the worker does after the commit
     log(world, days_ago=0)
-    checkpoint_latest(engagement=world.engagement)
+    checkpoint_sign(engagement=world.engagement)
     trust_update(engagement=world.engagement)
     fact = TrustFact.objects.get(indicator="checkpoint_consistent")
     assert fact.positive == pytest.approx(0.5) and fact.negative == 0
