@@ -54,6 +54,8 @@ def _pages_of(membership: Membership) -> list[tuple[str, str]]:
         if response.has_header("Location"):
             return response.status_code, "", response["Location"]
         content_type = response.get("Content-Type", "")
+        if "html" not in content_type:  # exports (CSV, XLSX, PDF) are not pages: no links to follow
+            return response.status_code, content_type, ""
         return response.status_code, content_type, response.content.decode(errors="replace")
 
     return [
