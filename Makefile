@@ -20,6 +20,7 @@ dev: install migrate
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 	@if [ -n "$$CONFIANCE_TEST_DATABASE_URL" ]; then \
 		echo "== the suite again on $$CONFIANCE_TEST_DATABASE_URL"; \

@@ -8,8 +8,9 @@ person's reach is answered as "not found" (404), never "forbidden".
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
@@ -53,6 +54,11 @@ def can_manage_engagements(membership: Membership | None) -> bool:
 
 def can_see_members(membership: Membership | None) -> bool:
     return is_internal(membership)
+
+
+def can_remove_members(membership: Membership | None) -> bool:
+    """Ending someone's access to the workspace: its owner."""
+    return membership is not None and membership.role == Role.OWNER
 
 
 def invitable_roles(membership: Membership | None) -> list[str]:
@@ -401,3 +407,62 @@ def can_see_trust_portfolio(membership: Membership | None) -> bool:
 def can_manage_trust_settings(membership: Membership | None) -> bool:
     """Indicator weights, base rates and the half-life: the workspace owner."""
     return membership is not None and membership.role == Role.OWNER
+
+
+# Emergence: opportunities before the contract ---------------------------------------------------
+
+
+def scope_opportunities(queryset: QuerySet[Any], membership: Membership | None) -> QuerySet[Any]:
+    """Restrict opportunities to those the membership may see.
+
+    The owner sees every opportunity of the workspace; the provider's other people those open to
+    the whole firm, plus those they opened or take part in; experts and client contacts only those
+    they were invited to and still take part in (declining, leaving or being removed ends access
+    at once, since every request asks again).
+    """
+    from confiance.emergence.models import Participant
+
+    if membership is None:
+        return queryset.none()
+    queryset = queryset.filter(workspace_id=membership.workspace_id)
+    if membership.role == Role.OWNER:
+        return queryset
+    taking_part = Exists(
+        Participant.objects.filter(
+            opportunity=OuterRef("pk"),
+            user_id=membership.user_id,
+            declined_at__isnull=True,
+            left_at__isnull=True,
+            removed_at__isnull=True,
+        )
+    )
+    if is_internal(membership):
+        return queryset.filter(
+            Q(visibility="workspace") | Q(opened_by_id=membership.user_id) | taking_part
+        )
+    if membership.role in (Role.EXPERT, Role.CLIENT):
+        return queryset.filter(taking_part)
+    return queryset.none()
+
+
+def can_open_opportunity(membership: Membership | None) -> bool:
+    """Open an opportunity and invite people to it: the owner and consultants."""
+    return can_manage_engagements(membership)
+
+
+def can_steer_opportunity(membership: Membership | None, opened_by_id: int) -> bool:
+    """Move phases, accept a nomination directly, convert or decline: the opener and the owner."""
+    return membership is not None and (
+        membership.role == Role.OWNER
+        or (membership.role == Role.MEMBER and membership.user_id == opened_by_id)
+    )
+
+
+def can_invite_to_opportunity(membership: Membership | None) -> bool:
+    """Invite experts, colleagues and client contacts: the provider's owner and consultants."""
+    return can_manage_engagements(membership)
+
+
+def can_see_partners(membership: Membership | None) -> bool:
+    """The partner directory and referral figures: the provider's people."""
+    return is_internal(membership)

@@ -13,6 +13,11 @@ def main() -> None:
         from confiance.ledger.verify_cli import run
 
         sys.exit(run(sys.argv[2:]))
+    if sys.argv[1:2] == ["witness"]:
+        # A witness a client runs itself: no Django, no settings, a SQLite file of its own.
+        from confiance.ledger.witness_cli import run as run_witness
+
+        sys.exit(run_witness(sys.argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "confiance.settings")
     from django.core.management import execute_from_command_line
 

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "confiance.closure",
     "confiance.pulse",
     "confiance.trust",
+    "confiance.emergence",
     "confiance.ledger",
     "confiance.api",
 ]
@@ -108,12 +109,22 @@ TEMPLATES = [
 ]
 
 # SQLite (WAL mode) by default, zero set-up; PostgreSQL when DATABASE_URL says so.
+# Connections are reused across requests (a new PostgreSQL connection costs ~20 ms); with
+# DATABASE_POOL=true, PostgreSQL connections come from psycopg's pool instead (Django 5.1+).
+DATABASE_POOL = env_bool("DATABASE_POOL", False)
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'confiance.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_max_age=0 if DATABASE_POOL else env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
+if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DATABASE_POOL_MIN", 2),
+        "max_size": env_int("DATABASE_POOL_MAX", 10),
+        "timeout": 10,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
@@ -137,17 +148,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sessions read from the shared cache, written through to the database: no query per request.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-# Failed log-ins allowed per address and per client IP within the window before refusing.
+# Failed log-ins free of delay per account and per client address; each further failure doubles
+# the wait before the next attempt (2 s, 4 s, ... 15 min). An address gets more: people share them.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50)
+# Password-reset e-mails per address an hour (four times as many per client address).
+PASSWORD_RESET_PER_HOUR = env_int("PASSWORD_RESET_PER_HOUR", 3)
+# Invitations one workspace may send an hour.
+INVITATIONS_PER_HOUR = env_int("INVITATIONS_PER_HOUR", 50)
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
+
+# Files attached to opportunity discussions: outside the static and web roots, served only by a
+# view that checks access; size limited (the upload itself is capped by DATA_UPLOAD_MAX_*).
+EMERGENCE_ATTACHMENT_DIR = env_str("EMERGENCE_ATTACHMENT_DIR", str(VAR_DIR / "attachments"))
+EMERGENCE_ATTACHMENT_MAX_BYTES = env_int("EMERGENCE_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "confiance" / "locale"]
+# One date format per language everywhere (confiance/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["confiance.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Paris")
 USE_I18N = True
 USE_TZ = True
@@ -210,6 +235,14 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# In production behind a TLS-terminating proxy (docs/deploy.md): redirect to HTTPS, HSTS, and trust
+# the proxy's X-Forwarded-Proto. Off by default so `make run` works over plain HTTP.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

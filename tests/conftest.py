@@ -17,7 +17,7 @@ PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):  # type: ignore[no-untyped-def]
+def _test_settings(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
     # Tasks run at once in tests (the real framework's immediate backend), so their effects
     # (e-mails) can be asserted; static files need no collectstatic manifest.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -26,17 +26,20 @@ def _test_settings(settings):  # type: ignore[no-untyped-def]
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.EMERGENCE_ATTACHMENT_DIR = str(tmp_path_factory.mktemp("attachments"))
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     from django.core.cache import cache
     from django.utils import translation
 
+    # Argon2 is the production hasher (asserted in test_security); tests need speed, not strength.
+    # (Set before the test runs: set after `yield`, it only ever applied to the teardown, and
+    # every persona of every test was hashed with argon2.)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     # A request in an earlier test may leave its language active on this thread.
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
-    # Argon2 is the production hasher (asserted in test_security); tests need speed, not strength.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass

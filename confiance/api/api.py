@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
@@ -173,3 +174,10 @@ def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     # A fault of ours: logged with its traceback, answered in JSON like every other error.
     logger.exception("API error on %s %s", request.method, request.path)
     return _error(request, 500, "Internal error; it was logged.")
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A number past what the database holds (an id of 20 digits): the input is wrong, not us.
+    return _error(request, 400, "A value is out of range.", "bad_request")

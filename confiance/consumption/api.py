@@ -202,7 +202,15 @@ class ConsumptionOut(Schema):
     forecast_minutes: int | None = Field(None, description="Consumed + the team's estimate.")
     projection_minutes: int | None = Field(None, description="Consumed + the recent pace.")
     pace_minutes_per_week: int
-    status: str = Field(..., description="under, on, over, or unknown without a budget in days")
+    status: str = Field(
+        ...,
+        description="under, on, at_risk (the forecast exceeds the budget), over (consumed "
+        "exceeds it), or unknown without a budget in days",
+    )
+    forecast_basis: str = Field(
+        ..., description="What drives the status: estimate, pace, or consumed"
+    )
+    figures_size: int = Field(..., description="The ledger's tree size the figures were folded at")
     entry_count: int
     late_entries: int
     minutes_per_day: int
@@ -222,7 +230,7 @@ def consumption(request: HttpRequest, engagement_id: int) -> ConsumptionOut:
     amounts = s.show_amounts
     return ConsumptionOut(
         budget_minutes=s.budget_minutes,
-        budget_amount=s.budget.amount if (s.budget and amounts) else None,
+        budget_amount=s.budget_amount if amounts else None,
         consumed_minutes=s.consumed_minutes,
         consumed_amount=s.consumed_amount if amounts else None,
         percent=s.percent,
@@ -230,6 +238,8 @@ def consumption(request: HttpRequest, engagement_id: int) -> ConsumptionOut:
         projection_minutes=s.projection_minutes,
         pace_minutes_per_week=s.pace_minutes_per_week,
         status=s.status,
+        forecast_basis=s.forecast_basis,
+        figures_size=s.figures_size,
         entry_count=s.entry_count,
         late_entries=s.late_entries,
         minutes_per_day=s.minutes_per_day,

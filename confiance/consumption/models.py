@@ -23,6 +23,7 @@ class Activity(models.Model):
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="activities")
     name = models.CharField(_("name"), max_length=80)
     is_active = models.BooleanField(_("in use"), default=True)
+    ledger_index = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("activity")
@@ -152,6 +153,7 @@ class TimeEntry(models.Model):
         indexes = [
             models.Index(fields=["engagement", "date"], name="entry_eng_date"),
             models.Index(fields=["engagement", "person"], name="entry_eng_person"),
+            models.Index(fields=["engagement", "ledger_index"], name="entry_eng_ledger"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -180,6 +182,7 @@ class RemainingEstimate(models.Model):
     note = models.TextField(_("note"), blank=True)
     estimated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    ledger_index = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("remaining-work estimate")
@@ -257,3 +260,76 @@ class ImportJob(models.Model):
     @property
     def progress_percent(self) -> int:
         return 100 if not self.total_rows else int(100 * self.processed_rows / self.total_rows)
+
+
+class ConsumptionTotals(models.Model):
+    """An engagement's consumption figures, folded from its ledgered facts on every append.
+
+    Derived data: `figures.Figures` folded over the ledger gives the same values, which is what
+    the reconciliation (`audit.py`) and the browser check verify. Never the source of truth.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.OneToOneField(
+        Engagement, on_delete=models.CASCADE, related_name="consumption_totals"
+    )
+    last_fact = models.PositiveBigIntegerField(null=True)  # ledger index of the last fact folded
+    consumed_minutes = models.BigIntegerField(default=0)
+    entry_count = models.BigIntegerField(default=0)
+    minutes_per_day = models.PositiveIntegerField(null=True)
+    budget_days = models.DecimalField(max_digits=10, decimal_places=2, null=True)
+    budget_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    budget_currency = models.CharField(max_length=3, blank=True)
+    budget_index = models.PositiveBigIntegerField(null=True)
+    estimate_minutes = models.BigIntegerField(null=True)
+    estimate_index = models.PositiveBigIntegerField(null=True)
+    estimate_at = models.CharField(max_length=40, blank=True)
+    rates = models.JSONField(default=dict)
+    titles = models.JSONField(default=dict)
+    activities = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("consumption totals")
+        verbose_name_plural = _("consumption totals")
+
+
+class ConsumptionRollup(models.Model):
+    """Minutes and entries of an engagement per day, person, activity (and per logging delay)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="consumption_rollups"
+    )
+    dimension = models.CharField(max_length=10)
+    key = models.CharField(max_length=254)
+    minutes = models.BigIntegerField(default=0)
+    entries = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("consumption rollup")
+        verbose_name_plural = _("consumption rollups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "dimension", "key"], name="rollup_unique_cell"
+            )
+        ]
+
+
+class LedgerAudit(models.Model):
+    """The latest reconciliation of an engagement's tables and rollups with its ledger."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.OneToOneField(
+        Engagement, on_delete=models.CASCADE, related_name="ledger_audit"
+    )
+    ran_at = models.DateTimeField(default=timezone.now)
+    tree_size = models.PositiveBigIntegerField(default=0)
+    findings = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("ledger reconciliation")
+        verbose_name_plural = _("ledger reconciliations")
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings

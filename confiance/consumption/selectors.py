@@ -1,34 +1,38 @@
-"""Reads of consumption: the figures both sides see, computed by aggregate queries.
+"""Reads of consumption: the figures both sides see, read from the ledgered facts' rollups.
 
-The number of queries does not grow with the number of entries: totals, weeks, people and
-activities are each one GROUP BY, and only one page of entries is ever loaded.
+Every figure comes from `figures.Figures` as the rollups hold it (`rollups.py`), which is the
+fold of the engagement's ledger; nothing is summed over the entries table. A page costs the
+same few queries at 1,000 and at 1,000,000 entries; only one page of entries is ever loaded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from confiance import access
+from confiance.consumption.figures import ACTIVITY, DAY, DELAY, PERSON, Figures
 from confiance.consumption.models import (
     Activity,
     BudgetRevision,
-    Rate,
-    RemainingEstimate,
-    TeamMember,
+    ConsumptionTotals,
+    LedgerAudit,
     TimeEntry,
 )
-from confiance.core.models import Membership
+from confiance.consumption.rollups import figures_load
+from confiance.core.models import Membership, User
 from confiance.engagements.models import Engagement, EngagementStatus
 
 # Status thresholds on the forecast at completion, as a share of the budget.
 UNDER_BUDGET_BELOW = Decimal("0.95")
 PACE_WEEKS = 4
+# The burn-up shows at most this many weeks (ten years): a mistyped date cannot make it huge.
+MAX_CHART_WEEKS = 520
 
 
 @dataclass
@@ -37,12 +41,20 @@ class Breakdown:
     minutes: int
     amount: Decimal | None = None
 
+    @property
+    def hours(self) -> Decimal:
+        return (Decimal(self.minutes) / 60).quantize(Decimal("0.1"))
+
 
 @dataclass
 class WeekPoint:
     week: date  # Monday
     minutes: int
     cumulative: int
+
+    @property
+    def hours(self) -> Decimal:
+        return (Decimal(self.minutes) / 60).quantize(Decimal("0.1"))
 
 
 @dataclass
@@ -51,19 +63,28 @@ class ConsumptionSummary:
     show_amounts: bool
     show_internal: bool
     minutes_per_day: int
-    budget: BudgetRevision | None
     budget_minutes: int | None
+    budget_amount: Decimal | None
     consumed_minutes: int
     consumed_amount: Decimal | None
-    estimate: RemainingEstimate | None
+    estimate_minutes: int | None
+    estimate_at: datetime | None
     forecast_minutes: int | None  # consumed + the team's remaining-work estimate
     projection_minutes: int | None  # consumed + recent pace until the planned end
     pace_minutes_per_week: int
     late_entries: int
     entry_count: int
+    figures_size: int  # the ledger's tree size the figures were folded at
+    minutes_per_day_ledgered: bool
+    audit: LedgerAudit | None = None
+    audit_findings: list[str] = field(default_factory=list)
     weeks: list[WeekPoint] = field(default_factory=list)
     by_person: list[Breakdown] = field(default_factory=list)
     by_activity: list[Breakdown] = field(default_factory=list)
+
+    @property
+    def has_budget(self) -> bool:
+        return self.budget_minutes is not None or self.budget_amount is not None
 
     @property
     def percent(self) -> int | None:
@@ -78,18 +99,39 @@ class ConsumptionSummary:
         return round(100 * self.forecast_minutes / self.budget_minutes)
 
     @property
+    def forecast_basis(self) -> str:
+        """Which forecast drives the status: the team's estimate, else the recent pace.
+
+        The team's estimate of the work left is a ledgered judgement of the people doing the
+        work; the pace is a mechanical extrapolation, shown beside it as a cross-check.
+        """
+        if self.forecast_minutes is not None:
+            return "estimate"
+        if self.projection_minutes is not None:
+            return "pace"
+        return "consumed"
+
+    @property
+    def expected_minutes(self) -> int:
+        if self.forecast_minutes is not None:
+            return self.forecast_minutes
+        if self.projection_minutes is not None:
+            return self.projection_minutes
+        return self.consumed_minutes
+
+    @property
     def status(self) -> str:
-        """under, on or over budget; 'unknown' without a budget in days."""
+        """under, on, at_risk (the forecast exceeds the budget) or over (consumed exceeds it).
+
+        'unknown' without a budget in days. Each status has its own colour and only one.
+        """
         if not self.budget_minutes:
             return "unknown"
-        expected = self.forecast_minutes
-        if expected is None:
-            expected = self.projection_minutes
-        if expected is None:
-            expected = self.consumed_minutes
-        if self.consumed_minutes > self.budget_minutes or expected > self.budget_minutes:
+        if self.consumed_minutes > self.budget_minutes:
             return "over"
-        if expected < self.budget_minutes * UNDER_BUDGET_BELOW:
+        if self.expected_minutes > self.budget_minutes:
+            return "at_risk"
+        if self.expected_minutes < self.budget_minutes * UNDER_BUDGET_BELOW:
             return "under"
         return "on"
 
@@ -116,28 +158,40 @@ class ConsumptionSummary:
 
     @property
     def remaining_days(self) -> Decimal | None:
-        return self.days(self.estimate.remaining_minutes) if self.estimate else None
+        return self.days(self.estimate_minutes)
 
     @property
     def pace_days_per_week(self) -> Decimal | None:
         return self.days(self.pace_minutes_per_week)
 
     def chart_data(self) -> dict[str, object]:
-        """Burn-up chart series (in days): actual, budget line and forecast to completion."""
-        labels = [w.week.isoformat() for w in self.weeks]
-        actual = [float(self.days(w.cumulative) or 0) for w in self.weeks]
+        """Burn-up chart series (in days): actual, budget line and forecast to completion.
+
+        A closed engagement shows its whole history, from its start to its last entry.
+        """
+        weeks = self.weeks
+        start = self.engagement.start_date
+        if weeks and start is not None and _monday(start) < weeks[0].week:
+            lead = []
+            week = max(_monday(start), weeks[0].week - timedelta(weeks=MAX_CHART_WEEKS))
+            while week < weeks[0].week:
+                lead.append(WeekPoint(week, 0, 0))
+                week += timedelta(days=7)
+            weeks = lead + weeks
+        labels = [w.week.isoformat() for w in weeks]
+        actual: list[float | None] = [float(self.days(w.cumulative) or 0) for w in weeks]
         end = self.engagement.end_date
         forecast: list[float | None] = [None] * len(labels)
-        target = (
-            self.forecast_minutes if self.forecast_minutes is not None else self.projection_minutes
-        )
-        if labels and end is not None and target is not None:
-            last = self.weeks[-1].week
+        target = self.forecast_minutes if self.forecast_basis == "estimate" else None
+        target = target if target is not None else self.projection_minutes
+        open_ = self.engagement.status in (EngagementStatus.ACTIVE, EngagementStatus.PAUSED)
+        if open_ and weeks and end is not None and target is not None:
+            last = weeks[-1].week
             forecast[-1] = actual[-1]
             week = last + timedelta(days=7)
-            while week <= end + timedelta(days=6):
+            while week <= end + timedelta(days=6) and len(labels) < 2 * MAX_CHART_WEEKS:
                 labels.append(week.isoformat())
-                actual.append(None)  # type: ignore[arg-type]
+                actual.append(None)
                 forecast.append(None)
                 week += timedelta(days=7)
             forecast[-1] = float(self.days(target) or 0)
@@ -149,85 +203,166 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _rates(engagement: Engagement) -> tuple[dict[int, Decimal], dict[str, Decimal]]:
-    per_person: dict[int, Decimal] = {}
-    per_title: dict[str, Decimal] = {}
-    for rate in Rate.objects.filter(engagement=engagement):
-        if rate.user_id is not None:
-            per_person[rate.user_id] = rate.daily_rate
+def _weeks(figures: Figures) -> list[WeekPoint]:
+    weekly: dict[date, int] = {}
+    for (dimension, key), cell in figures.cells.items():
+        if dimension == DAY and cell.minutes:
+            monday = _monday(date.fromisoformat(key))
+            weekly[monday] = weekly.get(monday, 0) + cell.minutes
+    weeks: list[WeekPoint] = []
+    if not weekly:
+        return weeks
+    running = 0
+    last = max(weekly)
+    week = max(min(weekly), last - timedelta(weeks=MAX_CHART_WEEKS))
+    running = sum(m for w, m in weekly.items() if w < week)
+    while week <= last:
+        running += weekly.get(week, 0)
+        weeks.append(WeekPoint(week, weekly.get(week, 0), running))
+        week += timedelta(days=7)
+    return weeks
+
+
+_MONEY_FIGURES = {"budget_amount", "rates"}
+
+
+def audit_messages(audit: LedgerAudit | None, *, show_amounts: bool) -> list[str]:
+    """The reconciliation's findings as sentences for this reader (no amount unless shown)."""
+    if audit is None:
+        return []
+    messages = []
+    for finding in audit.findings:
+        code = finding.get("code")
+        values = {k: "—" if v is None else v for k, v in finding.items()}
+        money = (code == "rate_changed") or (
+            code in ("budget_changed", "rollup_differs")
+            and (values.get("field") == "amount" or values.get("figure") in _MONEY_FIGURES)
+        )
+        if money and not show_amounts:
+            messages.append(_("An amount or a rate differs from its ledgered value."))
+        elif code == "entry_changed":
+            messages.append(
+                _(
+                    "Time entry #%(entry)s: its %(field)s is %(table)s in the table but "
+                    "%(ledger)s in the ledger (entry %(index)s)."
+                )
+                % values
+            )
+        elif code == "entry_without_leaf":
+            messages.append(
+                _("Time entry #%(entry)s is in the table but not in the ledger.") % values
+            )
+        elif code == "leaf_without_entry":
+            messages.append(_("Ledger entry %(index)s has no time entry in the table.") % values)
+        elif code == "budget_without_leaf":
+            messages.append(_("A budget revision in the table is not in the ledger."))
+        elif code == "budget_changed":
+            messages.append(
+                _(
+                    "Budget revision of ledger entry %(index)s: %(field)s is %(table)s in the "
+                    "table but %(ledger)s in the ledger."
+                )
+                % values
+            )
+        elif code == "estimate_changed":
+            messages.append(
+                _(
+                    "Estimate of ledger entry %(index)s: %(table)s minutes in the table but "
+                    "%(ledger)s in the ledger."
+                )
+                % values
+            )
+        elif code == "activity_renamed":
+            messages.append(
+                _("The activity named “%(table)s” is “%(ledger)s” in the ledger.") % values
+            )
+        elif code == "rate_changed":
+            messages.append(
+                _("The rate %(rate)s is %(table)s in the table but %(ledger)s in the ledger.")
+                % values
+            )
+        elif code == "minutes_per_day_changed":
+            messages.append(
+                _(
+                    "The workspace counts %(table)s minutes a working day, but this "
+                    "engagement's ledger says %(ledger)s."
+                )
+                % values
+            )
+        elif code == "rollup_differs":
+            messages.append(
+                _("The stored figure %(figure)s is %(table)s but the ledger gives %(ledger)s.")
+                % values
+            )
+        elif code == "more":
+            messages.append(_("… and %(count)s more differences.") % values)
         else:
-            per_title[rate.title] = rate.daily_rate
-    titles = dict(TeamMember.objects.filter(engagement=engagement).values_list("user_id", "title"))
-    for user_id, title in titles.items():
-        if user_id not in per_person and title in per_title:
-            per_person[user_id] = per_title[title]
-    return per_person, per_title
+            messages.append(_("A row differs from the ledger."))
+    return messages
+
+
+def _estimate_at(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 def consumption_summary(*, fetched_by: Membership, engagement: Engagement) -> ConsumptionSummary:
-    """Everything the consumption page shows; the same numbers for both sides."""
+    """Everything the consumption page shows; the same numbers for both sides.
+
+    Read from the rollups of the ledgered facts: a constant number of queries.
+    """
     workspace = engagement.workspace
     show_amounts = access.can_see_amounts(fetched_by)
-    entries = TimeEntry.objects.filter(engagement=engagement)
-    totals = entries.aggregate(
-        minutes=Coalesce(Sum("minutes"), 0),
-        count=Count("id", filter=Q(kind="original")),
-        late=Count(
-            "id",
-            filter=Q(kind="original", log_delay_days__gt=workspace.late_logging_days),
-        ),
-        first=Min("date"),
-        last=Max("date"),
-    )
-    budget = engagement.budget_revisions.order_by("-created_at", "-id").first()
-    budget_minutes = (
-        int(budget.days * workspace.minutes_per_day) if budget and budget.days is not None else None
-    )
-    estimate = engagement.remaining_estimates.order_by("-created_at", "-id").first()
-    consumed = int(totals["minutes"])
+    figures = figures_load(engagement=engagement)
+    ledgered = figures.minutes_per_day is not None
+    minutes_per_day = figures.minutes_per_day or workspace.minutes_per_day
+    figures.minutes_per_day = minutes_per_day
+    consumed = figures.consumed_minutes
 
-    weekly: dict[date, int] = {}
-    for day, minutes in entries.values_list("date").annotate(m=Sum("minutes")).order_by("date"):
-        weekly[_monday(day)] = weekly.get(_monday(day), 0) + int(minutes)
-    weeks, running = [], 0
-    if weekly:
-        week = min(weekly)
-        while week <= max(weekly):
-            running += weekly.get(week, 0)
-            weeks.append(WeekPoint(week, weekly.get(week, 0), running))
-            week += timedelta(days=7)
-
-    per_person_rate, _titles = _rates(engagement) if show_amounts else ({}, {})
+    emails = [key for (dimension, key), c in figures.cells.items() if dimension == PERSON]
+    names = {
+        email: full_name or email
+        for email, full_name in User.objects.filter(email__in=emails).values_list(
+            "email", "full_name"
+        )
+    }
     by_person = []
-    consumed_amount: Decimal | None = Decimal(0) if show_amounts else None
-    person_rows = (
-        entries.values("person_id", "person__full_name", "person__email")
-        .annotate(m=Sum("minutes"))
-        .order_by("-m")
-    )
-    for row in person_rows:
+    consumed_amount: Decimal | None = None
+    for (dimension, email), cell in figures.cells.items():
+        if dimension != PERSON or not cell.minutes:
+            continue
         amount = None
-        if show_amounts and row["person_id"] in per_person_rate:
-            amount = (
-                per_person_rate[row["person_id"]] * Decimal(row["m"]) / workspace.minutes_per_day
-            ).quantize(Decimal("0.01"))
+        rate = figures.rate_of(email) if show_amounts else None
+        if rate is not None:
+            amount = (rate * Decimal(cell.minutes) / minutes_per_day).quantize(Decimal("0.01"))
             consumed_amount = (consumed_amount or Decimal(0)) + amount
-        label = row["person__full_name"] or row["person__email"]
-        by_person.append(Breakdown(label, int(row["m"]), amount))
-    by_activity = [
-        Breakdown(name or "—", int(m))
-        for name, m in entries.values_list("activity__name")
-        .annotate(m=Sum("minutes"))
-        .order_by("-m")
-    ]
+        by_person.append(Breakdown(names.get(email, email), cell.minutes, amount))
+    by_person.sort(key=lambda b: (-b.minutes, b.label))
+    by_activity = sorted(
+        (
+            Breakdown(key or "—", cell.minutes)
+            for (dimension, key), cell in figures.cells.items()
+            if dimension == ACTIVITY and cell.minutes
+        ),
+        key=lambda b: (-b.minutes, b.label),
+    )
+    late = sum(
+        cell.entries
+        for (dimension, key), cell in figures.cells.items()
+        if dimension == DELAY and int(key) > workspace.late_logging_days
+    )
 
     # Linear projection from the recent pace, beside the team's own estimate.
     today = timezone.localdate()
-    since = today - timedelta(weeks=PACE_WEEKS)
-    recent = entries.filter(date__gt=since, date__lte=today).aggregate(
-        m=Coalesce(Sum("minutes"), 0)
+    since = (today - timedelta(weeks=PACE_WEEKS)).isoformat()
+    recent = sum(
+        cell.minutes
+        for (dimension, key), cell in figures.cells.items()
+        if dimension == DAY and since < key <= today.isoformat()
     )
-    pace = int(recent["m"]) // PACE_WEEKS
+    pace = recent // PACE_WEEKS
     projection = None
     if engagement.end_date is not None and engagement.status in (
         EngagementStatus.ACTIVE,
@@ -235,24 +370,31 @@ def consumption_summary(*, fetched_by: Membership, engagement: Engagement) -> Co
     ):
         weeks_left = max(0, (engagement.end_date - today).days) / 7
         projection = consumed + int(pace * weeks_left)
-    forecast = consumed + estimate.remaining_minutes if estimate is not None else None
+    audit = LedgerAudit.objects.filter(engagement_id=engagement.pk).first()
+    estimate = figures.estimate_minutes
+    forecast = consumed + estimate if estimate is not None else None
 
     return ConsumptionSummary(
         engagement=engagement,
         show_amounts=show_amounts,
         show_internal=access.can_see_internal_notes(fetched_by),
-        minutes_per_day=workspace.minutes_per_day,
-        budget=budget,
-        budget_minutes=budget_minutes,
+        minutes_per_day=minutes_per_day,
+        budget_minutes=figures.budget_minutes,
+        budget_amount=figures.budget_amount if show_amounts else None,
         consumed_minutes=consumed,
         consumed_amount=consumed_amount,
-        estimate=estimate,
+        estimate_minutes=estimate,
+        estimate_at=_estimate_at(figures.estimate_at),
         forecast_minutes=forecast,
         projection_minutes=projection,
         pace_minutes_per_week=pace,
-        late_entries=int(totals["late"]),
-        entry_count=int(totals["count"]),
-        weeks=weeks,
+        late_entries=late,
+        entry_count=figures.entry_count,
+        figures_size=figures.size,
+        minutes_per_day_ledgered=ledgered,
+        audit=audit,
+        audit_findings=audit_messages(audit, show_amounts=show_amounts),
+        weeks=_weeks(figures),
         by_person=by_person,
         by_activity=by_activity,
     )
@@ -266,6 +408,24 @@ def entry_list(*, fetched_by: Membership, engagement: Engagement) -> QuerySet[Ti
         .select_related("person", "activity")
         .order_by("-date", "-id")
     )
+
+
+def ledger_leaves(*, engagement: Engagement, start: int, end: int) -> list[list[object]]:
+    """[index, data] of the engagement's ledger leaves in [start, end), as stored (one query).
+
+    The caller obtained the engagement through the access policy; the data is what the ledger
+    bundle gives the same reader.
+    """
+    from confiance.ledger.models import LedgerEntry
+
+    return [
+        [index, data]
+        for index, data in LedgerEntry.objects.filter(
+            engagement_id=engagement.pk, index__gte=start, index__lt=end
+        )
+        .order_by("index")
+        .values_list("index", "data")
+    ]
 
 
 def mark_corrected(entries: list[TimeEntry]) -> None:
@@ -301,27 +461,26 @@ class PortfolioFigure:
 
 
 def portfolio_under_budget(*, fetched_by: Membership) -> PortfolioFigure:
-    """Share of closed engagements delivered under budget, and by how much (two queries)."""
+    """Share of closed engagements delivered under budget, and by how much (two queries).
+
+    From each engagement's ledgered totals: its budget in days at its ledgered minutes per day.
+    """
     engagements = Engagement.objects.visible_to(fetched_by).filter(status=EngagementStatus.CLOSED)
-    consumed = dict(engagements.values_list("id").annotate(m=Coalesce(Sum("entries__minutes"), 0)))
-    latest_days: dict[int, Decimal] = {}
-    for engagement_id, days in (
-        BudgetRevision.objects.filter(engagement__in=engagements, days__isnull=False)
-        .order_by("engagement_id", "created_at", "id")
-        .values_list("engagement_id", "days")
-    ):
-        latest_days[engagement_id] = days  # the last one per engagement wins
-    minutes_per_day = fetched_by.workspace.minutes_per_day
+    closed = engagements.count()
     margins = []
-    for engagement_id, days in latest_days.items():
+    with_budget = 0
+    for days, minutes_per_day, consumed in ConsumptionTotals.objects.filter(
+        engagement__in=engagements, budget_days__isnull=False, minutes_per_day__isnull=False
+    ).values_list("budget_days", "minutes_per_day", "consumed_minutes"):
+        with_budget += 1
         budget = days * minutes_per_day
-        used = Decimal(consumed.get(engagement_id, 0))
+        used = Decimal(consumed)
         if used < budget:
             margins.append((budget - used) / budget * 100)
     average = (sum(margins) / len(margins)).quantize(Decimal("0.1")) if margins else None
     return PortfolioFigure(
-        closed=len(consumed),
-        with_budget=len(latest_days),
+        closed=closed,
+        with_budget=with_budget,
         under_budget=len(margins),
         average_margin_percent=average,
     )

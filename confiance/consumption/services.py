@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,14 +26,67 @@ from confiance.consumption.models import (
     TeamMember,
     TimeEntry,
 )
+from confiance.consumption.rollups import figures_load, rollups_apply
+from confiance.core import limits
 from confiance.core.audit import audit_record
-from confiance.core.models import INTERNAL_ROLES, Membership, User
+from confiance.core.models import INTERNAL_ROLES, Membership, User, Workspace
 from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement, EngagementStatus
-from confiance.ledger.services import ledger_append, ledger_append_many, ledger_next_index
+from confiance.ledger.models import LedgerEntry
+from confiance.ledger.services import ledger_append_many, ledger_next_index
 
 MAX_MINUTES_PER_ENTRY = 24 * 60
 LOGGABLE_STATUSES = (EngagementStatus.ACTIVE, EngagementStatus.PAUSED)
+
+
+def _append(
+    *, engagement: Engagement, kind: str, payloads: list[dict[str, object]], actor: User | None
+) -> list[LedgerEntry]:
+    """Append consumption facts to the ledger and fold the same facts into the rollups.
+
+    Days are minutes divided by the minutes per working day, so that parameter is ledgered
+    with the engagement's first consumption fact (and again when it changes:
+    `minutes_per_day_ledger`).
+    """
+    if payloads and figures_load(engagement=engagement, cells=False).minutes_per_day is None:
+        payloads[0]["minutes_per_day"] = engagement.workspace.minutes_per_day
+    entries = ledger_append_many(engagement=engagement, kind=kind, payloads=payloads, actor=actor)
+    rollups_apply(
+        engagement=engagement,
+        facts=[
+            (entry.index, kind, {**payload, "at": entry.created_at.isoformat(timespec="seconds")})
+            for entry, payload in zip(entries, payloads, strict=True)
+        ],
+    )
+    return entries
+
+
+def minutes_per_day_ledger(*, workspace: Workspace, actor: User) -> list[Engagement]:
+    """Append the workspace's new minutes per day to each open engagement's ledger.
+
+    Called by the workspace settings' service when the value changes. Closed and stopped
+    engagements keep the value ledgered for them: their figures do not move.
+    """
+    from confiance.consumption.models import ConsumptionTotals
+
+    value = workspace.minutes_per_day
+    affected = list(
+        Engagement.objects.filter(
+            workspace=workspace,
+            status__in=[EngagementStatus.ACTIVE, EngagementStatus.PAUSED, EngagementStatus.DRAFT],
+            pk__in=ConsumptionTotals.objects.filter(workspace=workspace)
+            .exclude(minutes_per_day=value)
+            .values("engagement_id"),
+        ).select_related("workspace")
+    )
+    for engagement in affected:
+        _append(
+            engagement=engagement,
+            kind="parameter.set",
+            payloads=[{"name": "minutes_per_day", "value": value}],
+            actor=actor,
+        )
+    return affected
 
 
 def _ensure_same_workspace(membership: Membership, engagement: Engagement) -> None:
@@ -55,6 +107,15 @@ def activity_create(*, membership: Membership, engagement: Engagement, name: str
     activity = Activity.objects.create(
         workspace_id=engagement.workspace_id, engagement=engagement, name=name
     )
+    # The activity's name labels a breakdown both sides see: ledgered like a figure.
+    (entry,) = _append(
+        engagement=engagement,
+        kind="activity.created",
+        payloads=[{"activity": activity.pk, "name": name}],
+        actor=membership.user,
+    )
+    Activity.objects.filter(pk=activity.pk).update(ledger_index=entry.index)
+    activity.ledger_index = entry.index
     audit_record(
         verb="activity.create",
         actor=membership.user,
@@ -80,6 +141,12 @@ def team_member_set(
         user=user,
         defaults={"workspace_id": engagement.workspace_id, "title": title.strip()},
     )
+    _append(
+        engagement=engagement,
+        kind="team.set",
+        payloads=[{"person": user.email, "title": member.title}],
+        actor=membership.user,
+    )
     audit_record(
         verb="team.set",
         actor=membership.user,
@@ -102,6 +169,8 @@ def rate_set(
     """Set the daily rate of a person, or of a role title, on the engagement."""
     if not access.can_manage_budget(membership, engagement):
         raise PermissionDenied
+    if error := limits.money_error(daily_rate, maximum=limits.MAX_DAILY_RATE):
+        raise ValidationError({"daily_rate": error})
     if daily_rate < 0:
         raise ValidationError({"daily_rate": _("A rate cannot be negative.")})
     if user is None and not title.strip():
@@ -111,6 +180,19 @@ def rate_set(
         user=user,
         title="" if user is not None else title.strip(),
         defaults={"workspace_id": engagement.workspace_id, "daily_rate": daily_rate},
+    )
+    _append(
+        engagement=engagement,
+        kind="rate.set",
+        payloads=[
+            {
+                "person": user.email if user is not None else None,
+                "title": rate.title,
+                "daily_rate": str(daily_rate),
+                "currency": engagement.workspace.currency,
+            }
+        ],
+        actor=membership.user,
     )
     audit_record(
         verb="rate.set",
@@ -137,9 +219,13 @@ def budget_revise(
     errors: dict[str, str] = {}
     if days is None and amount is None:
         errors["days"] = _("Give a budget in days, in money, or both.")
-    if days is not None and days <= 0:
+    if days is not None and (error := limits.money_error(days, maximum=limits.MAX_BUDGET_DAYS)):
+        errors["days"] = error
+    elif days is not None and days <= 0:
         errors["days"] = _("A budget in days must be positive.")
-    if amount is not None and amount <= 0:
+    if amount is not None and (error := limits.money_error(amount)):
+        errors["amount"] = error
+    elif amount is not None and amount <= 0:
         errors["amount"] = _("A budget amount must be positive.")
     if not reason.strip():
         errors["reason"] = _("Say why the budget is set or changed: the client will read it.")
@@ -153,16 +239,18 @@ def budget_revise(
         reason=reason.strip(),
         changed_by=membership.user,
     )
-    entry = ledger_append(
+    (entry,) = _append(
         engagement=engagement,
         kind="budget.revised",
-        payload={
-            "revision": revision.pk,
-            "days": str(days) if days is not None else None,
-            "amount": str(amount) if amount is not None else None,
-            "currency": engagement.workspace.currency,
-            "reason": revision.reason,
-        },
+        payloads=[
+            {
+                "revision": revision.pk,
+                "days": str(days) if days is not None else None,
+                "amount": str(amount) if amount is not None else None,
+                "currency": engagement.workspace.currency,
+                "reason": revision.reason,
+            }
+        ],
         actor=membership.user,
     )
     BudgetRevision.objects.filter(pk=revision.pk).update(ledger_index=entry.index)
@@ -201,6 +289,12 @@ def _entry_errors(engagement: Engagement, item: EntryInput) -> dict[str, str]:
         errors["minutes"] = _("A duration is between 1 minute and 24 hours.")
     if item.date > timezone.localdate() + timedelta(days=1):
         errors["date"] = _("Time cannot be logged for a day that has not come yet.")
+    elif error := limits.date_error(item.date, engagement=engagement):
+        errors["date"] = error
+    if max(len(item.shared_note), len(item.internal_note)) > limits.MAX_NOTE_LENGTH:
+        errors["shared_note"] = _("A note has at most %(max)d characters.") % {
+            "max": limits.MAX_NOTE_LENGTH
+        }
     if item.activity is not None and item.activity.engagement_id != engagement.pk:
         errors["activity"] = _("Choose an activity of this engagement.")
     return errors
@@ -221,6 +315,8 @@ def _leaf(entry: TimeEntry) -> dict[str, object]:
         "minutes": entry.minutes,
         "activity": entry.activity.name if entry.activity else None,
         "note": entry.shared_note,
+        # The day it was logged, so "logged late" is a ledgered figure too.
+        "logged_on": timezone.localdate(entry.created_at).isoformat(),
     }
 
 
@@ -286,7 +382,7 @@ def time_entries_log(
         raise ValidationError(_("Some of these entries were already imported.")) from None
     if entries and entries[0].pk is None:  # backends that do not return ids on bulk insert
         raise RuntimeError("bulk_create did not return primary keys")
-    ledger_entries = ledger_append_many(
+    ledger_entries = _append(
         engagement=engagement,
         kind="time_entry",
         payloads=[_leaf(entry) for entry in entries],
@@ -374,7 +470,7 @@ def time_entry_correct(
             )
         )
     payloads = [{**_leaf(e), "reason": e.correction_reason} for e in created]
-    ledger_entries = ledger_append_many(
+    ledger_entries = _append(
         engagement=engagement,
         kind="time_entry.correction",
         payloads=payloads,
@@ -403,6 +499,13 @@ def remaining_estimate_set(
         raise PermissionDenied
     if remaining_minutes < 0:
         raise ValidationError({"remaining_minutes": _("The work left cannot be negative.")})
+    if remaining_minutes > limits.MAX_REMAINING_MINUTES:
+        raise ValidationError(
+            {
+                "remaining_minutes": _("The work left is at most %(days)s days.")
+                % {"days": f"{limits.MAX_BUDGET_DAYS:,}"}
+            }
+        )
     estimate = RemainingEstimate.objects.create(
         workspace_id=engagement.workspace_id,
         engagement=engagement,
@@ -410,12 +513,14 @@ def remaining_estimate_set(
         note=note.strip(),
         estimated_by=membership.user,
     )
-    ledger_append(
+    (entry,) = _append(
         engagement=engagement,
         kind="estimate.remaining",
-        payload={"estimate": estimate.pk, "remaining_minutes": remaining_minutes, "note": note},
+        payloads=[{"estimate": estimate.pk, "remaining_minutes": remaining_minutes, "note": note}],
         actor=membership.user,
     )
+    RemainingEstimate.objects.filter(pk=estimate.pk).update(ledger_index=entry.index)
+    estimate.ledger_index = entry.index
     audit_record(
         verb="estimate.set",
         actor=membership.user,
@@ -427,24 +532,19 @@ def remaining_estimate_set(
     return estimate
 
 
-def budget_minutes(engagement: Engagement, revision: BudgetRevision | None) -> int | None:
-    """The budget in minutes (from days), or None when the budget is only an amount."""
-    if revision is None or revision.days is None:
-        return None
-    return int(revision.days * engagement.workspace.minutes_per_day)
-
-
 def budget_alerts_check(*, engagement: Engagement) -> list[BudgetAlert]:
-    """Raise the budget alerts newly crossed; each level is raised once, sent on commit."""
+    """Raise the budget alerts newly crossed; each level is raised once, sent on commit.
+
+    Reads the running totals (one row), never a sum over the entries.
+    """
     from confiance.consumption.tasks import send_budget_alert
 
-    revision = engagement.budget_revisions.order_by("-created_at", "-id").first()
-    budget = budget_minutes(engagement, revision)
+    figures = figures_load(engagement=engagement, cells=False)
+    budget = figures.budget_minutes
     if not budget:
         return []
-    consumed = engagement.entries.aggregate(total=Sum("minutes"))["total"] or 0
-    latest = engagement.remaining_estimates.order_by("-created_at", "-id").first()
-    forecast = consumed + latest.remaining_minutes if latest is not None else None
+    consumed = figures.consumed_minutes
+    forecast = consumed + figures.estimate_minutes if figures.estimate_minutes is not None else None
     crossed = [
         level
         for level, reached in [

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from confiance import access
-from confiance.consumption import selectors, services
+from confiance.consumption import exports, selectors, services
 from confiance.consumption.forms import (
     ActivityForm,
     BudgetForm,
@@ -31,6 +41,7 @@ from confiance.core.services import notices_mark_read
 from confiance.engagements.models import Engagement
 
 ENTRIES_PER_PAGE = 50
+LEAVES_PER_REQUEST = 5000
 
 
 def _people(membership: Membership, engagement: Engagement) -> QuerySet[User]:
@@ -60,10 +71,17 @@ def _page(
     status: int = 200,
     **forms: Any,
 ) -> HttpResponse:
-    can_log = access.can_log_time(membership, engagement)
-    can_budget = access.can_manage_budget(membership, engagement)
+    # A closed (or stopped) engagement's history is read, not written: no write forms.
+    writable = engagement.status in services.LOGGABLE_STATUSES
+    can_log = writable and access.can_log_time(membership, engagement)
+    can_budget = writable and access.can_manage_budget(membership, engagement)
+    filter_form = exports.EntryFilterForm(
+        request.GET if _filtered(request) else None, engagement=engagement
+    )
+    filters = exports.entry_filter(filter_form)
     entries = Paginator(
-        selectors.entry_list(fetched_by=membership, engagement=engagement), ENTRIES_PER_PAGE
+        filters.apply(selectors.entry_list(fetched_by=membership, engagement=engagement)),
+        ENTRIES_PER_PAGE,
     ).get_page(request.GET.get("page"))
     entries.object_list = list(entries.object_list)
     selectors.mark_corrected(entries.object_list)
@@ -77,7 +95,12 @@ def _page(
         ],
         "can_log": can_log,
         "can_budget": can_budget,
-        "can_import": access.can_log_time_for_others(membership, engagement),
+        "can_import": writable and access.can_log_time_for_others(membership, engagement),
+        "currency": membership.workspace.currency,
+        "filter_form": filter_form,
+        "filters": filters,
+        "filter_query": _filter_query(request),
+        "this_month": timezone.localdate().strftime("%Y-%m"),
         "entry_form": forms.get("entry_form")
         or (_entry_form(membership, engagement) if can_log else None),
         "budget_form": forms.get("budget_form")
@@ -95,6 +118,100 @@ def consumption(request: HttpRequest, membership: Membership, pk: int) -> HttpRe
     """Consumed vs budget, burn-up, breakdowns, forecast and entries: the same for both sides."""
     engagement = access.get_engagement(membership, pk)
     return _page(request, membership, engagement)
+
+
+FILTER_FIELDS = ("person", "activity", "start", "end")
+
+
+def _filtered(request: HttpRequest) -> bool:
+    return any(request.GET.get(name) for name in FILTER_FIELDS)
+
+
+def _filter_query(request: HttpRequest) -> str:
+    """The filters of the page as a query string, for the pager and the exports."""
+    query = QueryDict(mutable=True)
+    for name in FILTER_FIELDS:
+        if request.GET.get(name):
+            query[name] = request.GET[name]
+    return query.urlencode()
+
+
+def _export_name(engagement: Engagement, extension: str) -> str:
+    return f"time-entries-{engagement.pk}-{timezone.localdate().isoformat()}.{extension}"
+
+
+@workspace_view()
+def entries_export(
+    request: HttpRequest, membership: Membership, pk: int, extension: str
+) -> HttpResponse:
+    """The filtered time entries as CSV or XLSX, with the columns this reader may see."""
+    engagement = access.get_engagement(membership, pk)
+    form = exports.EntryFilterForm(request.GET, engagement=engagement)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    header, rows = exports.export_rows(
+        fetched_by=membership, engagement=engagement, filters=exports.entry_filter(form)
+    )
+    name = _export_name(engagement, extension)
+    if extension == "csv":
+        response: HttpResponse = StreamingHttpResponse(
+            exports.csv_chunks(header, rows), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return FileResponse(
+        exports.xlsx_file(_("Time entries"), header, rows),
+        as_attachment=True,
+        filename=name,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@workspace_view()
+def statement(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    """The monthly consumption statement (PDF) of ?month=YYYY-MM, this month by default."""
+    from confiance.consumption.statement_pdf import statement_pdf
+
+    engagement = access.get_engagement(membership, pk)
+    text = request.GET.get("month") or timezone.localdate().strftime("%Y-%m")
+    try:
+        month = datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        return JsonResponse({"error": _("Give the month as YYYY-MM.")}, status=400)
+    if not 2000 <= month.year <= 2100:
+        return JsonResponse({"error": _("Give the month as YYYY-MM.")}, status=400)
+    data = exports.month_statement(fetched_by=membership, engagement=engagement, month=month)
+    pdf = statement_pdf(
+        data, currency=membership.workspace.currency, provider=membership.workspace.name
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = f"statement-{engagement.pk}-{month:%Y-%m}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@workspace_view()
+def leaves(request: HttpRequest, membership: Membership, pk: int) -> JsonResponse:
+    """Ledger leaves [start, end) as stored, for the browser's recomputation of the figures.
+
+    The same leaf data the bundle carries to this reader; at most LEAVES_PER_REQUEST a call.
+    """
+    engagement = access.get_engagement(membership, pk)
+    try:
+        start = int(request.GET.get("start", "0"))
+        end = int(request.GET.get("end", str(start + LEAVES_PER_REQUEST)))
+    except ValueError:
+        return JsonResponse({"error": _("start and end are entry indexes.")}, status=400)
+    if not 0 <= start <= end or end - start > LEAVES_PER_REQUEST or end > 2**53:
+        return JsonResponse(
+            {
+                "error": _("Ask for at most %(n)d entries from index 0 on.")
+                % {"n": LEAVES_PER_REQUEST}
+            },
+            status=400,
+        )
+    rows = selectors.ledger_leaves(engagement=engagement, start=start, end=end)
+    return JsonResponse({"start": start, "entries": rows})
 
 
 @require_POST

@@ -4,6 +4,7 @@ role allows: the provider's people see them, clients and experts do not)."""
 # No `from __future__ import annotations` here: ninja resolves the annotations at runtime.
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -43,6 +44,15 @@ def me(request: HttpRequest) -> MeOut:
         token_scope=token.scope,
         token_expires_at=token.expires_at,
     )
+
+
+@router.get(
+    "/me/data",
+    response=dict[str, Any],
+    summary="Everything this workspace holds about you (the same file as the page's download)",
+)
+def my_data(request: HttpRequest) -> dict[str, Any]:
+    return selectors.person_data(fetched_by=caller(request))
 
 
 class NoticeOut(Schema):
@@ -120,6 +130,19 @@ class MemberOut(Schema):
     @staticmethod
     def resolve_full_name(obj: Membership) -> str:
         return obj.user.full_name
+
+
+@router.post(
+    "/members/{membership_id}/remove",
+    response=MemberOut,
+    summary="End someone's access at once; their history stays attributed (the owner)",
+)
+def remove_member(request: HttpRequest, membership_id: int) -> Membership:
+    membership = caller(request)
+    require(access.can_remove_members(membership))
+    removed = services.membership_remove(by=membership, membership_id=membership_id)
+    removed.pk = membership_id  # deleted: answered as it was
+    return removed
 
 
 @router.get(

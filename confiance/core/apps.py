@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "confiance.core"
     label = "core"
     verbose_name = _("Workspaces and people")
+
+    def ready(self) -> None:
+        from confiance.core.converters import register
+
+        register()

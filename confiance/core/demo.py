@@ -155,6 +155,26 @@ def build_demo() -> bool:
     ]
     engagements = [engagement_create(membership=owner, **story) for story in stories]  # type: ignore[arg-type]
     _consumption(owner, engagements, claire=claire, hugo=hugo, today=today)
+    from confiance.core.demo_story import build_followup_story, build_problem_story
+
+    members = {
+        m.user_id: m
+        for m in Membership.objects.select_related("workspace", "user").filter(
+            workspace=owner.workspace
+        )
+    }
+    migration = engagements[0]
+    build_followup_story(
+        engagement=migration,
+        owner=owner,
+        consultant=members[hugo.pk],
+        finance=members[ines.pk],
+        client=members[sophie.pk],
+        today=today,
+    )
+    build_problem_story(
+        engagement=migration, owner=owner, consultant=members[hugo.pk], client=members[sophie.pk]
+    )
     from confiance.pulse.demo import build_pulse_demo
 
     build_pulse_demo(owner.workspace)

@@ -141,3 +141,11 @@ class NoticePreferencesForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if name.startswith("group_") and value
         }
+
+
+class TwoFactorForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from your authenticator app"),
+        max_length=8,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )

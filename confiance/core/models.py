@@ -41,6 +41,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # How each group of notices reaches the person by e-mail: {group: "immediate"|"digest"|"off"};
     # a group not named here is sent immediately. See confiance.core.notices.
     notice_modes = models.JSONField(default=dict, blank=True)
+    # Optional second factor (RFC 6238 TOTP), offered to the provider's people: the base32 secret
+    # their authenticator app shares; empty when not turned on.
+    totp_secret = models.CharField(max_length=64, blank=True, default="")
+    totp_enabled_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 

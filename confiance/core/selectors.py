@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.apps import apps as django_apps
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
@@ -90,3 +93,55 @@ def client_contacts(*, fetched_by: Membership, client: Client) -> QuerySet[Membe
 def token_list(*, fetched_by: Membership) -> QuerySet[ApiToken]:
     """The viewer's own API tokens in this workspace."""
     return ApiToken.objects.filter(membership=fetched_by).order_by("-created_at")
+
+
+# Fields never exported, even to their own person: secrets and their hashes.
+SECRET_FIELDS = frozenset({"password", "token_hash", "nonce", "secret"})
+
+
+def person_data(*, fetched_by: Membership) -> dict[str, Any]:
+    """Everything this workspace holds about the person, as plain data (their own download).
+
+    Found by the model graph rather than a hand-kept list: every row of a workspace-owned model
+    that points at the person (as author, owner, attendee, respondent, recipient, actor...), so
+    that a capability added later is included without anyone remembering to add it.
+    """
+    user = fetched_by.user
+    records: dict[str, list[dict[str, Any]]] = {}
+    for model in django_apps.get_models():
+        if not model.__module__.startswith("confiance."):
+            continue
+        names = {f.name for f in model._meta.concrete_fields}
+        if "workspace" not in names:
+            continue  # not the workspace's (an account-level row, such as a calendar feed)
+        person = Q()
+        for f in model._meta.concrete_fields:
+            if f.is_relation and f.related_model is User:
+                person |= Q(**{f.name: user})
+            elif f.is_relation and f.related_model is Membership:
+                person |= Q(**{f.name: fetched_by})
+        if not person:
+            continue
+        rows = [
+            {k: v for k, v in row.items() if k not in SECRET_FIELDS}
+            for row in model._default_manager.filter(person, workspace_id=fetched_by.workspace_id)
+            .order_by("pk")
+            .values()
+        ]
+        if rows:
+            records[model._meta.label] = rows
+    return {
+        "person": {
+            "id": user.pk,
+            "email": user.email,
+            "full_name": user.full_name,
+            "date_joined": user.date_joined,
+        },
+        "workspace": {"slug": fetched_by.workspace.slug, "name": fetched_by.workspace.name},
+        "membership": {
+            "role": fetched_by.role,
+            "client": fetched_by.client.name if fetched_by.client else None,
+            "since": fetched_by.created_at,
+        },
+        "records": records,
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from confiance import access
+from confiance.core import limits, totp
 from confiance.core.audit import audit_record
 from confiance.core.links import public_base_url
 from confiance.core.models import (
@@ -34,6 +36,7 @@ from confiance.core.models import (
 )
 from confiance.core.taskqueue import enqueue_on_commit
 from confiance.core.tasks import send_invitation_email
+from confiance.core.throttle import RateLimit
 
 INVITATION_SALT = "confiance.invitation"
 TOKEN_PREFIX = "cf_"  # noqa: S105 - a prefix, not a secret
@@ -193,6 +196,12 @@ def client_set_archived(*, membership: Membership, client_id: int, archived: boo
 # Invitations -------------------------------------------------------------------------------
 
 
+# Called inside invitation_accept's transaction with (invitation, new membership): an app that
+# invites to something within the workspace (emergence: an opportunity) binds the new account.
+InvitationAcceptedHook = Callable[[Invitation, Membership], None]
+INVITATION_ACCEPTED_HOOKS: list[InvitationAcceptedHook] = []
+
+
 class InvitationError(Exception):
     """An invitation link that cannot be used; the message says why, in the user's language."""
 
@@ -217,10 +226,13 @@ def invitation_create(
     role: str,
     client: Client | None = None,
     base_url: str = "",
+    send_email: bool = True,
 ) -> IssuedInvitation:
     """Invite a person by e-mail with a role; the e-mail is sent by a task once committed.
 
     `base_url` is the public address the link starts with (confiance.core.links).
+    `send_email=False` lets a caller that invites to something more precise (an opportunity)
+    send its own e-mail carrying the same signed link.
     """
     if not access.can_invite(membership, role):
         raise PermissionDenied
@@ -234,6 +246,16 @@ def invitation_create(
         client = None
     if Membership.objects.filter(workspace=membership.workspace, user__email=email).exists():
         raise ValidationError({"email": _("This person is already a member of the workspace.")})
+    per_hour = settings.INVITATIONS_PER_HOUR
+    if not RateLimit("invitations", per_hour, 3600).hit(str(membership.workspace_id)):
+        raise ValidationError(
+            {
+                "email": _(
+                    "This workspace sent %(count)d invitations in the last hour: wait a little."
+                )
+                % {"count": per_hour}
+            }
+        )
     now = timezone.now()
     invitation = Invitation.objects.create(
         workspace=membership.workspace,
@@ -254,7 +276,8 @@ def invitation_create(
     )
     link = invitation_link(invitation, base_url)
     language = translation.get_language() or settings.LANGUAGE_CODE
-    enqueue_on_commit(send_invitation_email, invitation.pk, link, language)
+    if send_email:
+        enqueue_on_commit(send_invitation_email, invitation.pk, link, language)
     return IssuedInvitation(invitation=invitation, link=link)
 
 
@@ -313,6 +336,8 @@ def invitation_accept(
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
+    for hook in INVITATION_ACCEPTED_HOOKS:
+        hook(invitation, membership)
     audit_record(
         verb="invitation.accept",
         actor=user,
@@ -463,13 +488,26 @@ def workspace_update(*, membership: Membership, **fields: object) -> Workspace:
         errors["name"] = _("A workspace needs a name.")
     if "minutes_per_day" in fields and not 60 <= int(fields["minutes_per_day"]) <= 24 * 60:  # type: ignore[call-overload]
         errors["minutes_per_day"] = _("A working day lasts between 1 and 24 hours.")
+    if "late_logging_days" in fields and not (
+        0 <= int(fields["late_logging_days"]) <= limits.MAX_LATE_LOGGING_DAYS  # type: ignore[call-overload]
+    ):
+        errors["late_logging_days"] = _("Between 0 and %(max)d days.") % {
+            "max": limits.MAX_LATE_LOGGING_DAYS
+        }
     if "currency" in fields and not re.fullmatch(r"[A-Z]{3}", str(fields["currency"])):
         errors["currency"] = _("Use a three-letter currency code, such as EUR.")
     if errors:
         raise ValidationError(errors)
+    previous_minutes_per_day = workspace.minutes_per_day
     for name, value in fields.items():
         setattr(workspace, name, value.strip() if isinstance(value, str) else value)
     workspace.save(update_fields=list(fields))
+    if int(workspace.minutes_per_day) != previous_minutes_per_day:
+        # Days are minutes divided by this value: the change is a fact of each open
+        # engagement's ledger, or the figures both sides see would move unrecorded.
+        from confiance.consumption.services import minutes_per_day_ledger
+
+        minutes_per_day_ledger(workspace=workspace, actor=membership.user)
     audit_record(
         verb="workspace.update",
         actor=membership.user,
@@ -525,3 +563,62 @@ def notice_preferences_set(*, user: User, modes: dict[str, str], actor: User | N
         target=user,
         data={"modes": modes, "by_link": actor is None},
     )
+
+
+@transaction.atomic
+def user_totp_enable(*, user: User, secret: str, code: str) -> User:
+    """Turn on the second factor, once the person's app showed the code of this secret."""
+    if user.totp_secret:
+        raise ValidationError({"code": _("Two-factor authentication is already on.")})
+    if not totp.verify(secret, code):
+        raise ValidationError(
+            {"code": _("This is not the code your app shows now: check its clock and try again.")}
+        )
+    user.totp_secret = secret
+    user.totp_enabled_at = timezone.now()
+    user.save(update_fields=["totp_secret", "totp_enabled_at"])
+    audit_record(verb="user.totp_enable", actor=user, workspace=None, target=user)
+    return user
+
+
+@transaction.atomic
+def user_totp_disable(*, user: User, code: str) -> User:
+    """Turn off the second factor, proving one last time that the app is at hand."""
+    if not user.totp_secret:
+        return user
+    if not totp.verify(user.totp_secret, code):
+        raise ValidationError({"code": _("This is not the code your app shows now.")})
+    user.totp_secret = ""
+    user.totp_enabled_at = None
+    user.save(update_fields=["totp_secret", "totp_enabled_at"])
+    audit_record(verb="user.totp_disable", actor=user, workspace=None, target=user)
+    return user
+
+
+def membership_remove(*, by: Membership, membership_id: int) -> Membership:
+    """The owner removes a person from the workspace: their access ends at once (their tokens
+    go with the membership; pages and the API find no membership), while everything they did
+    stays attributed to them (rows point at the person, not at the membership)."""
+    if not access.can_remove_members(by):
+        raise PermissionDenied
+    target = (
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(pk=membership_id, workspace_id=by.workspace_id)
+        .first()
+    )
+    if target is None:
+        raise Membership.DoesNotExist
+    if target.role == Role.OWNER and (
+        Membership.objects.filter(workspace_id=by.workspace_id, role=Role.OWNER).count() == 1
+    ):
+        raise ValidationError(_("The workspace's last owner cannot be removed."))
+    audit_record(
+        verb="membership.remove",
+        actor=by.user,
+        workspace=by.workspace,
+        target=target,
+        data={"email": target.user.email, "role": target.role},
+    )
+    target.delete()
+    return target

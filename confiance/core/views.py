@@ -12,11 +12,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language
 
 from confiance import access
-from confiance.core import selectors, services
+from confiance.core import selectors, services, totp
 from confiance.core.decorators import workspace_view
 from confiance.core.forms import (
     AcceptInvitationForm,
@@ -24,11 +24,12 @@ from confiance.core.forms import (
     NoticePreferencesForm,
     SetupForm,
     TokenForm,
+    TwoFactorForm,
     WorkspaceSettingsForm,
     add_service_errors,
 )
 from confiance.core.links import public_base_url
-from confiance.core.models import ApiToken, Invitation, Membership, User
+from confiance.core.models import ApiToken, Invitation, Membership, Role, User
 
 
 @require_GET
@@ -44,7 +45,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     memberships = list(selectors.memberships_of(user=request.user))  # type: ignore[arg-type]
     if len(memberships) == 1:
-        return redirect("engagement-list", ws=memberships[0].workspace.slug)
+        return redirect("workspace-home", ws=memberships[0].workspace.slug)
     return render(request, "core/home.html", {"memberships": memberships})
 
 
@@ -87,7 +88,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(
             request, _("Welcome to %(workspace)s.") % {"workspace": invitation.workspace}
         )
-        return redirect("engagement-list", ws=invitation.workspace.slug)
+        return redirect("workspace-home", ws=invitation.workspace.slug)
     return render(
         request,
         "core/invitation_accept.html",
@@ -186,7 +187,10 @@ def token_revoke(request: HttpRequest, membership: Membership, pk: int) -> HttpR
 
 @login_required
 def workspace_home(request: HttpRequest, ws: str) -> HttpResponse:
-    access.require_membership(request.user, ws)  # type: ignore[arg-type]
+    membership = access.require_membership(request.user, ws)  # type: ignore[arg-type]
+    # Experts reach only the opportunities they were invited to: that is their home.
+    if membership.role == Role.EXPERT:
+        return redirect("opportunity-list", ws=ws)
     return redirect("engagement-list", ws=ws)
 
 
@@ -267,4 +271,76 @@ def language_set(request: HttpRequest) -> HttpResponse:
     ):
         assert isinstance(request.user, User)
         services.user_language_set(user=request.user, language=language)
+    return response
+
+
+TOTP_PENDING = "totp-pending-secret"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Turn the optional second factor (an authenticator app's 6-digit code) on or off."""
+    user = request.user
+    assert isinstance(user, User)
+    form = TwoFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
+        try:
+            if user.totp_secret:
+                services.user_totp_disable(user=user, code=code)
+                messages.success(request, _("Two-factor authentication is off."))
+            else:
+                secret = request.session.get(TOTP_PENDING, "")
+                services.user_totp_enable(user=user, secret=secret, code=code)
+                request.session.pop(TOTP_PENDING, None)
+                messages.success(request, _("Two-factor authentication is on."))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect("two-factor")
+    secret = ""
+    if not user.totp_secret:
+        secret = request.session.get(TOTP_PENDING) or totp.new_secret()
+        request.session[TOTP_PENDING] = secret
+    context = {
+        "form": form,
+        "enabled": bool(user.totp_secret),
+        "secret": secret,
+        "uri": totp.provisioning_uri(secret, account=user.email, issuer="Confiance")
+        if secret
+        else "",
+    }
+    return render(
+        request,
+        "core/two_factor.html",
+        context,
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@workspace_view(check=access.can_remove_members)
+def member_remove(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    """The owner removes someone: access ends at once, their history stays theirs."""
+    try:
+        removed = services.membership_remove(by=membership, membership_id=pk)
+    except Membership.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("%(name)s no longer has access.") % {"name": removed.user.get_full_name()}
+        )
+    return redirect("members", ws=membership.workspace.slug)
+
+
+@workspace_view()
+def my_data(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """Everything this workspace holds about me, as a JSON download."""
+    data = selectors.person_data(fetched_by=membership)
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    name = f"confiance-{membership.workspace.slug}-my-data.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from confiance import access
-from confiance.consumption.models import BudgetRevision, RemainingEstimate, TimeEntry
+from confiance.consumption.models import ConsumptionRollup, ConsumptionTotals
 from confiance.consumption.selectors import PACE_WEEKS, ConsumptionSummary
 from confiance.core.models import Membership
 from confiance.engagements.models import Engagement, EngagementStatus
@@ -64,7 +64,7 @@ class Glance:
 
     @property
     def status(self) -> str:
-        """under, on, over budget or unknown (no budget in days)."""
+        """under, on, at_risk (forecast over budget), over budget or unknown (no budget)."""
         return self.summary.status
 
 
@@ -80,31 +80,18 @@ def glance(
     ids = [e.pk for e in engagements]
     workspace = fetched_by.workspace
 
-    since = today - timedelta(weeks=PACE_WEEKS)
-    consumed: dict[int, tuple[int, int]] = {
-        row["engagement_id"]: (int(row["total"] or 0), int(row["recent"] or 0))
-        for row in TimeEntry.objects.filter(engagement_id__in=ids)
+    # Consumption from the rollups of the ledgered facts, as the consumption page reads it:
+    # one row of totals per engagement and the last weeks' day cells, never the entries.
+    since = (today - timedelta(weeks=PACE_WEEKS)).isoformat()
+    totals = {t.engagement_id: t for t in ConsumptionTotals.objects.filter(engagement_id__in=ids)}
+    recent_minutes = dict(
+        ConsumptionRollup.objects.filter(
+            engagement_id__in=ids, dimension="day", key__gt=since, key__lte=today.isoformat()
+        )
         .values("engagement_id")
-        .annotate(
-            total=Sum("minutes"),
-            recent=Sum("minutes", filter=Q(date__gt=since, date__lte=today)),
-        )
-    }
-    latest_budget = BudgetRevision.objects.filter(engagement_id=OuterRef("pk")).order_by(
-        "-created_at", "-id"
+        .annotate(m=Sum("minutes"))
+        .values_list("engagement_id", "m")
     )
-    latest_estimate = RemainingEstimate.objects.filter(engagement_id=OuterRef("pk")).order_by(
-        "-created_at", "-id"
-    )
-    plans = {
-        row["pk"]: row
-        for row in Engagement.objects.filter(pk__in=ids)
-        .annotate(
-            budget_days=Subquery(latest_budget.values("days")[:1]),
-            remaining=Subquery(latest_estimate.values("remaining_minutes")[:1]),
-        )
-        .values("pk", "budget_days", "remaining")
-    }
 
     # Problems and commitments: the client side sees them all (none is internal).
     problems = dict(
@@ -163,12 +150,12 @@ def glance(
     show_amounts = access.can_see_amounts(fetched_by)
     result = {}
     for engagement in engagements:
-        total, recent = consumed.get(engagement.pk, (0, 0))
-        plan = plans.get(engagement.pk, {})
+        t = totals.get(engagement.pk)
+        total = int(t.consumed_minutes) if t else 0
+        recent = int(recent_minutes.get(engagement.pk) or 0)
+        minutes_per_day = (t.minutes_per_day if t else None) or workspace.minutes_per_day
         budget_minutes = (
-            int(plan["budget_days"] * workspace.minutes_per_day)
-            if plan.get("budget_days") is not None
-            else None
+            int(t.budget_days * minutes_per_day) if t and t.budget_days is not None else None
         )
         pace = recent // PACE_WEEKS
         projection = None
@@ -178,22 +165,25 @@ def glance(
         ):
             weeks_left = max(0, (engagement.end_date - today).days) / 7
             projection = total + int(pace * weeks_left)
-        remaining = plan.get("remaining")
+        remaining = t.estimate_minutes if t else None
         summary = ConsumptionSummary(
             engagement=engagement,
             show_amounts=show_amounts,
             show_internal=access.can_see_internal_notes(fetched_by),
-            minutes_per_day=workspace.minutes_per_day,
-            budget=None,
+            minutes_per_day=minutes_per_day,
             budget_minutes=budget_minutes,
+            budget_amount=None,
             consumed_minutes=total,
             consumed_amount=None,
-            estimate=None,
+            estimate_minutes=remaining,
+            estimate_at=None,
             forecast_minutes=total + remaining if remaining is not None else None,
             projection_minutes=projection,
             pace_minutes_per_week=pace,
             late_entries=0,
             entry_count=0,
+            figures_size=(t.last_fact + 1) if t and t.last_fact is not None else 0,
+            minutes_per_day_ledgered=bool(t and t.minutes_per_day),
         )
         result[engagement.pk] = Glance(
             engagement=engagement,

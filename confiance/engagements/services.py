@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from confiance import access
+from confiance.core import limits
 from confiance.core.audit import audit_record
 from confiance.core.models import INTERNAL_ROLES, Client, Membership, User
 from confiance.engagements.models import (
@@ -54,6 +55,9 @@ def engagement_create(
         errors["contact_origin"] = _("Choose how the contact started.")
     if status not in EngagementStatus.values:
         errors["status"] = _("Unknown status.")
+    for name, day in (("start_date", start_date), ("end_date", end_date)):
+        if day is not None and (error := limits.engagement_date_error(day)):
+            errors[name] = error
     if start_date and end_date and end_date < start_date:
         errors["end_date"] = _("The end date comes before the start date.")
     if (
@@ -85,6 +89,10 @@ def engagement_create(
         created_at=now,
         updated_at=now,
     )
+    # The ledger's identity (its origin) is fixed now, once, whatever the host later is.
+    from confiance.ledger.services import ledger_log_create
+
+    ledger_log_create(engagement=engagement)
     audit_record(
         verb="engagement.create",
         actor=membership.user,
@@ -198,6 +206,10 @@ def engagement_update(*, membership: Membership, engagement: Engagement, **field
     errors: dict[str, str] = {}
     if not engagement.title:
         errors["title"] = _("An engagement needs a title.")
+    for name in ("start_date", "end_date"):
+        day = getattr(engagement, name)
+        if day is not None and (error := limits.engagement_date_error(day)):
+            errors[name] = error
     if (
         engagement.start_date
         and engagement.end_date

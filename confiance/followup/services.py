@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from confiance import access
+from confiance.core import limits
 from confiance.core.audit import audit_record
 from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
 from confiance.core.notices import notify_on_commit
@@ -102,6 +103,8 @@ def commitment_create(
         raise PermissionDenied
     if not text.strip():
         raise ValidationError({"text": _("Say what is committed to.")})
+    if error := limits.date_error(due_date, engagement=engagement):
+        raise ValidationError({"due_date": error})
     _check_owner(engagement, side, owner)
     now = timezone.now()
     commitment = Commitment.objects.create(
@@ -420,6 +423,10 @@ def meeting_create(
         errors["starts_at"] = _("Give the time with its time zone.")
     if not 0 < duration_minutes <= MAX_MEETING_MINUTES:
         errors["duration_minutes"] = _("A meeting lasts between 1 minute and 24 hours.")
+    if timezone.is_aware(starts_at) and (
+        error := limits.date_error(timezone.localdate(starts_at), engagement=engagement)
+    ):
+        errors["starts_at"] = error
     if channel not in MeetingChannel.values:
         errors["channel"] = _("Choose a channel.")
     if not attendees:
@@ -484,6 +491,10 @@ def meeting_update(
         errors["starts_at"] = _("Give the time with its time zone.")
     if not 0 < duration_minutes <= MAX_MEETING_MINUTES:
         errors["duration_minutes"] = _("A meeting lasts between 1 minute and 24 hours.")
+    if timezone.is_aware(starts_at) and (
+        error := limits.date_error(timezone.localdate(starts_at), engagement=engagement)
+    ):
+        errors["starts_at"] = error
     if channel not in MeetingChannel.values:
         errors["channel"] = _("Choose a channel.")
     if not attendees:
@@ -724,9 +735,15 @@ def payment_create(
         errors["kind"] = _("Choose deposit or invoice.")
     if not label.strip():
         errors["label"] = _("Give the payment a label.")
-    if amount <= 0:
+    if error := limits.money_error(amount):
+        errors["amount"] = error
+    elif amount <= 0:
         errors["amount"] = _("An amount must be positive.")
-    if due_date < issue_date:
+    if error := limits.date_error(issue_date, engagement=engagement):
+        errors["issue_date"] = error
+    if error := limits.date_error(due_date, engagement=engagement):
+        errors["due_date"] = error
+    elif due_date < issue_date:
         errors["due_date"] = _("The due date comes before the issue date.")
     if errors:
         raise ValidationError(errors)

@@ -3,66 +3,66 @@ from django.urls import path
 from confiance.followup import views
 
 urlpatterns = [
-    path("engagements/<int:pk>/followup/", views.followup, name="followup"),
+    path("engagements/<id:pk>/followup/", views.followup, name="followup"),
     path(
-        "engagements/<int:pk>/followup/commitments/",
+        "engagements/<id:pk>/followup/commitments/",
         views.commitment_create,
         name="commitment-create",
     ),
     path(
-        "engagements/<int:pk>/followup/commitments/<int:cid>/",
+        "engagements/<id:pk>/followup/commitments/<id:cid>/",
         views.commitment_detail,
         name="commitment-detail",
     ),
     path(
-        "engagements/<int:pk>/followup/commitments/<int:cid>/status/",
+        "engagements/<id:pk>/followup/commitments/<id:cid>/status/",
         views.commitment_status,
         name="commitment-status",
     ),
     path(
-        "engagements/<int:pk>/followup/commitments/<int:cid>/renegotiate/",
+        "engagements/<id:pk>/followup/commitments/<id:cid>/renegotiate/",
         views.renegotiation_propose,
         name="renegotiation-propose",
     ),
     path(
-        "engagements/<int:pk>/followup/commitments/<int:cid>/renegotiations/<int:rid>/",
+        "engagements/<id:pk>/followup/commitments/<id:cid>/renegotiations/<id:rid>/",
         views.renegotiation_decide,
         name="renegotiation-decide",
     ),
-    path("engagements/<int:pk>/followup/meetings/", views.meeting_create, name="meeting-create"),
+    path("engagements/<id:pk>/followup/meetings/", views.meeting_create, name="meeting-create"),
     path(
-        "engagements/<int:pk>/followup/meetings/<int:mid>/",
+        "engagements/<id:pk>/followup/meetings/<id:mid>/",
         views.meeting_detail,
         name="meeting-detail",
     ),
     path(
-        "engagements/<int:pk>/followup/meetings/<int:mid>/edit/",
+        "engagements/<id:pk>/followup/meetings/<id:mid>/edit/",
         views.meeting_edit,
         name="meeting-edit",
     ),
     path(
-        "engagements/<int:pk>/followup/meetings/<int:mid>/cancel/",
+        "engagements/<id:pk>/followup/meetings/<id:mid>/cancel/",
         views.meeting_cancel,
         name="meeting-cancel",
     ),
-    path("engagements/<int:pk>/followup/payments/", views.payment_create, name="payment-create"),
+    path("engagements/<id:pk>/followup/payments/", views.payment_create, name="payment-create"),
     path(
-        "engagements/<int:pk>/followup/payments/<int:pid>/paid/",
+        "engagements/<id:pk>/followup/payments/<id:pid>/paid/",
         views.payment_paid,
         name="payment-paid",
     ),
     path(
-        "engagements/<int:pk>/followup/reviews/<int:rid>/confirm/",
+        "engagements/<id:pk>/followup/reviews/<id:rid>/confirm/",
         views.review_confirm,
         name="review-confirm",
     ),
     path(
-        "engagements/<int:pk>/followup/reviews/<int:rid>/contest/",
+        "engagements/<id:pk>/followup/reviews/<id:rid>/contest/",
         views.review_contest,
         name="review-contest",
     ),
     path(
-        "engagements/<int:pk>/followup/reviews/<int:rid>/resolve/",
+        "engagements/<id:pk>/followup/reviews/<id:rid>/resolve/",
         views.review_resolve,
         name="review-resolve",
     ),

@@ -1,7 +1,9 @@
 """API of an engagement's ledger: signed checkpoint, inclusion and consistency proofs, bundle.
 
-Readable by whoever may see the engagement (clients of its client included: leaves carry no
-internal note nor rate). Authenticated by a personal token, or by the browser session so the
+Readable by whoever may see the engagement (clients of its client included): leaves carry
+sealed commitments for what some reader may not see, and each caller gets the openings of
+the fields it may see only (no amount for a client when amounts are hidden from clients).
+Authenticated by a personal token, or by the browser session so the
 portal's JavaScript can check the ledger; these endpoints are GET only, so CSRF does not apply.
 """
 
@@ -22,7 +24,8 @@ from confiance.api.auth import TokenAuth
 from confiance.core.models import Membership, User
 from confiance.engagements.models import Engagement
 from confiance.ledger import selectors, services
-from confiance.ledger.models import WorkspaceKey
+from confiance.ledger.models import Witness
+from confiance.ledger.witnessing import note_with_cosignatures
 
 # The largest size a client may ask about; beyond it answers 400 before reaching the database
 # (whose integers are 64-bit), whatever the log's actual size.
@@ -42,22 +45,36 @@ class SessionUserAuth(SessionAuth):
 router = Router(tags=["ledger"], auth=[TokenAuth(), SessionUserAuth()])
 
 
+class WitnessOut(Schema):
+    name: str
+    verifier_key: str  # C2SP vkey of the witness's cosignatures (type 0x04)
+    side: str  # "provider" or "client": who named it
+    last_cosigned_at: datetime | None
+    last_error: str  # why it has not cosigned lately ("" if it has)
+
+
 class CheckpointOut(Schema):
     origin: str
     size: int
     root: str  # hex
-    note: str  # the C2SP signed note, as signed
-    public_key: str  # the signed-note verifier key ("vkey") of the workspace
+    note: str  # the C2SP signed note, with the witnesses' cosignatures gathered so far
+    public_key: str  # the vkey of this log (name = origin); never trust it: pin it
+    workspace_key: str  # the workspace's vkey, which covers every log named <its name>/...
     created_at: datetime
+    witnesses: list[WitnessOut]
 
 
 class EntryOut(Schema):
     index: int
-    data: str  # the leaf: canonical JSON, exactly the bytes hashed
+    data: str  # the leaf: canonical JSON, exactly the bytes hashed ("" if withheld)
     leaf_hash: str  # hex
     tree_size: int
     root: str  # hex, of the tree of tree_size leaves (a checkpoint vouches for it)
     proof: list[str]  # base64 hashes, RFC 9162 order
+    # Of the sealed fields this caller may see: {field: {"salt": base64, "json": value}}.
+    openings: dict[str, dict[str, str]]
+    erased: list[str]  # sealed fields this caller may see whose opening was erased
+    withheld: bool  # a legacy leaf showing what this caller may not see: hash only
 
 
 class ConsistencyOut(Schema):
@@ -66,8 +83,8 @@ class ConsistencyOut(Schema):
     proof: list[str]  # base64 hashes, RFC 9162 order
 
 
-def _engagement(request: HttpRequest, engagement_id: int) -> Engagement:
-    """The engagement if the caller may see it, whichever way the caller authenticated; or 404."""
+def _membership(request: HttpRequest, engagement_id: int) -> Membership:
+    """The caller's membership in the engagement's workspace, whichever way it authenticated."""
     auth: Any = request.auth  # type: ignore[attr-defined]
     if isinstance(auth, Membership):
         membership: Membership | None = auth
@@ -81,7 +98,12 @@ def _engagement(request: HttpRequest, engagement_id: int) -> Engagement:
         membership = access.membership_for(auth, slug) if slug is not None else None
     if membership is None:
         raise Http404
-    return access.get_engagement(membership, engagement_id)
+    return membership
+
+
+def _engagement(request: HttpRequest, engagement_id: int) -> Engagement:
+    """The engagement if the caller may see it, or 404."""
+    return access.get_engagement(_membership(request, engagement_id), engagement_id)
 
 
 def _bounded(name: str, value: int | None) -> None:
@@ -97,13 +119,8 @@ def _b64(digest: bytes) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def _verifier_key(engagement: Engagement) -> str:
-    # Exists once a checkpoint was signed, which checkpoint_latest ensures before this runs.
-    return (
-        WorkspaceKey.objects.filter(workspace_id=engagement.workspace_id)
-        .values_list("verifier_key", flat=True)
-        .get()
-    )
+def _workspace_key(engagement: Engagement) -> str:
+    return services.workspace_key_get_or_create(workspace=engagement.workspace).verifier_key
 
 
 @router.get(
@@ -112,16 +129,29 @@ def _verifier_key(engagement: Engagement) -> str:
     summary="The latest signed checkpoint of the engagement's ledger",
 )
 def ledger_checkpoint(request: HttpRequest, engagement_id: int) -> CheckpointOut:
-    """Signed lazily: a new checkpoint only when facts were appended since the last one."""
+    """Checkpoints are signed shortly after each append; cosignatures follow when witnesses
+    answer. Check the note with a key you pinned, never with `public_key` alone."""
     engagement = _engagement(request, engagement_id)
     checkpoint = services.checkpoint_latest(engagement=engagement)
+    witnesses = Witness.objects.filter(engagement=engagement).order_by("created_at", "pk")
     return CheckpointOut(
         origin=services.origin_of(engagement),
         size=checkpoint.size,
         root=bytes(checkpoint.root_hash).hex(),
-        note=checkpoint.note,
-        public_key=_verifier_key(engagement),
+        note=note_with_cosignatures(checkpoint),
+        public_key=services.log_verifier_key(engagement),
+        workspace_key=_workspace_key(engagement),
         created_at=checkpoint.created_at,
+        witnesses=[
+            WitnessOut(
+                name=w.name,
+                verifier_key=w.verifier_key,
+                side=w.side,
+                last_cosigned_at=w.last_cosigned_at,
+                last_error=w.last_error,
+            )
+            for w in witnesses
+        ],
     )
 
 
@@ -136,18 +166,27 @@ def ledger_entry(
     """The proof is for the tree of `size` entries (default: the whole log now)."""
     _bounded("index", index)
     _bounded("size", size)
-    engagement = _engagement(request, engagement_id)
+    membership = _membership(request, engagement_id)
+    engagement = access.get_engagement(membership, engagement_id)
+    audiences = services.reader_audiences(membership)
     try:
         found = selectors.entry_with_proof(engagement=engagement, index=index, size=size)
     except selectors.LedgerRangeError as error:
         raise HttpError(400, str(error)) from None
+    openings = selectors.openings_for(
+        engagement=engagement, audiences=audiences, start=index, stop=index + 1
+    ).get(index, [])
+    shown = selectors.entry_for_reader(index, found.data, audiences, openings)
     return EntryOut(
         index=found.index,
-        data=found.data,
+        data=str(shown.get("data", "")),
         leaf_hash=found.leaf_hash.hex(),
         tree_size=found.tree_size,
         root=found.root.hex(),
         proof=[_b64(node) for node in found.proof],
+        openings=shown.get("openings", {}),
+        erased=shown.get("erased", []),
+        withheld="leaf_hash" in shown,
     )
 
 
@@ -177,12 +216,14 @@ def ledger_consistency(
 )
 def ledger_bundle(request: HttpRequest, engagement_id: int) -> StreamingHttpResponse:
     """Entries, every checkpoint oldest first, consistency proofs between them, public key."""
-    engagement = _engagement(request, engagement_id)
-    services.checkpoint_latest(engagement=engagement)  # so that every entry is signed
+    membership = _membership(request, engagement_id)
+    engagement = access.get_engagement(membership, engagement_id)
+    services.checkpoint_latest(engagement=engagement)  # a log never signed gets its first
     chunks = selectors.bundle_chunks(
         engagement=engagement,
-        public_key=_verifier_key(engagement),
+        public_key=services.log_verifier_key(engagement),
         origin=services.origin_of(engagement),
+        audiences=services.reader_audiences(membership),
     )
     response = StreamingHttpResponse(
         (chunk.encode("utf-8") for chunk in chunks), content_type="application/json"

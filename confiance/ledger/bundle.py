@@ -1,7 +1,29 @@
-"""Build and verify, offline, an engagement's exported ledger bundle (JSON).
+"""Build and verify, offline, an engagement's exported ledger bundle (JSON), streaming.
 
-A bundle holds the entries (canonical JSON leaves), the signed checkpoints (oldest first),
-the workspace's verifier key and the consistency proofs between successive checkpoints.
+A bundle (format `confiance-ledger-bundle/2`) is one JSON object:
+
+    format       "confiance-ledger-bundle/2"
+    origin       the log's origin (also the name of the key that signs its checkpoints)
+    public_key   the key the server says it signs with: information only, never trusted
+    reader       {"audiences": [...]}: the sealed audiences this bundle's reader may see
+    checkpoints  the signed checkpoints (C2SP signed notes, with any witness cosignatures)
+    entries      [{"index": i, "data": leaf, "openings": {field: {"salt", "json"}},
+                   "erased": [field, ...]}, ...]  or  {"index": i, "leaf_hash": base64}
+                 for an entry withheld from this reader (only legacy leaves that predate
+                 sealing and carry a field the reader may not see).
+
+Verification trusts only the key given by the caller (`key`, a C2SP vkey of the log or of its
+workspace), never the bundle's own; checks every entry, every opening against its leaf's
+commitment, every checkpoint's signature and root against the entries, the cosignatures of
+the witnesses the caller names, and checkpoints seen earlier (`known`). Entries after the last
+trusted checkpoint fail unless `allow_unsigned_tail`. Memory stays bounded: entries are read
+one at a time from the stream and folded into a Merkle frontier of O(log n) hashes (when the
+checkpoints come after the entries in the file, 32 bytes per entry are kept to replay them).
+
+Outcomes: ok; failed (the bundle was checked and something is wrong: tampering, a missing
+opening, an unsigned tail); unusable (not a bundle at all, or a malformed argument).
+`format` 1 bundles (no sealing, with consistency proofs) still verify: their proofs are
+redundant with the entries and ignored.
 """
 
 from __future__ import annotations
@@ -9,42 +31,56 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from itertools import pairwise
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
 
 from confiance.ledger.checkpoint import (
+    COSIGNATURE_ALGORITHM,
     Checkpoint,
     CheckpointError,
     CheckpointSignatureError,
+    VerifierKey,
+    log_key_for,
     parse_checkpoint,
     parse_verifier_key,
-    verify_checkpoint,
+    verify_cosignature,
+    verify_note,
 )
-from confiance.ledger.merkle import (
-    HASH_SIZE,
-    canonical_json,
-    consistency_proof,
-    verify_consistency,
+from confiance.ledger.merkle import EMPTY_ROOT, HASH_SIZE, canonical_json, leaf_hash, node_hash
+from confiance.ledger.sealing import (
+    LEAF_VERSION,
+    SEALED_AUDIENCES,
+    Opening,
+    SealError,
+    check_opening,
+    open_leaf,
+    parse_opening,
+    sealed_fields,
 )
-from confiance.ledger.tree import MemoryNodeStore, MerkleLog
 
-BUNDLE_FORMAT = "confiance-ledger-bundle/1"
-_KEYS = ("format", "origin", "public_key", "entries", "checkpoints", "consistency_proofs")
-_KIND_NAMES: dict[type, str] = {str: "a string", int: "an integer", list: "a list"}
+BUNDLE_FORMAT = "confiance-ledger-bundle/2"
+LEGACY_FORMATS = ("confiance-ledger-bundle/1",)
+# A single JSON value (one entry, or the list of checkpoints) larger than this is refused.
+MAX_VALUE_CHARS = 64 * 1024 * 1024
+_READ_CHARS = 1 << 16
 
-T = TypeVar("T")
+
+class _Unusable(Exception):
+    """Internal: the input is not a bundle (or an argument is malformed)."""
+
+
+class _Failure(Exception):
+    """Internal: the bundle was checked and is wrong."""
 
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """Outcome of verify_bundle; `first_failure` names the entry or checkpoint at fault.
+    """Outcome of a verification; `first_failure` names what failed, in plain English.
 
-    Counts are of entries well formed and checkpoints whose signature verified, before any
-    failure. `signed_size` is the largest checkpoint size matched against the entries:
-    entries from that index on are in the bundle but not covered by any signature.
-    Checkpoints are numbered from 1 in messages, entries by their 0-based index.
+    `unusable` marks input that could not be checked at all (exit status 2). `signed_size` is
+    the size of the latest checkpoint signed by the trusted key (and cosigned by every witness
+    asked for); `latest_note` is that checkpoint, to remember for the next verification.
     """
 
     ok: bool
@@ -52,245 +88,585 @@ class VerifyReport:
     checkpoints: int
     first_failure: str | None
     signed_size: int = 0
+    unusable: bool = False
+    origin: str | None = None
+    latest_note: str | None = None
+    withheld: int = 0
+    openings: int = 0
+    erased: int = 0
+    warnings: tuple[str, ...] = ()
 
 
-class _Failure(Exception):
-    """Internal: stops verification with a plain-English message."""
-
-
-@dataclass
-class _Progress:
-    entries: int = 0
-    checkpoints: int = 0
-    signed_size: int = 0
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _field(mapping: Mapping[str, object], key: str, kind: type[T], where: str) -> T:
-    """Return mapping[key] if present and of `kind`, else fail naming `where`."""
-    if key not in mapping:
-        raise _Failure(f"{where} is missing {key!r}")
-    value = mapping[key]
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise _Failure(f"{where}: {key!r} must be {_KIND_NAMES[kind]}")
-    return value
-
-
-def _leaf(position: int, entry: object) -> bytes:
-    """Check one entry's index and canonical form; return its leaf bytes."""
-    if not isinstance(entry, Mapping):
-        raise _Failure(f"entry at position {position} is not a JSON object")
-    index = entry.get("index")
-    if not _is_int(index):
-        raise _Failure(f"entry at position {position} has no integer 'index'")
-    if index != position:
-        raise _Failure(
-            f"entry at position {position} has index {index}, expected {position} "
-            "(an entry is missing or out of order)"
-        )
-    data = entry.get("data")
-    if not isinstance(data, str):
-        raise _Failure(f"entry {position}: 'data' must be a string of canonical JSON")
-    try:
-        leaf = data.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _Failure(f"entry {position}: data is not valid UTF-8") from None
-    try:
-        value = json.loads(data, parse_constant=_reject_constant)
-        canonical = canonical_json(value)
-    except (ValueError, TypeError, RecursionError):
-        raise _Failure(f"entry {position}: not valid JSON") from None
-    if canonical != leaf:
-        raise _Failure(f"entry {position}: not canonical JSON")
-    return leaf
+# -- a streaming reader of one JSON object whose "entries" list may be huge -----------------
 
 
 def _reject_constant(name: str) -> object:
-    raise ValueError(f"{name} is not allowed in canonical JSON")
+    raise ValueError(f"{name} is not allowed in JSON")
 
 
-def _decode_proof(items: object, where: str) -> list[bytes]:
-    if not isinstance(items, list):
-        raise _Failure(f"{where}: 'proof' must be a list of base64 hashes")
-    proof: list[bytes] = []
-    for item in items:
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+class _Stream:
+    """Reads JSON values one by one from a text handle, keeping only what is not consumed."""
+
+    def __init__(self, handle: TextIO) -> None:
+        self.handle = handle
+        self.buffer = ""
+        self.pos = 0
+        self.eof = False
+
+    def _fill(self, at_least: int = _READ_CHARS) -> None:
         try:
-            raw = base64.b64decode(item, validate=True) if isinstance(item, str) else b""
-        except (binascii.Error, ValueError):
-            raw = b""
-        if len(raw) != HASH_SIZE:
-            raise _Failure(f"{where}: proof element {len(proof)} is not a base64 32-byte hash")
-        proof.append(raw)
-    return proof
+            data = self.handle.read(max(at_least, _READ_CHARS))
+        except UnicodeDecodeError:
+            raise _Unusable("the bundle is not UTF-8 text") from None
+        if not data:
+            self.eof = True
+            return
+        self.buffer = self.buffer[self.pos :] + data
+        self.pos = 0
 
+    def peek(self) -> str:
+        """The next non-blank character ("" at the end), not consumed."""
+        while True:
+            while self.pos < len(self.buffer) and self.buffer[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < len(self.buffer):
+                return self.buffer[self.pos]
+            if self.eof:
+                return ""
+            self._fill()
 
-def _check_chain(
-    notes: Sequence[object], proofs: Sequence[object], vkey: str, origin: str, progress: _Progress
-) -> list[Checkpoint]:
-    """Verify every checkpoint's signature, then the consistency between successive ones."""
-    if not notes:
-        raise _Failure("bundle has no checkpoint, so none of its entries is signed")
-    checkpoints: list[Checkpoint] = []
-    for number, note in enumerate(notes, start=1):
-        if not isinstance(note, str):
-            raise _Failure(f"checkpoint {number} is not a string")
-        try:
-            checkpoint = verify_checkpoint(note, vkey)
-        except CheckpointSignatureError:
-            raise _Failure(
-                f"checkpoint {number}: signature does not verify with the bundle's public key"
-            ) from None
-        except CheckpointError as exc:
-            raise _Failure(f"checkpoint {number} is malformed: {exc}") from None
-        if checkpoint.origin != origin:
-            raise _Failure(
-                f"checkpoint {number}: origin {checkpoint.origin!r} is not the bundle's {origin!r}"
-            )
-        checkpoints.append(checkpoint)
-        progress.checkpoints = number
-    if len(proofs) != len(notes) - 1:
-        raise _Failure(
-            f"bundle has {len(proofs)} consistency proofs for {len(notes)} checkpoints, "
-            f"expected {len(notes) - 1}"
-        )
-    for number in range(2, len(checkpoints) + 1):
-        _check_step(checkpoints[number - 2], checkpoints[number - 1], proofs[number - 2], number)
-    return checkpoints
+    def expect(self, char: str, what: str) -> None:
+        if self.peek() != char:
+            found = self.peek() or "the end of the file"
+            raise _Unusable(f"the bundle is not valid JSON: expected {what}, found {found!r}")
+        self.pos += 1
 
-
-def _check_step(old: Checkpoint, new: Checkpoint, item: object, number: int) -> None:
-    """Check that checkpoint `number` extends the previous one."""
-    if new.size < old.size:
-        raise _Failure(
-            f"checkpoint {number} (size {new.size}) is smaller than checkpoint {number - 1} "
-            f"(size {old.size}): a log never shrinks"
-        )
-    where = f"consistency proof {number - 1} (checkpoint {number - 1} to {number})"
-    if not isinstance(item, Mapping):
-        raise _Failure(f"{where} is not a JSON object")
-    old_size = _field(item, "old_size", int, where)
-    new_size = _field(item, "new_size", int, where)
-    if (old_size, new_size) != (old.size, new.size):
-        raise _Failure(
-            f"{where} is for sizes {old_size} to {new_size}, "
-            f"but the checkpoints have sizes {old.size} to {new.size}"
-        )
-    proof = _decode_proof(item.get("proof"), where)
-    if not verify_consistency(old.size, new.size, old.root, new.root, proof):
-        raise _Failure(
-            f"checkpoint {number} is not consistent with checkpoint {number - 1} "
-            "(history rewritten)"
-        )
-
-
-def _check_roots(
-    checkpoints: Sequence[Checkpoint], log: MerkleLog, allow_truncated: bool, progress: _Progress
-) -> None:
-    """Check each checkpoint's root against the bundle's own entries."""
-    count = log.size()
-    for number, checkpoint in enumerate(checkpoints, start=1):
-        size = checkpoint.size
-        if size > count:
-            if allow_truncated:
+    def value(self) -> Any:
+        """Decode the next JSON value."""
+        self.peek()
+        want = _READ_CHARS
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.buffer, self.pos)
+            except (json.JSONDecodeError, ValueError, RecursionError) as exc:
+                if self.eof:
+                    raise _Unusable(f"the bundle is not valid JSON: {exc}") from None
+                if len(self.buffer) - self.pos > MAX_VALUE_CHARS:
+                    raise _Unusable("the bundle holds a value too large to check") from None
+                self._fill(want)
+                want *= 2  # a large value is re-parsed a logarithmic number of times
                 continue
-            raise _Failure(
-                f"checkpoint {number} (size {size}): bundle has only {count} entries "
-                "(entries are missing at the end)"
-            )
-        if log.root(size) != checkpoint.root:
-            covered = f"entries 0..{size - 1}" if size else "the empty log"
-            raise _Failure(f"checkpoint {number} (size {size}): root does not match {covered}")
-        progress.signed_size = max(progress.signed_size, size)
+            # A number cut by the buffer's end would decode short: read on to be sure.
+            if end == len(self.buffer) and not self.eof:
+                self._fill(want)
+                continue
+            self.pos = end
+            return value
 
 
-def _verify(bundle: object, allow_truncated: bool, progress: _Progress) -> None:
-    if not isinstance(bundle, Mapping):
-        raise _Failure("bundle is not a JSON object")
-    for key in _KEYS:
-        if key not in bundle:
-            raise _Failure(f"bundle is missing {key!r}")
-    if bundle["format"] != BUNDLE_FORMAT:
-        raise _Failure(f"bundle format is {bundle['format']!r}, expected {BUNDLE_FORMAT!r}")
-    origin = _field(bundle, "origin", str, "bundle")
-    vkey = _field(bundle, "public_key", str, "bundle")
-    entries = _field(bundle, "entries", list, "bundle")
-    notes = _field(bundle, "checkpoints", list, "bundle")
-    proofs = _field(bundle, "consistency_proofs", list, "bundle")
+def _events(handle: TextIO) -> Iterator[tuple[str, Any]]:
+    """("key", value) for each top-level member but entries; ("entry", e) for each entry."""
+    stream = _Stream(handle)
+    stream.expect("{", "a JSON object")
+    seen: set[str] = set()
+    if stream.peek() == "}":
+        stream.pos += 1
+    else:
+        while True:
+            key = stream.value()
+            if not isinstance(key, str):
+                raise _Unusable("the bundle is not valid JSON: a key is not a string")
+            if key in seen:
+                raise _Unusable(f"the bundle has {key!r} twice")
+            seen.add(key)
+            stream.expect(":", "':'")
+            if key == "entries" and stream.peek() == "[":
+                stream.pos += 1
+                yield ("entries", None)
+                if stream.peek() == "]":
+                    stream.pos += 1
+                else:
+                    while True:
+                        yield ("entry", stream.value())
+                        if stream.peek() == ",":
+                            stream.pos += 1
+                            continue
+                        stream.expect("]", "',' or ']' in the entries")
+                        break
+            else:
+                yield ("key", (key, stream.value()))
+            if stream.peek() == ",":
+                stream.pos += 1
+                continue
+            stream.expect("}", "',' or '}'")
+            break
+    if stream.peek() != "":
+        raise _Unusable("the bundle is not valid JSON: extra data after the object")
+
+
+# -- Merkle frontier ------------------------------------------------------------------------
+
+
+class _Frontier:
+    """The perfect subtrees covering the leaves seen so far: O(log n) hashes."""
+
+    def __init__(self) -> None:
+        self.stack: list[bytes] = []
+        self.size = 0
+
+    def push(self, digest: bytes) -> None:
+        size = self.size
+        while size & 1:
+            digest = node_hash(self.stack.pop(), digest)
+            size >>= 1
+        self.stack.append(digest)
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return EMPTY_ROOT
+        digest = self.stack[-1]
+        for left in reversed(self.stack[:-1]):
+            digest = node_hash(left, digest)
+        return digest
+
+
+# -- the verifier -----------------------------------------------------------------------------
+
+
+def _b64_hash(value: object, what: str) -> bytes:
     try:
-        parse_verifier_key(vkey)
+        raw = base64.b64decode(value, validate=True) if isinstance(value, str) else b""
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != HASH_SIZE:
+        raise _Unusable(f"{what} is not a base64 32-byte hash")
+    return raw
+
+
+def _parse_key(vkey: str, algorithm: int, what: str) -> VerifierKey:
+    try:
+        return parse_verifier_key(vkey, algorithm)
     except CheckpointError as exc:
-        raise _Failure(f"bundle public key: {exc}") from None
-
-    log = MerkleLog(MemoryNodeStore())
-    for position, entry in enumerate(entries):
-        log.append(_leaf(position, entry))
-        progress.entries = position + 1
-    checkpoints = _check_chain(notes, proofs, vkey, origin, progress)
-    _check_roots(checkpoints, log, allow_truncated, progress)
+        raise _Unusable(f"{what}: {exc}") from None
 
 
-def verify_bundle(bundle: object, *, allow_truncated: bool = False) -> VerifyReport:
-    """Check a bundle offline; never raises on bad input, reports the first failure instead.
+@dataclass
+class _Verifier:
+    key: VerifierKey
+    known: Sequence[str]
+    witnesses: Sequence[VerifierKey]
+    allow_unsigned_tail: bool
+    entry_callback: Callable[[int, dict[str, object]], None] | None = None
+    header: dict[str, Any] = field(default_factory=dict)
+    checkpoints: list[Checkpoint] | None = None
+    notes: list[str] = field(default_factory=list)
+    known_checkpoints: list[Checkpoint] = field(default_factory=list)
+    frontier: _Frontier = field(default_factory=_Frontier)
+    wanted: set[int] = field(default_factory=set)
+    roots: dict[int, bytes] = field(default_factory=dict)
+    replay: bytearray | None = None
+    entries: int = 0
+    withheld: int = 0
+    openings: int = 0
+    erased: int = 0
+    missing: dict[str, tuple[int, str]] = field(default_factory=dict)
+    signed_checkpoints: int = 0
+    warnings: list[str] = field(default_factory=list)
 
-    With `allow_truncated`, a checkpoint larger than the entries present is accepted on its
-    signature and consistency proofs alone (the brief's partial-bundle case).
-    """
-    progress = _Progress()
-    try:
-        _verify(bundle, allow_truncated, progress)
-    except _Failure as failure:
-        return VerifyReport(
-            ok=False,
-            checked_entries=progress.entries,
-            checkpoints=progress.checkpoints,
-            first_failure=str(failure),
-            signed_size=progress.signed_size,
-        )
+    def start(self) -> None:
+        for number, note in enumerate(self.known, start=1):
+            try:
+                self.known_checkpoints.append(parse_checkpoint(note))
+            except CheckpointError as exc:
+                raise _Unusable(f"known checkpoint {number} is malformed: {exc}") from None
+        self.wanted.update(c.size for c in self.known_checkpoints)
+
+    def on_header(self, key: str, value: Any) -> None:
+        self.header[key] = value
+        if key == "checkpoints":
+            if not isinstance(value, list):
+                raise _Unusable("the bundle's 'checkpoints' is not a list")
+            self.checkpoints = []
+            for number, note in enumerate(value, start=1):
+                if not isinstance(note, str):
+                    raise _Unusable(f"checkpoint {number} is not a string")
+                try:
+                    self.checkpoints.append(parse_checkpoint(note))
+                except CheckpointError as exc:
+                    raise _Unusable(f"checkpoint {number} is malformed: {exc}") from None
+                self.notes.append(note)
+            self.wanted.update(c.size for c in self.checkpoints)
+
+    def begin_entries(self) -> None:
+        if self.checkpoints is None:
+            # Checkpoints come later in the file: keep each leaf hash to replay.
+            self.replay = bytearray()
+
+    def on_entry(self, raw: object) -> None:
+        position = self.entries
+        if not isinstance(raw, Mapping):
+            raise _Unusable(f"entry at position {position} is not a JSON object")
+        index = raw.get("index")
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise _Unusable(f"entry at position {position} has no integer 'index'")
+        if index != position:
+            raise _Failure(
+                f"entry at position {position} has index {index}, expected {position} "
+                "(an entry is missing or out of order)"
+            )
+        if "data" not in raw and "leaf_hash" in raw:
+            digest = _b64_hash(raw["leaf_hash"], f"entry {position}: 'leaf_hash'")
+            self.withheld += 1
+        else:
+            digest = self._leaf(position, raw)
+        if self.replay is not None:
+            self.replay += digest
+        else:
+            self._push(digest)
+        self.entries += 1
+
+    def _push(self, digest: bytes) -> None:
+        self.frontier.push(digest)
+        if self.frontier.size in self.wanted:
+            self.roots[self.frontier.size] = self.frontier.root()
+
+    def _leaf(self, position: int, raw: Mapping[str, object]) -> bytes:
+        data = raw.get("data")
+        if not isinstance(data, str):
+            raise _Unusable(f"entry {position}: 'data' must be a string of canonical JSON")
+        try:
+            leaf_bytes = data.encode("utf-8")
+            leaf = _DECODER.decode(data)
+            canonical = canonical_json(leaf)
+        except (ValueError, TypeError, RecursionError, UnicodeEncodeError):
+            raise _Unusable(f"entry {position}: 'data' is not valid JSON") from None
+        if canonical != leaf_bytes:
+            raise _Unusable(f"entry {position}: 'data' is not canonical JSON")
+        opened: dict[str, Opening] = {}
+        if isinstance(leaf, dict) and leaf.get("v") == LEAF_VERSION:
+            opened = self._openings(position, leaf, raw)
+        if self.entry_callback is not None and isinstance(leaf, dict):
+            self.entry_callback(position, open_leaf(leaf, opened))
+        return leaf_hash(leaf_bytes)
+
+    def _openings(
+        self, position: int, leaf: Mapping[str, object], raw: Mapping[str, object]
+    ) -> dict[str, Opening]:
+        try:
+            sealed = sealed_fields(leaf)
+        except SealError as exc:
+            raise _Failure(f"entry {position}: malformed sealed field: {exc}") from None
+        given = raw.get("openings", {})
+        erased = raw.get("erased", [])
+        if not isinstance(given, Mapping):
+            raise _Unusable(f"entry {position}: 'openings' is not an object")
+        if not isinstance(erased, list) or not all(isinstance(e, str) for e in erased):
+            raise _Unusable(f"entry {position}: 'erased' is not a list of field names")
+        opened: dict[str, Opening] = {}
+        for name, item in given.items():
+            if name not in sealed:
+                raise _Failure(
+                    f"entry {position}: an opening is given for {name!r}, "
+                    "which the leaf does not seal"
+                )
+            audience, expected = sealed[name]
+            try:
+                opening = parse_opening(name, audience, item)
+            except SealError as exc:
+                raise _Unusable(f"entry {position}: {exc}") from None
+            if not check_opening(name, expected, opening):
+                raise _Failure(
+                    f"entry {position}: the opening of {name!r} does not match the leaf's "
+                    "commitment (value or salt changed)"
+                )
+            opened[name] = opening
+        self.openings += len(opened)
+        self.erased += len([name for name in erased if name in sealed and name not in opened])
+        for name, (audience, _digest) in sealed.items():
+            if name not in opened and name not in erased and audience not in self.missing:
+                self.missing[audience] = (position, name)
+        return opened
+
+    def finish(self) -> tuple[int, str | None]:
+        """Check everything that needs the whole bundle; return (signed size, latest note)."""
+        for key in ("format", "origin", "checkpoints"):
+            if key not in self.header:
+                raise _Unusable(f"the bundle is missing {key!r}")
+        if "entries" not in self.header:
+            raise _Unusable("the bundle is missing 'entries'")
+        fmt = self.header["format"]
+        if fmt != BUNDLE_FORMAT and fmt not in LEGACY_FORMATS:
+            raise _Unusable(f"bundle format is {fmt!r}, expected {BUNDLE_FORMAT!r}")
+        origin = self.header["origin"]
+        if not isinstance(origin, str):
+            raise _Unusable("the bundle's 'origin' is not a string")
+        if self.replay is not None:
+            for start in range(0, len(self.replay), HASH_SIZE):
+                self._push(bytes(self.replay[start : start + HASH_SIZE]))
+        self.roots[0] = EMPTY_ROOT
+        try:
+            log_key = log_key_for(self.key, origin)
+        except CheckpointError as exc:
+            raise _Failure(f"the trusted key does not match this bundle: {exc}") from None
+        self._check_openings_present()
+        signed, latest = self._check_checkpoints(origin, log_key)
+        self._check_known(origin, log_key, signed)
+        tail_from = signed
+        if not self.checkpoints:
+            message = (
+                f"the bundle has no checkpoint: nothing signed by the trusted key vouches for "
+                f"its {self.entries} entries"
+            )
+            self._tail(message)
+        elif self.entries > tail_from:
+            by = "signed by the trusted key"
+            if self.witnesses:
+                by += " and cosigned by " + ", ".join(repr(w.name) for w in self.witnesses)
+            self._tail(
+                f"entries {tail_from} to {self.entries - 1} come after the last checkpoint "
+                f"{by} (size {tail_from}): nothing vouches for them"
+            )
+        return signed, latest
+
+    def _tail(self, message: str) -> None:
+        if not self.allow_unsigned_tail:
+            raise _Failure(message + " (--allow-unsigned-tail accepts them as unverified)")
+        self.warnings.append(message)
+
+    def _check_openings_present(self) -> None:
+        reader = self.header.get("reader", {})
+        audiences = reader.get("audiences", []) if isinstance(reader, Mapping) else None
+        if not isinstance(audiences, list):
+            raise _Unusable("the bundle's 'reader' is malformed")
+        for audience in audiences:
+            if audience in self.missing and audience in SEALED_AUDIENCES:
+                position, name = self.missing[audience]
+                raise _Failure(
+                    f"entry {position}: no opening for {name!r} ({audience}), which this "
+                    "bundle's reader may see, and it is not marked erased (opening missing)"
+                )
+
+    def _check_checkpoints(self, origin: str, log_key: VerifierKey) -> tuple[int, str | None]:
+        signed, latest, previous = 0, None, None
+        for number, checkpoint in enumerate(self.checkpoints or [], start=1):
+            what = f"checkpoint {number} (size {checkpoint.size})"
+            if checkpoint.origin != origin:
+                raise _Failure(
+                    f"{what}: origin {checkpoint.origin!r} is not the bundle's {origin!r}"
+                )
+            note = self.notes[number - 1]
+            try:
+                verify_note(note, log_key)
+            except CheckpointSignatureError as exc:
+                raise _Failure(
+                    f"{what} is not signed by the trusted key {log_key.name!r}: {exc} "
+                    "(re-signed with another key?)"
+                ) from None
+            except CheckpointError as exc:
+                raise _Unusable(f"{what} is malformed: {exc}") from None
+            self.signed_checkpoints = number
+            if previous is not None and checkpoint.size < previous.size:
+                raise _Failure(
+                    f"{what} is smaller than checkpoint {number - 1} (size {previous.size}): "
+                    "a log never shrinks"
+                )
+            if checkpoint.size > self.entries:
+                raise _Failure(
+                    f"{what}: the bundle has only {self.entries} entries (entries are missing "
+                    "at the end)"
+                )
+            if self.roots[checkpoint.size] != checkpoint.root:
+                covered = (
+                    f"entries 0 to {checkpoint.size - 1}" if checkpoint.size else "the empty log"
+                )
+                raise _Failure(f"{what}: its root does not match {covered} (history rewritten)")
+            previous = checkpoint
+            cosigned = True
+            for witness in self.witnesses:
+                try:
+                    stamp = verify_cosignature(note, witness)
+                except CheckpointError as exc:
+                    raise _Failure(f"{what}: {exc}") from None
+                cosigned = cosigned and stamp is not None
+            if cosigned:
+                signed, latest = checkpoint.size, note
+        if self.checkpoints and self.witnesses and latest is None:
+            names = ", ".join(repr(w.name) for w in self.witnesses)
+            self.warnings.append(f"no checkpoint in the bundle is cosigned by {names}")
+        return signed, latest
+
+    def _check_known(self, origin: str, log_key: VerifierKey, signed: int) -> None:
+        for number, known in enumerate(self.known_checkpoints, start=1):
+            what = f"the checkpoint you saw earlier (size {known.size})"
+            if known.origin != origin:
+                raise _Failure(f"{what} is for the log {known.origin!r}, not {origin!r}")
+            try:
+                verify_note(self.known[number - 1], log_key)
+            except CheckpointError as exc:
+                raise _Failure(
+                    f"{what} is not signed by the trusted key {log_key.name!r} ({exc}): "
+                    "the log's key changed, or that checkpoint is forged"
+                ) from None
+            latest = max((c.size for c in self.checkpoints or []), default=0)
+            if known.size > latest or known.size > self.entries:
+                raise _Failure(
+                    f"rollback or truncation: the bundle's latest checkpoint has size {latest} "
+                    f"and it holds {self.entries} entries, but {what} covered {known.size}"
+                )
+            if self.roots.get(known.size) != known.root:
+                raise _Failure(
+                    f"history rewritten: entries 0 to {known.size - 1} are not those of {what}"
+                )
+
+
+def _report(
+    verifier: _Verifier, outcome: tuple[int, str | None] | None, error: Exception | None
+) -> VerifyReport:
+    origin = verifier.header.get("origin")
     return VerifyReport(
-        ok=True,
-        checked_entries=progress.entries,
-        checkpoints=progress.checkpoints,
-        first_failure=None,
-        signed_size=progress.signed_size,
+        ok=error is None,
+        checked_entries=verifier.entries,
+        checkpoints=verifier.signed_checkpoints,
+        first_failure=None if error is None else str(error),
+        signed_size=outcome[0] if outcome else 0,
+        unusable=isinstance(error, _Unusable),
+        origin=origin if isinstance(origin, str) else None,
+        latest_note=outcome[1] if outcome else None,
+        withheld=verifier.withheld,
+        openings=verifier.openings,
+        erased=verifier.erased,
+        warnings=tuple(verifier.warnings),
     )
+
+
+def _run(
+    feed: Callable[[_Verifier], None],
+    key: str | VerifierKey,
+    known: Sequence[str],
+    witnesses: Sequence[str | VerifierKey],
+    allow_unsigned_tail: bool,
+    on_entry: Callable[[int, dict[str, object]], None] | None,
+) -> VerifyReport:
+    try:
+        trusted = _parse_key(key, 0x01, "the trusted key") if isinstance(key, str) else key
+        cosigners = [
+            _parse_key(w, COSIGNATURE_ALGORITHM, "witness key") if isinstance(w, str) else w
+            for w in witnesses
+        ]
+    except _Unusable as error:
+        dummy = _Verifier(VerifierKey("x", b"", b""), (), (), False)
+        return _report(dummy, None, error)
+    verifier = _Verifier(trusted, list(known), cosigners, allow_unsigned_tail, on_entry)
+    try:
+        verifier.start()
+        feed(verifier)
+        outcome = verifier.finish()
+    except (_Unusable, _Failure) as error:
+        return _report(verifier, None, error)
+    return _report(verifier, outcome, None)
+
+
+def verify_stream(
+    handle: TextIO,
+    *,
+    key: str | VerifierKey,
+    known: Sequence[str] = (),
+    witnesses: Sequence[str | VerifierKey] = (),
+    allow_unsigned_tail: bool = False,
+    on_entry: Callable[[int, dict[str, object]], None] | None = None,
+) -> VerifyReport:
+    """Verify a bundle read from a text handle, entry by entry; never raises on bad input.
+
+    `on_entry(index, fact)` receives each entry's fact as its reader sees it (public fields
+    plus the opened ones), as it is read: what it computes is trustworthy only if the report
+    is ok.
+    """
+
+    def feed(verifier: _Verifier) -> None:
+        for event, value in _events(handle):
+            if event == "key":
+                verifier.on_header(*value)
+            elif event == "entries":
+                verifier.header["entries"] = True
+                verifier.begin_entries()
+            else:
+                verifier.on_entry(value)
+
+    return _run(feed, key, known, witnesses, allow_unsigned_tail, on_entry)
+
+
+def verify_bundle(
+    bundle: object,
+    *,
+    key: str | VerifierKey,
+    known: Sequence[str] = (),
+    witnesses: Sequence[str | VerifierKey] = (),
+    allow_unsigned_tail: bool = False,
+    on_entry: Callable[[int, dict[str, object]], None] | None = None,
+) -> VerifyReport:
+    """Verify a bundle already loaded (a dict); same checks as verify_stream."""
+
+    def feed(verifier: _Verifier) -> None:
+        if not isinstance(bundle, Mapping):
+            raise _Unusable("the bundle is not a JSON object")
+        for name, value in bundle.items():
+            if name != "entries":
+                verifier.on_header(name, value)
+        if "entries" in bundle:
+            if not isinstance(bundle["entries"], list):
+                raise _Unusable("the bundle's 'entries' is not a list")
+            verifier.header["entries"] = True
+            verifier.begin_entries()
+            for entry in bundle["entries"]:
+                verifier.on_entry(entry)
+
+    return _run(feed, key, known, witnesses, allow_unsigned_tail, on_entry)
+
+
+def bundle_entry(
+    index: int,
+    data: bytes | str,
+    openings: Sequence[Opening] = (),
+    erased: Sequence[str] = (),
+) -> dict[str, object]:
+    """One entry as it travels in a bundle."""
+    entry: dict[str, object] = {
+        "index": index,
+        "data": data.decode("utf-8") if isinstance(data, bytes) else data,
+    }
+    if openings:
+        entry["openings"] = {o.field: o.as_json() for o in openings}
+    if erased:
+        entry["erased"] = list(erased)
+    return entry
+
+
+def withheld_entry(index: int, data: bytes | str) -> dict[str, object]:
+    """An entry whose leaf this reader may not read: its leaf hash only."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return {"index": index, "leaf_hash": base64.b64encode(leaf_hash(raw)).decode("ascii")}
 
 
 def build_bundle(
     origin: str,
-    entries_data: Sequence[bytes],
+    entries: Sequence[bytes | Mapping[str, object]],
     checkpoints: Sequence[str],
-    log: MerkleLog | None = None,
     *,
     public_key: str,
+    audiences: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Assemble a bundle; consistency proofs come from `log` if given, else from the entries."""
-    sizes = [parse_checkpoint(note).size for note in checkpoints]
-    proofs: list[dict[str, object]] = []
-    for old_size, new_size in pairwise(sizes):
-        if log is not None:
-            proof = log.consistency_proof(old_size, new_size)
-        elif new_size <= len(entries_data):
-            proof = consistency_proof(entries_data[:new_size], old_size)
-        else:
-            raise ValueError(f"checkpoint size {new_size} exceeds the {len(entries_data)} entries")
-        proofs.append(
-            {
-                "old_size": old_size,
-                "new_size": new_size,
-                "proof": [base64.b64encode(node).decode("ascii") for node in proof],
-            }
-        )
+    """Assemble a bundle in memory (tests, small logs); the server streams its own."""
     return {
         "format": BUNDLE_FORMAT,
         "origin": origin,
         "public_key": public_key,
-        "entries": [
-            {"index": index, "data": data.decode("utf-8")}
-            for index, data in enumerate(entries_data)
-        ],
+        "reader": {"audiences": list(audiences)},
         "checkpoints": list(checkpoints),
-        "consistency_proofs": proofs,
+        "entries": [
+            bundle_entry(i, e) if isinstance(e, bytes) else dict(e) for i, e in enumerate(entries)
+        ],
     }

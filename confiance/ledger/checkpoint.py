@@ -19,6 +19,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from confiance.ledger.merkle import HASH_SIZE
 
 ED25519_ALGORITHM = 0x01
+# C2SP tlog-cosignature: timestamped Ed25519 checkpoint cosignatures.
+COSIGNATURE_ALGORITHM = 0x04
+COSIGNATURE_HEADER = "cosignature/v1\n"
 SIGNATURE_PREFIX = "\u2014 "  # em dash, space
 # The spec asks verifiers to accept at least 16 signatures; bound the work on hostile input.
 MAX_SIGNATURES = 100
@@ -102,9 +105,9 @@ def _check_text(text: str, what: str) -> None:
         raise CheckpointError(f"{what} contains a control character")
 
 
-def key_id(name: str, public_key: bytes) -> bytes:
-    """The signed-note key ID: SHA-256(name || 0x0A || 0x01 || public key)[:4]."""
-    data = name.encode("utf-8") + b"\n" + bytes([ED25519_ALGORITHM]) + public_key
+def key_id(name: str, public_key: bytes, algorithm: int = ED25519_ALGORITHM) -> bytes:
+    """The signed-note key ID: SHA-256(name || 0x0A || algorithm || public key)[:4]."""
+    data = name.encode("utf-8") + b"\n" + bytes([algorithm]) + public_key
     return hashlib.sha256(data).digest()[:4]
 
 
@@ -114,22 +117,49 @@ def _private_key(private_key: bytes) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(private_key)
 
 
-def verifier_key(name: str, private_key: bytes) -> str:
-    """The vkey string that verifies signatures made by `private_key` under `name`."""
+def verifier_key(name: str, private_key: bytes, algorithm: int = ED25519_ALGORITHM) -> str:
+    """The vkey string that verifies signatures made by `private_key` under `name`.
+
+    `algorithm` is 0x01 for note signatures, 0x04 for a witness's cosignatures.
+    """
     if not is_valid_key_name(name):
         raise CheckpointError(f"invalid key name {name!r}")
     public = _private_key(private_key).public_key().public_bytes_raw()
-    encoded = _b64encode(bytes([ED25519_ALGORITHM]) + public)
-    return f"{name}+{key_id(name, public).hex()}+{encoded}"
+    return public_verifier_key(name, public, algorithm)
 
 
-def generate_signing_key(name: str) -> tuple[bytes, str]:
+def public_verifier_key(name: str, public: bytes, algorithm: int = ED25519_ALGORITHM) -> str:
+    """The vkey string for a raw Ed25519 public key under `name`."""
+    encoded = _b64encode(bytes([algorithm]) + public)
+    return f"{name}+{key_id(name, public, algorithm).hex()}+{encoded}"
+
+
+def generate_signing_key(name: str, algorithm: int = ED25519_ALGORITHM) -> tuple[bytes, str]:
     """Make a new Ed25519 key: (32 raw private key bytes, vkey string for `name`)."""
     private = Ed25519PrivateKey.generate().private_bytes_raw()
-    return private, verifier_key(name, private)
+    return private, verifier_key(name, private, algorithm)
 
 
-def parse_verifier_key(vkey: str) -> VerifierKey:
+def log_key_for(vkey: VerifierKey, origin: str) -> VerifierKey:
+    """The key that signs the log `origin`, given a trusted key for it or for its workspace.
+
+    Each log's checkpoints are signed under a key name equal to the origin (C2SP
+    tlog-checkpoint). A workspace's logs share one Ed25519 key, published once as a vkey named
+    after the workspace: a vkey named N vouches for the logs whose origin is N/<something>.
+    Raises CheckpointError if `vkey` is for neither.
+    """
+    if vkey.name == origin:
+        return vkey
+    if origin.startswith(vkey.name + "/") and is_valid_key_name(origin):
+        return VerifierKey(
+            name=origin, key_id=key_id(origin, vkey.public_key), public_key=vkey.public_key
+        )
+    raise CheckpointError(
+        f"the key {vkey.name!r} is not the key of the log {origin!r} nor of its workspace"
+    )
+
+
+def parse_verifier_key(vkey: str, algorithm: int = ED25519_ALGORITHM) -> VerifierKey:
     """Parse and check a vkey string, including that its key ID matches name and key."""
     if not isinstance(vkey, str):
         raise CheckpointError("verifier key must be a string")
@@ -138,10 +168,11 @@ def parse_verifier_key(vkey: str) -> VerifierKey:
         raise CheckpointError("malformed verifier key: expected <name>+<key ID>+<key>")
     name, id_hex, encoded = parts
     raw = _b64decode(encoded)
-    if len(raw) != 33 or raw[0] != ED25519_ALGORITHM:
-        raise CheckpointError("verifier key is not an Ed25519 key")
+    if len(raw) != 33 or raw[0] != algorithm:
+        what = "a witness cosigning" if algorithm == COSIGNATURE_ALGORITHM else "an Ed25519"
+        raise CheckpointError(f"verifier key is not {what} key (type 0x{algorithm:02x})")
     public = raw[1:]
-    if key_id(name, public) != bytes.fromhex(id_hex):
+    if key_id(name, public, algorithm) != bytes.fromhex(id_hex):
         raise CheckpointError("verifier key ID does not match its name and public key")
     try:
         Ed25519PublicKey.from_public_bytes(public)
@@ -228,9 +259,9 @@ def _split_note(note: str) -> tuple[str, tuple[NoteSignature, ...]]:
     return text, tuple(_parse_signature_line(line) for line in lines)
 
 
-def verify_note(note: str, vkey: str) -> str:
+def verify_note(note: str, vkey: str | VerifierKey) -> str:
     """Check the note carries a valid signature by `vkey`; return its text."""
-    key = parse_verifier_key(vkey)
+    key = parse_verifier_key(vkey) if isinstance(vkey, str) else vkey
     text, signatures = _split_note(note)
     named = [s for s in signatures if s.name == key.name]
     if not named:
@@ -279,7 +310,9 @@ def parse_checkpoint(note: str) -> Checkpoint:
     )
 
 
-def verify_checkpoint(note: str, vkey: str, *, origin: str | None = None) -> Checkpoint:
+def verify_checkpoint(
+    note: str, vkey: str | VerifierKey, *, origin: str | None = None
+) -> Checkpoint:
     """Parse `note` and check its signature by `vkey` (and its origin, if given)."""
     checkpoint = parse_checkpoint(note)
     verify_note(note, vkey)
@@ -288,3 +321,55 @@ def verify_checkpoint(note: str, vkey: str, *, origin: str | None = None) -> Che
             f"checkpoint origin {checkpoint.origin!r} is not the expected {origin!r}"
         )
     return checkpoint
+
+
+# -- C2SP tlog-cosignature (Ed25519, type 0x04) -------------------------------------------------
+
+
+def cosigned_message(body: str, timestamp: int) -> bytes:
+    """What a v1 cosignature signs: header line, time line, then the checkpoint's note text."""
+    return f"{COSIGNATURE_HEADER}time {timestamp}\n{body}".encode()
+
+
+def cosign(body: str, name: str, private_key: bytes, timestamp: int) -> str:
+    """A witness's cosignature line on checkpoint text `body` (ending in "\n", no newline)."""
+    _parse_body(body)
+    if not 0 < timestamp < 2**63:
+        raise CheckpointError("cosignature timestamp out of range")
+    key = _private_key(private_key)
+    public = key.public_key().public_bytes_raw()
+    signature = key.sign(cosigned_message(body, timestamp))
+    raw = key_id(name, public, COSIGNATURE_ALGORITHM) + timestamp.to_bytes(8, "big") + signature
+    return f"{SIGNATURE_PREFIX}{name} {_b64encode(raw)}"
+
+
+def verify_cosignature(note: str, vkey: str | VerifierKey) -> int | None:
+    """The timestamp of `vkey`'s valid cosignature on the checkpoint `note`, or None if absent.
+
+    Raises CheckpointSignatureError if a line by that key (name and key ID) does not verify.
+    """
+    key = parse_verifier_key(vkey, COSIGNATURE_ALGORITHM) if isinstance(vkey, str) else vkey
+    text, signatures = _split_note(note)
+    public = Ed25519PublicKey.from_public_bytes(key.public_key)
+    found: int | None = None
+    for signature in signatures:
+        if signature.name != key.name or signature.key_id != key.key_id:
+            continue
+        if len(signature.signature) != 8 + 64:
+            raise CheckpointSignatureError(f"cosignature by {key.name!r} has the wrong length")
+        timestamp = int.from_bytes(signature.signature[:8], "big")
+        try:
+            public.verify(signature.signature[8:], cosigned_message(text, timestamp))
+        except InvalidSignature:
+            raise CheckpointSignatureError(
+                f"cosignature by witness {key.name!r} does not verify (note altered or forged)"
+            ) from None
+        found = max(found or 0, timestamp)
+    return found
+
+
+def add_signature_lines(note: str, lines: Sequence[str]) -> str:
+    """The note with extra signature lines (e.g. cosignatures) appended; duplicates skipped."""
+    present = set(note[:-1].split("\n"))
+    extra = [line for line in lines if line not in present]
+    return note + "".join(f"{line}\n" for line in extra)

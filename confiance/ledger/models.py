@@ -57,13 +57,27 @@ class WorkspaceKey(models.Model):
 
 
 class LedgerHead(models.Model):
-    """The committed size of one engagement's log; its row lock serialises appends."""
+    """One engagement's log: its origin (fixed at creation), committed size, checkpoint due.
+
+    Its row lock serialises appends. `origin` names the log in every checkpoint and is the name
+    of the key that signs them; it is set once, never from the request nor SITE_URL.
+    """
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     engagement = models.OneToOneField(
         Engagement, on_delete=models.CASCADE, related_name="ledger_head"
     )
+    origin = models.CharField(max_length=250, default="")
     size = models.PositiveBigIntegerField(default=0)
+    # Set when facts were appended and no checkpoint task is queued yet (batching).
+    checkpoint_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["origin"], condition=~models.Q(origin=""), name="ledger_origin_unique"
+            )
+        ]
 
 
 class LedgerEntry(AppendOnlyModel):
@@ -88,6 +102,33 @@ class LedgerEntry(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.engagement_id}#{self.index} {self.kind}"
+
+
+class LedgerOpening(models.Model):
+    """What opens one sealed field of one leaf (see sealing.py): salt and canonical value.
+
+    Not append-only: erasing a person's data deletes their openings, while the leaf (which
+    holds only the commitment) and so every root and checkpoint stay unchanged.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="+")
+    index = models.PositiveBigIntegerField()
+    field = models.CharField(max_length=60)
+    audience = models.CharField(max_length=20)
+    salt = models.BinaryField(max_length=32)
+    value = models.TextField()  # canonical JSON of the value
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "index", "field"], name="ledger_opening_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["workspace", "audience"], name="ledger_opening_audience")]
+
+    def __str__(self) -> str:
+        return f"{self.engagement_id}#{self.index}.{self.field}"
 
 
 class LedgerNode(models.Model):
@@ -122,4 +163,54 @@ class Checkpoint(AppendOnlyModel):
         ordering = ["engagement", "size"]
         constraints = [
             models.UniqueConstraint(fields=["engagement", "size"], name="checkpoint_unique_size")
+        ]
+
+
+class Witness(models.Model):
+    """A C2SP tlog-witness that cosigns this engagement's checkpoints (either side may add one).
+
+    `last_size` is the size the witness last cosigned (the `old` of the next add-checkpoint);
+    `last_error` is shown as a warning to both sides while the witness does not answer.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="witnesses")
+    name = models.CharField(max_length=250)
+    verifier_key = models.CharField(max_length=400)
+    url = models.URLField(max_length=400)  # the submission prefix
+    side = models.CharField(max_length=10)  # "provider" or "client"
+    added_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_size = models.PositiveBigIntegerField(default=0)
+    last_cosigned_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("witness")
+        verbose_name_plural = _("witnesses")
+        constraints = [
+            models.UniqueConstraint(fields=["engagement", "name"], name="witness_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Cosignature(models.Model):
+    """A witness's C2SP tlog-cosignature line on one checkpoint."""
+
+    checkpoint = models.ForeignKey(
+        Checkpoint, on_delete=models.CASCADE, related_name="cosignatures"
+    )
+    witness = models.ForeignKey(Witness, on_delete=models.CASCADE, related_name="cosignatures")
+    line = models.CharField(max_length=400)  # "— <name> <base64>", without the newline
+    timestamp = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["checkpoint", "witness"], name="cosignature_unique")
         ]

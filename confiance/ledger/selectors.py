@@ -11,17 +11,20 @@ import base64
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice, pairwise
+from itertools import islice
 from typing import TypeVar
 
 from django.utils.translation import gettext as _
 
 from confiance.engagements.models import Engagement
-from confiance.ledger.bundle import BUNDLE_FORMAT
+from confiance.ledger import sealing
+from confiance.ledger.bundle import BUNDLE_FORMAT, bundle_entry, withheld_entry
 from confiance.ledger.merkle import leaf_hash
-from confiance.ledger.models import Checkpoint, LedgerEntry, LedgerHead
+from confiance.ledger.models import Checkpoint, LedgerEntry, LedgerHead, LedgerOpening
+from confiance.ledger.sealing import Opening
 from confiance.ledger.store import DatabaseNodeStore
 from confiance.ledger.tree import MerkleLog, NodeKey
+from confiance.ledger.witnessing import note_with_cosignatures
 
 # Keeps each node query's OR-chain short enough for SQLite's expression depth limit.
 _KEYS_PER_QUERY = 200
@@ -163,32 +166,77 @@ def _b64(digest: bytes) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def bundle_chunks(*, engagement: Engagement, public_key: str, origin: str) -> Iterator[str]:
+def openings_for(
+    *, engagement: Engagement, audiences: Sequence[str], start: int, stop: int
+) -> dict[int, list[Opening]]:
+    """The openings of entries [start, stop) that a reader of `audiences` may see, by index."""
+    rows = (
+        LedgerOpening.objects.filter(
+            engagement_id=engagement.pk, index__gte=start, index__lt=stop, audience__in=audiences
+        )
+        .order_by("index", "field")
+        .values_list("index", "field", "audience", "salt", "value")
+    )
+    found: dict[int, list[Opening]] = {}
+    for index, name, audience, salt, value in rows:
+        found.setdefault(index, []).append(Opening(name, audience, bytes(salt), value))
+    return found
+
+
+def legacy_hidden(data: str, audiences: Sequence[str]) -> bool:
+    """Whether a leaf written before sealing (format 1) shows a field this reader may not see."""
+    if '"v":2' in data:
+        return False
+    leaf = json.loads(data)
+    kind = str(leaf.get("kind", ""))
+    return any(
+        sealing.audience_of(kind, name) in sealing.SEALED_AUDIENCES
+        and sealing.audience_of(kind, name) not in audiences
+        for name in leaf
+    )
+
+
+def entry_for_reader(
+    index: int, data: str, audiences: Sequence[str], openings: Sequence[Opening]
+) -> dict[str, object]:
+    """One entry of a reader's bundle: with the openings it may see, the erased fields named;
+    or only its leaf hash, for a legacy leaf showing what this reader may not see."""
+    if legacy_hidden(data, audiences):
+        return withheld_entry(index, data)
+    erased: list[str] = []
+    if '"sealed":' in data:
+        sealed = sealing.sealed_fields(json.loads(data))
+        opened = {o.field for o in openings}
+        erased = [
+            name
+            for name, (audience, _digest) in sorted(sealed.items())
+            if audience in audiences and name not in opened
+        ]
+    return bundle_entry(index, data, openings, erased)
+
+
+def bundle_chunks(
+    *, engagement: Engagement, public_key: str, origin: str, audiences: Sequence[str]
+) -> Iterator[str]:
     """The export bundle (bundle.py's format) as JSON text chunks, entries streamed last.
 
     Entries stop at the latest checkpoint's size, so everything exported is signed even if
-    facts are appended while the bundle streams. Entry rows are read as (index, data) tuples
-    in chunks, never as model instances.
+    facts are appended while the bundle streams. Each entry carries the openings of the
+    sealed fields its reader (`audiences`) may see. Entry rows are read as (index, data)
+    tuples in chunks, never as model instances.
     """
-    head = _head(engagement)
     checkpoints = list(
         Checkpoint.objects.filter(engagement_id=engagement.pk)
         .order_by("size")
-        .values_list("size", "note")
+        .prefetch_related("cosignatures")
     )
-    sizes = [size for size, _note in checkpoints]
-    steps = list(pairwise(sizes))
-    proofs = _prefetched(head, lambda log: [log.consistency_proof(o, n) for o, n in steps])
-    signed = sizes[-1] if sizes else 0
+    signed = checkpoints[-1].size if checkpoints else 0
     header = {
         "format": BUNDLE_FORMAT,
         "origin": origin,
         "public_key": public_key,
-        "checkpoints": [note for _size, note in checkpoints],
-        "consistency_proofs": [
-            {"old_size": old, "new_size": new, "proof": [_b64(node) for node in proof]}
-            for (old, new), proof in zip(steps, proofs, strict=True)
-        ],
+        "reader": {"audiences": list(audiences)},
+        "checkpoints": [note_with_cosignatures(c) for c in checkpoints],
     }
     # The header is a complete object; reopen it to append the entries list.
     yield json.dumps(header, ensure_ascii=False)[:-1] + ', "entries": ['
@@ -200,7 +248,27 @@ def bundle_chunks(*, engagement: Engagement, public_key: str, origin: str) -> It
     )
     separator = "\n"
     while chunk := list(islice(rows, _ENTRIES_PER_CHUNK)):
-        parts = [json.dumps({"index": i, "data": d}, ensure_ascii=False) for i, d in chunk]
+        openings = openings_for(
+            engagement=engagement,
+            audiences=audiences,
+            start=chunk[0][0],
+            stop=chunk[-1][0] + 1,
+        )
+        parts = [
+            json.dumps(entry_for_reader(i, d, audiences, openings.get(i, [])), ensure_ascii=False)
+            for i, d in chunk
+        ]
         yield separator + ",\n".join(parts)
         separator = ",\n"
     yield "\n]}\n"
+
+
+def opened_fact(entry: LedgerEntry, audiences: Sequence[str] = sealing.SEALED_AUDIENCES) -> dict:
+    """One entry's fact with the openings of `audiences` merged in (the provider's view by
+    default); a sealed field whose opening was erased is absent."""
+    found = openings_for(
+        engagement=entry.engagement, audiences=audiences, start=entry.index, stop=entry.index + 1
+    )
+    return sealing.open_leaf(
+        json.loads(entry.data), {o.field: o for o in found.get(entry.index, [])}
+    )

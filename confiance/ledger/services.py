@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from confiance.core.models import User, Workspace
+from confiance import access
+from confiance.core.models import Membership, User, Workspace
 from confiance.engagements.models import Engagement
 from confiance.ledger import checkpoint as notes
+from confiance.ledger import sealing
 from confiance.ledger.merkle import canonical_json
-from confiance.ledger.models import Checkpoint, LedgerEntry, LedgerHead, WorkspaceKey
+from confiance.ledger.models import (
+    Checkpoint,
+    LedgerEntry,
+    LedgerHead,
+    LedgerOpening,
+    Witness,
+    WorkspaceKey,
+)
 from confiance.ledger.signals import ledger_appended
 from confiance.ledger.store import DatabaseNodeStore
 from confiance.ledger.tree import MerkleLog
@@ -28,19 +41,26 @@ def _fernet() -> Fernet:
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
-def origin_of(engagement: Engagement) -> str:
-    """The log's origin line: names the installation, the workspace and the engagement."""
-    host = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0]
-    return f"{host}/{engagement.workspace.slug}/engagement/{engagement.pk}"
+# At most one checkpoint per engagement in this many seconds: appends in between are batched.
+CHECKPOINT_INTERVAL_SECONDS = 5
+# A reader finding the latest checkpoint older than this while entries wait signs it itself,
+# so the newest entry is covered within a minute even if the worker is late.
+CHECKPOINT_MAX_DELAY_SECONDS = 60
+
+
+def _new_key_name(workspace: Workspace) -> str:
+    # A name fixed once, never derived from the host: moving the deployment keeps every log's
+    # identity. The random part keeps two installations' workspaces of the same slug apart.
+    return f"confiance.ledger/{workspace.slug}-{secrets.token_hex(4)}"
 
 
 @transaction.atomic
 def workspace_key_get_or_create(*, workspace: Workspace) -> WorkspaceKey:
-    """The workspace's signing key, created on first use."""
+    """The workspace's signing key, created on first use; its name prefixes its logs' origins."""
     key = WorkspaceKey.objects.select_for_update().filter(workspace=workspace).first()
     if key is not None:
         return key
-    name = f"confiance-{workspace.slug}"
+    name = _new_key_name(workspace)
     private, vkey = notes.generate_signing_key(name)
     return WorkspaceKey.objects.create(
         workspace=workspace,
@@ -50,12 +70,45 @@ def workspace_key_get_or_create(*, workspace: Workspace) -> WorkspaceKey:
     )
 
 
+def _origin_for(engagement: Engagement) -> str:
+    key = workspace_key_get_or_create(workspace=engagement.workspace)
+    return f"{key.name}/{engagement.pk}"
+
+
 def _head(engagement: Engagement) -> LedgerHead:
-    head, _ = LedgerHead.objects.get_or_create(
-        engagement=engagement, defaults={"workspace_id": engagement.workspace_id}
-    )
+    head = LedgerHead.objects.filter(engagement=engagement).first()
+    if head is None:
+        head = ledger_log_create(engagement=engagement)
     # The row lock serialises appends to one engagement's log.
     return LedgerHead.objects.select_for_update().get(pk=head.pk)
+
+
+@transaction.atomic
+def ledger_log_create(*, engagement: Engagement) -> LedgerHead:
+    """Create the engagement's log with its origin, `<workspace key name>/<engagement id>`.
+
+    Called when the engagement is created; the origin never changes afterwards.
+    """
+    head, _created = LedgerHead.objects.get_or_create(
+        engagement=engagement,
+        defaults={"workspace_id": engagement.workspace_id, "origin": _origin_for(engagement)},
+    )
+    return head
+
+
+def origin_of(engagement: Engagement) -> str:
+    """The log's origin line, as fixed when the log was created."""
+    head = LedgerHead.objects.filter(engagement=engagement).only("origin").first()
+    if head is None or not head.origin:
+        head = ledger_log_create(engagement=engagement)
+    return head.origin
+
+
+def log_verifier_key(engagement: Engagement) -> str:
+    """The C2SP vkey that verifies this log's checkpoints (key name = the log's origin)."""
+    key = workspace_key_get_or_create(workspace=engagement.workspace)
+    public = notes.parse_verifier_key(key.verifier_key).public_key
+    return notes.public_verifier_key(origin_of(engagement), public)
 
 
 def ledger_next_index(*, engagement: Engagement) -> int:
@@ -69,17 +122,39 @@ def ledger_next_index(*, engagement: Engagement) -> int:
 
 
 def ledger_append(
-    *, engagement: Engagement, kind: str, payload: dict[str, Any], actor: User | None
+    *,
+    engagement: Engagement,
+    kind: str,
+    payload: dict[str, Any],
+    actor: User | None,
+    confidential: Mapping[str, str] | None = None,
 ) -> LedgerEntry:
     """Append one fact to the engagement's log, inside the caller's transaction."""
-    entries = ledger_append_many(engagement=engagement, kind=kind, payloads=[payload], actor=actor)
+    entries = ledger_append_many(
+        engagement=engagement,
+        kind=kind,
+        payloads=[payload],
+        actor=actor,
+        confidential=confidential,
+    )
     return entries[0]
 
 
 def ledger_append_many(
-    *, engagement: Engagement, kind: str, payloads: list[dict[str, Any]], actor: User | None
+    *,
+    engagement: Engagement,
+    kind: str,
+    payloads: list[dict[str, Any]],
+    actor: User | None,
+    confidential: Mapping[str, str] | None = None,
 ) -> list[LedgerEntry]:
-    """Append several facts at once (imports); one row lock and batched node writes."""
+    """Append several facts at once (imports); one row lock and batched node writes.
+
+    Each leaf is format 2 (docs/ledger.md): the payload's fields, plus kind, engagement, seq,
+    at and by; a field some reader may not see (sealing.DEFAULT_AUDIENCES, or `confidential`
+    mapping a field name to its audience) is sealed, its opening stored beside the log.
+    A checkpoint covering the new entries is signed shortly after the commit.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger_append must run inside the writing service's transaction")
     head = _head(engagement)
@@ -89,15 +164,19 @@ def ledger_append_many(
     start = head.size
     leaves = []
     entries = []
+    openings = []
     for offset, payload in enumerate(payloads):
-        leaf = {
-            **payload,
-            "kind": kind,
-            "engagement": engagement.pk,
-            "seq": start + offset,
-            "at": at,
-            "by": actor.email if actor is not None else None,
-        }
+        fields = {**payload, "by": actor.email if actor is not None else None}
+        leaf, opened = sealing.seal(kind, fields, overrides=confidential)
+        leaf.update(
+            {
+                "v": sealing.LEAF_VERSION,
+                "kind": kind,
+                "engagement": engagement.pk,
+                "seq": start + offset,
+                "at": at,
+            }
+        )
         data = canonical_json(leaf)
         leaves.append(data)
         entries.append(
@@ -110,35 +189,138 @@ def ledger_append_many(
                 created_at=now,
             )
         )
+        openings.extend(
+            LedgerOpening(
+                workspace_id=engagement.workspace_id,
+                engagement=engagement,
+                index=start + offset,
+                field=o.field,
+                audience=o.audience,
+                salt=o.salt,
+                value=o.value_json,
+            )
+            for o in opened
+        )
     indexes = log.append_many(leaves)
     assert indexes.start == start
     LedgerEntry.objects.bulk_create(entries, batch_size=1000)
+    LedgerOpening.objects.bulk_create(openings, batch_size=1000)
+    _request_checkpoint(head, now)
     ledger_appended.send(
         sender=LedgerEntry, engagement_id=engagement.pk, kind=kind, count=len(entries)
     )
     return entries
 
 
+def _request_checkpoint(head: LedgerHead, now: datetime) -> None:
+    """Queue one checkpoint task for the log on commit, unless one is already queued."""
+    if head.checkpoint_requested_at is not None:
+        return
+    head.checkpoint_requested_at = now
+    LedgerHead.objects.filter(pk=head.pk).update(checkpoint_requested_at=now)
+    last = (
+        Checkpoint.objects.filter(engagement_id=head.engagement_id)
+        .order_by("-size")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    run_after = None
+    if last is not None:
+        earliest = last + timedelta(seconds=CHECKPOINT_INTERVAL_SECONDS)
+        run_after = earliest if earliest > now else None
+    engagement_id = head.engagement_id
+
+    def enqueue() -> None:
+        from confiance.ledger.tasks import sign_checkpoint
+
+        task = sign_checkpoint
+        if run_after is not None and task.get_backend().supports_defer:
+            task = task.using(run_after=run_after)
+        task.enqueue(engagement_id)
+
+    transaction.on_commit(enqueue)
+
+
 @transaction.atomic
-def checkpoint_latest(*, engagement: Engagement) -> Checkpoint:
-    """A checkpoint of the log as it is now: the last one if nothing was added since, else new."""
+def checkpoint_sign(*, engagement: Engagement) -> Checkpoint | None:
+    """Sign a checkpoint of the log as it is now, if it grew since the last one.
+
+    The body follows C2SP tlog-checkpoint (origin, size, root; no extension line) and is signed
+    under a key name equal to the origin. Witnesses are asked to cosign it after the commit.
+    """
     head = _head(engagement)
+    LedgerHead.objects.filter(pk=head.pk).update(checkpoint_requested_at=None)
     last = Checkpoint.objects.filter(engagement=engagement).order_by("-size").first()
     if last is not None and last.size == head.size:
-        return last
+        return None
     key = workspace_key_get_or_create(workspace=engagement.workspace)
     root = MerkleLog(DatabaseNodeStore(head)).root()
-    # DESIGN.md wants the time in the checkpoint: it travels as an extension line.
-    stamp = timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-    body = notes.format_checkpoint(
-        origin_of(engagement), head.size, root, extensions=[f"time {stamp}"]
-    )
+    body = notes.format_checkpoint(head.origin, head.size, root)
     private = _fernet().decrypt(bytes(key.encrypted_private_key))
-    note = notes.sign_checkpoint(body, key.name, private)
-    return Checkpoint.objects.create(
+    note = notes.sign_checkpoint(body, head.origin, private)
+    checkpoint = Checkpoint.objects.create(
         workspace_id=engagement.workspace_id,
         engagement=engagement,
         size=head.size,
         root_hash=root,
         note=note,
     )
+    witness_ids = list(Witness.objects.filter(engagement=engagement).values_list("pk", flat=True))
+    if witness_ids:
+
+        def submit() -> None:
+            from confiance.ledger.tasks import submit_to_witness
+
+            for pk in witness_ids:
+                submit_to_witness.enqueue(pk)
+
+        transaction.on_commit(submit)
+    return checkpoint
+
+
+def checkpoint_latest(*, engagement: Engagement) -> Checkpoint:
+    """The latest checkpoint; signed here only if there is none, or it lags by over a minute."""
+    last = Checkpoint.objects.filter(engagement=engagement).order_by("-size").first()
+    if last is not None:
+        head = LedgerHead.objects.filter(engagement=engagement).first()
+        due = head.checkpoint_requested_at if head is not None else None
+        late = timezone.now() - timedelta(seconds=CHECKPOINT_MAX_DELAY_SECONDS)
+        if head is None or head.size == last.size or due is None or due > late:
+            return last
+    return (
+        checkpoint_sign(engagement=engagement)
+        or Checkpoint.objects.filter(engagement=engagement).order_by("-size").first()
+    )  # type: ignore[return-value]
+
+
+def reader_audiences(membership: Membership) -> list[str]:
+    """The sealed audiences whose openings `membership` may see (see sealing.py)."""
+    audiences = [sealing.PERSONAL]
+    if access.can_see_amounts(membership):
+        audiences.append(sealing.AMOUNTS)
+    if access.is_internal(membership):
+        audiences.append(sealing.INTERNAL)
+    return audiences
+
+
+@transaction.atomic
+def ledger_erase_person(*, workspace: Workspace, email: str, names: Sequence[str] = ()) -> int:
+    """Erase a person's data from every log of the workspace; return the openings dropped.
+
+    Deletes the openings of personal fields whose value holds `email` (or one of `names`).
+    Leaves hold only commitments, so every entry, root, checkpoint and cosignature stays as
+    it was and every bundle still verifies: the erased fields are listed as "erased" in it.
+    A field that names several people (a meeting's attendance) is erased for all of them.
+    """
+    terms = [email.strip(), *[n.strip() for n in names]]
+    condition = Q()
+    for term in terms:
+        if term:
+            condition |= Q(value__icontains=term)
+    if not condition:
+        return 0
+    rows = LedgerOpening.objects.filter(workspace=workspace, audience=sealing.PERSONAL).filter(
+        condition
+    )
+    count, _detail = rows.delete()
+    return int(count)

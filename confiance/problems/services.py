@@ -339,10 +339,15 @@ def problem_update_post(*, membership: Membership, problem: Problem, text: str) 
 
 @transaction.atomic
 def problem_wait_on_client(*, membership: Membership, problem: Problem, text: str = "") -> Problem:
-    """The provider waits on the client (information, access, a decision): clocks pause."""
+    """The provider waits on the client for something specific (`text`, the question asked):
+    clocks pause, for at most sla.MAX_PAUSE."""
     problem = _locked(problem)
     _require_handler(membership, problem)
     _require_open(problem)
+    if not text.strip():
+        raise ValidationError(
+            {"text": _("Say what the client was asked: only a specific question pauses the clock.")}
+        )
     if problem.waiting_on_client:
         raise ValidationError(_("The problem is already waiting on the client."))
     problem.waiting_on_client = True

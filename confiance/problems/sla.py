@@ -6,7 +6,7 @@ calendar minutes (problems do not wait for office hours), minus every paused str
 what "business elapsed time" means here: time the provider could act.
 
 Rules for untidy event lists: events are sorted by time; a second pause while paused and a
-resume while running are ignored; a pause never resumed lasts until the end of the window;
+resume while running are ignored; a pause lasts at most MAX_PAUSE, resumed or not;
 events outside [start, end] only matter for the state they leave the clock in.
 """
 
@@ -17,22 +17,25 @@ from datetime import datetime, timedelta
 
 PAUSE = "waiting_on_client"
 RESUME = "resumed"
+MAX_PAUSE = timedelta(days=7)
+"""A wait on the client pauses the clock for at most this long: past it, the provider is expected
+to act (chase the client, or work around the missing answer) and the clock runs again."""
 
 
 def _paused_intervals(
     events: Iterable[tuple[str, datetime]],
 ) -> list[tuple[datetime, datetime | None]]:
-    """The paused stretches, in order; the last one may be open (None as its end)."""
+    """The paused stretches, in order, each at most MAX_PAUSE long."""
     intervals: list[tuple[datetime, datetime | None]] = []
     paused_since: datetime | None = None
     for kind, at in sorted(((k, a) for k, a in events if k in (PAUSE, RESUME)), key=lambda e: e[1]):
         if kind == PAUSE and paused_since is None:
             paused_since = at
         elif kind == RESUME and paused_since is not None:
-            intervals.append((paused_since, at))
+            intervals.append((paused_since, min(at, paused_since + MAX_PAUSE)))
             paused_since = None
     if paused_since is not None:
-        intervals.append((paused_since, None))
+        intervals.append((paused_since, paused_since + MAX_PAUSE))
     return intervals
 
 

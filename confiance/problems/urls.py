@@ -3,15 +3,15 @@ from django.urls import path
 from confiance.problems import views
 
 urlpatterns = [
-    path("engagements/<int:pk>/problems/", views.problem_list, name="problem-list"),
-    path("engagements/<int:pk>/problems/new/", views.problem_raise, name="problem-raise"),
+    path("engagements/<id:pk>/problems/", views.problem_list, name="problem-list"),
+    path("engagements/<id:pk>/problems/new/", views.problem_raise, name="problem-raise"),
     path(
-        "engagements/<int:pk>/problems/<int:problem_id>/",
+        "engagements/<id:pk>/problems/<id:problem_id>/",
         views.problem_detail,
         name="problem-detail",
     ),
     path(
-        "engagements/<int:pk>/problems/<int:problem_id>/<slug:action>/",
+        "engagements/<id:pk>/problems/<id:problem_id>/<slug:action>/",
         views.problem_action,
         name="problem-action",
     ),

@@ -5,15 +5,24 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _trust_alert_text(params: dict[str, Any]) -> str:
+    from confiance.trust.alerts import alert_reason
     from confiance.trust.models import AlertKind
 
-    return f"{params['engagement']}: {AlertKind(params['kind']).label} — {params['reason']}"
+    reason = alert_reason(params["reason"], params.get("reason_params"))
+    return f"{params['engagement']}: {AlertKind(params['kind']).label} — {reason}"
 
 
 def _trust_alert_details(params: dict[str, Any]) -> list[str]:
     from django.utils.translation import gettext
 
-    return [gettext("See why, and act before the client has to complain.")]
+    from confiance.trust.alerts import next_step
+
+    details = []
+    step = next_step(params["kind"])
+    if step:
+        details.append(gettext("Next step: %(step)s") % {"step": step})
+    details.append(gettext("See why, and act before the client has to complain."))
+    return details
 
 
 class TrustConfig(AppConfig):

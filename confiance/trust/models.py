@@ -110,7 +110,8 @@ class TrustFact(models.Model):
     at = models.DateTimeField()
     positive = models.FloatField()
     negative = models.FloatField()
-    label = models.CharField(max_length=300)
+    label = models.CharField(max_length=300)  # an English message id, translated when shown
+    params = models.JSONField(default=dict, blank=True)  # the label's parameters
     link = models.CharField(max_length=300, blank=True)
     source_type = models.CharField(max_length=60)
     source_id = models.CharField(max_length=40)
@@ -173,9 +174,13 @@ class TrustSnapshot(models.Model):
 
 class AlertKind(models.TextChoices):
     DROP = "drop", _("Trust dropped")
+    DECLINE = "decline", _("Trust declining")
     UNCERTAINTY_RISE = "uncertainty_rise", _("Silence: uncertainty rising")
     COMMITMENT_OVERDUE = "commitment_overdue", _("Commitment overdue")
     PROBLEM_UNOWNED = "problem_unowned", _("Problem without an owner")
+    PROBLEM_TARGET = "problem_target", _("Problem target missed")
+    BUDGET_DRIFT = "budget_drift", _("Budget drifting")
+    PAYMENT_OVERDUE = "payment_overdue", _("Payment overdue")
 
 
 class TrustAlert(models.Model):
@@ -189,9 +194,12 @@ class TrustAlert(models.Model):
     direction = models.CharField(max_length=3, choices=DIRECTION_CHOICES)
     opened_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
-    reason = models.TextField()
+    reason = models.TextField()  # an English message id, translated when shown
+    reason_params = models.JSONField(default=dict, blank=True)
+    identity = models.CharField(max_length=60, blank=True)  # a new one re-arms the alert
     who_should_act = models.CharField(max_length=200)
     link = models.CharField(max_length=300, blank=True)
+    outcome = models.CharField(max_length=40, blank=True)  # why it closed, kept for the record
 
     class Meta:
         ordering = ["-opened_at"]
@@ -202,3 +210,17 @@ class TrustAlert(models.Model):
                 name="trust_alert_open_once",
             )
         ]
+
+    @property
+    def shown_reason(self) -> str:
+        """The reason in the reader's language."""
+        from confiance.trust.alerts import alert_reason
+
+        return alert_reason(self.reason, self.reason_params)
+
+    @property
+    def next_step(self) -> str:
+        """The step proposed to whoever should act."""
+        from confiance.trust.alerts import next_step
+
+        return next_step(self.kind)

@@ -37,6 +37,7 @@ __all__ = [
     "decay_factor",
     "discount",
     "fuse_many",
+    "weighted_average",
 ]
 
 DEFAULT_PRIOR_WEIGHT = 2.0
@@ -293,6 +294,39 @@ def fuse_many(
     except StopIteration:
         raise ValueError("fuse_many needs at least one opinion") from None
     return reduce(fuse, iterator, first)
+
+
+def weighted_average(weighted: Iterable[tuple[Opinion, float]]) -> Opinion:
+    """The weighted average of opinions about *different questions* (the dimensions of trust).
+
+    ``b = sum(w_i*b_i)/sum(w_i)``, likewise ``d`` and ``u``; the base rate is averaged with
+    weights ``w_i*u_i`` (plain weights when ``u = 0``), so that the projected probability is the
+    weighted average of the projected probabilities::
+
+        P = b + a*u = sum(w_i*(b_i + a_i*u_i)) / sum(w_i)
+
+    It therefore lies between the lowest and the highest ``P_i``, and a vacuous opinion
+    (nothing known about that question) keeps its share of uncertainty instead of being
+    absorbed as cumulative fusion would. Weights must be >= 0 with a positive sum; an empty
+    iterable raises ``ValueError``.
+    """
+    items = list(weighted)
+    if not items:
+        raise ValueError("weighted_average needs at least one opinion")
+    for _opinion, weight in items:
+        if not 0.0 <= weight < math.inf:
+            raise ValueError(f"a weight must be a finite number >= 0, got {weight!r}")
+    total = math.fsum(weight for _opinion, weight in items)
+    if total <= 0.0:
+        raise ValueError("the weights must have a positive sum")
+    belief = math.fsum(o.belief * w for o, w in items) / total
+    disbelief = math.fsum(o.disbelief * w for o, w in items) / total
+    uncertain = math.fsum(o.uncertainty * w for o, w in items)
+    if uncertain > 0.0:
+        base_rate = math.fsum(o.base_rate * o.uncertainty * w for o, w in items) / uncertain
+    else:
+        base_rate = math.fsum(o.base_rate * w for o, w in items) / total
+    return _make(belief, disbelief, uncertain / total, base_rate)
 
 
 # -- decaying evidence ---------------------------------------------------------------

@@ -19,9 +19,15 @@ from confiance import access
 from confiance.core.models import Membership
 from confiance.engagements.models import ContactOrigin, Engagement, EngagementStatus
 from confiance.trust import indicators
+from confiance.trust.facts import render_label
 from confiance.trust.models import TrustAlert, TrustFact, TrustSnapshot, TrustState
 from confiance.trust.opinion import Opinion
-from confiance.trust.services import ACTIVE_STATUSES, opinions_of, trust_settings_for
+from confiance.trust.services import (
+    ACTIVE_STATUSES,
+    opinions_of,
+    overall_of,
+    trust_settings_for,
+)
 
 TOP_FACTS = 10
 TOP_PER_DIMENSION = 3
@@ -97,13 +103,8 @@ class EngagementTrust:
     stage: LadderStep | None
 
 
-def _dimensions_for(direction: str) -> list[str]:
-    """The dimensions that have indicators in this direction (good faith is the client's)."""
-    return [
-        d
-        for d in indicators.DIMENSIONS
-        if any(i.direction == direction and i.dimension == d for i in indicators.INDICATORS)
-    ]
+def _dimensions_for(direction: str) -> tuple[str, ...]:
+    return indicators.dimensions_of(direction)
 
 
 def _explain(
@@ -114,7 +115,17 @@ def _explain(
     TrustFact.rank orders facts by decayed weight, so each list is an index range scan.
     """
     h = half_life.total_seconds()
-    fields = ("direction", "dimension", "indicator", "at", "positive", "negative", "label", "link")
+    fields = (
+        "direction",
+        "dimension",
+        "indicator",
+        "at",
+        "positive",
+        "negative",
+        "label",
+        "params",
+        "link",
+    )
     facts = TrustFact.objects.filter(engagement=engagement).order_by("-rank", "-id")
     rows: list[tuple[Any, ...]] = []
     # A fixed number of index range scans (TrustFact.rank): 2 directions + their dimensions.
@@ -127,11 +138,11 @@ def _explain(
     per_direction: dict[str, list[tuple[int, ExplainedFact]]] = {d: [] for d in directions}
     per_dimension: dict[tuple[str, str], list[tuple[int, ExplainedFact]]] = {}
     for row in rows:
-        direction, dimension, indicator, at, positive, negative, label, link, rd, rm = row
+        direction, dimension, indicator, at, positive, negative, label, params, link, rd, rm = row
         age = max(0.0, (now - at).total_seconds())
         known = indicators.BY_KEY.get(indicator)
         fact = ExplainedFact(
-            label=label,
+            label=render_label(label, params),
             link=link,
             at=at,
             dimension=dimension,
@@ -451,8 +462,9 @@ def trust_portfolio(
     for engagement in engagements_list:
         base_rate = settings.base_rate(engagement.contact_origin)
         found = evidence.get(engagement.pk, {})
-        c2p = Figure("overall", "", _summed(found, "c2p", indicators.DIMENSIONS, base_rate))
-        p2c = Figure("overall", "", _summed(found, "p2c", indicators.DIMENSIONS, base_rate))
+        dims = {key: Opinion.from_evidence(r, s, base_rate) for key, (r, s) in found.items()}
+        c2p = Figure("overall", "", overall_of(dims, "c2p", base_rate))
+        p2c = Figure("overall", "", overall_of(dims, "p2c", base_rate))
         before = earlier.get(engagement.pk)
         trend = round((c2p.opinion.projected() - before) * 100) if before is not None else None
         mine = alerts.get(engagement.pk, [])

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +24,6 @@ from confiance.core.models import Membership, Workspace
 from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.trust import indicators
 from confiance.trust.models import (
-    AlertKind,
     TrustAlert,
     TrustCursor,
     TrustFact,
@@ -32,7 +32,7 @@ from confiance.trust.models import (
     TrustState,
     fact_rank,
 )
-from confiance.trust.opinion import DEFAULT_PRIOR_WEIGHT, Opinion
+from confiance.trust.opinion import DEFAULT_PRIOR_WEIGHT, Opinion, weighted_average
 
 BATCH = 500
 # Sources are re-read from a little before the last run: a row written during the previous run
@@ -57,11 +57,6 @@ def base_rate_for(engagement: Engagement, settings: TrustSettings | None = None)
 
 
 # -- recording facts ---------------------------------------------------------------------------
-
-
-def _weighted(fact: indicators.Fact, settings: TrustSettings) -> tuple[float, float]:
-    weight = settings.weight(fact.indicator)
-    return fact.positive * weight, fact.negative * weight
 
 
 def _load_states(engagement: Engagement) -> dict[StateKey, TrustState]:
@@ -102,6 +97,56 @@ def _save_states(states: Iterable[TrustState]) -> None:
     )
 
 
+class _WeekCounts:
+    """How much positive evidence of an indicator (and source kind) a week already counted, in
+    units of the indicator's weight, for Indicator.per_week: one sum query per week met."""
+
+    def __init__(self, engagement: Engagement, settings: TrustSettings) -> None:
+        self.engagement = engagement
+        self.settings = settings
+        self.sums: dict[tuple[str, str, date], float] = {}
+
+    def counted(self, indicator: str, source_type: str, at: datetime) -> tuple[str, str, date]:
+        day = timezone.localdate(at)
+        start = day - timedelta(days=day.weekday())
+        key = (indicator, source_type, start)
+        if key not in self.sums:
+            begin = datetime.combine(start, datetime.min.time(), tzinfo=at.tzinfo)
+            total = TrustFact.objects.filter(
+                engagement=self.engagement,
+                at__gte=begin,
+                at__lt=begin + timedelta(days=7),
+                indicator=indicator,
+                source_type=source_type,
+            ).aggregate(total=Sum("positive"))["total"]
+            weight = self.settings.weight(indicator)
+            self.sums[key] = (total or 0.0) / weight if weight > 0 else 0.0
+        return key
+
+
+def diminished_share(amount: float, before: float, cap: float) -> float:
+    """What a positive amount counts when its week already counted `before` (same units): fully
+    up to `cap`, then half, a quarter... of each further unit: a week's evidence of one kind
+    grows only logarithmically past its cap, however many small facts are recorded."""
+    if amount <= 0:
+        return 0.0
+    full = max(0.0, min(amount, cap - before))
+    over = max(0.0, before - cap)
+    return full + (amount - full) * 0.5 ** (1.0 + over)
+
+
+def _diminished(
+    indicator: indicators.Indicator, fact: indicators.Fact, weeks: _WeekCounts
+) -> float:
+    """The positive amount of the fact that counts (Indicator.per_week), in indicator units."""
+    if indicator.per_week is None or fact.positive <= 0:
+        return fact.positive
+    key = weeks.counted(indicator.key, fact.source_type, fact.at)
+    counted = diminished_share(fact.positive, weeks.sums[key], indicator.per_week)
+    weeks.sums[key] += counted
+    return counted
+
+
 def _record(
     engagement: Engagement,
     facts: Iterable[indicators.Fact],
@@ -110,6 +155,7 @@ def _record(
 ) -> int:
     """Insert the facts not seen yet (batch by batch) and fold each into its state."""
     recorded = 0
+    weeks = _WeekCounts(engagement, settings)
     iterator = iter(facts)
     while batch := list(islice(iterator, BATCH)):
         seen = set(
@@ -129,7 +175,9 @@ def _record(
                 continue
             seen.add(identity)
             indicator = indicators.BY_KEY[fact.indicator]
-            positive, negative = _weighted(fact, settings)
+            weight = settings.weight(fact.indicator)
+            positive = _diminished(indicator, fact, weeks) * weight
+            negative = fact.negative * weight
             rows.append(
                 TrustFact(
                     workspace_id=engagement.workspace_id,
@@ -141,6 +189,7 @@ def _record(
                     positive=positive,
                     negative=negative,
                     label=fact.label[:300],
+                    params=fact.params,
                     link=fact.link[:300],
                     source_type=fact.source_type,
                     source_id=fact.source_id,
@@ -253,27 +302,32 @@ def trust_rebuild(*, engagement: Engagement) -> int:
 # -- opinions ----------------------------------------------------------------------------------
 
 
+def overall_of(opinions: dict[StateKey, Opinion], direction: str, base_rate: float) -> Opinion:
+    """A direction's overall opinion: the weighted average of its dimensions' opinions.
+
+    Dimensions answer different questions, so their evidence is not pooled (cumulative fusion
+    would make the overall figure surer than every dimension): the average lies between the
+    lowest and highest dimension, and a dimension without evidence keeps its full uncertainty.
+    """
+    vacuous = Opinion.vacuous(base_rate)
+    return weighted_average(
+        (opinions.get((direction, d), vacuous), indicators.DIMENSION_WEIGHTS[d])
+        for d in indicators.dimensions_of(direction)
+    )
+
+
 def opinions_of(
     states: Iterable[TrustState], base_rate: float, half_life: timedelta, now: datetime
 ) -> dict[StateKey, Opinion]:
-    """Each state's opinion as of `now`, plus ("<dir>", "overall") fusing a direction's dimensions.
-
-    The overall opinion is the cumulative fusion of the dimensions, i.e. the opinion of their
-    summed evidence (one base rate for the engagement).
-    """
+    """Each state's opinion as of `now`, plus ("<dir>", "overall") from the dimensions'."""
     result: dict[StateKey, Opinion] = {}
-    totals: dict[str, list[float]] = {}
     for state in states:
         evidence = state.evidence_at(now, half_life)
-        result[(state.direction, state.dimension)] = evidence.opinion(base_rate)
-        total = totals.setdefault(state.direction, [0.0, 0.0])
-        total[0] += evidence.positive
-        total[1] += evidence.negative
-    for direction in indicators.DIRECTIONS:
-        r, s = totals.get(direction, (0.0, 0.0))
-        result[(direction, indicators.OVERALL)] = Opinion.from_evidence(
-            r, s, base_rate, DEFAULT_PRIOR_WEIGHT
+        result[(state.direction, state.dimension)] = evidence.opinion(
+            base_rate, DEFAULT_PRIOR_WEIGHT
         )
+    for direction in indicators.DIRECTIONS:
+        result[(direction, indicators.OVERALL)] = overall_of(result, direction, base_rate)
     return result
 
 
@@ -385,14 +439,10 @@ def _recipients(engagement: Engagement) -> list[Any]:
 
 
 def _open(
-    engagement: Engagement, kind: str, direction: str, reason: str, link: str, now: datetime
-) -> TrustAlert | None:
+    engagement: Engagement, kind: str, direction: str, cause: Any, now: datetime
+) -> TrustAlert:
     from confiance.trust.tasks import send_trust_alert
 
-    if TrustAlert.objects.filter(
-        engagement=engagement, kind=kind, direction=direction, closed_at__isnull=True
-    ).exists():
-        return None
     people = _recipients(engagement)
     alert = TrustAlert.objects.create(
         workspace_id=engagement.workspace_id,
@@ -400,9 +450,11 @@ def _open(
         kind=kind,
         direction=direction,
         opened_at=now,
-        reason=reason,
+        reason=cause.reason,
+        reason_params=cause.params,
+        identity=cause.identity,
         who_should_act=", ".join(p.get_full_name() for p in people)[:200],
-        link=link,
+        link=cause.link,
     )
     audit_record(
         verb="trust.alert.open",
@@ -415,127 +467,49 @@ def _open(
     return alert
 
 
-def _close(engagement: Engagement, kind: str, direction: str, now: datetime) -> int:
-    closed = 0
-    for alert in TrustAlert.objects.filter(
-        engagement=engagement, kind=kind, direction=direction, closed_at__isnull=True
-    ):
-        alert.closed_at = now
-        alert.save(update_fields=["closed_at"])
-        audit_record(
-            verb="trust.alert.close", actor=None, workspace=engagement.workspace, target=alert
-        )
-        closed += 1
-    return closed
-
-
-def _trust_url(engagement: Engagement) -> str:
-    from django.urls import reverse
-
-    return reverse("trust", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk})
-
-
-def _causes(engagement: Engagement, now: datetime) -> dict[tuple[str, str], tuple[str, str]]:
-    """The alerts whose cause holds now: (kind, direction) -> (reason, link)."""
-    settings = trust_settings_for(engagement.workspace_id)
-    base_rate = base_rate_for(engagement, settings)
-    states = list(engagement.trust_states.all())
-    opinions = opinions_of(states, base_rate, settings.half_life, now)
-    link = _trust_url(engagement)
-    causes: dict[tuple[str, str], tuple[str, str]] = {}
-    window_start = timezone.localdate(now) - timedelta(days=settings.drop_window_days)
-    earlier = {
-        s.direction: s.projected
-        for s in TrustSnapshot.objects.filter(
-            engagement=engagement, dimension=indicators.OVERALL, day__lte=window_start
-        ).order_by("day")
-    }
-    for direction in indicators.DIRECTIONS:
-        projected = opinions[(direction, indicators.OVERALL)].projected()
-        before = earlier.get(direction)
-        if before is not None and before - projected > settings.drop_threshold:
-            causes[(AlertKind.DROP, direction)] = (
-                _("Projected trust fell from %(before).0f %% to %(now).0f %% in %(days)s days.")
-                % {
-                    "before": before * 100,
-                    "now": projected * 100,
-                    "days": settings.drop_window_days,
-                },
-                link,
-            )
-        last = max(
-            (s.last_fact_at for s in states if s.direction == direction and s.last_fact_at),
-            default=None,
-        )
-        silent_since = last or engagement.created_at
-        if now - silent_since > timedelta(days=settings.silence_days):
-            causes[(AlertKind.UNCERTAINTY_RISE, direction)] = (
-                _("Nothing observed for %(days)s days: uncertainty grows as evidence fades.")
-                % {"days": (now - silent_since).days},
-                link,
-            )
-    commitment = indicators._model("followup", "Commitment")
-    if commitment is not None:
-        from django.urls import reverse
-
-        followup = reverse(
-            "followup", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk}
-        )
-        for side, direction in (("provider", indicators.C2P), ("client", indicators.P2C)):
-            overdue = commitment.objects.filter(
-                engagement=engagement,
-                side=side,
-                status__in=("open", "renegotiated"),
-                due_date__lt=timezone.localdate(now),
-            ).count()
-            if overdue:
-                causes[(AlertKind.COMMITMENT_OVERDUE, direction)] = (
-                    _("%(n)s commitment(s) of the %(side)s side past their due date.")
-                    % {"n": overdue, "side": _("client") if side == "client" else _("provider")},
-                    followup,
-                )
-    problem = indicators._model("problems", "Problem")
-    breach = indicators._model("problems", "ProblemBreach")
-    if problem is not None and breach is not None:
-        from django.urls import reverse
-
-        unowned = (
-            problem.objects.filter(
-                engagement=engagement,
-                owner__isnull=True,
-                resolved_at__isnull=True,
-                closed_at__isnull=True,
-                breaches__kind="owner",
-            )
-            .distinct()
-            .count()
-        )
-        if unowned:
-            causes[(AlertKind.PROBLEM_UNOWNED, indicators.C2P)] = (
-                _("%(n)s problem(s) without an owner past the target time.") % {"n": unowned},
-                reverse(
-                    "problem-list", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk}
-                ),
-            )
-    return causes
+def _close(engagement: Engagement, alert: TrustAlert, outcome: str, now: datetime) -> None:
+    alert.closed_at = now
+    alert.outcome = outcome
+    alert.save(update_fields=["closed_at", "outcome"])
+    audit_record(
+        verb="trust.alert.close",
+        actor=None,
+        workspace=engagement.workspace,
+        target=alert,
+        data={"outcome": outcome},
+    )
 
 
 @transaction.atomic
 def trust_check_alerts(
     *, engagement: Engagement, now: datetime | None = None
 ) -> tuple[list[TrustAlert], int]:
-    """Open the alerts whose cause appeared (sent once), close those whose cause is gone."""
+    """Open the alerts whose cause appeared (sent once), close those whose cause is gone (the
+    outcome kept), and re-arm one whose cause changed identity (a new budget revision)."""
+    from confiance.trust.alerts import causes_of
+
     now = now or timezone.now()
-    causes = _causes(engagement, now)
-    opened = []
-    for (kind, direction), (reason, link) in causes.items():
-        alert = _open(engagement, kind, direction, reason, link, now)
-        if alert is not None:
-            opened.append(alert)
+    causes = causes_of(engagement, now)
+    open_alerts = {
+        (a.kind, a.direction): a
+        for a in TrustAlert.objects.select_for_update().filter(
+            engagement=engagement, closed_at__isnull=True
+        )
+    }
+    opened: list[TrustAlert] = []
     closed = 0
-    for alert in TrustAlert.objects.filter(engagement=engagement, closed_at__isnull=True):
-        if (alert.kind, alert.direction) not in causes:
-            closed += _close(engagement, alert.kind, alert.direction, now)
+    for key, alert in open_alerts.items():
+        cause = causes.get(key)
+        if cause is None:
+            _close(engagement, alert, "cause_gone", now)
+            closed += 1
+        elif cause.identity != alert.identity:
+            _close(engagement, alert, "superseded", now)
+            closed += 1
+            opened.append(_open(engagement, key[0], key[1], cause, now))
+    for key, cause in causes.items():
+        if key not in open_alerts:
+            opened.append(_open(engagement, key[0], key[1], cause, now))
     return opened, closed
 
 

@@ -75,6 +75,11 @@ def send_trust_alert(alert_id: int) -> None:
         workspace_id=engagement.workspace_id,
         users=_recipients(engagement),
         kind="trust.alert",
-        params={"engagement": engagement.title, "kind": alert.kind, "reason": alert.reason},
+        params={
+            "engagement": engagement.title,
+            "kind": alert.kind,
+            "reason": alert.reason,
+            "reason_params": alert.reason_params,
+        },
         link=alert.link,
     )

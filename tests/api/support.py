@@ -11,8 +11,8 @@ from typing import Any
 from django.utils import timezone
 
 from confiance.consumption.services import EntryInput, time_entry_log
-from confiance.core.models import ApiToken
-from confiance.core.services import api_token_create
+from confiance.core.models import ApiToken, Membership
+from confiance.core.services import api_token_create, membership_add, user_create
 from confiance.followup import services as followup
 from confiance.followup.models import Commitment
 from tests.conftest import PERSONAS, World
@@ -102,3 +102,13 @@ def unique(prefix: str) -> str:
 
 def token_of(plaintext: str) -> ApiToken:
     return ApiToken.objects.get(prefix=plaintext.split("_")[1])
+
+
+def newcomer(w: World) -> Membership:
+    """A consultant added for the occasion (to be removed)."""
+    n = next(_serial)
+    return membership_add(
+        by=w.owner,
+        user=user_create(email=f"newcomer{n}@provider.test", password="x" * 12, full_name="New"),
+        role="member",
+    )

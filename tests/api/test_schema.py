@@ -13,7 +13,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
@@ -38,9 +40,20 @@ CHECKS = [
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_api_keeps_its_schema_for(persona: str, world: World, settings) -> None:  # type: ignore[no-untyped-def]
     settings.API_RATE_LIMIT = ""
+    # Like Django's test client: requests must not close the test's connection (its transaction).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        _check_schema(persona, world)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def _check_schema(persona: str, world: World) -> None:
+    token = support.write_tokens(world)[persona]
     app = get_wsgi_application()
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-    token = support.write_tokens(world)[persona]
     headers = {"Authorization": f"Bearer {token}"}
     failures: list[str] = []
     calls: list[int] = []

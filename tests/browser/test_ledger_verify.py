@@ -39,7 +39,7 @@ def test_client_browser_verifies_the_ledger_then_sees_history_rewritten(page, wo
     status = ledger_state(page, "first")
     assert status.startswith("First visit: checkpoint of 3 entries recorded in this browser")
     details = page.locator("[data-ledger-details]").inner_text()
-    assert "Checkpoint signature verified with the key confiance-provider" in details
+    assert "Checkpoint signature verified with the key confiance.ledger/" in details
     shot(page, "ledger-first-visit")
 
     log_entries(world, 2, note="Afternoon")

@@ -27,6 +27,7 @@ from confiance.core.models import AuditEvent, Notice
 from confiance.engagements.models import EngagementStatus
 from confiance.engagements.services import engagement_set_status
 from confiance.ledger.models import LedgerEntry
+from confiance.ledger.selectors import opened_fact
 from tests.closure.support import objectives, started
 from tests.conftest import World
 
@@ -368,7 +369,7 @@ def test_approval_records_who_when_and_the_hash_and_closes_the_engagement(world:
     leaf = LedgerEntry.objects.get(engagement=world.engagement, index=approval.ledger_index)
     assert leaf.kind == "closure.approved"
     assert json.loads(leaf.data)["hash"] == approval.analysis_hash
-    assert json.loads(leaf.data)["by"] == "contact@client-a.test"
+    assert opened_fact(leaf)["by"] == "contact@client-a.test"
     world.engagement.refresh_from_db()
     assert world.engagement.status == EngagementStatus.CLOSED
     assert AuditEvent.objects.filter(verb="closure.approve").exists()

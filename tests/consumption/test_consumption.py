@@ -222,7 +222,8 @@ def test_summary_forecast_projection_and_status(world: World) -> None:
         membership=world.member, engagement=world.engagement, remaining_minutes=7 * DAY
     )
     summary = selectors.consumption_summary(fetched_by=world.member, engagement=world.engagement)
-    assert summary.status == "over"
+    # 40 % consumed, forecast 110 %: at risk (amber), not over (red) before it is.
+    assert (summary.status, summary.forecast_basis) == ("at_risk", "estimate")
     assert [b.minutes for b in summary.by_person] == [4 * DAY]
     assert sum(w.minutes for w in summary.weeks) == 4 * DAY
     assert summary.weeks[-1].cumulative == 4 * DAY

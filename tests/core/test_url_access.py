@@ -23,6 +23,7 @@ from tests.api import support as api_support
 from tests.closure.support import closure_kwargs
 from tests.conftest import PERSONAS, World
 from tests.consumption.import_support import finished_job
+from tests.emergence import support as em
 from tests.followup import support as followup_support
 from tests.problems.support import problem_kwargs
 from tests.pulse import support as pulse_support
@@ -31,6 +32,9 @@ ANON = "anonymous"
 ALL = [ANON, *PERSONAS]
 INTERNAL = ["owner", "member", "finance"]
 MEMBERS = [*INTERNAL, "client_contact", "other_client_contact", "expert"]
+# Who sees the test opportunity (open to the firm; the expert and client A's contact invited).
+OPP = [*INTERNAL, "client_contact", "expert"]
+OPP_WRITERS = ["owner", "member", "client_contact", "expert"]
 
 
 def _walk(patterns: list[Any], namespace: str | None = None) -> list[str]:
@@ -119,6 +123,10 @@ def _soon(days: int = 7) -> str:
 A = api_support
 API_EXPECTED: dict[str, Case] = {
     "api:me": _api_get(lambda w: {}, PERSONAS),
+    "api:my_data": _api_get(lambda w: {}, PERSONAS),
+    "api:remove_member": _api_post(
+        lambda w: {"membership_id": A.newcomer(w).pk}, lambda w: {}, ["owner"], ok=200
+    ),
     "api:list_notices": _api_get(lambda w: {}, PERSONAS),
     "api:read_notices": _api_post(lambda w: {}, lambda w: {}, PERSONAS, ok=200),
     # Workspace-wide lists: the outsider is the owner of its own workspace, and sees that one.
@@ -271,6 +279,7 @@ EXPECTED: dict[str, Case] = {
     "password_reset_complete": Case(),
     "password_change": Case(statuses={ANON: 302}),
     "password_change_done": Case(statuses={ANON: 302}),
+    "two-factor": Case(statuses={ANON: 302}),
     "invitation-accept": Case(kwargs=lambda w: {"token": "tampered"}, default=410),
     "set_language": Case(default=302),
     "notice-preferences": Case(statuses={ANON: 302}),
@@ -280,6 +289,13 @@ EXPECTED: dict[str, Case] = {
     ),
     "workspace-home": Case(kwargs=ws, statuses=only(MEMBERS, 302)),
     "members": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
+    "member-remove": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": api_support.newcomer(w).pk},
+        method="post",
+        fresh=True,
+        statuses=only(["owner"], 302),
+    ),
+    "my-data": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
     "workspace-settings": Case(kwargs=ws, statuses=only(["owner"], 200)),
     # Clients: the provider's people see them all; a contact sees its own client's page only.
     "client-list": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
@@ -326,6 +342,10 @@ EXPECTED: dict[str, Case] = {
     "interlocutor-add": Case(kwargs=eng, method="post", statuses=only(["owner", "member"], 400)),
     "engagement-status": Case(kwargs=eng, method="post", statuses=only(["owner", "member"], 400)),
     "consumption": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    "entries-csv": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    "entries-xlsx": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    "statement": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    "consumption-leaves": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
     "entry-log": Case(kwargs=eng, method="post", statuses=only(["owner", "member"], 400)),
     "entry-correct": Case(
         kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk, "entry_id": w.entry_id},
@@ -334,6 +354,17 @@ EXPECTED: dict[str, Case] = {
     "budget-revise": Case(kwargs=eng, method="post", statuses=only(["owner", "finance"], 400)),
     "estimate-set": Case(kwargs=eng, method="post", statuses=only(["owner", "member"], 400)),
     "consumption-settings": Case(kwargs=eng, statuses=only(["owner", "finance"], 200)),
+    # Witnesses of the ledger: the provider's budget managers and the engagement's client; an
+    # empty form comes back to the Ledger section with its error.
+    "ledger-witness-add": Case(
+        kwargs=eng, method="post", statuses=only(["owner", "finance", "client_contact"], 302)
+    ),
+    "ledger-witness-remove": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk, "witness_id": 999999},
+        method="post",
+        statuses={ANON: 302},
+        default=404,
+    ),
     "notices": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
     "portfolio": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
     # Trust: the client sees client→provider trust of its engagements; experts nothing.
@@ -471,6 +502,54 @@ EXPECTED: dict[str, Case] = {
     ),
     "pulse-mine": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
     "pulse-settings": Case(kwargs=ws, statuses=only(["owner"], 200)),
+    # Emergence: experts and clients see only the opportunity they take part in; the opener (the
+    # owner here) steers; whoever takes part writes; finance reads only.
+    "opportunity-list": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
+    "opportunity-open": Case(kwargs=ws, statuses=only(["owner", "member"], 200)),
+    "opportunity-detail": Case(kwargs=em.opp, statuses=only(OPP, 200)),
+    "opportunity-edit": Case(kwargs=em.opp, statuses=only(["owner"], 200)),
+    "opportunity-invite": Case(
+        kwargs=em.opp, method="post", statuses=only(["owner", "member"], 400)
+    ),
+    "opportunity-participation": Case(
+        kwargs=lambda w: {**em.opp(w), "action": "join"},
+        method="post",
+        statuses=only(["owner", "expert", "client_contact"], 302),
+    ),
+    "participant-remove": Case(
+        kwargs=lambda w: {**em.opp(w), "pid": em.participant_id(w)},
+        method="post",
+        statuses=only(["owner"], 302),
+    ),
+    "opportunity-phase": Case(kwargs=em.opp, method="post", statuses=only(["owner"], 400)),
+    "slot-propose": Case(kwargs=em.opp, method="post", statuses=only(OPP_WRITERS, 400)),
+    "slot-nominate": Case(
+        kwargs=lambda w: {**em.opp(w), "slot_id": em.slot_id(w)},
+        method="post",
+        statuses={**only(OPP_WRITERS, 302), "client_contact": 400},
+    ),
+    "nomination-action": Case(
+        kwargs=lambda w: {**em.opp(w), "nid": em.nomination_id(w), "action": "endorse"},
+        method="post",
+        statuses={**only(OPP_WRITERS, 302), "expert": 400},
+    ),
+    "opportunity-discussion": Case(kwargs=em.opp, statuses=only(OPP, 200)),
+    "post-edit": Case(
+        kwargs=lambda w: {**em.opp(w), "post_id": em.post_id(w)}, statuses=only(["expert"], 200)
+    ),
+    "post-history": Case(
+        kwargs=lambda w: {**em.opp(w), "post_id": em.post_id(w)}, statuses=only(OPP, 200)
+    ),
+    "attachment-download": Case(
+        kwargs=lambda w: {**em.opp(w), "attachment_id": em.attachment_id(w)},
+        statuses=only(OPP, 200),
+    ),
+    "expert-network": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
+    "expert-profile": Case(
+        kwargs=em.expert_profile_kwargs,
+        statuses=only([*INTERNAL, "client_contact", "expert"], 200),
+    ),
+    "my-profile": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
     "api:api-root": Case(default=404, api=True),
     "api:openapi-json": Case(api=True),
     "api:openapi-view": Case(api=True),

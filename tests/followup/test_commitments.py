@@ -3,7 +3,6 @@ side with every version kept, the ledger, overdue reminders once, and the kept f
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from io import StringIO
 
@@ -25,6 +24,7 @@ from confiance.followup.models import (
 )
 from confiance.followup.tasks import remind_overdue_commitments
 from confiance.ledger.models import LedgerEntry
+from confiance.ledger.selectors import opened_fact
 from tests.conftest import World
 
 TODAY = timezone.localdate
@@ -44,7 +44,7 @@ def commit(world: World, *, side="provider", by="member", owner=None, days=7, te
 
 def ledger(world: World) -> list[dict]:
     return [
-        json.loads(e.data)
+        opened_fact(e)
         for e in LedgerEntry.objects.filter(engagement=world.engagement).order_by("index")
     ]
 

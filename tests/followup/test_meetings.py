@@ -16,6 +16,7 @@ from icalendar import Calendar
 from confiance.followup import services
 from confiance.followup.models import Meeting, MeetingAttendee
 from confiance.ledger.models import LedgerEntry
+from confiance.ledger.selectors import opened_fact
 from tests.conftest import World
 
 
@@ -86,8 +87,8 @@ def test_attendance_is_recorded_once_the_meeting_started(world: World):
     }
     attendee = MeetingAttendee.objects.get(meeting=past, user=world.client_contact.user)
     assert attendee.recorded_by == world.member.user and attendee.recorded_at is not None
-    leaf = LedgerEntry.objects.get(kind="meeting.attendance").data
-    assert "excused" in leaf and "SECRET-MEETING-NOTE" not in leaf
+    entry = LedgerEntry.objects.get(kind="meeting.attendance")
+    assert "excused" in json.dumps(opened_fact(entry)) and "SECRET-MEETING-NOTE" not in entry.data
     with pytest.raises(ValidationError):  # only the people expected
         services.meeting_record(
             membership=world.member,

@@ -3,7 +3,6 @@ its query count."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,6 +16,7 @@ from django.utils import timezone
 from confiance.followup import selectors, services
 from confiance.followup.models import Payment
 from confiance.ledger.models import LedgerEntry
+from confiance.ledger.selectors import opened_fact
 from tests.conftest import World
 
 TODAY = timezone.localdate
@@ -60,7 +60,7 @@ def test_promptness_is_paid_minus_due_in_days(world: World):
 def test_marking_paid_is_ledgered_once(world: World):
     payment = issue(world, due_in=-2)
     services.payment_mark_paid(membership=world.finance, payment=payment, paid_date=TODAY())
-    leaf = json.loads(LedgerEntry.objects.get(kind="payment.paid").data)
+    leaf = opened_fact(LedgerEntry.objects.get(kind="payment.paid"))
     assert (leaf["amount"], leaf["promptness_days"], leaf["by"]) == (
         "1200.50",
         2,

@@ -20,6 +20,7 @@ from confiance.ledger.bundle import verify_bundle
 from confiance.ledger.checkpoint import verify_checkpoint
 from confiance.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from confiance.ledger.models import Checkpoint, LedgerEntry, LedgerNode
+from confiance.ledger.services import checkpoint_sign, log_verifier_key
 from tests.conftest import World
 
 
@@ -39,6 +40,8 @@ def log_entries(world: World, count: int, note: str = "Work") -> None:
             for i in range(count)
         ],
     )
+    # What the worker does after the commit (the test's transaction never commits).
+    checkpoint_sign(engagement=world.engagement)
 
 
 def url(name: str, world: World, **kwargs: Any) -> str:
@@ -87,6 +90,7 @@ def test_client_reads_its_engagements_ledger_with_its_browser_session(world: Wor
 @pytest.mark.parametrize("persona", ["other_client_contact", "expert", "outsider"])
 def test_whoever_cannot_see_the_engagement_gets_404_json(world: World, api, persona) -> None:
     log_entries(world, 2)
+    signed = Checkpoint.objects.count()
     session = HttpClient()
     session.force_login(world.user(persona))
     for path in (
@@ -97,8 +101,8 @@ def test_whoever_cannot_see_the_engagement_gets_404_json(world: World, api, pers
     ):
         for response in (api(persona, path), session.get(path)):
             assert response.status_code == 404, path
-            assert response.json() == {"detail": "Not found."}
-    assert not Checkpoint.objects.exists(), "a refused caller makes nothing get signed"
+            assert response.json()["detail"] == "Not found."
+    assert Checkpoint.objects.count() == signed, "a refused caller makes nothing get signed"
 
 
 def test_drafts_are_hidden_from_clients_and_anonymous_callers_must_authenticate(
@@ -141,19 +145,27 @@ def test_consistency_proofs_from_the_api_verify_between_two_checkpoints(world: W
     assert api("client_contact", url("consistency", world), old=5).json() == answer
 
 
-def test_appends_grow_the_log_and_a_checkpoint_is_signed_only_when_asked(world: World, api) -> None:
-    log_entries(world, 2)
-    assert not Checkpoint.objects.exists(), "appending signs nothing by itself"
+def test_appends_are_checkpointed_on_commit_in_one_batch_per_engagement(
+    world: World, api, django_capture_on_commit_callbacks
+) -> None:
+    day = timezone.localdate() - timedelta(days=1)
+    item = EntryInput(person=world.member.user, date=day, minutes=30, shared_note="x")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        for _round in range(3):  # three writes in one transaction: one task
+            time_entries_log(membership=world.member, engagement=world.engagement, items=[item])
+    signing = [c for c in callbacks if "enqueue" in c.__name__]
+    assert len(signing) == 1
+    assert not Checkpoint.objects.exists(), "nothing signed before the commit"
+    signing[0]()  # the worker runs the task after the commit
     first = api("client_contact", url("checkpoint", world)).json()
-    assert first["size"] == 2
-    assert api("client_contact", url("checkpoint", world)).json() == first, "nothing new"
-    assert Checkpoint.objects.count() == 1
-    log_entries(world, 3, note="More")
+    assert first["size"] == 3
+    assert checkpoint_sign(engagement=world.engagement) is None, "nothing new: nothing signed"
+    with django_capture_on_commit_callbacks(execute=True):
+        time_entries_log(membership=world.member, engagement=world.engagement, items=[item])
     second = api("client_contact", url("checkpoint", world)).json()
-    assert second["size"] == 5 and second["note"] != first["note"]
-    assert second["public_key"] == first["public_key"]
+    assert second["size"] == 4 and second["note"] != first["note"]
+    assert second["public_key"] == first["public_key"] == log_verifier_key(world.engagement)
     assert Checkpoint.objects.count() == 2
-    assert LedgerEntry.objects.filter(engagement=world.engagement).count() == 5
 
 
 @pytest.mark.parametrize(
@@ -222,21 +234,15 @@ def test_inclusion_proof_query_count_does_not_grow_with_the_log(world: World, ap
 
 def test_bundle_exports_every_signed_entry_and_verifies_offline(world: World, api) -> None:
     log_entries(world, 4)
-    api("client_contact", url("checkpoint", world))
     log_entries(world, 3, note="Next")
-    api("client_contact", url("checkpoint", world))
-    log_entries(world, 2, note="Unsigned yet")
+    log_entries(world, 2, note="Signed too")
     response = api("client_contact", url("bundle", world))
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     bundle = json.loads(b"".join(response.streaming_content))
     assert [json.loads(e["data"])["seq"] for e in bundle["entries"]] == list(range(9))
-    assert len(bundle["checkpoints"]) == 3, "the export signs the entries not signed yet"
-    assert [(p["old_size"], p["new_size"]) for p in bundle["consistency_proofs"]] == [
-        (4, 7),
-        (7, 9),
-    ]
-    report = verify_bundle(bundle)
+    assert len(bundle["checkpoints"]) == 3
+    report = verify_bundle(bundle, key=log_verifier_key(world.engagement))
     assert report.ok, report.first_failure
     assert (report.checked_entries, report.checkpoints, report.signed_size) == (9, 3, 9)
     assert "SECRET-INTERNAL" not in json.dumps(bundle)

@@ -227,9 +227,9 @@ def test_pausing_twice_or_resuming_a_running_clock_is_refused(world: World) -> N
     problem = raise_(world)
     with pytest.raises(ValidationError):
         services.problem_resume(membership=world.member, problem=problem)
-    services.problem_wait_on_client(membership=world.member, problem=problem)
+    services.problem_wait_on_client(membership=world.member, problem=problem, text="Logs?")
     with pytest.raises(ValidationError):
-        services.problem_wait_on_client(membership=world.member, problem=problem)
+        services.problem_wait_on_client(membership=world.member, problem=problem, text="Logs?")
 
 
 def test_targets_are_editable_by_the_owner_only(world: World) -> None:
@@ -356,7 +356,7 @@ def test_unowned_breach_goes_to_the_workspace_owners(world: World, clock: Clock)
 def test_paused_problem_does_not_breach(world: World, clock: Clock) -> None:
     problem = raise_(world)
     clock.at(1)
-    services.problem_wait_on_client(membership=world.member, problem=problem)
+    services.problem_wait_on_client(membership=world.member, problem=problem, text="Logs?")
     clock.at(30)
     assert services.problem_breaches_check() == []
 
@@ -407,3 +407,12 @@ def test_provider_comments_internally(world: World) -> None:
         membership=world.finance, problem=problem, text="Penalty clause?"
     )
     assert comment.problem == problem
+
+
+def test_waiting_on_the_client_needs_the_question_asked(world: World) -> None:
+    problem = raise_(world)
+    with pytest.raises(ValidationError) as error:
+        services.problem_wait_on_client(membership=world.member, problem=problem, text=" ")
+    assert "text" in error.value.message_dict
+    problem.refresh_from_db()
+    assert not problem.waiting_on_client

@@ -78,8 +78,13 @@ def test_due_at_moves_by_the_paused_time() -> None:
     assert due_at([(PAUSE, h(5)), (RESUME, h(7))], T0, timedelta(hours=4)) == h(4)
 
 
-def test_due_at_is_none_while_paused_indefinitely() -> None:
-    assert due_at([(PAUSE, h(1))], T0, timedelta(hours=4)) is None
+def test_a_wait_on_the_client_pauses_the_clock_for_a_limited_time_only() -> None:
+    # Paused at 1 h and never resumed: the clock runs again after sla.MAX_PAUSE.
+    assert due_at([(PAUSE, h(1))], T0, timedelta(hours=4)) == h(4) + sla.MAX_PAUSE
+    events = [(PAUSE, h(1)), (RESUME, h(1) + sla.MAX_PAUSE + timedelta(days=30))]
+    assert business_elapsed(events, T0, h(1) + sla.MAX_PAUSE + timedelta(days=1)) == h(
+        1
+    ) - T0 + timedelta(days=1)
 
 
 def test_breached_compares_running_time_to_the_target() -> None:

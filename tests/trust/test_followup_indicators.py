@@ -8,12 +8,14 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from confiance.followup.models import Commitment
 from confiance.followup.services import (
     commitment_create,
     commitment_set_status,
     payment_create,
     payment_mark_paid,
 )
+from confiance.trust.facts import render_label
 from confiance.trust.models import TrustAlert, TrustFact, TrustState
 from confiance.trust.services import trust_check_alerts, trust_update
 from tests.conftest import World
@@ -39,15 +41,18 @@ def test_commitments_move_reliability_for_us_and_good_faith_for_the_client(world
         text="Give access",
         due_date=today + timedelta(days=3),
     )
+    # Made a week ago: a promise that matters (one made and kept the same day counts 5 %).
+    Commitment.objects.filter(pk=ours.pk).update(created_at=timezone.now() - timedelta(days=7))
     commitment_set_status(membership=world.member, commitment=ours, status="kept")
     commitment_set_status(membership=world.client_contact, commitment=theirs, status="broken")
     trust_update(engagement=world.engagement)
     c2p = TrustState.objects.get(direction="c2p", dimension="reliability")
     p2c = TrustState.objects.get(direction="p2c", dimension="good_faith")
-    assert (c2p.positive, c2p.negative) == (pytest.approx(1.0), 0.0)
+    # Marked kept by our side alone: half now, the other half once the client lets it stand.
+    assert (c2p.positive, c2p.negative) == (pytest.approx(0.5), 0.0)
     assert (p2c.positive, p2c.negative) == (0.0, pytest.approx(2.0))
     broken = TrustFact.objects.get(indicator="client_commitment_broken")
-    assert broken.label.endswith("Give access")
+    assert render_label(broken.label, broken.params).endswith("Give access")
     assert broken.link.endswith(f"/followup/commitments/{theirs.pk}/")
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from confiance.core.services import user_create
 from confiance.trust import indicators
+from confiance.trust.facts import render_label
 from confiance.trust.models import TrustFact, TrustSnapshot, TrustState
 from confiance.trust.selectors import engagement_trust
 from confiance.trust.services import trust_record_fact, trust_update
@@ -55,7 +56,8 @@ def test_client_pulse_is_graded_perceived_client_to_provider_trust(world: World)
     # Five virtues each: (5-1)/4 + (4-1)/4 + (3-1)/4 = 2.25 per virtue -> 11.25 positive.
     assert state.positive == pytest.approx(11.25) and state.negative == pytest.approx(3.75)
     fact = TrustFact.objects.get(indicator="client_pulse")
-    assert "4.0 / 5" in fact.label and "3 answers" in fact.label
+    label = render_label(fact.label, fact.params)
+    assert "4.0 / 5" in label and "3 answers" in label
 
 
 def test_a_pulse_with_too_few_answers_or_still_open_counts_nothing(world: World) -> None:

@@ -28,6 +28,7 @@ from confiance.trust.opinion import (
     decay_factor,
     discount,
     fuse_many,
+    weighted_average,
 )
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -630,3 +631,56 @@ def test_incremental_updates_in_any_order_equal_the_batch_computation(
     assert accumulated.positive == pytest.approx(expected_positive, rel=1e-9, abs=1e-9)
     assert accumulated.negative == pytest.approx(expected_negative, rel=1e-9, abs=1e-9)
     assert_valid(accumulated.opinion(0.5))
+
+
+# -- weighted average (the overall figure of a direction) -------------------------------
+
+weights = st.floats(min_value=0.01, max_value=10.0)
+
+
+def test_weighted_average_by_hand() -> None:
+    # Reliability known well and good, transparency unknown: half of each.
+    known = Opinion.from_evidence(8.0, 0.0, 0.5)  # (0.8, 0, 0.2), P = 0.9
+    unknown = Opinion.vacuous(0.5)  # P = 0.5
+    mean = weighted_average([(known, 1.0), (unknown, 1.0)])
+    assert_close(mean, Opinion(0.4, 0.0, 0.6, 0.5))
+    assert mean.projected() == pytest.approx(0.7)
+
+
+@given(st.lists(st.tuples(opinions, weights), min_size=1, max_size=6))
+def test_weighted_average_lies_between_the_lowest_and_highest_dimension(
+    items: list[tuple[Opinion, float]],
+) -> None:
+    mean = weighted_average(items)
+    assert_valid(mean)
+    projected = [o.projected() for o, _w in items]
+    assert min(projected) - 1e-9 <= mean.projected() <= max(projected) + 1e-9
+    expected = math.fsum(o.projected() * w for o, w in items) / math.fsum(w for _o, w in items)
+    assert mean.projected() == pytest.approx(expected, abs=1e-9)
+
+
+@given(st.lists(st.tuples(informed_opinions, weights), min_size=1, max_size=5), weights, unit)
+def test_a_dimension_without_evidence_raises_the_uncertainty(
+    items: list[tuple[Opinion, float]], weight: float, a: float
+) -> None:
+    before = weighted_average(items)
+    after = weighted_average([*items, (Opinion.vacuous(a), weight)])
+    assert after.uncertainty > before.uncertainty
+    # Never more certain than the dimensions it summarises.
+    assert after.uncertainty >= min(o.uncertainty for o, _w in items) - 1e-9
+
+
+@given(opinions, weights)
+def test_weighted_average_of_one_opinion_is_that_opinion(x: Opinion, w: float) -> None:
+    mean = weighted_average([(x, w)])
+    assert mean.projected() == pytest.approx(x.projected(), abs=1e-9)
+    assert mean.uncertainty == pytest.approx(x.uncertainty, abs=1e-9)
+
+
+def test_weighted_average_rejects_nothing_and_bad_weights() -> None:
+    with pytest.raises(ValueError):
+        weighted_average([])
+    with pytest.raises(ValueError):
+        weighted_average([(Opinion.vacuous(0.5), 0.0)])
+    with pytest.raises(ValueError):
+        weighted_average([(Opinion.vacuous(0.5), -1.0)])

@@ -18,6 +18,7 @@ from confiance.consumption.services import (
 )
 from confiance.core.models import Notice
 from confiance.trust import indicators
+from confiance.trust.facts import render_label
 from confiance.trust.models import TrustAlert, TrustFact, TrustSnapshot, TrustState
 from confiance.trust.opinion import Evidence
 from confiance.trust.services import (
@@ -67,7 +68,8 @@ def test_time_logged_late_lowers_transparency_with_its_reason(world: World) -> N
     s = state(world, "c2p", "transparency")
     assert s.positive == 0 and s.negative == pytest.approx(0.5)
     fact = TrustFact.objects.get(engagement=world.engagement)
-    assert fact.indicator == "time_logged_late" and "10 days late" in fact.label
+    assert fact.indicator == "time_logged_late"
+    assert "10 days late" in render_label(fact.label, fact.params)
     assert fact.link.endswith(f"/engagements/{world.engagement.pk}/consumption/")
 
 
@@ -183,14 +185,22 @@ def test_silence_opens_an_alert_once_and_a_new_fact_closes_it(
     with django_capture_on_commit_callbacks(execute=True):
         opened, _closed = trust_check_alerts(engagement=world.engagement, now=later)
     assert opened == [] and len(mail.outbox) == sent
-    # A fact in the client→provider direction ends that silence.
+    # Time logged is not talking to the client; a progress update of ours ends that silence.
     trust_record_fact(
         engagement=world.engagement,
         fact=indicators.Fact("time_logged_promptly", later, 1.0, 0.0, "x", "", "t", "1"),
     )
     trust_check_alerts(engagement=world.engagement, now=later)
+    assert TrustAlert.objects.filter(
+        kind="uncertainty_rise", direction="c2p", closed_at__isnull=True
+    ).exists()
+    trust_record_fact(
+        engagement=world.engagement,
+        fact=indicators.Fact("problem_update_given", later, 1.0, 0.0, "x", "", "t", "2"),
+    )
+    trust_check_alerts(engagement=world.engagement, now=later)
     alert = TrustAlert.objects.get(kind="uncertainty_rise", direction="c2p")
-    assert alert.closed_at is not None
+    assert alert.closed_at is not None and alert.outcome == "cause_gone"
     assert TrustAlert.objects.filter(
         kind="uncertainty_rise", direction="p2c", closed_at__isnull=True
     ).exists()
@@ -226,12 +236,12 @@ def test_evidence_add_matches_core_module() -> None:
 
 
 def test_ledger_checkpoints_that_extend_each_other_are_transparency(world: World) -> None:
-    from confiance.ledger.services import checkpoint_latest
+    from confiance.ledger.services import checkpoint_sign
 
     log(world, days_ago=0)
-    checkpoint_latest(engagement=world.engagement)
+    checkpoint_sign(engagement=world.engagement)  # what the worker does after the commit
     log(world, days_ago=0)
-    checkpoint_latest(engagement=world.engagement)
+    checkpoint_sign(engagement=world.engagement)
     trust_update(engagement=world.engagement)
     fact = TrustFact.objects.get(indicator="checkpoint_consistent")
     assert fact.positive == pytest.approx(0.5) and fact.negative == 0

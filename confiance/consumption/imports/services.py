@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from django.conf import settings
 from django.core.cache import cache
@@ -43,6 +43,7 @@ from confiance.consumption.imports.formats import (
     Row,
 )
 from confiance.consumption.models import Activity, ImportJob, TimeEntry
+from confiance.core import limits
 from confiance.core.audit import audit_record
 from confiance.core.models import Membership, Role, User
 from confiance.core.taskqueue import enqueue_on_commit
@@ -82,6 +83,11 @@ PROBLEM_MESSAGES = {
         "Ambiguous date “%(value)s” (day or month first?): export dates as YYYY-MM-DD."
     ),
     "date_future": _("The date %(value)s has not come yet."),
+    "date_window": _(
+        "The date %(value)s is far from the engagement's dates: give a date between %(low)s "
+        "and %(high)s."
+    ),
+    "note_too_long": _("A note has at most %(max)s characters."),
     "duration_missing": _("No duration."),
     "duration_invalid": _(
         "Unreadable duration “%(value)s”: write minutes (90), hours and minutes (1:30) or "
@@ -245,6 +251,23 @@ def _validated(
             problems.append(Problem(row.line, "date_future", {"value": row.date.isoformat()}))
         if not 0 < row.minutes <= consumption_services.MAX_MINUTES_PER_ENTRY:
             problems.append(Problem(row.line, "duration_range", {"value": str(row.minutes)}))
+        low, high = limits.window(activities.engagement.start_date, activities.engagement.end_date)
+        if row.date <= latest_day and not low <= row.date <= high:
+            problems.append(
+                Problem(
+                    row.line,
+                    "date_window",
+                    {
+                        "value": row.date.isoformat(),
+                        "low": low.isoformat(),
+                        "high": high.isoformat(),
+                    },
+                )
+            )
+        if max(len(row.note), len(row.internal_note)) > limits.MAX_NOTE_LENGTH:
+            problems.append(
+                Problem(row.line, "note_too_long", {"max": str(limits.MAX_NOTE_LENGTH)})
+            )
         person = people.find(row)
         if isinstance(person, Problem):
             problems.append(person)
@@ -671,7 +694,7 @@ def _importer(job: ImportJob) -> Membership:
     return membership
 
 
-def _reader(job: ImportJob, stream: IO[bytes]) -> CsvImport:
+def _reader(job: ImportJob, stream: BinaryIO) -> CsvImport:
     try:
         return CsvImport(
             stream,

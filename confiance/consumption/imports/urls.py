@@ -6,7 +6,7 @@ from confiance.consumption.imports import views
 
 urlpatterns = [
     path("", views.import_upload, name="import-upload"),
-    path("<int:job_id>/", views.import_detail, name="import-detail"),
-    path("<int:job_id>/confirm/", views.import_confirm, name="import-confirm"),
-    path("<int:job_id>/progress/", views.import_progress, name="import-progress"),
+    path("<id:job_id>/", views.import_detail, name="import-detail"),
+    path("<id:job_id>/confirm/", views.import_confirm, name="import-confirm"),
+    path("<id:job_id>/progress/", views.import_progress, name="import-progress"),
 ]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0005_notice_language_and_preferences'),
+        ('core', '0006_notice_language_and_preferences'),
         ('engagements', '0002_engagement_client_problem_and_more'),
         ('followup', '0003_meeting_sequence'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

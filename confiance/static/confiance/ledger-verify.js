@@ -113,18 +113,19 @@
 
   // ---- C2SP signed note and tlog-checkpoint ---------------------------------------------
 
-  // A vkey: <name>+<hex key ID>+<base64(0x01 || Ed25519 public key)>.
-  async function parseVerifierKey(vkey) {
+  // A vkey: <name>+<hex key ID>+<base64(type || Ed25519 public key)>; type 0x01 signs notes,
+  // 0x04 is a witness's cosignature key (C2SP tlog-cosignature).
+  async function parseVerifierKey(vkey, type = 1) {
     const parts = typeof vkey === "string" ? vkey.split("+") : [];
     if (parts.length < 3) throw new LedgerFailure("malformed");
     const [name, idHex] = parts;
     const raw = fromBase64(parts.slice(2).join("+"));
-    if (!/^[0-9a-f]{8}$/i.test(idHex) || raw.length !== 33 || raw[0] !== 1) {
+    if (!/^[0-9a-f]{8}$/i.test(idHex) || raw.length !== 33 || raw[0] !== type) {
       throw new LedgerFailure("malformed");
     }
     const publicKey = raw.slice(1);
     // Key ID = SHA-256(name || "\n" || 0x01 || public key)[:4].
-    const id = (await sha256(concat(encoder.encode(name + "\n"), raw))).slice(0, 4);
+    const id = (await sha256(concat(encoder.encode(`${name}\n`), raw))).slice(0, 4);
     if (toHex(id) !== idHex.toLowerCase()) throw new LedgerFailure("malformed");
     return { name, keyId: id, publicKey };
   }
@@ -158,14 +159,8 @@
   async function verifySignature(note, key) {
     const ours = note.signatures.filter((s) => s.name === key.name && equal(s.keyId, key.keyId));
     if (ours.length === 0) throw new LedgerFailure("signature");
-    let publicKey;
-    try {
-      publicKey = await crypto.subtle.importKey("raw", key.publicKey, { name: "Ed25519" }, false, [
-        "verify",
-      ]);
-    } catch (error) {
-      return "unsupported";
-    }
+    const publicKey = await importEd25519(key.publicKey);
+    if (!publicKey) return "unsupported";
     for (const s of ours) {
       const valid = await crypto.subtle.verify(
         { name: "Ed25519" },
@@ -176,6 +171,111 @@
       if (!valid) throw new LedgerFailure("signature");
     }
     return "ok";
+  }
+
+  async function importEd25519(publicKey) {
+    try {
+      return await crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, [
+        "verify",
+      ]);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // The timestamp of the witness's valid cosignature on the note, null if absent,
+  // "unsupported" without Ed25519 in this browser; throws if a line by that key is forged.
+  async function verifyCosignature(note, witness) {
+    const ours = note.signatures.filter(
+      (s) => s.name === witness.name && equal(s.keyId, witness.keyId),
+    );
+    if (ours.length === 0) return null;
+    const publicKey = await importEd25519(witness.publicKey);
+    if (!publicKey) return "unsupported";
+    let found = null;
+    for (const s of ours) {
+      if (s.signature.length !== 72) throw new LedgerFailure("cosignature");
+      let time = 0;
+      for (const byte of s.signature.slice(0, 8)) time = time * 256 + byte;
+      const message = encoder.encode(`cosignature/v1\ntime ${time}\n${note.text}`);
+      const valid = await crypto.subtle.verify(
+        { name: "Ed25519" },
+        publicKey,
+        s.signature.slice(8),
+        message,
+      );
+      if (!valid) throw new LedgerFailure("cosignature");
+      found = Math.max(found || 0, time);
+    }
+    return found;
+  }
+
+  // ---- leaves: sealed fields and their openings (docs/ledger.md) ---------------------------
+
+  const COMMITMENT_LABEL = encoder.encode("confiance-ledger-commitment/v1\n");
+
+  // Whether an opening {salt, json} opens the leaf's commitment to `field`.
+  async function verifyOpening(field, commitment, opening) {
+    if (!opening || typeof opening.json !== "string") return false;
+    const salt = fromBase64(opening.salt);
+    const digest = await sha256(
+      concat(COMMITMENT_LABEL, encoder.encode(`${field}\n`), salt, encoder.encode(opening.json)),
+    );
+    return equal(digest, fromBase64(commitment));
+  }
+
+  // The fact as this reader sees it: public fields plus the opened ones (each checked).
+  async function openEntry(entry) {
+    const leaf = JSON.parse(entry.data);
+    const sealed = leaf.sealed || {};
+    const fact = { ...leaf };
+    delete fact.sealed;
+    for (const [field, opening] of Object.entries(entry.openings || {})) {
+      if (!(field in sealed)) throw new LedgerFailure("opening");
+      if (!(await verifyOpening(field, sealed[field].commitment, opening))) {
+        throw new LedgerFailure("opening");
+      }
+      fact[field] = JSON.parse(opening.json);
+    }
+    return fact;
+  }
+
+  // RFC 9162 root of the entries (each {data} or {leaf_hash}), as a checkpoint vouches for it.
+  async function entriesRoot(entries) {
+    const stack = [];
+    let size = 0;
+    for (const entry of entries) {
+      let digest =
+        typeof entry.data === "string"
+          ? await sha256(concat(Uint8Array.of(0), encoder.encode(entry.data)))
+          : fromBase64(entry.leaf_hash);
+      let n = size;
+      while (n % 2 === 1) {
+        digest = await nodeHash(stack.pop(), digest);
+        n = half(n);
+      }
+      stack.push(digest);
+      size += 1;
+    }
+    if (stack.length === 0) return sha256(new Uint8Array(0));
+    let digest = stack[stack.length - 1];
+    for (let i = stack.length - 2; i >= 0; i -= 1) digest = await nodeHash(stack[i], digest);
+    return digest;
+  }
+
+  // Checks that `entries` (a bundle's, in order from index 0) are exactly those the verified
+  // checkpoint covers, checks every opening, and returns the facts as this reader sees them.
+  async function verifyEntries(entries, checkpoint) {
+    if (entries.length !== checkpoint.size) throw new LedgerFailure("entries");
+    entries.forEach((entry, i) => {
+      if (entry.index !== i) throw new LedgerFailure("entries");
+    });
+    if (!equal(await entriesRoot(entries), checkpoint.root)) throw new LedgerFailure("entries");
+    const facts = [];
+    for (const entry of entries) {
+      facts.push(typeof entry.data === "string" ? await openEntry(entry) : null);
+    }
+    return facts;
   }
 
   // ---- storage and network ----------------------------------------------------------------
@@ -263,7 +363,64 @@
       status.textContent = body.textContent;
     }
 
-    return { texts, show, detail, fail, counted, when };
+    function warn(message) {
+      const item = document.createElement("li");
+      item.className = "ledger-warning";
+      item.textContent = message;
+      details.append(item);
+    }
+
+    // The checkpoints this browser kept, as a file the client can keep and compare offline
+    // (`confiance verify BUNDLE --known FILE`).
+    function offerDownload(record) {
+      const button = section.querySelector("[data-ledger-download]");
+      if (!button || !record || !Array.isArray(record.history) || !record.history.length) return;
+      button.hidden = false;
+      button.onclick = () => {
+        const file = {
+          format: "confiance-checkpoints/1",
+          origin: record.origin,
+          public_key: record.public_key,
+          checkpoints: record.history,
+        };
+        const blob = new Blob([JSON.stringify(file, null, 2)], { type: "application/json" });
+        const link = document.createElement("a");
+        link.href = URL.createObjectURL(blob);
+        link.download = `checkpoints-${record.origin.replace(/[^A-Za-z0-9.-]+/g, "-")}.json`;
+        document.body.append(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+      };
+    }
+
+    return { texts, show, detail, warn, fail, counted, when, offerDownload };
+  }
+
+  // Other checks of the page (consumption-verify.js recomputes the figures) run on the
+  // checkpoint just verified. A check throws an error with `ledgerFailure` (its message) when
+  // what it verified is wrong: that is a failure of the ledger, never shown as "Verified".
+  async function extraChecks(ui, note) {
+    for (const extra of window.confianceLedgerChecks || []) {
+      let outcome;
+      try {
+        outcome = await extra({
+          size: note.size,
+          root: note.root,
+          origin: note.origin,
+          detail: (message) => ui.show("checking", message),
+        });
+      } catch (error) {
+        if (error && error.ledgerFailure) {
+          ui.fail(error.ledgerFailure);
+          return false;
+        }
+        ui.detail(fill(ui.texts.msgUnavailable, { reason: String(error && error.message) }));
+        continue;
+      }
+      if (outcome) ui.detail(outcome);
+    }
+    return true;
   }
 
   async function check(section) {
@@ -299,41 +456,99 @@
     } catch (error) {
       if (!(error instanceof LedgerFailure)) throw error;
       ui.fail(error.message === "signature" ? texts.msgReasonSignature : texts.msgReasonMalformed);
+      ui.offerDownload(load(STORAGE_PREFIX + (latest.origin || "")));
       return;
     }
 
     const storageKey = STORAGE_PREFIX + note.origin;
     const kept = load(storageKey);
     const now = new Date().toISOString();
+
+    // Witnesses: each one configured must have cosigned; a forged cosignature is a failure,
+    // a missing one a warning (the witness may be down: writes never wait for it).
+    const warnings = [];
+    const witnessNames = [];
+    for (const witness of Array.isArray(latest.witnesses) ? latest.witnesses : []) {
+      let stamp;
+      try {
+        const witnessKey = await parseVerifierKey(witness.verifier_key, 4);
+        stamp = await verifyCosignature(note, witnessKey);
+      } catch (error) {
+        if (!(error instanceof LedgerFailure)) throw error;
+        ui.fail(fill(texts.msgReasonCosignature, { witness: witness.name }));
+        return;
+      }
+      witnessNames.push(witness.name);
+      if (stamp === null) {
+        warnings.push(
+          fill(texts.msgWitnessMissing, {
+            witness: witness.name,
+            error: witness.last_error || "—",
+          }),
+        );
+      } else if (stamp !== "unsupported") {
+        ui.detail(fill(texts.msgWitnessOk, { witness: witness.name, date: ui.when(stamp * 1000) }));
+      }
+    }
+    if (kept && Array.isArray(kept.witnesses)) {
+      for (const name of kept.witnesses) {
+        if (!witnessNames.includes(name)) {
+          warnings.push(fill(texts.msgWitnessRemoved, { witness: name }));
+        }
+      }
+    }
+
+    const history = kept && Array.isArray(kept.history) ? kept.history.slice(-49) : [];
+    if (!history.length || history[history.length - 1].note !== latest.note) {
+      history.push({ note: latest.note, verified_at: now });
+    }
     const record = {
       origin: note.origin,
       size: note.size,
       root: toBase64(note.root),
       public_key: latest.public_key,
+      key_bytes: toHex(key.publicKey),
       note: latest.note,
       verified_at: now,
+      witnesses: witnessNames,
+      history,
     };
     const facts = () => {
       ui.detail(fill(texts.msgDetail, { count: note.size, root: toHex(note.root).slice(0, 16) }));
       ui.detail(
         signature === "ok" ? fill(texts.msgSignatureOk, { key: key.name }) : texts.msgNoEd25519,
       );
+      for (const warning of warnings) ui.warn(warning);
+      ui.offerDownload(record);
     };
 
     if (!kept || !Number.isSafeInteger(kept.size) || typeof kept.root !== "string") {
+      if (!(await extraChecks(ui, note))) return;
       ui.show("first", ui.counted("msgFirst", note.size));
       facts();
       if (!save(storageKey, record)) ui.detail(texts.msgNoStorage);
+      resolveChecked({ state: "first", origin: note.origin, size: note.size, root: note.root });
       return;
     }
 
     const previous = { previous: kept.size, date: ui.when(kept.verified_at) };
-    if (kept.public_key !== latest.public_key) {
+    // The pin is the Ed25519 key itself: a log renamed under the same key is not a key change.
+    let keptKey = kept.key_bytes;
+    if (typeof keptKey !== "string") {
+      try {
+        keptKey = toHex((await parseVerifierKey(kept.public_key)).publicKey);
+      } catch (error) {
+        keptKey = null;
+      }
+    }
+    if (keptKey !== toHex(key.publicKey)) {
       ui.fail(texts.msgReasonKey);
+      ui.offerDownload(kept);
       return;
     }
     if (note.size < kept.size) {
       ui.fail(fill(texts.msgReasonShrunk, { count: note.size, ...previous }));
+      ui.offerDownload(kept);
       return;
     }
     let proof = [];
@@ -363,15 +578,33 @@
     }
     if (!consistent) {
       ui.fail(fill(texts.msgReasonRewritten, previous));
+      ui.offerDownload(kept);
       return;
     }
-    ui.show("verified", ui.counted("msgVerified", note.size, { date: previous.date }));
+    if (!(await extraChecks(ui, note))) return;
+    ui.show(
+      warnings.length ? "warning" : "verified",
+      ui.counted("msgVerified", note.size, { date: previous.date }),
+    );
     facts();
     save(storageKey, record);
+    resolveChecked({ state: "verified", origin: note.origin, size: note.size, root: note.root });
   }
 
-  // The verifier itself, exposed so tests can run it on the server's proofs.
-  window.confianceLedger = Object.freeze({ verifyConsistency });
+  // The verifier itself, exposed so tests and the page's other scripts can use it. `checked`
+  // resolves once the latest checkpoint verified ({state, origin, size, root}); it never
+  // resolves if the check failed, so nothing built on it can show unverified figures.
+  let resolveChecked;
+  const checked = new Promise((resolve) => {
+    resolveChecked = resolve;
+  });
+  window.confianceLedger = Object.freeze({
+    verifyConsistency,
+    verifyOpening,
+    openEntry,
+    verifyEntries,
+    checked,
+  });
 
   document.addEventListener("DOMContentLoaded", () => {
     for (const section of document.querySelectorAll("[data-ledger-verify]")) {

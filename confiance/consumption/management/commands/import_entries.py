@@ -77,7 +77,7 @@ class Command(BaseCommand):
             if engagement is not None
             else None
         )
-        if membership is None:
+        if membership is None or engagement is None:
             raise CommandError("No such engagement for this person.")
         try:
             engagement = access.get_engagement(membership, engagement.pk)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0004_apitoken_scope_expiry'),
+        ('core', '0005_user_totp'),
     ]
 
     operations = [

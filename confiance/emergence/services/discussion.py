@@ -1,0 +1,276 @@
+"""Writes of the discussion: Markdown posts (sanitised), edits kept, attachments, digests."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from confiance.core.audit import audit_record
+from confiance.core.models import Membership, User
+from confiance.emergence import markdown
+from confiance.emergence.models import (
+    Attachment,
+    Opportunity,
+    Participant,
+    Post,
+    PostRevision,
+    Visit,
+)
+from confiance.emergence.services.common import (
+    MAX_POST_LENGTH,
+    handle_of,
+    notify,
+    opportunity_link,
+    require_speaker,
+)
+
+# Discussion ------------------------------------------------------------------------------------
+
+# Attachments: a short allow-list of types, recognised by their content, not only their name.
+ALLOWED_ATTACHMENTS: dict[str, str] = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".txt": "text/plain",
+    ".csv": "text/csv",
+    ".md": "text/markdown",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+_MAGIC = {
+    ".pdf": (b"%PDF-",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".docx": (b"PK\x03\x04",),
+    ".xlsx": (b"PK\x03\x04",),
+    ".pptx": (b"PK\x03\x04",),
+}
+
+
+def attachment_dir() -> Path:
+    """Where attachments live: under var/, outside the static and web roots."""
+    return Path(settings.EMERGENCE_ATTACHMENT_DIR)
+
+
+def _check_attachment(upload: UploadedFile) -> tuple[str, bytes]:
+    name = Path(upload.name or "file").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in ALLOWED_ATTACHMENTS:
+        raise ValidationError(
+            {
+                "attachment": _(
+                    "This type of file is not accepted (PDF, images, text, office documents)."
+                )
+            }
+        )
+    if (upload.size or 0) > settings.EMERGENCE_ATTACHMENT_MAX_BYTES:
+        raise ValidationError(
+            {
+                "attachment": _("The file is too large (at most %(mb)s MB).")
+                % {"mb": settings.EMERGENCE_ATTACHMENT_MAX_BYTES // (1024 * 1024)}
+            }
+        )
+    data = upload.read()
+    magic = _MAGIC.get(suffix)
+    if magic is not None and not data.startswith(magic):
+        raise ValidationError({"attachment": _("The file's content does not match its type.")})
+    if magic is None:  # text: must be text, and never markup a browser would run
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError(
+                {"attachment": _("The file's content does not match its type.")}
+            ) from None
+        if "<script" in text.lower() or "<html" in text.lower():
+            raise ValidationError({"attachment": _("The file's content does not match its type.")})
+    return name[:200], data
+
+
+def _mentioned_users(opportunity: Opportunity, text: str, author: User) -> list[User]:
+    handles = markdown.mentions(text)
+    if not handles:
+        return []
+    people = User.objects.filter(
+        participations__opportunity=opportunity,
+        participations__declined_at__isnull=True,
+        participations__left_at__isnull=True,
+        participations__removed_at__isnull=True,
+    ).exclude(pk=author.pk)
+    return [u for u in people if handle_of(u) in handles]
+
+
+@transaction.atomic
+def post_create(
+    *,
+    membership: Membership,
+    opportunity: Opportunity,
+    body: str,
+    parent_id: int | None = None,
+    attachment: UploadedFile | None = None,
+) -> Post:
+    """Write a message (Markdown, sanitised) or a reply; @mentions notify those named."""
+    require_speaker(membership, opportunity)
+    errors: dict[str, str] = {}
+    if not body.strip():
+        errors["body"] = _("Write something.")
+    elif len(body) > MAX_POST_LENGTH:
+        errors["body"] = _("A message is at most %(n)s characters.") % {"n": MAX_POST_LENGTH}
+    parent = None
+    if parent_id is not None:
+        parent = Post.objects.filter(pk=parent_id, opportunity=opportunity).first()
+        if parent is None:
+            errors["parent"] = _("The message you reply to does not exist.")
+    if errors:
+        raise ValidationError(errors)
+    checked = _check_attachment(attachment) if attachment is not None else None
+    now = timezone.now()
+    post = Post.objects.create(
+        workspace_id=opportunity.workspace_id,
+        opportunity=opportunity,
+        author=membership.user,
+        parent=parent,
+        body=body,
+        body_html=markdown.render(body),
+        created_at=now,
+    )
+    if checked is not None:
+        name, data = checked
+        folder = attachment_dir() / str(opportunity.workspace_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        stored = folder / uuid.uuid4().hex
+        stored.write_bytes(data)
+        Attachment.objects.create(
+            workspace_id=opportunity.workspace_id,
+            post=post,
+            name=name,
+            content_type=ALLOWED_ATTACHMENTS[Path(name).suffix.lower()],
+            size=len(data),
+            path=str(stored.relative_to(attachment_dir())),
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+    Opportunity.objects.filter(pk=opportunity.pk).update(updated_at=now)
+    audit_record(
+        verb="post.create",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=post,
+        data={"opportunity": opportunity.pk},
+    )
+    mentioned = _mentioned_users(opportunity, body, membership.user)
+    notify(
+        opportunity,
+        mentioned,
+        "emergence.mention",
+        {"who": membership.user.get_full_name(), "opportunity": opportunity.title},
+    )
+    return post
+
+
+@transaction.atomic
+def post_edit(*, membership: Membership, post: Post, body: str) -> Post:
+    """Edit one's own message; the earlier text is kept in its history."""
+    opportunity = post.opportunity
+    require_speaker(membership, opportunity)
+    if post.author_id != membership.user_id:
+        raise PermissionDenied
+    if not body.strip():
+        raise ValidationError({"body": _("Write something.")})
+    if len(body) > MAX_POST_LENGTH:
+        raise ValidationError(
+            {"body": _("A message is at most %(n)s characters.") % {"n": MAX_POST_LENGTH}}
+        )
+    if body == post.body:
+        return post
+    PostRevision.objects.create(
+        workspace_id=post.workspace_id,
+        post=post,
+        body=post.body,
+        written_at=post.edited_at or post.created_at,
+    )
+    before = markdown.mentions(post.body)
+    post.body = body
+    post.body_html = markdown.render(body)
+    post.edited_at = timezone.now()
+    post.save(update_fields=["body", "body_html", "edited_at"])
+    audit_record(
+        verb="post.edit", actor=membership.user, workspace=membership.workspace, target=post
+    )
+    newly = [
+        u
+        for u in _mentioned_users(opportunity, body, membership.user)
+        if handle_of(u) not in before
+    ]
+    notify(
+        opportunity,
+        newly,
+        "emergence.mention",
+        {"who": membership.user.get_full_name(), "opportunity": opportunity.title},
+    )
+    return post
+
+
+def visit_record(*, membership: Membership, opportunity: Opportunity) -> datetime | None:
+    """Remember this visit; returns the previous one (what is new is what came after it)."""
+    now = timezone.now()
+    visit = Visit.objects.filter(opportunity=opportunity, user=membership.user).first()
+    if visit is None:
+        Visit.objects.create(opportunity=opportunity, user=membership.user, seen_at=now)
+        return None
+    previous = visit.seen_at
+    Visit.objects.filter(pk=visit.pk).update(seen_at=now)
+    return previous
+
+
+def digests_send(*, now: datetime | None = None) -> int:
+    """E-mail each participant who asked for it what was written since their last digest.
+
+    One e-mail per person and opportunity with something new; returns how many were sent.
+    """
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    now = now or timezone.now()
+    sent = 0
+    wanting = Participant.objects.select_related("user", "opportunity__workspace").filter(
+        wants_digest=True,
+        user__isnull=False,
+        user__is_active=True,
+        joined_at__isnull=False,
+        declined_at__isnull=True,
+        left_at__isnull=True,
+        removed_at__isnull=True,
+    )
+    for participant in wanting:
+        since = participant.digest_sent_at or participant.joined_at
+        posts = list(
+            Post.objects.filter(opportunity=participant.opportunity, created_at__gt=since)
+            .exclude(author_id=participant.user_id)
+            .select_related("author")
+            .order_by("created_at")[:50]
+        )
+        if posts:
+            context = {
+                "opportunity": participant.opportunity,
+                "posts": posts,
+                "link": settings.SITE_URL + opportunity_link(participant.opportunity),
+            }
+            with translation.override(settings.LANGUAGE_CODE):
+                subject = render_to_string("emergence/email/digest_subject.txt", context).strip()
+                body = render_to_string("emergence/email/digest_body.txt", context)
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [participant.user.email])  # type: ignore[union-attr]
+            sent += 1
+        Participant.objects.filter(pk=participant.pk).update(digest_sent_at=now)
+    return sent

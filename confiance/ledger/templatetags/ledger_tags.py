@@ -1,0 +1,32 @@
+"""`{% ledger_info engagement membership as ledger %}`: what the Ledger section shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from confiance.core.models import Membership
+from confiance.engagements.models import Engagement
+from confiance.ledger import services, witnessing
+from confiance.ledger.models import Witness
+
+register = template.Library()
+
+
+@register.simple_tag
+def ledger_info(engagement: Engagement, membership: Membership) -> dict[str, Any]:
+    """The log's origin and keys, its witnesses (with their warnings), and who may add one."""
+    witnesses = list(Witness.objects.filter(engagement=engagement).order_by("created_at", "pk"))
+    side = "client" if witnessing.access.is_client_of(membership, engagement) else "provider"
+    return {
+        "origin": services.origin_of(engagement),
+        "log_key": services.log_verifier_key(engagement),
+        "workspace_key": services.workspace_key_get_or_create(
+            workspace=engagement.workspace
+        ).verifier_key,
+        "witnesses": witnesses,
+        "witness_warnings": [w for w in witnesses if w.last_error],
+        "can_manage_witnesses": witnessing.can_manage_witnesses(membership, engagement),
+        "side": side,
+    }

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from confiance.ledger import views
+
+urlpatterns = [
+    path("engagements/<int:pk>/ledger/witnesses/", views.witness_add, name="ledger-witness-add"),
+    path(
+        "engagements/<int:pk>/ledger/witnesses/<int:witness_id>/remove/",
+        views.witness_remove,
+        name="ledger-witness-remove",
+    ),
+]

@@ -1,0 +1,390 @@
+"""Why an early warning should be open now: the causes, read from trust, its trend and the sources.
+
+Each cause is (kind, direction) -> Cause. A cause is about change, per dimension and direction: a
+sharp drop, a slow decline over several windows, a side's silence measured from its own acts,
+budget drift from the recent pace, and the facts that need someone now (a commitment or payment
+overdue, a problem target missed). services.trust_check_alerts opens and closes the alerts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import pairwise
+from typing import Any
+
+from django.db.models import Max, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from confiance.engagements.models import Engagement
+from confiance.trust import indicators
+from confiance.trust.facts import model
+from confiance.trust.models import AlertKind, TrustFact, TrustSnapshot
+
+DECLINE_WINDOWS = 3
+"""A slow decline: the projected trust of a dimension fell in each of this many weekly windows…"""
+DECLINE_TOTAL = 0.05
+"""…by at least this much in all (a step below the drop threshold each time)."""
+DECLINE_STEP = 0.005
+BUDGET_DRIFT = 1.05
+"""The pace projection exceeds the budget by more than 5 %: drift, told before 100 % is reached."""
+ESTIMATE_GAP = 1.2
+"""The pace projection exceeds the team's own forecast by more than 20 %: the estimate is rosy."""
+BUDGET_MIN_SHARE = 0.15
+"""No drift alert before this share of the budget is consumed (the pace means little before)."""
+PAYMENT_GRACE_DAYS = 7
+
+# The facts that are a side's own acts (updates, meetings, answers), for its silence. Logging
+# time is not talking to the client; a fact that only "stood" is not an act of that day.
+ACTS: dict[str, tuple[str, ...]] = {
+    "provider": (
+        "provider_commitment_kept",
+        "provider_commitment_kept_late",
+        "problem_acknowledged_in_time",
+        "problem_update_given",
+        "problem_escalated_early",
+        "problem_proactive",
+        "provider_attendance",
+        "provider_pulse",
+    ),
+    "client": (
+        "client_commitment_kept",
+        "client_commitment_kept_late",
+        "client_attendance",
+        "client_pulse",
+        "payment_on_time",
+        "payment_late",
+    ),
+}
+SIDE_DIRECTION = {"provider": indicators.C2P, "client": indicators.P2C}
+
+NEXT_STEPS: dict[str, str] = {
+    AlertKind.DROP: gettext_noop(
+        "Propose a meeting to take stock with the client (réunion de mise au point) and read the "
+        "facts that moved the figure together."
+    ),
+    AlertKind.DECLINE: gettext_noop(
+        "Propose a meeting to take stock with the client before it becomes a complaint; ask what "
+        "changed for them."
+    ),
+    AlertKind.UNCERTAINTY_RISE: gettext_noop(
+        "Get in touch: share a progress update or plan a meeting."
+    ),
+    AlertKind.COMMITMENT_OVERDUE: gettext_noop(
+        "Keep the commitment, or propose a renegotiation with a new date and the reason."
+    ),
+    AlertKind.PROBLEM_UNOWNED: gettext_noop("Name an owner for the problem."),
+    AlertKind.PROBLEM_TARGET: gettext_noop(
+        "Acknowledge the problem or post a progress update, even a short one."
+    ),
+    AlertKind.BUDGET_DRIFT: gettext_noop(
+        "Tell the client now: share a new forecast and propose a budget revision or a reduced "
+        "scope."
+    ),
+    AlertKind.PAYMENT_OVERDUE: gettext_noop(
+        "Remind the client of the payment and ask whether something blocks it."
+    ),
+}
+
+
+@dataclass
+class Cause:
+    reason: str  # an English message id (gettext_noop), formatted with params when shown
+    params: dict[str, Any] = field(default_factory=dict)
+    link: str = ""
+    # A cause whose identity changes (a new budget revision) closes the open alert and opens a
+    # new one: the alert is re-armed.
+    identity: str = ""
+
+
+Causes = dict[tuple[str, str], Cause]
+
+
+def _url(name: str, engagement: Engagement, **extra: Any) -> str:
+    return reverse(name, kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk, **extra})
+
+
+def _trend_causes(
+    engagement: Engagement,
+    opinions: dict[tuple[str, str], Any],
+    now: datetime,
+    threshold: float,
+    window_days: int,
+    link: str,
+    causes: Causes,
+) -> None:
+    """A sharp drop over the window, or a slow decline over DECLINE_WINDOWS weekly windows, of any
+    dimension (or the overall figure) of a direction: the first that says it, per direction."""
+    today = timezone.localdate(now)
+    horizon = today - timedelta(days=max(window_days, 7 * DECLINE_WINDOWS) + 7)
+    history: dict[tuple[str, str], list[tuple[Any, float]]] = {}
+    for direction, dimension, day, projected in (
+        TrustSnapshot.objects.filter(engagement=engagement, day__gte=horizon, day__lt=today)
+        .order_by("day")
+        .values_list("direction", "dimension", "day", "projected")
+    ):
+        history.setdefault((direction, dimension), []).append((day, projected))
+
+    def at_or_before(points: list[tuple[Any, float]], day: Any) -> float | None:
+        found = None
+        for point_day, projected in points:
+            if point_day > day:
+                break
+            found = projected
+        return found
+
+    for (direction, dimension), points in history.items():
+        opinion = opinions.get((direction, dimension))
+        if opinion is None:
+            continue
+        current = opinion.projected()
+        before = at_or_before(points, today - timedelta(days=window_days))
+        if before is not None and before - current > threshold:
+            causes.setdefault(
+                (AlertKind.DROP, direction),
+                Cause(
+                    gettext_noop(
+                        "%(dimension)s fell from %(before)s %% to %(now)s %% in %(days)s days."
+                    ),
+                    {
+                        "dimension": dimension,
+                        "before": round(before * 100),
+                        "now": round(current * 100),
+                        "days": window_days,
+                    },
+                    link,
+                ),
+            )
+            continue
+        samples = [at_or_before(points, today - timedelta(days=7 * k)) for k in range(1, 4)]
+        series = [s for s in reversed(samples) if s is not None] + [current]
+        steady = all(earlier - later >= DECLINE_STEP for earlier, later in pairwise(series))
+        if (
+            len(series) == DECLINE_WINDOWS + 1
+            and steady
+            and series[0] - series[-1] >= DECLINE_TOTAL
+        ):
+            causes.setdefault(
+                (AlertKind.DECLINE, direction),
+                Cause(
+                    gettext_noop(
+                        "%(dimension)s has declined for %(weeks)s weeks in a row, from "
+                        "%(before)s %% to %(now)s %%."
+                    ),
+                    {
+                        "dimension": dimension,
+                        "weeks": DECLINE_WINDOWS,
+                        "before": round(series[0] * 100),
+                        "now": round(current * 100),
+                    },
+                    link,
+                ),
+            )
+
+
+def _silence_causes(
+    engagement: Engagement, now: datetime, silence_days: int, link: str, causes: Causes
+) -> None:
+    """Each side's last own act (update, meeting, answer); silent past `silence_days`."""
+    for side, acts in ACTS.items():
+        last = (
+            TrustFact.objects.filter(engagement=engagement, indicator__in=acts)
+            .filter(Q(positive__gt=0) | Q(indicator__endswith="_kept_late"))
+            .exclude(source_type__endswith=".stood")
+            .aggregate(last=Max("at"))["last"]
+        )
+        since = last or engagement.created_at
+        if now - since > timedelta(days=silence_days):
+            causes[(AlertKind.UNCERTAINTY_RISE, SIDE_DIRECTION[side])] = Cause(
+                gettext_noop(
+                    "Nothing heard from the provider side for %(days)s days (updates, meetings, "
+                    "answers)."
+                )
+                if side == "provider"
+                else gettext_noop(
+                    "Nothing heard from the client side for %(days)s days (meetings, answers, "
+                    "commitments, payments)."
+                ),
+                {"days": (now - since).days},
+                link,
+            )
+
+
+def _budget_causes(engagement: Engagement, now: datetime, causes: Causes) -> None:
+    """Drift from the recent pace (and the gap with the team's estimate), before 100 %."""
+    revisions = model("consumption", "BudgetRevision")
+    entries = model("consumption", "TimeEntry")
+    if revisions is None or entries is None or engagement.end_date is None:
+        return
+    from confiance.consumption.selectors import PACE_WEEKS
+
+    revision = (
+        revisions.objects.filter(engagement=engagement).order_by("-created_at", "-id").first()
+    )
+    if revision is None or revision.days is None:
+        return
+    budget = int(revision.days * engagement.workspace.minutes_per_day)
+    today = timezone.localdate(now)
+    rows = entries.objects.filter(engagement=engagement)
+    consumed = rows.aggregate(m=Sum("minutes"))["m"] or 0
+    if not budget or consumed >= budget or consumed < budget * BUDGET_MIN_SHARE:
+        return  # at 100 % the budget notice has spoken; too early, the pace says little
+    recent = (
+        rows.filter(date__gt=today - timedelta(weeks=PACE_WEEKS), date__lte=today).aggregate(
+            m=Sum("minutes")
+        )["m"]
+        or 0
+    )
+    pace = recent / PACE_WEEKS
+    weeks_left = max(0, (engagement.end_date - today).days) / 7
+    projection = consumed + pace * weeks_left
+    estimate = (
+        engagement.remaining_estimates.order_by("-created_at", "-id").first()
+        if hasattr(engagement, "remaining_estimates")
+        else None
+    )
+    forecast = consumed + estimate.remaining_minutes if estimate is not None else None
+    if projection <= budget * BUDGET_DRIFT:
+        return
+    params = {
+        "projection": round(100 * projection / budget),
+        "consumed": round(100 * consumed / budget),
+    }
+    if forecast is not None and projection > forecast * ESTIMATE_GAP:
+        reason = gettext_noop(
+            "At the recent pace the budget ends at %(projection)s %% (%(consumed)s %% consumed), "
+            "while the team's estimate says %(forecast)s %%: the estimate looks optimistic."
+        )
+        params["forecast"] = round(100 * forecast / budget)
+    else:
+        reason = gettext_noop(
+            "At the recent pace the budget ends at %(projection)s %% (%(consumed)s %% consumed)."
+        )
+    causes[(AlertKind.BUDGET_DRIFT, indicators.C2P)] = Cause(
+        reason, params, _url("consumption", engagement), identity=f"revision:{revision.pk}"
+    )
+
+
+def _followup_causes(engagement: Engagement, now: datetime, causes: Causes) -> None:
+    commitment = model("followup", "Commitment")
+    payment = model("followup", "Payment")
+    today = timezone.localdate(now)
+    if commitment is not None:
+        followup = _url("followup", engagement)
+        for side, direction in (("provider", indicators.C2P), ("client", indicators.P2C)):
+            overdue = commitment.objects.filter(
+                engagement=engagement,
+                side=side,
+                status__in=("open", "renegotiated"),
+                due_date__lt=today,
+            ).count()
+            if overdue:
+                causes[(AlertKind.COMMITMENT_OVERDUE, direction)] = Cause(
+                    gettext_noop("%(n)s commitment(s) of ours past their due date.")
+                    if side == "provider"
+                    else gettext_noop("%(n)s commitment(s) of the client past their due date."),
+                    {"n": overdue},
+                    followup,
+                )
+    if payment is not None:
+        unpaid = payment.objects.filter(
+            engagement=engagement,
+            paid_date__isnull=True,
+            due_date__lt=today - timedelta(days=PAYMENT_GRACE_DAYS - 1),
+        ).order_by("due_date")
+        first = unpaid.first()
+        if first is not None:
+            causes[(AlertKind.PAYMENT_OVERDUE, indicators.P2C)] = Cause(
+                gettext_noop(
+                    "%(n)s payment(s) unpaid past their due date, the oldest for %(days)s days."
+                ),
+                {"n": unpaid.count(), "days": (today - first.due_date).days},
+                _url("followup", engagement),
+            )
+
+
+def _problem_causes(engagement: Engagement, causes: Causes) -> None:
+    problem = model("problems", "Problem")
+    breach = model("problems", "ProblemBreach")
+    if problem is None or breach is None:
+        return
+    open_problems = problem.objects.filter(
+        engagement=engagement, resolved_at__isnull=True, closed_at__isnull=True
+    )
+    link = _url("problem-list", engagement)
+    unowned = open_problems.filter(owner__isnull=True, breaches__kind="owner").distinct().count()
+    if unowned:
+        causes[(AlertKind.PROBLEM_UNOWNED, indicators.C2P)] = Cause(
+            gettext_noop("%(n)s problem(s) without an owner past the target time."),
+            {"n": unowned},
+            link,
+        )
+    unacknowledged = (
+        open_problems.filter(acknowledged_at__isnull=True, breaches__kind="acknowledge")
+        .distinct()
+        .count()
+    )
+    # An update target missed still holds while no update came after the breach.
+    silent = 0
+    for last_update, breached in (
+        open_problems.filter(breaches__kind="update")
+        .annotate(breached=Max("breaches__detected_at"))
+        .values_list("last_update_at", "breached")
+    ):
+        if last_update is None or last_update < breached:
+            silent += 1
+    if unacknowledged or silent:
+        causes[(AlertKind.PROBLEM_TARGET, indicators.C2P)] = Cause(
+            gettext_noop(
+                "Problem targets missed: %(unacknowledged)s not acknowledged, %(silent)s without "
+                "the progress update due."
+            ),
+            {"unacknowledged": unacknowledged, "silent": silent},
+            link,
+        )
+
+
+def causes_of(engagement: Engagement, now: datetime) -> Causes:
+    """The alerts whose cause holds now, each with its reason, link and identity."""
+    from confiance.trust.services import base_rate_for, opinions_of, trust_settings_for
+
+    settings = trust_settings_for(engagement.workspace_id)
+    opinions = opinions_of(
+        engagement.trust_states.all(), base_rate_for(engagement, settings), settings.half_life, now
+    )
+    link = _url("trust", engagement)
+    causes: Causes = {}
+    _trend_causes(
+        engagement,
+        opinions,
+        now,
+        settings.drop_threshold,
+        settings.drop_window_days,
+        link,
+        causes,
+    )
+    _silence_causes(engagement, now, settings.silence_days, link, causes)
+    _budget_causes(engagement, now, causes)
+    _followup_causes(engagement, now, causes)
+    _problem_causes(engagement, causes)
+    return causes
+
+
+def alert_reason(reason: str, params: dict[str, Any] | None) -> str:
+    """An alert's reason in the reader's language (a dimension named by its label)."""
+    from confiance.trust.facts import render_label
+
+    shown = dict(params or {})
+    if shown.get("dimension") in indicators.DIMENSION_LABELS:
+        shown["dimension"] = str(indicators.DIMENSION_LABELS[shown["dimension"]])
+    return render_label(reason, shown)
+
+
+def next_step(kind: str) -> str:
+    """The step proposed to whoever should act, in the reader's language."""
+    from django.utils.translation import gettext
+
+    step = NEXT_STEPS.get(kind)
+    return gettext(step) if step else ""

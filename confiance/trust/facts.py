@@ -1,0 +1,119 @@
+"""What every indicator yields: a `Fact`, its label to translate when shown, and small helpers.
+
+A fact's label is stored as its English message id with its parameters, and translated for each
+reader (`render_label`): a French page shows French labels, with dates in the reader's format.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.urls import NoReverseMatch, reverse
+from django.utils import formats
+from django.utils.translation import gettext
+
+if TYPE_CHECKING:
+    from confiance.engagements.models import Engagement
+
+CONFIRM_DAYS = 7
+"""A fact one side records about itself alone counts half until the other side confirms it or
+lets it stand this many days (docs/trust.md, "Padding")."""
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_FLOAT_PLACEHOLDER = re.compile(r"%\((\w+)\)\.(\d)f")
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One observed fact as evidence: amounts in units of its indicator's weight.
+
+    ``label`` is an English message id (marked with gettext_noop) formatted with ``params`` when
+    shown; a parameter holding an ISO date (YYYY-MM-DD) is shown in the reader's date format.
+    """
+
+    indicator: str
+    at: datetime
+    positive: float
+    negative: float
+    label: str
+    link: str
+    source_type: str
+    source_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+Collect = Callable[["Engagement", "datetime | None"], Iterator[Fact]]
+
+
+def render_label(label: str, params: dict[str, Any] | None) -> str:
+    """The label in the active language, its dates in the active language's format."""
+    text = gettext(label)
+    if not params:
+        return text
+    # "%(mean).1f": a number in the reader's format (3,5 in French), with the same decimals.
+    decimals = {name: int(n) for name, n in _FLOAT_PLACEHOLDER.findall(text)}
+    text = _FLOAT_PLACEHOLDER.sub(lambda m: f"%({m.group(1)})s", text)
+    params = {
+        key: formats.number_format(value, decimals[key], use_l10n=True)
+        if key in decimals and isinstance(value, int | float)
+        else value
+        for key, value in params.items()
+    }
+    shown = {
+        key: formats.date_format(date.fromisoformat(value), "DATE_FORMAT")
+        if isinstance(value, str) and _ISO_DAY.match(value)
+        else value
+        for key, value in params.items()
+    }
+    try:
+        return text % shown
+    except (KeyError, TypeError, ValueError):  # a translation that lost a placeholder
+        return label % params
+
+
+def model(app_label: str, name: str) -> Any:
+    """The model, or None when its app is not installed here."""
+    if not apps.is_installed(f"confiance.{app_label}"):
+        return None
+    try:
+        return apps.get_model(app_label, name)
+    except LookupError:
+        return None
+
+
+def noon(day: Any) -> datetime:
+    """A date as a moment (noon UTC), for facts that only know their day."""
+    return datetime.combine(day, time(12, 0), tzinfo=UTC)
+
+
+def url(name: str, engagement: Engagement, **extra: Any) -> str:
+    return reverse(name, kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk, **extra})
+
+
+def url_or(name: str, fallback: str, engagement: Engagement, **extra: Any) -> str:
+    """A link to the named page, or to `fallback` when this installation names it otherwise."""
+    try:
+        return url(name, engagement, **extra)
+    except NoReverseMatch:
+        return url(fallback, engagement)
+
+
+def client_people(engagement: Engagement) -> set[int]:
+    """The ids of the people of the engagement's client side (everyone else is the provider's)."""
+    from confiance.core.models import Membership, Role
+
+    return set(
+        Membership.objects.filter(
+            workspace_id=engagement.workspace_id, role=Role.CLIENT, client_id=engagement.client_id
+        ).values_list("user_id", flat=True)
+    )
+
+
+def stood_since(since: datetime | None) -> datetime | None:
+    """Where to read facts that may have stood (CONFIRM_DAYS passed) since `since`."""
+    return since - timedelta(days=CONFIRM_DAYS) if since is not None else None

@@ -1,0 +1,186 @@
+"""Facts from the consumption app: time logged (per person and day), budget notices and drift."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import F
+from django.utils.translation import gettext_noop
+
+from confiance.trust.facts import Fact, model, url
+
+if TYPE_CHECKING:
+    from confiance.engagements.models import Engagement
+
+
+def _entries(engagement: Engagement, since: datetime | None, late: bool) -> Iterator[Fact]:
+    """One fact per day logged, not per entry or person: splitting a day's time into six entries
+    says nothing more about transparency than one entry (docs/trust.md, "Padding")."""
+    entries = model("consumption", "TimeEntry")
+    threshold = engagement.workspace.late_logging_days
+    rows = entries.objects.filter(engagement=engagement).exclude(kind="reversal")
+    rows = (
+        rows.filter(log_delay_days__gt=threshold)
+        if late
+        else rows.filter(log_delay_days__lte=threshold)
+    )
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    link = url("consumption", engagement)
+    key = "time_logged_late" if late else "time_logged_promptly"
+    label = (
+        gettext_noop("Time for %(day)s logged %(n)s days late")
+        if late
+        else gettext_noop("Time for %(day)s logged on time")
+    )
+    for day, created, delay in (
+        rows.order_by("created_at", "id")
+        .values_list("date", "created_at", "log_delay_days")
+        .iterator(chunk_size=2000)
+    ):
+        yield Fact(
+            key,
+            created,
+            0.0 if late else 1.0,
+            1.0 if late else 0.0,
+            label,
+            link,
+            "consumption.timeday",
+            day.isoformat(),
+            {"day": day.isoformat(), "n": delay},
+        )
+
+
+def time_logged_promptly(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+    return _entries(engagement, since, late=False)
+
+
+def time_logged_late(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+    return _entries(engagement, since, late=True)
+
+
+def _alerts(engagement: Engagement, since: datetime | None) -> Iterator[Any]:
+    alerts = model("consumption", "BudgetAlert")
+    rows = alerts.objects.filter(engagement=engagement).order_by("created_at", "id")
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    return rows.iterator()
+
+
+def budget_threshold_shared(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+    """50 % / 80 % told to both sides at once: transparency, but only when the budget is still
+    expected to hold (a threshold crossed on the way to an overrun is not good news)."""
+    link = url("consumption", engagement)
+    for alert in _alerts(engagement, since):
+        if alert.level not in ("50", "80"):
+            continue
+        if alert.forecast_minutes is not None and alert.forecast_minutes > alert.budget_minutes:
+            continue
+        yield Fact(
+            "budget_threshold_shared",
+            alert.created_at,
+            1.0,
+            0.0,
+            gettext_noop("%(level)s %% of the budget reached, told to both sides at once"),
+            link,
+            "consumption.budgetalert",
+            str(alert.pk),
+            {"level": alert.level},
+        )
+
+
+def overrun_announced_early(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+    link = url("consumption", engagement)
+    for alert in _alerts(engagement, since):
+        if alert.level == "forecast" and alert.consumed_minutes < alert.budget_minutes:
+            yield Fact(
+                "overrun_announced_early",
+                alert.created_at,
+                1.0,
+                0.0,
+                gettext_noop("Overrun forecast announced before the budget was consumed"),
+                link,
+                "consumption.budgetalert",
+                str(alert.pk),
+            )
+
+
+def _forecast_before(engagement: Engagement, moment: datetime) -> bool:
+    alerts = model("consumption", "BudgetAlert")
+    return bool(
+        alerts.objects.filter(
+            engagement=engagement,
+            level="forecast",
+            created_at__lte=moment,
+            consumed_minutes__lt=F("budget_minutes"),
+        ).exists()
+    )
+
+
+def _exhausted(engagement: Engagement, since: datetime | None, announced: bool) -> Iterator[Fact]:
+    link = url("consumption", engagement)
+    for alert in _alerts(engagement, since):
+        if alert.level != "100":
+            continue
+        if _forecast_before(engagement, alert.created_at) != announced:
+            continue
+        if announced:
+            key, label = (
+                "budget_exhausted_announced",
+                gettext_noop("Budget consumed (overrun announced earlier)"),
+            )
+        else:
+            key, label = (
+                "overrun_unannounced",
+                gettext_noop("Budget consumed without an earlier forecast alert"),
+            )
+        yield Fact(
+            key, alert.created_at, 0.0, 1.0, label, link, "consumption.budgetalert", str(alert.pk)
+        )
+
+
+def overrun_unannounced(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+    return _exhausted(engagement, since, announced=False)
+
+
+def budget_exhausted_announced(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+    return _exhausted(engagement, since, announced=True)
+
+
+def checkpoint_consistent(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+    """Each checkpoint proved an extension of the previous one (+), or not (-, ten times worse)."""
+    from confiance.ledger import merkle, selectors
+
+    checkpoints = model("ledger", "Checkpoint")
+    previous = None
+    for checkpoint in checkpoints.objects.filter(engagement=engagement).order_by("size").iterator():
+        if previous is not None and (since is None or checkpoint.created_at >= since):
+            try:
+                _size, proof = selectors.consistency(
+                    engagement=engagement, old=previous.size, new=checkpoint.size
+                )
+                good = merkle.verify_consistency(
+                    previous.size,
+                    checkpoint.size,
+                    bytes(previous.root_hash),
+                    bytes(checkpoint.root_hash),
+                    proof,
+                )
+            except (ValueError, LookupError):
+                good = False
+            yield Fact(
+                "checkpoint_consistent",
+                checkpoint.created_at,
+                1.0 if good else 0.0,
+                0.0 if good else 10.0,
+                gettext_noop("Ledger checkpoint %(size)s extends the previous one")
+                if good
+                else gettext_noop("Ledger checkpoint %(size)s does not extend the previous one"),
+                url("consumption", engagement),
+                "ledger.checkpoint",
+                str(checkpoint.pk),
+                {"size": checkpoint.size},
+            )
+        previous = checkpoint

@@ -1,0 +1,357 @@
+"""Facts from the follow-up app: commitments, renegotiations, attendance, cancellations, payments.
+
+Padding (docs/trust.md): a commitment kept or an attendance recorded by the side it is about counts
+half until the other side confirms it (records it themselves) or lets it stand CONFIRM_DAYS; a
+commitment counts by how long it was a promise (made and kept the same day, it says little); a
+withdrawal by the committing side alone counts as broken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from confiance.trust.facts import (
+    CONFIRM_DAYS,
+    Collect,
+    Fact,
+    client_people,
+    model,
+    noon,
+    stood_since,
+    url,
+    url_or,
+)
+
+if TYPE_CHECKING:
+    from confiance.engagements.models import Engagement
+
+FULL_PROMISE_DAYS = 7
+"""A commitment that was a promise for this long (from made to kept or due) counts fully; one made
+and kept the same day counts MIN_PROMISE_SHARE (docs/trust.md, "Padding")."""
+MIN_PROMISE_SHARE = 0.05
+STOOD = ".stood"
+
+
+def _side_of(user_id: int | None, clients: set[int]) -> str:
+    return "client" if user_id in clients else "provider"
+
+
+def promise_share(created: datetime, kept: datetime, due: object) -> float:
+    """How much a kept commitment matters: the days it was a promise, up to FULL_PROMISE_DAYS."""
+    end = min(timezone.localdate(kept), due)  # type: ignore[type-var]
+    days = (end - timezone.localdate(created)).days
+    return max(MIN_PROMISE_SHARE, min(1.0, days / FULL_PROMISE_DAYS))
+
+
+def _held(engagement: Engagement, source: str) -> set[str]:
+    """Facts the side concerned contested (until resolved) or their author withdrew: held out
+    of the evidence (see confiance.followup.reviews)."""
+    from confiance.followup.reviews import held_evidence
+
+    return held_evidence(engagement.pk, source)
+
+
+def _commitment_link(engagement: Engagement, commitment_id: int) -> str:
+    return url_or("commitment-detail", "followup", engagement, cid=commitment_id)
+
+
+LABELS = {
+    "kept": gettext_noop("Commitment kept: %(text)s"),
+    "kept_late": gettext_noop("Commitment kept late: %(text)s"),
+    "broken": gettext_noop("Commitment broken: %(text)s"),
+    "withdrawn": gettext_noop("Commitment withdrawn by the side that made it: %(text)s"),
+    "stood": gettext_noop("Commitment kept, left standing by the other side: %(text)s"),
+    "confirmed": gettext_noop("Commitment kept, confirmed by the other side: %(text)s"),
+}
+
+
+def commitments(side: str, status: str) -> Collect:
+    """Kept (+), kept late (-) or broken (-) commitments of one side."""
+
+    def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+        held = _held(engagement, "followup.commitmentstatuschange")
+        changes = model("followup", "CommitmentStatusChange")
+        to = ("broken", "withdrawn") if status == "broken" else (status,)
+        clients = client_people(engagement)
+        rows = changes.objects.filter(
+            commitment__engagement=engagement, commitment__side=side, to_status__in=to
+        ).select_related("commitment")
+        if since is not None:
+            rows = rows.filter(changed_at__gte=stood_since(since) if status == "kept" else since)
+        now = timezone.now()
+        for change in rows.order_by("changed_at", "id").iterator(chunk_size=1000):
+            if str(change.pk) in held:
+                continue
+            commitment = change.commitment
+            by_itself = _side_of(change.changed_by_id, clients) == side
+            params = {"text": commitment.text[:80]}
+            link = _commitment_link(engagement, commitment.pk)
+            if change.to_status == "withdrawn":
+                if by_itself:  # withdrawn without the other side: as good as broken
+                    yield Fact(
+                        f"{side}_commitment_broken",
+                        change.changed_at,
+                        0.0,
+                        1.0,
+                        LABELS["withdrawn"],
+                        link,
+                        "followup.commitmentstatuschange",
+                        str(change.pk),
+                        params,
+                    )
+                continue
+            if status != "kept":
+                yield Fact(
+                    f"{side}_commitment_{status}",
+                    change.changed_at,
+                    0.0,
+                    1.0,
+                    LABELS[status],
+                    link,
+                    "followup.commitmentstatuschange",
+                    str(change.pk),
+                    params,
+                )
+                continue
+            share = promise_share(commitment.created_at, change.changed_at, commitment.due_date)
+            if not by_itself:
+                yield Fact(
+                    f"{side}_commitment_kept",
+                    change.changed_at,
+                    share,
+                    0.0,
+                    LABELS["confirmed"],
+                    link,
+                    "followup.commitmentstatuschange",
+                    str(change.pk),
+                    params,
+                )
+                continue
+            if since is None or change.changed_at >= since:
+                yield Fact(
+                    f"{side}_commitment_kept",
+                    change.changed_at,
+                    share / 2,
+                    0.0,
+                    LABELS["kept"],
+                    link,
+                    "followup.commitmentstatuschange",
+                    str(change.pk),
+                    params,
+                )
+            stood = change.changed_at + timedelta(days=CONFIRM_DAYS)
+            if stood <= now:
+                yield Fact(
+                    f"{side}_commitment_kept",
+                    stood,
+                    share / 2,
+                    0.0,
+                    LABELS["stood"],
+                    link,
+                    "followup.commitmentstatuschange" + STOOD,
+                    str(change.pk),
+                    params,
+                )
+
+    return collect
+
+
+def renegotiations(side: str) -> Collect:
+    """Each agreed renegotiation of a commitment from its second on: mild negative evidence
+    (one change of plan is life; a commitment moved again and again is not being kept)."""
+
+    def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+        revisions = model("followup", "CommitmentRevision")
+        rows = revisions.objects.filter(
+            commitment__engagement=engagement, commitment__side=side, version__gte=3
+        ).select_related("commitment")
+        if since is not None:
+            rows = rows.filter(created_at__gte=since)
+        for revision in rows.iterator(chunk_size=1000):
+            yield Fact(
+                f"{side}_commitment_renegotiated",
+                revision.created_at,
+                0.0,
+                1.0,
+                gettext_noop("Commitment renegotiated again (%(n)s times): %(text)s"),
+                _commitment_link(engagement, revision.commitment_id),
+                "followup.commitmentrevision",
+                str(revision.pk),
+                {"n": revision.version - 1, "text": revision.commitment.text[:80]},
+            )
+
+    return collect
+
+
+def attendance(side: str) -> Collect:
+    def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+        held = _held(engagement, "followup.meetingattendee")
+        attendees = model("followup", "MeetingAttendee")
+        clients = client_people(engagement)
+        rows = attendees.objects.filter(
+            meeting__engagement=engagement, side=side, attendance__in=("present", "absent")
+        ).select_related("meeting")
+        if since is not None:
+            rows = rows.filter(recorded_at__gte=stood_since(since))
+        now = timezone.now()
+        link = url("followup", engagement)
+        for row in rows.iterator(chunk_size=1000):
+            if str(row.pk) in held:
+                continue
+            at = row.recorded_at or row.meeting.starts_at
+            params = {"title": row.meeting.title}
+            if row.attendance == "absent":
+                if since is None or at >= since:
+                    yield Fact(
+                        f"{side}_attendance",
+                        at,
+                        0.0,
+                        1.0,
+                        gettext_noop("Absent from the meeting “%(title)s”"),
+                        link,
+                        "followup.meetingattendee",
+                        str(row.pk),
+                        params,
+                    )
+                continue
+            by_itself = _side_of(row.recorded_by_id, clients) == side
+            if not by_itself:
+                if since is None or at >= since:
+                    yield Fact(
+                        f"{side}_attendance",
+                        at,
+                        0.5,
+                        0.0,
+                        gettext_noop("Present at the meeting “%(title)s”"),
+                        link,
+                        "followup.meetingattendee",
+                        str(row.pk),
+                        params,
+                    )
+                continue
+            if since is None or at >= since:
+                yield Fact(
+                    f"{side}_attendance",
+                    at,
+                    0.25,
+                    0.0,
+                    gettext_noop("Present at the meeting “%(title)s” (recorded by that side)"),
+                    link,
+                    "followup.meetingattendee",
+                    str(row.pk),
+                    params,
+                )
+            stood = at + timedelta(days=CONFIRM_DAYS)
+            if stood <= now:
+                yield Fact(
+                    f"{side}_attendance",
+                    stood,
+                    0.25,
+                    0.0,
+                    gettext_noop(
+                        "Present at the meeting “%(title)s”, left standing by the other side"
+                    ),
+                    link,
+                    "followup.meetingattendee" + STOOD,
+                    str(row.pk),
+                    params,
+                )
+
+    return collect
+
+
+def late_cancel(side: str) -> Collect:
+    def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+        meetings = model("followup", "Meeting")
+        rows = meetings.objects.filter(
+            engagement=engagement, status="cancelled", cancelled_by_side=side
+        )
+        if since is not None:
+            rows = rows.filter(cancelled_at__gte=since)
+        for meeting in rows.iterator(chunk_size=1000):
+            if meeting.cancelled_at is None:
+                continue
+            if meeting.starts_at - meeting.cancelled_at >= timedelta(hours=24):
+                continue
+            yield Fact(
+                f"{side}_cancelled_late",
+                meeting.cancelled_at,
+                0.0,
+                1.0,
+                gettext_noop("Meeting “%(title)s” cancelled less than a day before"),
+                url("followup", engagement),
+                "followup.meeting",
+                str(meeting.pk),
+                {"title": meeting.title},
+            )
+
+    return collect
+
+
+def payments(on_time: bool) -> Collect:
+    def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+        held = _held(engagement, "followup.payment")
+        rows = model("followup", "Payment").objects.filter(
+            engagement=engagement, paid_date__isnull=False
+        )
+        rows = (
+            rows.filter(paid_date__lte=F("due_date"))
+            if on_time
+            else rows.filter(paid_date__gt=F("due_date"))
+        )
+        if since is not None:
+            rows = rows.filter(paid_recorded_at__gte=since)
+        for payment in rows.iterator(chunk_size=1000):
+            if str(payment.pk) in held:
+                continue
+            yield Fact(
+                "payment_on_time" if on_time else "payment_late",
+                noon(payment.paid_date),
+                1.0 if on_time else 0.0,
+                0.0 if on_time else 1.0,
+                gettext_noop("“%(label)s” paid by its due date")
+                if on_time
+                else gettext_noop("“%(label)s” paid after its due date"),
+                url("followup", engagement),
+                "followup.payment",
+                str(payment.pk),
+                {"label": payment.label},
+            )
+
+    return collect
+
+
+def payment_overdue(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+    """Each full week a payment stays unpaid past its due date (counted while it is unpaid, and
+    kept once paid: the weeks of waiting happened)."""
+    today = timezone.localdate()
+    rows = model("followup", "Payment").objects.filter(
+        engagement=engagement, due_date__lt=today - timedelta(days=6)
+    )
+    if since is not None:  # unpaid ones, and those paid since the last read
+        from django.db.models import Q
+
+        rows = rows.filter(Q(paid_date__isnull=True) | Q(paid_recorded_at__gte=since))
+    link = url("followup", engagement)
+    for payment in rows.iterator(chunk_size=1000):
+        end = payment.paid_date or today
+        weeks = (end - payment.due_date).days // 7
+        for week in range(1, weeks + 1):
+            day = payment.due_date + timedelta(days=7 * week)
+            yield Fact(
+                "payment_overdue",
+                noon(day),
+                0.0,
+                1.0,
+                gettext_noop("“%(label)s” still unpaid %(n)s week(s) after its due date"),
+                link,
+                "followup.payment.week",
+                f"{payment.pk}:{week}",
+                {"label": payment.label, "n": week},
+            )

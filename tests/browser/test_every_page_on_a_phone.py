@@ -1,0 +1,106 @@
+"""Every page type, for every role, on a 390 px phone: no sideways scroll, no serious or critical
+accessibility violation (axe-core from npm), in real Chromium, on the demo.
+
+Pages are found by following links (tests/crawl.py), so a page anyone adds is swept as soon as
+something links to it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.test import Client as HttpClient
+
+from confiance.core.demo import DEMO_SLUG, build_demo
+from confiance.core.models import Membership
+from tests.browser.conftest import shot
+from tests.crawl import crawl
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations
+    .filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => {
+      const where = v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ");
+      return `${v.impact} ${v.id}: ${where}`;
+    });
+}"""
+# What sticks out to the right, to name the culprit when a page scrolls sideways.
+WIDE = """() => {
+  const limit = document.documentElement.clientWidth;
+  const found = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const box = el.getBoundingClientRect();
+    if (box.right > limit + 1 && box.width > 0) {
+      const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "");
+      found.push(`${name}.${[...el.classList].join(".")} right=${Math.round(box.right)}`);
+    }
+  }
+  return found.slice(0, 5);
+}"""
+
+
+def _pages_of(membership: Membership) -> list[tuple[str, str]]:
+    http = HttpClient()
+    http.force_login(membership.user)
+
+    def fetch(path: str) -> tuple[int, str, str]:
+        response = http.get(path)
+        if response.has_header("Location"):
+            return response.status_code, "", response["Location"]
+        content_type = response.get("Content-Type", "")
+        if "html" not in content_type:  # exports (CSV, XLSX, PDF) are not pages: no links to follow
+            return response.status_code, content_type, ""
+        return response.status_code, content_type, response.content.decode(errors="replace")
+
+    return [
+        (path, name)
+        for path, name, status, _html in crawl(fetch, f"/w/{DEMO_SLUG}/engagements/")
+        if status == 200
+    ]
+
+
+def test_every_page_for_every_role_fits_a_phone_and_passes_axe(browser, live_server) -> None:
+    assert AXE.exists(), "axe-core is installed by npm (package.json): run `make install`"
+    build_demo()
+    problems: list[str] = []
+    swept = 0
+    for membership in Membership.objects.filter(workspace__slug=DEMO_SLUG).select_related("user"):
+        http = HttpClient()
+        http.force_login(membership.user)
+        context = browser.new_context(viewport=PHONE, locale="en-GB", bypass_csp=True)
+        context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": http.cookies["sessionid"].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        for path, name in _pages_of(membership):
+            page.goto(live_server.url + path)
+            swept += 1
+            where = f"{membership.role} {name} {path}"
+            overflow = page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            if overflow > 0:
+                problems.append(f"{where}: scrolls sideways by {overflow}px {page.evaluate(WIDE)}")
+                shot(page, f"phone-overflow-{membership.role}-{name}")
+            page.add_script_tag(path=str(AXE))
+            for violation in page.evaluate(AXE_RUN):
+                problems.append(f"{where}: {violation}")
+        if membership.role == "client":
+            page.goto(f"{live_server.url}/w/{DEMO_SLUG}/engagements/")
+            shot(page, "phone-client-engagements")
+        context.close()
+    assert swept > 60, f"only {swept} pages swept: the crawl lost its way"
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,146 @@
+"""French everywhere: every page type, for every role, rendered in French on the demo, shows no
+text still in its English source, and no date or number in an English format.
+
+"English source" means a visible text (or a label read aloud: aria-label, title, placeholder, alt)
+equal to a msgid of the catalogue whose French translation differs: a string someone forgot to
+mark, or marked but rendered before the reader's language was active.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from django.test import Client as HttpClient
+
+from confiance.core.demo import DEMO_SLUG, build_demo
+from confiance.core.models import Membership
+from tests.crawl import crawl
+
+CATALOGUE = Path(__file__).resolve().parents[1] / "confiance/locale/fr/LC_MESSAGES/django.po"
+ENGLISH_DATE = re.compile(
+    r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}(, \d{4})?\b"
+)
+ISO_DATE = re.compile(r"(?<![\w/-])\d{4}-\d{2}-\d{2}(?![\w/-])")
+# A figure with a decimal point, then a space and its unit: "12.0 jours", "57000.00 EUR", "3.5 / 5"
+# (an input format such as "1.5h" is literal, not a figure).
+ENGLISH_DECIMAL = re.compile(
+    r"(?<![\w.,])\d+\.\d+(?=\s(?:%|h\b|j\b|jours?\b|days?\b|[A-Z]{3}\b|€|/))"
+)
+READ_ALOUD = ("aria-label", "title", "placeholder", "alt")
+# Known gap, owned elsewhere: trust fact labels stored in English before their translation
+# (issue 11, trust part). Only these texts on the trust page are let through; remove when done.
+KNOWN_GAPS = {"trust": ("Pulse round, ", "Time for ")}
+
+
+def english_sources() -> set[str]:
+    """Catalogue msgids whose French differs (placeholders and one-letter ids left out)."""
+    with CATALOGUE.open("rb") as handle:
+        catalogue = read_po(handle)
+    found = set()
+    for message in catalogue:
+        if not message.id or isinstance(message.id, tuple):
+            continue
+        text, french = message.id.strip(), str(message.string).strip()
+        if "%" in text or "{" in text or len(text) < 3 or text == french:
+            continue
+        found.add(text)
+    return found
+
+
+# Literal formats (a CSV sample, a command) are not prose to translate.
+HIDDEN = ("script", "style", "template", "title", "code", "pre", "kbd", "samp")
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+
+
+class _Visible(HTMLParser):
+    """Visible French text nodes and read-aloud attributes; scripts, styles and text marked as
+    another language (lang="en": the language selector's "English") left out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self._stack: list[tuple[str, bool]] = []  # (tag, skipped)
+
+    @property
+    def _skipping(self) -> bool:
+        return any(skipped for _tag, skipped in self._stack)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        lang = values.get("lang")
+        skipped = tag in HIDDEN or bool(lang and not lang.startswith("fr"))
+        if not skipped and not self._skipping:
+            for name in READ_ALOUD:
+                if values.get(name):
+                    self.texts.append(str(values[name]).strip())
+        if tag not in VOID:
+            self._stack.append((tag, skipped))
+
+    def handle_endtag(self, tag: str) -> None:
+        for i in range(len(self._stack) - 1, -1, -1):
+            if self._stack[i][0] == tag:
+                del self._stack[i:]
+                break
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping and data.strip():
+            self.texts.append(" ".join(data.split()))
+
+
+def visible_texts(html: str) -> list[str]:
+    parser = _Visible()
+    parser.feed(html)
+    return parser.texts
+
+
+def problems_in(html: str, sources: set[str], name: str = "") -> list[str]:
+    found = []
+    for text in visible_texts(html):
+        if text.startswith(KNOWN_GAPS.get(name, ())):
+            continue
+        stripped = text.strip(" :·→←()*")
+        if stripped in sources:
+            found.append(f"English: {stripped!r}")
+        for pattern, kind in (
+            (ENGLISH_DATE, "English date"),
+            (ISO_DATE, "ISO date in text"),
+            (ENGLISH_DECIMAL, "English decimal point"),
+        ):
+            match = pattern.search(text)
+            if match:
+                found.append(f"{kind}: {match.group(0)!r} in {text[:80]!r}")
+    return found
+
+
+@pytest.mark.django_db
+def test_every_page_type_for_every_role_is_in_french() -> None:
+    build_demo()
+    sources = english_sources()
+    report: dict[str, list[str]] = {}
+    visited = 0
+    for membership in Membership.objects.filter(workspace__slug=DEMO_SLUG).select_related("user"):
+        http = HttpClient(HTTP_ACCEPT_LANGUAGE="fr")
+        http.cookies["django_language"] = "fr"
+        http.force_login(membership.user)
+
+        def fetch(path: str, http: HttpClient = http) -> tuple[int, str, str]:
+            response = http.get(path)
+            if response.has_header("Location"):
+                return response.status_code, "", response["Location"]
+            body = response.content.decode() if "html" in response.get("Content-Type", "") else ""
+            return response.status_code, response.get("Content-Type", ""), body
+
+        start = f"/w/{DEMO_SLUG}/engagements/"
+        for path, name, status, html in crawl(fetch, start):
+            visited += 1
+            assert status < 500, f"{path} answered {status}"
+            assert '<html lang="fr"' in html, f"{path} is not in French"
+            found = problems_in(html, sources, name)
+            if found:
+                report[f"{membership.role} {name} {path}"] = sorted(set(found))
+    assert visited > 40, f"only {visited} pages reached: the crawl lost its way"
+    assert not report, "\n".join(f"{page}: {found}" for page, found in sorted(report.items()))
