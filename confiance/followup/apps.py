@@ -124,10 +124,13 @@ def _meeting_invitation(params: dict[str, Any]) -> tuple[str, bytes, str] | None
     from confiance.followup.feed import build_invitation
     from confiance.followup.models import Meeting
 
+    meeting_id = params.get("meeting_id")
+    if not isinstance(meeting_id, int):
+        return None
     meeting = (
         Meeting.objects.select_related("engagement__workspace", "created_by")
         .prefetch_related("attendees__user")
-        .filter(pk=params.get("meeting_id"))
+        .filter(pk=meeting_id)
         .first()
     )
     if meeting is None:
@@ -143,11 +146,11 @@ def _review_text(kind: str) -> Any:
     def text(params: dict[str, Any]) -> str:
         from django.utils.translation import gettext
 
-        from confiance.followup.models import ReviewState
+        from confiance.followup.models import ReviewState, render_what
 
         values = {
             "engagement": params.get("engagement", ""),
-            "what": params.get("what", ""),
+            "what": render_what(params.get("what", ""), params.get("what_params")),
             "who": params.get("who", ""),
             "when": _when(params.get("answer_by", "")),
             "state": (

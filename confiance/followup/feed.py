@@ -48,7 +48,7 @@ def build_invitation(meeting: Meeting, *, method: str, sequence: int, base_url: 
         address = vCalAddress(f"mailto:{attendee.user.email}")
         address.params["cn"] = vText(attendee.user.get_full_name())
         address.params["role"] = vText("REQ-PARTICIPANT")
-        event.add("attendee", address, encode=0)
+        event.add("attendee", address, encode=False)
     path = reverse(
         "meeting-detail",
         kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk, "mid": meeting.pk},

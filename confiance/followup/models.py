@@ -28,6 +28,7 @@ says explicitly *what* was promised or planned, *when* it was due, *when* its st
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -383,6 +384,28 @@ class CalendarFeed(models.Model):
 REVIEW_DAYS = 7
 
 
+def render_what(what: str, params: dict[str, Any] | None) -> str:
+    """A review's "what" in the active language: statuses by their label, dates in its format."""
+    from datetime import date
+
+    from django.utils import formats
+    from django.utils.translation import gettext
+
+    shown: dict[str, Any] = dict(params or {})
+    if shown.get("status") in CommitmentStatus.values:
+        shown["status"] = str(CommitmentStatus(shown["status"]).label).lower()
+    if shown.get("attendance") in Attendance.values:
+        shown["attendance"] = str(Attendance(shown["attendance"]).label).lower()
+    for key in ("date", "paid", "due"):
+        if isinstance(shown.get(key), str):
+            with contextlib.suppress(ValueError):
+                shown[key] = formats.date_format(date.fromisoformat(shown[key]), "DATE_FORMAT")
+    try:
+        return gettext(what) % shown if shown else gettext(what)
+    except (KeyError, TypeError, ValueError):  # a translation that lost a placeholder
+        return what % (params or {}) if params else what
+
+
 class ReviewState(models.TextChoices):
     PENDING = "pending", _("Awaiting an answer")
     CONFIRMED = "confirmed", _("Confirmed")
@@ -424,7 +447,10 @@ class FactReview(models.Model):
         Payment, on_delete=models.CASCADE, null=True, blank=True, related_name="reviews"
     )
     side = models.CharField(max_length=10, choices=Side.choices)  # the side that answers
-    what = models.CharField(max_length=300)  # what was recorded, in words both sides read
+    # What was recorded, as a message id (gettext_noop) and its parameters, so each reader reads
+    # it in their own language and date format (see render_what).
+    what = models.CharField(max_length=300)
+    what_params = models.JSONField(default=dict, blank=True)
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
     answer_by = models.DateTimeField()
@@ -449,7 +475,12 @@ class FactReview(models.Model):
         indexes = [models.Index(fields=["engagement", "state"], name="review_eng_state")]
 
     def __str__(self) -> str:
-        return self.what
+        return self.shown_what
+
+    @property
+    def shown_what(self) -> str:
+        """What was recorded, in the reader's language."""
+        return render_what(self.what, self.what_params)
 
     @property
     def answerable(self) -> bool:

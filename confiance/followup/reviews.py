@@ -11,6 +11,7 @@ side withdraws its contest (the record stands) or the recording side withdraws i
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -75,6 +76,7 @@ def _tell(review: FactReview, kind: str, user_ids: list[int], actor: User, **ext
         params={
             "engagement": engagement.title,
             "what": review.what,
+            "what_params": review.what_params,
             "who": actor.get_full_name(),
             "answer_by": review.answer_by.isoformat(),
             "days": REVIEW_DAYS,
@@ -99,6 +101,7 @@ def review_open(
     side: str,
     recorded_by: User,
     what: str,
+    what_params: dict[str, Any] | None = None,
     status_change: CommitmentStatusChange | None = None,
     attendee: MeetingAttendee | None = None,
     payment: Payment | None = None,
@@ -126,6 +129,7 @@ def review_open(
         payment=payment,
         side=side,
         what=what[:300],
+        what_params=what_params or {},
         recorded_by=recorded_by,
         recorded_at=now,
         answer_by=now + timedelta(days=REVIEW_DAYS),
@@ -152,6 +156,7 @@ def _ledger(review: FactReview, kind: str, actor: User, **payload: object) -> No
             "review": review.pk,
             "subject": review.subject,
             "what": review.what,
+            "what_params": review.what_params,
             "source": source,
             "source_id": source_id,
             **payload,

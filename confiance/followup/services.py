@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from confiance import access
 from confiance.core import limits
@@ -216,8 +217,8 @@ def commitment_set_status(
             engagement=engagement,
             side=commitment.side,
             recorded_by=membership.user,
-            what=_("Commitment “%(text)s” marked %(status)s")
-            % {"text": commitment.text[:120], "status": change.get_to_status_display()},
+            what=gettext_noop("Commitment “%(text)s” marked %(status)s"),
+            what_params={"text": commitment.text[:120], "status": change.to_status},
             status_change=change,
         )
     # A pending renegotiation has no object once the commitment is closed.
@@ -667,10 +668,10 @@ def meeting_record(
                 engagement=engagement,
                 side=attendee.side,
                 recorded_by=membership.user,
-                what=_("%(name)s recorded as %(attendance)s at “%(title)s” (%(date)s)")
-                % {
+                what=gettext_noop("%(name)s recorded as %(attendance)s at “%(title)s” (%(date)s)"),
+                what_params={
                     "name": attendee.user.get_full_name(),
-                    "attendance": attendee.get_attendance_display().lower(),
+                    "attendance": attendee.attendance,
                     "title": meeting.title,
                     "date": timezone.localdate(meeting.starts_at).isoformat(),
                 },
@@ -790,8 +791,8 @@ def payment_mark_paid(*, membership: Membership, payment: Payment, paid_date: da
         engagement=engagement,
         side=Side.CLIENT,
         recorded_by=membership.user,
-        what=_("“%(label)s” recorded as paid on %(paid)s (due %(due)s)")
-        % {
+        what=gettext_noop("“%(label)s” recorded as paid on %(paid)s (due %(due)s)"),
+        what_params={
             "label": payment.label,
             "paid": paid_date.isoformat(),
             "due": payment.due_date.isoformat(),

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from confiance.core.models import Notice
 from confiance.followup import reviews, services
@@ -50,7 +50,10 @@ def test_a_commitment_marked_by_the_other_side_is_shown_to_its_side_at_once(
 ) -> None:  # type: ignore[no-untyped-def]
     review = _broken(world, django_capture_on_commit_callbacks)
     assert review.side == "client" and review.state == ReviewState.PENDING
-    assert "Send the test data" in review.what and "Broken" in review.what
+    assert review.shown_what == "Commitment “Send the test data” marked broken"
+    with translation.override("fr"):
+        # Each reader reads it in their own language, whoever recorded it.
+        assert review.shown_what == "Engagement pris « Send the test data » marqué non tenu"
     notice = Notice.objects.get(user=world.client_contact.user, kind="review.requested")
     assert "Confirm or contest it" in notice.text()
     assert notice.link.endswith("/followup/#reviews")
@@ -156,7 +159,7 @@ def test_client_attendance_and_payment_dates_open_reviews_for_the_client(world: 
         internal_notes="",
     )
     attendance = FactReview.objects.get(subject="attendance")
-    assert attendance.side == "client" and "Carla Contact" in attendance.what
+    assert attendance.side == "client" and "Carla Contact" in attendance.shown_what
     today = timezone.localdate()
     payment = services.payment_create(
         membership=world.finance,
@@ -169,7 +172,10 @@ def test_client_attendance_and_payment_dates_open_reviews_for_the_client(world: 
     )
     services.payment_mark_paid(membership=world.finance, payment=payment, paid_date=today)
     paid = FactReview.objects.get(subject="payment")
-    assert paid.side == "client" and today.isoformat() in paid.what
+    assert paid.side == "client" and formats.date_format(today, "DATE_FORMAT") in paid.shown_what
+    with translation.override("fr"):
+        assert formats.date_format(today, "DATE_FORMAT") in paid.shown_what
+        assert today.isoformat() not in paid.shown_what
 
 
 def test_contest_page_refuses_an_empty_reason_with_a_field_error(

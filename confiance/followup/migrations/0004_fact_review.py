@@ -23,6 +23,7 @@ class Migration(migrations.Migration):
                 ('subject', models.CharField(choices=[('commitment', 'Commitment status'), ('attendance', 'Attendance'), ('payment', 'Payment date')], max_length=12)),
                 ('side', models.CharField(choices=[('provider', 'Provider'), ('client', 'Client')], max_length=10)),
                 ('what', models.CharField(max_length=300)),
+                ('what_params', models.JSONField(blank=True, default=dict)),
                 ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('answer_by', models.DateTimeField()),
                 ('state', models.CharField(choices=[('pending', 'Awaiting an answer'), ('confirmed', 'Confirmed'), ('contested', 'Contested'), ('upheld', 'Contest withdrawn: the record stands'), ('withdrawn', 'Record withdrawn by its author'), ('superseded', 'Replaced by a later record')], default='pending', max_length=10)),
