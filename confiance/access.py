@@ -289,6 +289,16 @@ def can_manage_problem_settings(membership: Membership | None) -> bool:
     return membership is not None and membership.role == Role.OWNER
 
 
+def can_see_ledger_key(membership: Membership | None) -> bool:
+    """The workspace's signing key: whoever reads a ledger (provider side and client contacts)."""
+    return membership is not None and membership.role != Role.EXPERT
+
+
+def can_rotate_ledger_key(membership: Membership | None) -> bool:
+    """Replace the key that signs the workspace's ledgers: the workspace owner."""
+    return membership is not None and membership.role == Role.OWNER
+
+
 def can_use_lessons(membership: Membership | None) -> bool:
     """The lesson library is the provider's own learning: its people read and write it."""
     return is_internal(membership)

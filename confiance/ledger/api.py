@@ -53,6 +53,15 @@ class WitnessOut(Schema):
     last_error: str  # why it has not cosigned lately ("" if it has)
 
 
+class RotationOut(Schema):
+    index: int  # the `key.rotated` entry
+    previous_key: str
+    new_key: str
+    announcement: str  # signed note naming the log and its new key, signed by the previous key
+    reason: str
+    at: str
+
+
 class CheckpointOut(Schema):
     origin: str
     size: int
@@ -62,6 +71,7 @@ class CheckpointOut(Schema):
     workspace_key: str  # the workspace's vkey, which covers every log named <its name>/...
     created_at: datetime
     witnesses: list[WitnessOut]
+    rotations: list[RotationOut]  # key changes announced in the log, oldest first
 
 
 class EntryOut(Schema):
@@ -151,6 +161,10 @@ def ledger_checkpoint(request: HttpRequest, engagement_id: int) -> CheckpointOut
                 last_error=w.last_error,
             )
             for w in witnesses
+        ],
+        rotations=[
+            RotationOut(**vars(rotation))
+            for rotation in selectors.key_rotations(engagement=engagement)
         ],
     )
 

@@ -44,8 +44,10 @@ from confiance.ledger.checkpoint import (
     log_key_for,
     parse_checkpoint,
     parse_verifier_key,
+    public_verifier_key,
     verify_cosignature,
     verify_note,
+    verify_rotation,
 )
 from confiance.ledger.merkle import EMPTY_ROOT, HASH_SIZE, canonical_json, leaf_hash, node_hash
 from confiance.ledger.sealing import (
@@ -60,6 +62,8 @@ from confiance.ledger.sealing import (
 )
 
 BUNDLE_FORMAT = "confiance-ledger-bundle/2"
+# The kind of the entry that announces a new key for the log, signed by the previous key.
+ROTATION_KIND = "key.rotated"
 LEGACY_FORMATS = ("confiance-ledger-bundle/1",)
 # A single JSON value (one entry, or the list of checkpoints) larger than this is refused.
 MAX_VALUE_CHARS = 64 * 1024 * 1024
@@ -276,6 +280,10 @@ class _Verifier:
     missing: dict[str, tuple[int, str]] = field(default_factory=dict)
     signed_checkpoints: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Key rotations announced in the log: (entry index, previous key vkey, new key vkey, note).
+    rotations: list[tuple[int, object, object, object]] = field(default_factory=list)
+    # The log's keys in order (the first one, then each announced one), once checked.
+    chain: list[VerifierKey] = field(default_factory=list)
 
     def start(self) -> None:
         for number, note in enumerate(self.known, start=1):
@@ -349,6 +357,10 @@ class _Verifier:
         opened: dict[str, Opening] = {}
         if isinstance(leaf, dict) and leaf.get("v") == LEAF_VERSION:
             opened = self._openings(position, leaf, raw)
+        if isinstance(leaf, dict) and leaf.get("kind") == ROTATION_KIND:
+            self.rotations.append(
+                (position, leaf.get("previous_key"), leaf.get("new_key"), leaf.get("announcement"))
+            )
         if self.entry_callback is not None and isinstance(leaf, dict):
             self.entry_callback(position, open_leaf(leaf, opened))
         return leaf_hash(leaf_bytes)
@@ -450,8 +462,62 @@ class _Verifier:
                     "bundle's reader may see, and it is not marked erased (opening missing)"
                 )
 
+    def _key_chain(self, origin: str, trusted: VerifierKey) -> tuple[list[VerifierKey], int]:
+        """The log's keys in order, each announced in the log and signed by the one before.
+
+        Returns (keys, position of the trusted key among them). Without rotation the chain is
+        the trusted key alone. The trusted key may be any key of the chain: a reader who pinned
+        a key before a rotation follows the announcements forward; one who was given the new
+        key checks the older checkpoints with the keys the announcements name.
+        """
+        if not self.rotations:
+            return [trusted], 0
+        keys: list[VerifierKey] = []
+        for index, previous, new, announcement in self.rotations:
+            what = f"entry {index} (key rotation)"
+            try:
+                previous_key = parse_verifier_key(previous) if isinstance(previous, str) else None
+            except CheckpointError:
+                previous_key = None
+            if previous_key is None:
+                raise _Failure(f"{what}: the previous key is missing or malformed")
+            if keys and (
+                previous_key.key_id != keys[-1].key_id
+                or previous_key.public_key != keys[-1].public_key
+            ):
+                raise _Failure(f"{what}: its previous key is not the key announced before it")
+            try:
+                if not isinstance(announcement, str):
+                    raise CheckpointError("the announcement is missing")
+                announced = verify_rotation(announcement, origin, previous_key)
+            except CheckpointSignatureError as exc:
+                raise _Failure(
+                    f"{what}: the announcement is not signed by the previous key: {exc}"
+                ) from None
+            except CheckpointError as exc:
+                raise _Failure(f"{what}: {exc}") from None
+            if not isinstance(new, str) or new != public_verifier_key(
+                announced.name, announced.public_key
+            ):
+                raise _Failure(f"{what}: the new key differs from the one the announcement names")
+            if not keys:
+                keys.append(previous_key)
+            keys.append(announced)
+        for position, key in enumerate(keys):
+            if key.key_id == trusted.key_id and key.public_key == trusted.public_key:
+                return keys, position
+        raise _Failure(
+            f"the trusted key {trusted.name!r} is none of the keys this log announces "
+            "(re-signed with another key?)"
+        )
+
     def _check_checkpoints(self, origin: str, log_key: VerifierKey) -> tuple[int, str | None]:
         signed, latest, previous = 0, None, None
+        keys, trusted_at = self._key_chain(origin, log_key)
+        self.chain = keys
+        # rotations[j - 1] made keys[j] the log's key from its entry on.
+        starts = [0] + [r[0] for r in self.rotations]
+        current = 0
         for number, checkpoint in enumerate(self.checkpoints or [], start=1):
             what = f"checkpoint {number} (size {checkpoint.size})"
             if checkpoint.origin != origin:
@@ -459,15 +525,7 @@ class _Verifier:
                     f"{what}: origin {checkpoint.origin!r} is not the bundle's {origin!r}"
                 )
             note = self.notes[number - 1]
-            try:
-                verify_note(note, log_key)
-            except CheckpointSignatureError as exc:
-                raise _Failure(
-                    f"{what} is not signed by the trusted key {log_key.name!r}: {exc} "
-                    "(re-signed with another key?)"
-                ) from None
-            except CheckpointError as exc:
-                raise _Unusable(f"{what} is malformed: {exc}") from None
+            current = self._signed_by(what, note, checkpoint.size, keys, starts, current)
             self.signed_checkpoints = number
             if previous is not None and checkpoint.size < previous.size:
                 raise _Failure(
@@ -492,12 +550,74 @@ class _Verifier:
                 except CheckpointError as exc:
                     raise _Failure(f"{what}: {exc}") from None
                 cosigned = cosigned and stamp is not None
-            if cosigned:
+            if cosigned and current >= trusted_at:
                 signed, latest = checkpoint.size, note
+            elif cosigned:
+                # Signed by a key older than the trusted one: it vouches only once a checkpoint
+                # by the trusted key (or a later one) covers the announcements that lead to it.
+                pass
+        if self.checkpoints and current < trusted_at:
+            raise _Failure(
+                f"no checkpoint is signed by the trusted key {log_key.name!r} "
+                f"(its key ID {log_key.key_id.hex()}): the announcements that name it are "
+                "vouched for by nothing it signed"
+            )
+        if len(keys) > 1:
+            self.warnings.append(
+                "the log's signing key changed "
+                + ", ".join(f"at entry {r[0]}" for r in self.rotations)
+                + ": each change is announced in the log and signed by the previous key"
+            )
         if self.checkpoints and self.witnesses and latest is None:
             names = ", ".join(repr(w.name) for w in self.witnesses)
             self.warnings.append(f"no checkpoint in the bundle is cosigned by {names}")
         return signed, latest
+
+    def _signed_by(
+        self,
+        what: str,
+        note: str,
+        size: int,
+        keys: Sequence[VerifierKey],
+        starts: Sequence[int],
+        current: int,
+    ) -> int:
+        """The position in `keys` of the key that signed this checkpoint; fails if none may.
+
+        A key may sign once its announcement is inside the checkpoint (its entry index is below
+        the size), and an older key no longer once a newer one has signed.
+        """
+        error: CheckpointError | None = None
+        for position in range(current, len(keys)):
+            if position > current and starts[position] >= size:
+                break
+            try:
+                verify_note(note, keys[position])
+            except CheckpointSignatureError as exc:
+                error = error or exc
+                continue
+            except CheckpointError as exc:
+                raise _Unusable(f"{what} is malformed: {exc}") from None
+            return position
+        name = keys[current].name
+        hint = (
+            "(re-signed with another key?)"
+            if len(keys) == 1
+            else "(nor by a later key announced in the log before it)"
+        )
+        raise _Failure(f"{what} is not signed by the trusted key {name!r}: {error} {hint}")
+
+    def _verify_any(self, note: str, log_key: VerifierKey) -> None:
+        """Verify a note by the trusted key or any key the log announces (raises if none)."""
+        error: CheckpointError | None = None
+        for key in self.chain or [log_key]:
+            try:
+                verify_note(note, key)
+                return
+            except CheckpointError as exc:
+                error = error or exc
+        assert error is not None
+        raise error
 
     def _check_known(self, origin: str, log_key: VerifierKey, signed: int) -> None:
         for number, known in enumerate(self.known_checkpoints, start=1):
@@ -505,7 +625,7 @@ class _Verifier:
             if known.origin != origin:
                 raise _Failure(f"{what} is for the log {known.origin!r}, not {origin!r}")
             try:
-                verify_note(self.known[number - 1], log_key)
+                self._verify_any(self.known[number - 1], log_key)
             except CheckpointError as exc:
                 raise _Failure(
                     f"{what} is not signed by the trusted key {log_key.name!r} ({exc}): "

@@ -373,3 +373,43 @@ def add_signature_lines(note: str, lines: Sequence[str]) -> str:
     present = set(note[:-1].split("\n"))
     extra = [line for line in lines if line not in present]
     return note + "".join(f"{line}\n" for line in extra)
+
+
+# -- key rotation ---------------------------------------------------------------------------
+
+ROTATION_HEADER = "confiance.ledger/key-rotation/v1"
+
+
+def format_rotation(origin: str, new_vkey: str) -> str:
+    """The text of a key rotation announcement: the log, then the key that signs it from now."""
+    if not is_valid_key_name(origin):
+        raise CheckpointError(f"invalid origin {origin!r}")
+    new = parse_verifier_key(new_vkey)
+    if new.name != origin:
+        raise CheckpointError(f"the new key is named {new.name!r}, not after the log {origin!r}")
+    return f"{ROTATION_HEADER}\n{origin}\n{new_vkey}\n"
+
+
+def sign_rotation(origin: str, new_vkey: str, previous_private_key: bytes) -> str:
+    """The announcement that `new_vkey` signs the log `origin` from now, signed by the old key."""
+    return sign_note(format_rotation(origin, new_vkey), origin, previous_private_key)
+
+
+def verify_rotation(announcement: str, origin: str, previous: VerifierKey) -> VerifierKey:
+    """Check an announcement is signed by `previous` and is about `origin`; return the new key.
+
+    Raises CheckpointSignatureError when the previous key did not sign it, CheckpointError when
+    it is malformed.
+    """
+    if not isinstance(announcement, str):
+        raise CheckpointError("the key rotation announcement is not text")
+    text = verify_note(announcement, previous)
+    lines = text.split("\n")
+    if len(lines) != 4 or lines[0] != ROTATION_HEADER or lines[3] != "":
+        raise CheckpointError("the key rotation announcement is malformed")
+    if lines[1] != origin:
+        raise CheckpointError(f"the key rotation announcement is for {lines[1]!r}, not {origin!r}")
+    new = parse_verifier_key(lines[2])
+    if new.name != origin:
+        raise CheckpointError("the announced key is not named after the log")
+    return new

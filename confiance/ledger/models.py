@@ -40,17 +40,34 @@ class AppendOnlyModel(models.Model):
 
 
 class WorkspaceKey(models.Model):
-    """The workspace's Ed25519 key that signs checkpoints (private part encrypted at rest)."""
+    """The workspace's Ed25519 key that signs checkpoints (private part encrypted at rest).
 
-    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="ledger_key")
+    One key is current (`retired_at` empty); a rotation retires it and makes a new one under
+    the same name, announcing the change in every log of the workspace, signed by the old key.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="ledger_keys")
     name = models.CharField(max_length=120)
     verifier_key = models.CharField(max_length=300)
     encrypted_private_key = models.BinaryField()
     created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    rotated_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         verbose_name = _("signing key")
         verbose_name_plural = _("signing keys")
+        ordering = ["workspace", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace"],
+                condition=models.Q(retired_at__isnull=True),
+                name="ledger_one_current_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -272,3 +272,34 @@ def opened_fact(entry: LedgerEntry, audiences: Sequence[str] = sealing.SEALED_AU
     return sealing.open_leaf(
         json.loads(entry.data), {o.field: o for o in found.get(entry.index, [])}
     )
+
+
+@dataclass(frozen=True)
+class KeyRotation:
+    """A key change announced in a log (its `key.rotated` entry), as both sides read it."""
+
+    index: int
+    previous_key: str
+    new_key: str
+    announcement: str
+    reason: str
+    at: str
+
+
+def key_rotations(*, engagement: Engagement) -> list[KeyRotation]:
+    """The log's key rotations in order; each announcement is signed by the previous key."""
+    rotations = []
+    rows = LedgerEntry.objects.filter(engagement=engagement, kind="key.rotated").order_by("index")
+    for index, data in rows.values_list("index", "data"):
+        leaf = json.loads(data)
+        rotations.append(
+            KeyRotation(
+                index=index,
+                previous_key=str(leaf.get("previous_key", "")),
+                new_key=str(leaf.get("new_key", "")),
+                announcement=str(leaf.get("announcement", "")),
+                reason=str(leaf.get("reason", "")),
+                at=str(leaf.get("at", "")),
+            )
+        )
+    return rotations

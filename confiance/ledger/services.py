@@ -11,9 +11,11 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from confiance import access
 from confiance.core.models import Membership, User, Workspace
@@ -57,7 +59,11 @@ def _new_key_name(workspace: Workspace) -> str:
 @transaction.atomic
 def workspace_key_get_or_create(*, workspace: Workspace) -> WorkspaceKey:
     """The workspace's signing key, created on first use; its name prefixes its logs' origins."""
-    key = WorkspaceKey.objects.select_for_update().filter(workspace=workspace).first()
+    key = (
+        WorkspaceKey.objects.select_for_update()
+        .filter(workspace=workspace, retired_at__isnull=True)
+        .first()
+    )
     if key is not None:
         return key
     name = _new_key_name(workspace)
@@ -242,7 +248,59 @@ def _request_checkpoint(head: LedgerHead, now: datetime) -> None:
 
 
 @transaction.atomic
-def checkpoint_sign(*, engagement: Engagement) -> Checkpoint | None:
+def workspace_key_rotate(*, workspace: Workspace, actor: User, reason: str) -> WorkspaceKey:
+    """Replace the workspace's signing key, announcing it in every log, signed by the old key.
+
+    Each log gets a `key.rotated` entry carrying the old and new keys and an announcement (a
+    signed note naming the log and its new key) signed by the old key; a checkpoint signed by
+    the old key covers it at once; later checkpoints are signed by the new key. A verifier or a
+    browser that trusts the old key follows the announcement to the new one, and one given the
+    new key checks the older checkpoints with the keys the announcements name.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the key changes: both sides read it.")})
+    if len(reason) > 300:
+        raise ValidationError({"reason": _("At most 300 characters.")})
+    old = workspace_key_get_or_create(workspace=workspace)
+    old_private = _fernet().decrypt(bytes(old.encrypted_private_key))
+    old_public = notes.parse_verifier_key(old.verifier_key).public_key
+    new_private, new_vkey = notes.generate_signing_key(old.name)
+    new_public = notes.parse_verifier_key(new_vkey).public_key
+    heads = list(
+        LedgerHead.objects.filter(workspace=workspace).select_related("engagement").order_by("pk")
+    )
+    for head in heads:
+        engagement = head.engagement
+        # Cover what is pending with the old key first, so the announcement is its own step.
+        checkpoint_sign(engagement=engagement, private=old_private)
+        previous_key = notes.public_verifier_key(head.origin, old_public)
+        new_key = notes.public_verifier_key(head.origin, new_public)
+        ledger_append(
+            engagement=engagement,
+            kind="key.rotated",
+            payload={
+                "previous_key": previous_key,
+                "new_key": new_key,
+                "announcement": notes.sign_rotation(head.origin, new_key, old_private),
+                "reason": reason,
+            },
+            actor=actor,
+        )
+        checkpoint_sign(engagement=engagement, private=old_private)
+    now = timezone.now()
+    WorkspaceKey.objects.filter(pk=old.pk).update(retired_at=now, rotated_by=actor, reason=reason)
+    return WorkspaceKey.objects.create(
+        workspace=workspace,
+        name=old.name,
+        verifier_key=new_vkey,
+        encrypted_private_key=_fernet().encrypt(new_private),
+        created_at=now,
+    )
+
+
+@transaction.atomic
+def checkpoint_sign(*, engagement: Engagement, private: bytes | None = None) -> Checkpoint | None:
     """Sign a checkpoint of the log as it is now, if it grew since the last one.
 
     The body follows C2SP tlog-checkpoint (origin, size, root; no extension line) and is signed
@@ -253,10 +311,11 @@ def checkpoint_sign(*, engagement: Engagement) -> Checkpoint | None:
     last = Checkpoint.objects.filter(engagement=engagement).order_by("-size").first()
     if last is not None and last.size == head.size:
         return None
-    key = workspace_key_get_or_create(workspace=engagement.workspace)
+    if private is None:
+        key = workspace_key_get_or_create(workspace=engagement.workspace)
+        private = _fernet().decrypt(bytes(key.encrypted_private_key))
     root = MerkleLog(DatabaseNodeStore(head)).root()
     body = notes.format_checkpoint(head.origin, head.size, root)
-    private = _fernet().decrypt(bytes(key.encrypted_private_key))
     note = notes.sign_checkpoint(body, head.origin, private)
     checkpoint = Checkpoint.objects.create(
         workspace_id=engagement.workspace_id,

@@ -1,11 +1,12 @@
-"""Pages of the ledger: name or remove a witness of an engagement's ledger (both sides)."""
+"""Pages of the ledger: the workspace's signing key and its rotation; name or remove a witness
+of an engagement's ledger (both sides)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,8 +14,8 @@ from django.views.decorators.http import require_POST
 from confiance import access
 from confiance.core.decorators import workspace_view
 from confiance.core.models import Membership
-from confiance.ledger import witnessing
-from confiance.ledger.models import Witness
+from confiance.ledger import services, witnessing
+from confiance.ledger.models import Witness, WorkspaceKey
 
 
 def _back(membership: Membership, pk: int) -> HttpResponse:
@@ -66,3 +67,55 @@ def witness_remove(
         raise Http404 from None
     messages.success(request, _("Witness %(name)s removed.") % {"name": witness.name})
     return _back(membership, pk)
+
+
+def _key_page(
+    request: HttpRequest, membership: Membership, error: str = "", status: int = 200
+) -> HttpResponse:
+    workspace = membership.workspace
+    current = services.workspace_key_get_or_create(workspace=workspace)
+    retired = WorkspaceKey.objects.filter(workspace=workspace, retired_at__isnull=False)
+    return render(
+        request,
+        "ledger/signing_key.html",
+        {
+            "current": current,
+            "retired": list(retired.select_related("rotated_by").order_by("-retired_at")),
+            "may_rotate": access.can_rotate_ledger_key(membership),
+            "error": error,
+            "reason": request.POST.get("reason", "") if error else "",
+        },
+        status=status,
+    )
+
+
+@workspace_view(access.can_see_ledger_key)
+def signing_key(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The key that signs every ledger of the workspace and its history.
+
+    Every reader of a ledger sees it (a client contact checks bundles with it); a rotation is
+    announced in each log, signed by the old key, so browsers and `confiance verify` follow it.
+    """
+    return _key_page(request, membership)
+
+
+@require_POST
+@workspace_view(access.can_rotate_ledger_key)
+def signing_key_rotate(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The owner replaces the signing key, with a reason both sides read."""
+    try:
+        services.workspace_key_rotate(
+            workspace=membership.workspace,
+            actor=membership.user,
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError as exc:
+        return _key_page(request, membership, " ".join(exc.messages), status=400)
+    messages.success(
+        request,
+        _(
+            "The signing key was replaced. Each ledger announces the change, signed by the "
+            "previous key."
+        ),
+    )
+    return redirect("ledger-key", ws=membership.workspace.slug)

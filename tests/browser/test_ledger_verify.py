@@ -118,3 +118,43 @@ def test_browser_consistency_verifier_agrees_with_the_python_one(page, world: Wo
     wrong = [case[:2] for case, result in zip(cases, results, strict=True) if result != case[5]]
     assert not wrong, f"JS and Python disagree on (old, new) = {wrong[:10]}"
     assert len(cases) > 1000
+
+
+def test_client_browser_follows_an_announced_key_change_and_refuses_a_silent_one(
+    page, world: World
+) -> None:
+    from confiance.ledger import services
+    from confiance.ledger.checkpoint import generate_signing_key
+    from confiance.ledger.models import WorkspaceKey
+
+    log_entries(world, 2)
+    open_consumption(page, world)
+    ledger_state(page, "first")
+
+    # The owner replaces the key: every log announces it, signed by the key the browser pinned.
+    services.workspace_key_rotate(
+        workspace=world.workspace, actor=world.owner.user, reason="Yearly key change"
+    )
+    log_entries(world, 1, note="After the change")
+    page.reload()
+    ledger_state(page, "warning")
+    details = page.locator("[data-ledger-details]").inner_text()
+    assert "The key signing this ledger changed (" in details
+    assert "signed by the key this browser pinned. Reason given: Yearly key change" in details
+    page.reload()
+    ledger_state(page, "verified")  # the new key is pinned now
+
+    # Someone with the database swaps the key without an announcement.
+    current = services.workspace_key_get_or_create(workspace=world.workspace)
+    WorkspaceKey.objects.filter(pk=current.pk).update(retired_at=current.created_at)
+    private, vkey = generate_signing_key(current.name)
+    WorkspaceKey.objects.create(
+        workspace=world.workspace,
+        name=current.name,
+        verifier_key=vkey,
+        encrypted_private_key=services._fernet().encrypt(private),
+    )
+    log_entries(world, 1, note="Silent swap")
+    page.reload()
+    ledger_state(page, "failed")
+    assert "is not the one this browser pinned" in page.get_by_role("alert").inner_text()

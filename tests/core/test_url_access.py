@@ -356,6 +356,11 @@ EXPECTED: dict[str, Case] = {
     "consumption-settings": Case(kwargs=eng, statuses=only(["owner", "finance"], 200)),
     # Witnesses of the ledger: the provider's budget managers and the engagement's client; an
     # empty form comes back to the Ledger section with its error.
+    # The workspace's signing key: every reader of a ledger; an empty rotation reason is a 400.
+    "ledger-key": Case(
+        kwargs=ws, statuses=only([*INTERNAL, "client_contact", "other_client_contact"], 200)
+    ),
+    "ledger-key-rotate": Case(kwargs=ws, method="post", statuses=only(["owner"], 400)),
     "ledger-witness-add": Case(
         kwargs=eng, method="post", statuses=only(["owner", "finance", "client_contact"], 302)
     ),

@@ -8,7 +8,7 @@ from django import template
 
 from confiance.core.models import Membership
 from confiance.engagements.models import Engagement
-from confiance.ledger import services, witnessing
+from confiance.ledger import selectors, services, witnessing
 from confiance.ledger.models import Witness
 
 register = template.Library()
@@ -26,6 +26,7 @@ def ledger_info(engagement: Engagement, membership: Membership) -> dict[str, Any
             workspace=engagement.workspace
         ).verifier_key,
         "witnesses": witnesses,
+        "rotations": selectors.key_rotations(engagement=engagement),
         "witness_warnings": [w for w in witnesses if w.last_error],
         "can_manage_witnesses": witnessing.can_manage_witnesses(membership, engagement),
         "side": side,

@@ -397,6 +397,59 @@
     return { texts, show, detail, warn, fail, counted, when, offerDownload };
   }
 
+  // Key rotations announced in the log: starting from the pinned key (hex of its bytes), each
+  // announcement must be signed by the key before it and name this log and the next key. The
+  // pinned key's bytes reached at the end, with the steps, or null when the chain breaks.
+  async function followRotations(origin, pinned, rotations) {
+    let current = pinned;
+    const steps = [];
+    for (const rotation of Array.isArray(rotations) ? rotations : []) {
+      let previous;
+      let next;
+      let announcement;
+      try {
+        previous = await parseVerifierKey(rotation.previous_key);
+        next = await parseVerifierKey(rotation.new_key);
+        announcement = parseAnnouncement(rotation.announcement);
+      } catch (error) {
+        return null;
+      }
+      if (toHex(previous.publicKey) !== current) continue;
+      if (
+        previous.name !== origin ||
+        announcement.origin !== origin ||
+        announcement.newKey !== rotation.new_key ||
+        (await verifySignature(announcement, previous).catch(() => "invalid")) !== "ok"
+      ) {
+        return null;
+      }
+      current = toHex(next.publicKey);
+      steps.push({ at: rotation.at, reason: rotation.reason });
+    }
+    return { to: current, steps };
+  }
+
+  function parseAnnouncement(text) {
+    if (typeof text !== "string") throw new LedgerFailure("malformed");
+    const split = text.lastIndexOf("\n\n");
+    if (split < 0 || !text.endsWith("\n")) throw new LedgerFailure("malformed");
+    const body = text.slice(0, split + 1);
+    const lines = body.slice(0, -1).split("\n");
+    if (lines.length !== 3 || lines[0] !== "confiance.ledger/key-rotation/v1") {
+      throw new LedgerFailure("malformed");
+    }
+    const signatures = text
+      .slice(split + 2, -1)
+      .split("\n")
+      .map((line) => {
+        const match = /^\u2014 (\S+) (\S+)$/.exec(line);
+        if (!match) throw new LedgerFailure("malformed");
+        const raw = fromBase64(match[2]);
+        return { name: match[1], keyId: raw.slice(0, 4), signature: raw.slice(4) };
+      });
+    return { text: body, origin: lines[1], newKey: lines[2], signatures };
+  }
+
   // Other checks of the page (consumption-verify.js recomputes the figures) run on the
   // checkpoint just verified. A check throws an error with `ledgerFailure` (its message) when
   // what it verified is wrong: that is a failure of the ledger, never shown as "Verified".
@@ -542,9 +595,17 @@
       }
     }
     if (keptKey !== toHex(key.publicKey)) {
-      ui.fail(texts.msgReasonKey);
-      ui.offerDownload(kept);
-      return;
+      const rotations = await followRotations(note.origin, keptKey, latest.rotations);
+      if (rotations === null || rotations.to !== toHex(key.publicKey)) {
+        ui.fail(texts.msgReasonKey);
+        ui.offerDownload(kept);
+        return;
+      }
+      for (const step of rotations.steps) {
+        warnings.push(
+          fill(texts.msgKeyRotated, { date: ui.when(step.at), reason: step.reason || "—" }),
+        );
+      }
     }
     if (note.size < kept.size) {
       ui.fail(fill(texts.msgReasonShrunk, { count: note.size, ...previous }));
