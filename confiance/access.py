@@ -61,6 +61,11 @@ def can_remove_members(membership: Membership | None) -> bool:
     return membership is not None and membership.role == Role.OWNER
 
 
+def can_see_schedule(membership: Membership | None) -> bool:
+    """The periodic jobs' schedule (last run, next run, outcome): a workspace's owners."""
+    return membership is not None and membership.role == Role.OWNER
+
+
 def invitable_roles(membership: Membership | None) -> list[str]:
     """Roles this person may invite others with; only an owner grants owner or finance rights."""
     if membership is None:

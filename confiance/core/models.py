@@ -318,3 +318,38 @@ class Notice(models.Model):
         from confiance.core.notices import render_notice
 
         return render_notice(self.kind, self.params)
+
+
+class ScheduledJob(models.Model):
+    """One periodic job's row: when it last ran, how that went, when it runs next, who holds it.
+
+    Not tenant-owned: each job runs over every workspace. The row is also the lock (see
+    confiance/core/schedule.py): a worker takes a job by a conditional UPDATE on it.
+    """
+
+    class Outcome(models.TextChoices):
+        NEVER = "", _("not run yet")
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    name = models.CharField(max_length=60, unique=True)
+    next_run_at = models.DateTimeField()
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True, default="")
+    # For operators (the server log has the traceback); not shown to workspace owners, since a
+    # job runs over every workspace and its messages may name another tenant's data.
+    last_summary = models.CharField(max_length=300, blank=True, default="")
+    last_error = models.TextField(blank=True, default="")
+    runs = models.PositiveIntegerField(default=0)
+    locked_by = models.CharField(max_length=64, blank=True, default="")
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled job")
+        verbose_name_plural = _("scheduled jobs")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -61,6 +61,7 @@ workspace_patterns = [
     path("clients/<id:pk>/rename/", client_views.client_rename, name="client-rename"),
     path("clients/<id:pk>/archive/", client_views.client_archive, name="client-archive"),
     path("settings/", views.workspace_settings, name="workspace-settings"),
+    path("settings/schedule/", views.schedule, name="schedule"),
     path("invitations/<id:pk>/revoke/", views.invitation_revoke, name="invitation-revoke"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<id:pk>/revoke/", views.token_revoke, name="token-revoke"),

@@ -274,6 +274,15 @@ def language_set(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@workspace_view(check=access.can_see_schedule)
+@require_GET
+def schedule(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The periodic jobs the worker runs: when each last ran, how it went, when it runs next."""
+    from confiance.core.schedule import schedule_rows
+
+    return render(request, "core/schedule.html", {"rows": schedule_rows()})
+
+
 TOTP_PENDING = "totp-pending-secret"
 
 

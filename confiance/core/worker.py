@@ -5,6 +5,10 @@ killed mid-task (OOM, kill -9, a machine restart) leaves it RUNNING for ever, an
 writing shows "Importing" for ever. Each worker therefore beats in the shared cache; every beat it
 also sweeps: tasks RUNNING on a worker that stopped beating are failed cleanly (with the reason),
 imports whose own heartbeat stopped become INTERRUPTED, which their page offers to start again.
+
+Each worker also runs the periodic jobs (confiance/core/schedule.py) from a third thread, so that
+`confiance serve` needs no cron: the jobs' rows are their lock, and the heartbeat renews the
+leases of the jobs this worker is running.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
+
+from confiance.core.schedule import SCHEDULE_TICK, schedule_renew, schedule_run_due
 
 logger = logging.getLogger("confiance.tasks")
 
@@ -74,13 +80,16 @@ def recover_stalled_work(*, now: datetime | None = None) -> dict[str, int]:
 
 
 class HeartbeatWorker(Worker):
-    """django-tasks-db's worker, beating (and sweeping) from a thread beside its task loop."""
+    """django-tasks-db's worker, beating (and sweeping) and running the periodic jobs beside it."""
+
+    run_schedule = True
 
     def _heartbeat(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 close_old_connections()
                 worker_beat(self.worker_id)
+                schedule_renew(worker_id=self.worker_id)
                 recovered = recover_stalled_work()
                 if any(recovered.values()):
                     logger.warning("Recovered work of stopped workers: %s", recovered)
@@ -90,15 +99,31 @@ class HeartbeatWorker(Worker):
                 connection.close()
             stop.wait(HEARTBEAT_SECONDS)
 
+    def _scheduler(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                close_old_connections()
+                schedule_run_due(worker_id=self.worker_id)
+            except Exception:
+                logger.exception("The periodic jobs could not be run; trying again.")
+            finally:
+                connection.close()
+            stop.wait(SCHEDULE_TICK.total_seconds())
+
     def run(self) -> None:
         worker_beat(self.worker_id)
-        if self.batch:  # one pass: sweep first, then run what is pending
+        if self.batch:  # one pass: sweep first, run the due periodic jobs, then what is pending
             recover_stalled_work()
+            if self.run_schedule:
+                schedule_run_due(worker_id=self.worker_id)
             super().run()
             return
         stop = threading.Event()
-        beating = threading.Thread(target=self._heartbeat, args=(stop,), daemon=True)
-        beating.start()
+        threads = [threading.Thread(target=self._heartbeat, args=(stop,), daemon=True)]
+        if self.run_schedule:
+            threads.append(threading.Thread(target=self._scheduler, args=(stop,), daemon=True))
+        for thread in threads:
+            thread.start()
         try:
             super().run()
         finally:

@@ -1,4 +1,4 @@
-"""Background tasks of problems: the breach check (also run by cron) and its messages."""
+"""Background tasks of problems: the scheduled breach check and its messages."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from confiance.pulse.models import PulseSurvey
 
 @task()
 def open_due_pulses() -> int:
-    """Open every due pulse round (run by `confiance open-pulses` from cron); how many opened."""
+    """Open every due pulse round (run on schedule by the worker); how many opened."""
     from confiance.pulse.services import pulse_open_due
 
     return pulse_open_due()

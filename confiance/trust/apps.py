@@ -46,8 +46,8 @@ def _update_after_commit(sender: Any, engagement_id: int, **kwargs: Any) -> None
 
     Facts that are not ledgered (attendance, pulse rounds) come in with the periodic refresh.
     """
-    from django.db import transaction
-
+    from confiance.core.taskqueue import enqueue_on_commit
     from confiance.trust.tasks import trust_update_task
 
-    transaction.on_commit(lambda: trust_update_task.enqueue(engagement_id))
+    # Never fails the write that committed (a locked SQLite is retried, then logged).
+    enqueue_on_commit(trust_update_task, engagement_id)

@@ -21,7 +21,7 @@ def trust_update_task(engagement_id: int) -> int:
 
 @task()
 def trust_refresh_all() -> int:
-    """The periodic refresh (cron: `confiance trust-refresh`): update, snapshot, alerts."""
+    """The periodic refresh (run hourly by the worker's schedule): update, snapshot, alerts."""
     from confiance.trust.services import (
         ACTIVE_STATUSES,
         trust_backfill_snapshots,

@@ -297,6 +297,7 @@ EXPECTED: dict[str, Case] = {
     ),
     "my-data": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
     "workspace-settings": Case(kwargs=ws, statuses=only(["owner"], 200)),
+    "schedule": Case(kwargs=ws, statuses=only(["owner"], 200)),
     # Clients: the provider's people see them all; a contact sees its own client's page only.
     "client-list": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
     "client-detail": Case(

@@ -1,4 +1,4 @@
-"""`confiance send-digests`: send each person's daily digest of notices (for a daily cron).
+"""`confiance send-digests`: send each person's daily digest of notices (the worker runs it daily).
 
 By default the task is enqueued for the worker; --now runs it in this process. A notice goes
 into one digest only, however often it runs.

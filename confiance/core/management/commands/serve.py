@@ -1,4 +1,8 @@
-"""`confiance serve`: gunicorn (production-grade) and the task worker, stopped together."""
+"""`confiance serve`: gunicorn (production-grade) and the task worker, stopped together.
+
+The worker also runs the periodic jobs (trust refresh, reminders, problem checks, pulse rounds,
+ledger audits, the emergence digest) on their schedule: no cron to set up.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,9 @@ class Command(BaseCommand):
         parser.add_argument("--bind", default=os.environ.get("BIND", "127.0.0.1:8000"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "3")))
         parser.add_argument(
-            "--no-worker", action="store_true", help="Do not start the task worker."
+            "--no-worker",
+            action="store_true",
+            help="Do not start the task worker (nor, with it, the periodic jobs).",
         )
         parser.add_argument(
             "--check-only",

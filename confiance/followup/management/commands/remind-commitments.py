@@ -1,4 +1,6 @@
-"""`confiance remind-commitments`: remind owners of overdue commitments (for a daily cron).
+"""`confiance remind-commitments`: remind owners of overdue commitments.
+
+The worker also runs it on schedule (confiance/core/schedule.py).
 
 By default the task is enqueued for the worker; --now runs it in this process.
 """

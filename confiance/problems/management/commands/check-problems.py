@@ -1,6 +1,7 @@
 """`confiance check-problems`: record and notify the SLA targets missed since the last run.
 
-Meant for cron (e.g. every ten minutes); each breach is notified once, however often it runs.
+The worker runs it every ten minutes (confiance/core/schedule.py); each breach is notified once,
+however often it runs.
 """
 
 from __future__ import annotations

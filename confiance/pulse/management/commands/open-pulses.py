@@ -1,4 +1,4 @@
-"""`confiance open-pulses`: open the pulse rounds that are due (for a daily cron).
+"""`confiance open-pulses`: open the pulse rounds that are due (also run on schedule).
 
 By default the task is enqueued for the worker; --now runs it in this process. Running it twice
 opens nothing new.

@@ -1,4 +1,6 @@
-"""`confiance trust-refresh`: fold new facts into trust, snapshot the day, check alerts (cron).
+"""`confiance trust-refresh`: fold new facts into trust, snapshot the day, check alerts.
+
+The worker runs it hourly on its own (confiance/core/schedule.py); this runs it by hand.
 
 By default the task is enqueued for the worker; --now runs it in this process.
 """
