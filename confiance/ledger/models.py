@@ -88,6 +88,9 @@ class LedgerHead(models.Model):
     size = models.PositiveBigIntegerField(default=0)
     # Set when facts were appended and no checkpoint task is queued yet (batching).
     checkpoint_requested_at = models.DateTimeField(null=True, blank=True)
+    # The checkpoint last e-mailed to the client's contacts (weekly), and when.
+    checkpoint_mailed_size = models.PositiveBigIntegerField(null=True, blank=True)
+    checkpoint_mailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -14,12 +14,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from confiance import access
-from confiance.core.models import Membership, User, Workspace
-from confiance.engagements.models import Engagement
+from confiance.core.models import Membership, Role, User, Workspace
+from confiance.core.notices import notify, notify_on_commit
+from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.ledger import checkpoint as notes
 from confiance.ledger import sealing
 from confiance.ledger.merkle import canonical_json
@@ -34,6 +36,7 @@ from confiance.ledger.models import (
 from confiance.ledger.signals import ledger_appended
 from confiance.ledger.store import DatabaseNodeStore
 from confiance.ledger.tree import MerkleLog
+from confiance.ledger.witnessing import note_with_cosignatures
 
 
 def _fernet() -> Fernet:
@@ -42,6 +45,9 @@ def _fernet() -> Fernet:
     digest = hashlib.sha256(b"confiance.ledger.key:" + settings.SECRET_KEY.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
+
+# Engagements whose client contacts get the weekly checkpoint e-mail.
+MAILED_STATUSES = (EngagementStatus.ACTIVE, EngagementStatus.PAUSED)
 
 # At most one checkpoint per engagement in this many seconds: appends in between are batched.
 CHECKPOINT_INTERVAL_SECONDS = 5
@@ -290,13 +296,83 @@ def workspace_key_rotate(*, workspace: Workspace, actor: User, reason: str) -> W
         checkpoint_sign(engagement=engagement, private=old_private)
     now = timezone.now()
     WorkspaceKey.objects.filter(pk=old.pk).update(retired_at=now, rotated_by=actor, reason=reason)
-    return WorkspaceKey.objects.create(
+    new = WorkspaceKey.objects.create(
         workspace=workspace,
         name=old.name,
         verifier_key=new_vkey,
         encrypted_private_key=_fernet().encrypt(new_private),
         created_at=now,
     )
+    # Everyone who reads a ledger of the workspace is told, in their language.
+    readers = Membership.objects.filter(workspace=workspace).exclude(role=Role.EXPERT)
+    notify_on_commit(
+        workspace_id=workspace.pk,
+        user_ids=readers.exclude(user=actor).values_list("user_id", flat=True),
+        kind="ledger.key_rotated",
+        params={"workspace": workspace.name, "reason": reason, "key": new_vkey},
+        link=reverse("ledger-key", kwargs={"ws": workspace.slug}),
+    )
+    return new
+
+
+# A client contact receives the latest signed checkpoint of each of its ledgers this often.
+CHECKPOINT_MAIL_DAYS = 7
+
+
+def checkpoint_mail_send(*, now: datetime | None = None) -> int:
+    """E-mail each client contact the latest signed checkpoint of its engagements' ledgers.
+
+    At most once every CHECKPOINT_MAIL_DAYS per engagement, and only when the ledger grew since
+    the last one; every contact of the client gets the same checkpoint, so two of them can
+    compare what they were shown. Idempotent; returns how many engagements were mailed.
+    """
+    now = now or timezone.now()
+    due = now - timedelta(days=CHECKPOINT_MAIL_DAYS)
+    heads = (
+        LedgerHead.objects.filter(size__gt=0, engagement__status__in=MAILED_STATUSES)
+        .filter(Q(checkpoint_mailed_at__isnull=True) | Q(checkpoint_mailed_at__lte=due))
+        .select_related("engagement", "engagement__workspace")
+        .order_by("pk")
+    )
+    mailed = 0
+    for head in heads:
+        engagement = head.engagement
+        checkpoint = Checkpoint.objects.filter(engagement=engagement).order_by("-size").first()
+        if checkpoint is None or checkpoint.size == head.checkpoint_mailed_size:
+            continue
+        contacts = list(
+            Membership.objects.filter(
+                workspace_id=engagement.workspace_id,
+                role=Role.CLIENT,
+                client_id=engagement.client_id,
+            ).select_related("user")
+        )
+        with transaction.atomic():
+            claimed = LedgerHead.objects.filter(
+                pk=head.pk, checkpoint_mailed_at=head.checkpoint_mailed_at
+            ).update(checkpoint_mailed_at=now, checkpoint_mailed_size=checkpoint.size)
+            if not claimed:
+                continue  # another worker took it
+        if contacts:
+            notify(
+                workspace_id=engagement.workspace_id,
+                users=[m.user for m in contacts],
+                kind="ledger.checkpoint",
+                params={
+                    "engagement": engagement.title,
+                    "size": checkpoint.size,
+                    "date": checkpoint.created_at.date().isoformat(),
+                    "key": log_verifier_key(engagement),
+                    "note": note_with_cosignatures(checkpoint),
+                    "file": f"checkpoint-{engagement.pk}-{checkpoint.size}.txt",
+                },
+                link=reverse(
+                    "consumption", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk}
+                )
+                + "#ledger",
+            )
+            mailed += 1
+    return mailed
 
 
 @transaction.atomic

@@ -23,3 +23,11 @@ def submit_to_witness(witness_id: int) -> None:
     from confiance.ledger.witnessing import witness_submit
 
     witness_submit(witness_id=witness_id)
+
+
+@task()
+def mail_checkpoints() -> None:
+    """Each client contact's weekly e-mail with the latest signed checkpoint of its ledgers."""
+    from confiance.ledger.services import checkpoint_mail_send
+
+    checkpoint_mail_send()
