@@ -76,6 +76,12 @@ def _ledger_audit() -> str:
     return f"{len(reports)} engagement(s) reconciled, {failed} with differences."
 
 
+def _ledger_checkpoint_mail() -> str:
+    from confiance.ledger.services import checkpoint_mail_send
+
+    return f"{checkpoint_mail_send()} ledger(s) mailed."
+
+
 def _task(module: str, name: str) -> Callable[[], object]:
     """A task of the tasks framework, run in this process (the schedule already holds the lock)."""
     task = getattr(import_module(module), name)
@@ -156,6 +162,16 @@ JOBS: tuple[Job, ...] = (
         _("Reconciles each engagement's tables and totals with its ledger."),
         timedelta(days=1),
         "confiance.core.schedule:_ledger_audit",
+    ),
+    Job(
+        "ledger-checkpoint-mail",
+        _("Ledger checkpoints by e-mail"),
+        _(
+            "E-mails each client contact the latest signed checkpoint of its ledgers, at most "
+            "weekly per engagement."
+        ),
+        timedelta(days=1),
+        "confiance.core.schedule:_ledger_checkpoint_mail",
     ),
 )
 JOBS_BY_NAME = {job.name: job for job in JOBS}
