@@ -98,6 +98,11 @@ def can_manage_clients(membership: Membership | None) -> bool:
     return can_manage_engagements(membership)
 
 
+def can_manage_webhooks(membership: Membership | None) -> bool:
+    """Webhooks send every event of the workspace to another tool: its owner decides."""
+    return membership is not None and membership.role == Role.OWNER
+
+
 def can_use_api_tokens(membership: Membership | None) -> bool:
     """Every member of a workspace may have personal tokens; the API applies the same policy."""
     return membership is not None

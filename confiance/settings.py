@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "confiance.closure",
     "confiance.pulse",
     "confiance.trust",
+    "confiance.webhooks",
     "confiance.emergence",
     "confiance.ledger",
     "confiance.api",
@@ -270,3 +271,17 @@ LOGGING = {
 # Idempotency-Key is remembered.
 API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600/min")
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
+
+# Webhooks: outgoing requests time out after this many seconds and never reach private,
+# loopback, link-local or reserved addresses unless allowed (a receiver on the same machine or
+# network, in development or tests). Failed deliveries are retried after these delays (seconds,
+# exponential, jitter added); an endpoint is disabled after this many failed deliveries in a row.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 15)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+WEBHOOK_RETRY_DELAYS = [
+    int(seconds)
+    for seconds in env_list(
+        "WEBHOOK_RETRY_DELAYS", ["5", "300", "1800", "7200", "18000", "36000", "50400", "72000"]
+    )
+]
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 5)

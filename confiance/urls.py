@@ -20,6 +20,7 @@ urlpatterns = [
     path("w/<slug:ws>/", include("confiance.followup.urls")),
     path("w/<slug:ws>/", include("confiance.trust.urls")),
     path("w/<slug:ws>/", include("confiance.emergence.urls")),
+    path("w/<slug:ws>/", include("confiance.webhooks.urls")),
     *followup_feed_patterns,
     path("api/v1/", api.urls),
 ]

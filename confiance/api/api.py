@@ -23,6 +23,7 @@ from confiance.ledger.api import router as ledger_router
 from confiance.problems.api import router as problems_router
 from confiance.pulse.api import router as pulse_router
 from confiance.trust.api import router as trust_router
+from confiance.webhooks.api import router as webhooks_router
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ api.add_router("/engagements", closure_router)
 api.add_router("/engagements", pulse_router)
 api.add_router("/engagements", trust_router)
 api.add_router("", core_router)
+api.add_router("/webhooks", webhooks_router)
 
 
 def _error(request: HttpRequest, status: int, detail: str, code: str | None = None, **extra: Any):  # type: ignore[no-untyped-def]

@@ -34,6 +34,7 @@ from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.ledger.models import LedgerEntry
 from confiance.ledger.services import ledger_append_many, ledger_next_index
+from confiance.webhooks.events import emit as webhook_emit
 
 MAX_MINUTES_PER_ENTRY = 24 * 60
 LOGGABLE_STATUSES = (EngagementStatus.ACTIVE, EngagementStatus.PAUSED)
@@ -570,4 +571,11 @@ def budget_alerts_check(*, engagement: Engagement) -> list[BudgetAlert]:
         )
         raised.append(alert)
         enqueue_on_commit(send_budget_alert, alert.pk)
+        webhook_emit(
+            workspace_id=engagement.workspace_id,
+            event_type="budget.alert",
+            obj=("consumption.budgetalert", str(alert.pk)),
+            engagement_id=engagement.pk,
+            extra={"level": level},
+        )
     return raised

@@ -37,6 +37,7 @@ from confiance.ledger.signals import ledger_appended
 from confiance.ledger.store import DatabaseNodeStore
 from confiance.ledger.tree import MerkleLog
 from confiance.ledger.witnessing import note_with_cosignatures
+from confiance.webhooks.events import emit as webhook_emit
 
 
 def _fernet() -> Fernet:
@@ -399,6 +400,13 @@ def checkpoint_sign(*, engagement: Engagement, private: bytes | None = None) -> 
         size=head.size,
         root_hash=root,
         note=note,
+    )
+    webhook_emit(
+        workspace_id=engagement.workspace_id,
+        event_type="checkpoint.signed",
+        obj=("ledger.checkpoint", str(checkpoint.pk)),
+        engagement_id=engagement.pk,
+        extra={"size": head.size, "root_hash": base64.b64encode(root).decode()},
     )
     witness_ids = list(Witness.objects.filter(engagement=engagement).values_list("pk", flat=True))
     if witness_ids:

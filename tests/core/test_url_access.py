@@ -27,6 +27,7 @@ from tests.emergence import support as em
 from tests.followup import support as followup_support
 from tests.problems.support import problem_kwargs
 from tests.pulse import support as pulse_support
+from tests.webhooks import support as hooks
 
 ANON = "anonymous"
 ALL = [ANON, *PERSONAS]
@@ -247,6 +248,31 @@ API_EXPECTED: dict[str, Case] = {
         ok=200,
     ),
     "api:get_trust": _api_get(A.eng, READERS),
+    # Webhooks: the owner's; the outsider owns its own workspace and sees its (empty) lists.
+    "api:event_types": _api_get(lambda w: {}, ["owner", "outsider"]),
+    "api:list_webhooks": _api_get(lambda w: {}, ["owner", "outsider"]),
+    "api:create_webhook": _api_post(
+        lambda w: {},
+        lambda w: {"url": "https://hooks.example/a", "event_types": ["problem.raised"]},
+        ["owner", "outsider"],
+    ),
+    "api:get_webhook": _api_get(lambda w: {"endpoint_id": hooks.endpoint_id(w)}, ["owner"]),
+    "api:update_webhook": _api_post(
+        lambda w: {"endpoint_id": hooks.endpoint_id(w)},
+        lambda w: {"url": "https://hooks.example/b", "event_types": ["trust.alert"]},
+        ["owner"],
+        ok=200,
+    ),
+    "api:remove_webhook": _api_post(
+        lambda w: {"endpoint_id": hooks.endpoint_id(w)}, lambda w: {}, ["owner"], ok=204
+    ),
+    "api:ping_webhook": _api_post(
+        lambda w: {"endpoint_id": hooks.endpoint_id(w)}, lambda w: {}, ["owner"], ok=202
+    ),
+    "api:list_deliveries": _api_get(lambda w: {"endpoint_id": hooks.endpoint_id(w)}, ["owner"]),
+    "api:replay_delivery": _api_post(
+        lambda w: {"delivery_id": hooks.delivery_id(w)}, lambda w: {}, ["owner"], ok=202
+    ),
 }
 
 
@@ -296,6 +322,17 @@ EXPECTED: dict[str, Case] = {
         statuses=only(["owner"], 302),
     ),
     "my-data": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
+    "webhooks": Case(kwargs=ws, statuses=only(["owner"], 200)),
+    "webhook-detail": Case(kwargs=hooks.page, statuses=only(["owner"], 200)),
+    "webhook-ping": Case(kwargs=hooks.page, method="post", statuses=only(["owner"], 302)),
+    "webhook-remove": Case(
+        kwargs=hooks.page, method="post", fresh=True, statuses=only(["owner"], 302)
+    ),
+    "webhook-replay": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": hooks.delivery_id(w)},
+        method="post",
+        statuses=only(["owner"], 302),
+    ),
     "workspace-settings": Case(kwargs=ws, statuses=only(["owner"], 200)),
     "schedule": Case(kwargs=ws, statuses=only(["owner"], 200)),
     # Clients: the provider's people see them all; a contact sees its own client's page only.
