@@ -24,6 +24,28 @@ def _phase_text(params: dict[str, Any]) -> str:
     }
 
 
+def _accepted_text(params: dict[str, Any]) -> str:
+    return _("%(who)s accepted the agreement of %(opportunity)s") % params
+
+
+def _voided_text(params: dict[str, Any]) -> str:
+    return (
+        _(
+            "%(who)s changed the agreement of %(opportunity)s: "
+            "your acceptance is void, read it again"
+        )
+        % params
+    )
+
+
+def _declined_text(params: dict[str, Any]) -> str:
+    return _("%(opportunity)s: we declined, and say why (%(who)s)") % params
+
+
+def _converted_text(params: dict[str, Any]) -> str:
+    return _("%(opportunity)s became an engagement (%(who)s)") % params
+
+
 class EmergenceConfig(AppConfig):
     name = "confiance.emergence"
     label = "emergence"
@@ -37,5 +59,9 @@ class EmergenceConfig(AppConfig):
         register_notice("emergence.invited", _invited_text)
         register_notice("emergence.mention", _mention_text)
         register_notice("emergence.phase", _phase_text)
+        register_notice("emergence.accepted", _accepted_text)
+        register_notice("emergence.acceptance_voided", _voided_text)
+        register_notice("emergence.declined", _declined_text)
+        register_notice("emergence.converted", _converted_text)
         if participant_bind_invitation not in INVITATION_ACCEPTED_HOOKS:
             INVITATION_ACCEPTED_HOOKS.append(participant_bind_invitation)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from confiance.core.models import Client
-from confiance.emergence.models import Phase, Visibility
+from confiance.emergence.models import Partner, Phase, Visibility
 from confiance.engagements.models import ContactOrigin
 
 
@@ -48,7 +48,7 @@ class OpportunityForm(forms.Form):
 
     def __init__(self, *args: Any, clients: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["client"].queryset = clients
+        cast(forms.ModelChoiceField, self.fields["client"]).queryset = clients
 
 
 class OpportunityEditForm(forms.Form):
@@ -145,3 +145,98 @@ class ProfileForm(forms.Form):
         required=False,
         help_text=_("One skill per line."),
     )
+
+
+# The agreement -----------------------------------------------------------------------------------
+
+
+class AgreementStartForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language of the agreement"),
+        choices=[("fr", _("French")), ("en", _("English"))],
+        help_text=_("Both sides accept the same text, in this language."),
+    )
+
+
+class _VersionedForm(forms.Form):
+    """A change to the agreement says which version it was made from (see clause_edit)."""
+
+    base_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class ClauseForm(_VersionedForm):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 6}))
+    note = forms.CharField(
+        label=_("What you changed, and why"),
+        max_length=300,
+        required=False,
+        help_text=_("Read by both sides in the list of versions."),
+    )
+
+
+class ClauseRemoveForm(_VersionedForm):
+    note = forms.CharField(label=_("Why this clause goes"), max_length=300)
+
+
+class TermsForm(_VersionedForm):
+    objectives = forms.CharField(
+        label=_("Objectives"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text=_("One per line; add “ | how attainment is judged” after an objective."),
+    )
+    budget_days = forms.IntegerField(label=_("Budget cap (days)"), required=False)
+    iterations = forms.IntegerField(label=_("Number of iterations"), required=False)
+    iteration_days = forms.IntegerField(
+        label=_("Budget cap of each iteration (days)"), required=False
+    )
+    trust_review_weeks = forms.IntegerField(label=_("Trust review every (weeks)"), required=False)
+    note = forms.CharField(label=_("What you changed, and why"), max_length=300, required=False)
+
+
+class ClauseCommentForm(forms.Form):
+    body = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AcceptForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    sha256 = forms.CharField(widget=forms.HiddenInput, min_length=64, max_length=64)
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why we decline"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The client reads it as you write it: plain words."),
+    )
+    partner = forms.ModelChoiceField(
+        label=_("The partner we point the client to"),
+        queryset=Partner.objects.none(),
+        required=False,
+        help_text=_("From the partner directory; leave empty if no one fits."),
+    )
+
+    def __init__(self, *args: Any, partners: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["partner"]).queryset = partners
+
+
+class PartnerForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=150)
+    speciality = forms.CharField(label=_("Speciality"), max_length=200, required=False)
+    contact = forms.CharField(
+        label=_("Contact (e-mail, phone, site)"), max_length=200, required=False
+    )
+
+
+class ReferralReceivedForm(forms.Form):
+    partner = forms.ModelChoiceField(label=_("Partner"), queryset=Partner.objects.none())
+    client_name = forms.CharField(label=_("Client"), max_length=150)
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args: Any, partners: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["partner"]).queryset = partners

@@ -349,6 +349,9 @@ class AgreementVersion(models.Model):
     number = models.PositiveIntegerField()
     # [{"key": ..., "title": ..., "text": ...}, ...] in order.
     clauses = models.JSONField()
+    # The structured terms of this version (agreement_template.TERM_NUMBERS and "objectives"):
+    # part of the accepted text, carried into the engagement at conversion.
+    terms = models.JSONField(default=dict)
     text = models.TextField()
     sha256 = models.CharField(max_length=64)
     changed_clause = models.CharField(max_length=40, blank=True)

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from confiance import access
 from confiance.core.models import Membership, Role, User
+from confiance.emergence import agreement_template
 from confiance.emergence.models import (
+    Acceptance,
+    Agreement,
+    AgreementVersion,
     Attachment,
+    ClauseComment,
     Endorsement,
     ExpertProfile,
     Nomination,
@@ -24,6 +31,7 @@ from confiance.emergence.models import (
     Side,
 )
 from confiance.emergence.services import handle_of, participant_of, settle_date
+from confiance.emergence.services.agreements import AGREEMENT_PHASES, acceptance_side
 
 # Someone who wrote nothing for this long while the discussion went on has gone quiet.
 QUIET_AFTER = timedelta(days=7)
@@ -90,7 +98,7 @@ def participant_rows(*, opportunity: Opportunity, fetched_by: Membership) -> lis
     latest = max((r["last"] for r in counts.values()), default=None)
     rows = []
     for p in opportunity.participants.select_related("user").order_by("invited_at", "id"):
-        stats = counts.get(p.user_id, {})
+        stats: dict[str, Any] = dict(counts.get(p.user_id, {})) if p.user_id is not None else {}
         last = stats.get("last")
         quiet = (
             p.status == "joined"
@@ -126,7 +134,7 @@ def discussion(*, opportunity: Opportunity, since: datetime | None) -> list[Thre
         .annotate(revision_count=Count("revisions"))
         .order_by("created_at", "id")
     )
-    children: dict[int | None, list[Post]] = {}
+    children: dict[int | None, list[Any]] = {}
     for post in posts:
         children.setdefault(post.parent_id, []).append(post)
     out: list[ThreadItem] = []
@@ -354,3 +362,137 @@ def expert_profile(*, fetched_by: Membership, user_id: int) -> ExpertProfileView
             ).select_related("slot__opportunity")
         ),
     )
+
+
+# The agreement ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ClauseView:
+    key: str
+    number: int
+    title: str
+    text: str
+    comments: list[ClauseComment]
+
+
+@dataclass
+class AgreementView:
+    agreement: Agreement
+    latest: AgreementVersion
+    versions: list[AgreementVersion]
+    clauses: list[ClauseView]
+    terms_comments: list[ClauseComment]
+    acceptances: list[Acceptance]
+    agreed: AgreementVersion | None
+    # The viewer's side for accepting (None: they do not accept), and whether it already did.
+    my_side: str | None
+    my_side_accepted: bool
+    can_edit: bool
+
+
+def agreement_view(*, opportunity: Opportunity, fetched_by: Membership) -> AgreementView | None:
+    """The agreement as it stands, with its versions, comments and acceptances; None if not
+    started. A constant number of queries whatever the number of versions and comments."""
+    agreement = Agreement.objects.filter(opportunity=opportunity).first()
+    if agreement is None:
+        return None
+    agreement.opportunity = opportunity
+    versions = list(
+        agreement.versions.select_related("created_by").defer("text", "clauses").order_by("number")
+    )
+    latest = AgreementVersion.objects.select_related("created_by").get(pk=versions[-1].pk)
+    comments: dict[str, list[ClauseComment]] = {}
+    for comment in agreement.comments.select_related("author").order_by("created_at", "id"):
+        comments.setdefault(comment.clause_key, []).append(comment)
+    acceptances = list(agreement.acceptances.select_related("by", "version").order_by("at", "id"))
+    sides: dict[int, set[str]] = {}
+    for a in acceptances:
+        if a.voided_at is None:
+            sides.setdefault(a.version_id, set()).add(a.side)
+    agreed_id = next((v for v, s in sides.items() if {Side.CLIENT, Side.PROVIDER} <= s), None)
+    my_side = acceptance_side(fetched_by, opportunity)
+    perms = permissions(opportunity=opportunity, fetched_by=fetched_by)
+    return AgreementView(
+        agreement=agreement,
+        latest=latest,
+        versions=versions,
+        clauses=[
+            ClauseView(
+                key=c["key"],
+                number=n,
+                title=c["title"],
+                text=c["text"],
+                comments=comments.get(c["key"], []),
+            )
+            for n, c in enumerate(latest.clauses, start=1)
+        ],
+        terms_comments=comments.get("terms", []),
+        acceptances=acceptances,
+        agreed=latest if agreed_id == latest.pk else None,
+        my_side=my_side,
+        my_side_accepted=my_side is not None and my_side in sides.get(latest.pk, set()),
+        can_edit=perms.speak and opportunity.phase in AGREEMENT_PHASES,
+    )
+
+
+@dataclass
+class DiffLine:
+    op: str  # "same", "added", "removed"
+    text: str
+
+
+@dataclass
+class SectionDiff:
+    key: str
+    title: str
+    status: str  # "same", "changed", "added", "removed"
+    lines: list[DiffLine]
+
+
+def _sections(version: AgreementVersion) -> dict[str, tuple[str, list[str]]]:
+    """The version's parts by key: the terms, then each clause (title and text lines)."""
+    labels = agreement_template.LABELS.get(
+        version.agreement.language, agreement_template.LABELS["en"]
+    )
+    terms = version.terms or {}
+    term_lines = [
+        f"{labels[name]}: {terms.get(name) if terms.get(name) is not None else labels['unset']}"
+        for name in agreement_template.TERM_NUMBERS
+    ] + [f"{labels['objectives']}: {o}" for o in terms.get("objectives", [])]
+    sections = {"terms": (labels["terms"], term_lines)}
+    for clause in version.clauses:
+        sections[clause["key"]] = (clause["title"], [clause["title"], *clause["text"].split("\n")])
+    return sections
+
+
+def agreement_diff(
+    *, agreement: Agreement, first: int, second: int
+) -> tuple[AgreementVersion, AgreementVersion, list[SectionDiff]]:
+    """What changed from version `first` to version `second`, clause by clause, line by line."""
+    found = {
+        v.number: v
+        for v in agreement.versions.select_related("agreement").filter(number__in=[first, second])
+    }
+    if first not in found or second not in found:
+        raise Http404
+    old, new = _sections(found[first]), _sections(found[second])
+    keys = list(new) + [k for k in old if k not in new]
+    out = []
+    for key in keys:
+        if key not in old:
+            title, lines = new[key]
+            out.append(SectionDiff(key, title, "added", [DiffLine("added", t) for t in lines]))
+        elif key not in new:
+            title, lines = old[key]
+            out.append(SectionDiff(key, title, "removed", [DiffLine("removed", t) for t in lines]))
+        else:
+            ops = []
+            for line in difflib.ndiff(old[key][1], new[key][1]):
+                code, text = line[:2], line[2:]
+                if code == "? ":
+                    continue
+                ops.append(DiffLine({"+ ": "added", "- ": "removed"}.get(code, "same"), text))
+            changed = any(d.op != "same" for d in ops)
+            out.append(SectionDiff(key, new[key][0], "changed" if changed else "same", ops))
+    return found[first], found[second], out

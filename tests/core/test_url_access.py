@@ -587,6 +587,27 @@ EXPECTED: dict[str, Case] = {
         kwargs=lambda w: {**em.opp(w), "attachment_id": em.attachment_id(w)},
         statuses=only(OPP, 200),
     ),
+    # The agreement: everyone of the opportunity reads it; those who write in it co-edit; the
+    # opener (the owner) starts it; the provider's steerer and the client's contact accept.
+    "agreement": Case(kwargs=em.agreement_opp, statuses=only(OPP, 200)),
+    "agreement-start": Case(kwargs=em.agreement_opp, method="post", statuses=only(["owner"], 400)),
+    "agreement-terms": Case(
+        kwargs=em.agreement_opp, method="post", statuses=only(OPP_WRITERS, 400)
+    ),
+    "agreement-clause-add": Case(
+        kwargs=em.agreement_opp, method="post", statuses=only(OPP_WRITERS, 400)
+    ),
+    **{
+        f"agreement-clause-{action}": Case(
+            kwargs=em.clause_kwargs, method="post", statuses=only(OPP_WRITERS, 400)
+        )
+        for action in ("edit", "remove", "comment")
+    },
+    "agreement-accept": Case(
+        kwargs=em.agreement_opp, method="post", statuses=only(["owner", "client_contact"], 400)
+    ),
+    "agreement-diff": Case(kwargs=em.agreement_opp, statuses=only(OPP, 200)),
+    "agreement-pdf": Case(kwargs=em.agreement_opp, statuses=only(OPP, 200)),
     "expert-network": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
     "expert-profile": Case(
         kwargs=em.expert_profile_kwargs,

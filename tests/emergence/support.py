@@ -89,3 +89,18 @@ def expert_profile_kwargs(world: World) -> dict[str, object]:
     """The expert's profile, once they take part in the opportunity client A's contact sees."""
     opportunity_id(world)
     return {"ws": world.workspace.slug, "user_id": world.expert.user.pk}
+
+
+def agreement_opp(world: World) -> dict[str, object]:
+    """The test opportunity, converging, with its agreement started (memoised)."""
+    if not hasattr(world, "_agreement"):
+        opportunity = Opportunity.objects.get(pk=opportunity_id(world))
+        services.phase_move(membership=world.owner, opportunity=opportunity, to_phase="converging")
+        world._agreement = services.agreement_start(  # type: ignore[attr-defined]
+            membership=world.owner, opportunity=opportunity, language="en"
+        )
+    return opp(world)
+
+
+def clause_kwargs(world: World) -> dict[str, object]:
+    return {**agreement_opp(world), "key": "purpose"}

@@ -4,6 +4,19 @@ opportunities: opening, people, profiles, phases · discussion: posts, attachmen
 digests · team: role slots, nominations, endorsements · agreements, outcomes: see their modules.
 """
 
+from confiance.emergence.services.agreements import (
+    AGREEMENT_PHASES,
+    acceptance_side,
+    agreed_version,
+    agreement_accept,
+    agreement_start,
+    clause_add,
+    clause_comment,
+    clause_edit,
+    clause_remove,
+    latest_version,
+    terms_set,
+)
 from confiance.emergence.services.common import (
     MAX_POST_LENGTH,
     QUIET_DAYS,
@@ -45,14 +58,24 @@ from confiance.emergence.services.team import (
 )
 
 __all__ = [
+    "AGREEMENT_PHASES",
     "ALLOWED_ATTACHMENTS",
     "MAX_POST_LENGTH",
     "QUIET_DAYS",
     "InviteResult",
+    "acceptance_side",
+    "agreed_version",
+    "agreement_accept",
+    "agreement_start",
     "attachment_dir",
+    "clause_add",
+    "clause_comment",
+    "clause_edit",
+    "clause_remove",
     "digests_send",
     "endorsement_add",
     "handle_of",
+    "latest_version",
     "nomination_accept",
     "nomination_create",
     "nomination_withdraw",
@@ -75,5 +98,6 @@ __all__ = [
     "profile_update",
     "settle_date",
     "slot_propose",
+    "terms_set",
     "visit_record",
 ]
