@@ -20,6 +20,8 @@ def setup_django(fresh: bool = True) -> None:
     if fresh and "BENCH_DATABASE_URL" not in os.environ:
         for suffix in ("", "-wal", "-shm"):
             Path(str(DB_PATH) + suffix).unlink(missing_ok=True)
+    elif fresh and os.environ["BENCH_DATABASE_URL"].startswith(("postgres://", "postgresql://")):
+        _fresh_postgres(os.environ["BENCH_DATABASE_URL"])
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{DB_PATH}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "confiance.settings")
     os.environ.setdefault(
@@ -40,6 +42,22 @@ def setup_django(fresh: bool = True) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+
+
+def _fresh_postgres(url: str) -> None:
+    """Drop and create the benchmarks' PostgreSQL database (never the one the app uses)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name.startswith("confiance_bench"):
+        raise SystemExit(f"BENCH_DATABASE_URL must name a confiance_bench* database, not {name!r}")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def rate(fn: Callable[[], Any], seconds: float = 3.0, warmup: int = 3) -> float:

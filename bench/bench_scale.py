@@ -1,0 +1,305 @@
+"""Pages over HTTP as the data grows, one person and 16 at once, against a bare view.
+
+A workspace with 1,000 engagements; one of them is filled through the services up to each size
+of BENCH_SCALE_SIZES (default 1,000 and 100,000 entries; add 1000000 for the full run, which
+takes long on two cores). At each size a real gunicorn (2 workers, the benchmarks' database,
+`bench/scale_settings.py`) serves: the engagement list, the consumption and trust pages of the
+big engagement, the portfolio, an inclusion proof through the API, and the bare view measured
+in the same run. One person at a time: p50 latency and rate, ratio to the bare view. Then 16
+people at once (threads, each its own keep-alive connection, pages in turn): p50 and p95. The
+growth between the first and the last size is printed last. Targets (issue 14): every page p50
+under 60 ms, consumption and trust at least 0.05 of the bare view's rate, lists at least 0.1,
+an inclusion proof under 3 ms, p95 under 500 ms with 16 people.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT, report
+
+SIZES = [int(n) for n in os.environ.get("BENCH_SCALE_SIZES", "1000,100000").split(",")]
+ENGAGEMENTS = 1000
+PEOPLE_AT_ONCE = 16
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """gunicorn serving the project with the bare view, on the benchmarks' database."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.scale_settings",
+            "PYTHONPATH": str(ROOT),
+            "SITE_URL": f"http://127.0.0.1:{self.port}",
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "confiance.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "2",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("gunicorn did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+class Browser:
+    """One person: a keep-alive connection carrying their session cookie."""
+
+    def __init__(self, port: int, cookie: str) -> None:
+        self.port = port
+        self.cookie = cookie
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def get(self, path: str) -> float:
+        """Seconds to fetch `path` completely; fails on anything but 200."""
+        started = time.perf_counter()
+        self.connection.request("GET", path, headers={"Cookie": self.cookie})
+        response = self.connection.getresponse()
+        response.read()
+        elapsed = time.perf_counter() - started
+        if response.status != 200:
+            raise RuntimeError(f"{path} answered {response.status}")
+        return elapsed
+
+
+def _latencies(fn: Callable[[], float], seconds: float, at_least: int = 20) -> list[float]:
+    fn()  # warm up
+    times: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while len(times) < at_least or time.perf_counter() < deadline:
+        times.append(fn())
+    return times
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def _session_cookie(user: Any) -> str:
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def _fill(owner: Any, engagement: Any, people: list[Any], done: int, total: int) -> float:
+    """Log entries up to `total` through the services; seconds taken."""
+    from django.utils import timezone
+
+    from confiance.consumption.services import EntryInput, time_entries_log
+
+    today = timezone.localdate()
+    started = time.perf_counter()
+    for start in range(done, total, 5000):
+        items = [
+            EntryInput(
+                person=people[i % len(people)],
+                date=today - timedelta(days=(i * 7) % 700),
+                minutes=30 + (i % 8) * 30,
+                shared_note=f"entry {i}",
+            )
+            for i in range(start, min(total, start + 5000))
+        ]
+        time_entries_log(membership=owner, engagement=engagement, items=items)
+    return time.perf_counter() - started
+
+
+def _concurrent(port: int, cookie: str, paths: list[str], seconds: float) -> list[float]:
+    times: list[float] = []
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+    errors: list[BaseException] = []
+
+    def person(offset: int) -> None:
+        browser = Browser(port, cookie)
+        mine: list[float] = []
+        i = offset
+        try:
+            while time.perf_counter() < stop_at:
+                mine.append(browser.get(paths[i % len(paths)]))
+                i += 1
+        except BaseException as exc:  # reported after the threads end
+            errors.append(exc)
+        with lock:
+            times.extend(mine)
+
+    threads = [threading.Thread(target=person, args=(n,)) for n in range(PEOPLE_AT_ONCE)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} of {PEOPLE_AT_ONCE} people failed: {errors[0]}")
+    return times
+
+
+def run(seconds: float = 3.0) -> None:
+    from django.db import connection
+
+    from bench.generate import generate
+    from confiance.consumption.services import budget_revise
+    from confiance.core.models import Membership, User
+    from confiance.engagements.models import Engagement
+
+    started = time.perf_counter()
+    data = generate(
+        workspaces=1, clients=5, engagements=ENGAGEMENTS, members=5, slug_prefix="scale"
+    )
+    print(f"Generated {ENGAGEMENTS:,} engagements in {time.perf_counter() - started:.0f} s")
+    owner = Membership.objects.select_related("workspace", "user").get(
+        workspace__slug=data.workspace_slugs[0], role="owner"
+    )
+    workspace = owner.workspace
+    engagement = Engagement.objects.filter(workspace=workspace).order_by("pk").first()
+    assert engagement is not None
+    Engagement.objects.filter(pk=engagement.pk).update(status="active")
+    engagement.refresh_from_db()
+    budget_revise(
+        membership=owner, engagement=engagement, days=Decimal(90000), amount=None, reason="bench"
+    )
+    people = list(User.objects.filter(memberships__workspace=workspace))
+    cookie = _session_cookie(owner.user)
+    base = f"/w/{workspace.slug}"
+    pages = {
+        "engagement list": f"{base}/engagements/",
+        "consumption page": f"{base}/engagements/{engagement.pk}/consumption/",
+        "trust page": f"{base}/engagements/{engagement.pk}/trust/",
+        "portfolio": f"{base}/portfolio/",
+        "trust portfolio": f"{base}/trust/",
+    }
+    done = 0
+    measured: dict[int, dict[str, float]] = {}
+    for size in SIZES:
+        fill_s = _fill(owner, engagement, people, done, size)
+        fill_rate = (size - done) / max(fill_s, 1e-9)
+        done = size
+        print(
+            f"\n{connection.vendor}, {ENGAGEMENTS:,} engagements, {size:,} entries in the big "
+            f"one (logged through the services at {fill_rate:,.0f} entries/s):"
+        )
+        server = Server()
+        try:
+            rows, figures = _measure(server.port, cookie, pages, engagement, size, seconds)
+        finally:
+            server.stop()
+        report(rows)
+        measured[size] = figures
+    if len(measured) > 1:
+        first, last = min(measured), max(measured)
+        print(f"\nGrowth from {first:,} to {last:,} entries (p50 latency, last / first):")
+        report(
+            [
+                (label, f"x{measured[last][label] / measured[first][label]:.2f}")
+                for label in measured[first]
+            ]
+        )
+
+
+def _measure(
+    port: int, cookie: str, pages: dict[str, str], engagement: Any, size: int, seconds: float
+) -> tuple[list[tuple[str, str]], dict[str, float]]:
+    """The figures of one size: each page alone, a proof, then 16 people at once."""
+    from confiance.ledger import selectors
+
+    browser = Browser(port, cookie)
+    bare = _latencies(lambda: browser.get("/bench/bare/"), seconds)
+    bare_rate = len(bare) / sum(bare)
+    rows = [
+        ("bare Django view (baseline)", f"p50 {_p(bare, 0.5):7.1f} ms   {bare_rate:7.1f} req/s")
+    ]
+    figures: dict[str, float] = {"bare": _p(bare, 0.5)}
+    for label, path in pages.items():
+        times = _latencies(lambda path=path: browser.get(path), seconds)
+        page_rate = len(times) / sum(times)
+        figures[label] = _p(times, 0.5)
+        rows.append(
+            (
+                label,
+                f"p50 {_p(times, 0.5):7.1f} ms   {page_rate:7.1f} req/s   "
+                f"ratio {page_rate / bare_rate:.3f}",
+            )
+        )
+    index = size // 2
+    proof_path = f"/api/v1/engagements/{engagement.pk}/ledger/entries/{index}"
+    proof_http = _latencies(lambda: browser.get(proof_path), seconds / 2)
+    figures["proof over HTTP"] = _p(proof_http, 0.5)
+    proof_local = _latencies(
+        lambda: _timed(
+            lambda: selectors.entry_with_proof(engagement=engagement, index=index, size=None)
+        ),
+        seconds / 2,
+    )
+    figures["proof"] = _p(proof_local, 0.5)
+    rows.append(
+        (
+            "inclusion proof (selector, stored subtree hashes)",
+            f"p50 {_p(proof_local, 0.5):7.2f} ms   over HTTP p50 {_p(proof_http, 0.5):.1f} ms",
+        )
+    )
+    together = _concurrent(port, cookie, list(pages.values()), seconds * 2)
+    figures["16 p95"] = _p(together, 0.95)
+    rows.append(
+        (
+            f"{PEOPLE_AT_ONCE} people at once, pages in turn",
+            f"p50 {_p(together, 0.5):7.1f} ms   p95 {_p(together, 0.95):7.1f} ms   "
+            f"{len(together) / (seconds * 2):.1f} req/s in all",
+        )
+    )
+    return rows, figures
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench.common import setup_django
+
+    setup_django(fresh=True)
+    run()
