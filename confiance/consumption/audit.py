@@ -221,6 +221,16 @@ def _check_rows(
             table=engagement.workspace.minutes_per_day,
             ledger=figures.minutes_per_day,
         )
+    if (
+        engagement.status in _OPEN
+        and figures.late_logging_days is not None
+        and engagement.workspace.late_logging_days != figures.late_logging_days
+    ):
+        report.add(
+            "late_logging_days_changed",
+            table=engagement.workspace.late_logging_days,
+            ledger=figures.late_logging_days,
+        )
 
 
 def _check_rollups(report: AuditReport, engagement: Engagement, figures: Figures) -> None:
@@ -229,6 +239,7 @@ def _check_rollups(report: AuditReport, engagement: Engagement, figures: Figures
         "consumed_minutes",
         "entry_count",
         "minutes_per_day",
+        "late_logging_days",
         "budget_days",
         "budget_amount",
         "estimate_minutes",

@@ -65,6 +65,7 @@ class Figures:
     consumed_minutes: int = 0
     entry_count: int = 0  # original entries (corrections not counted)
     minutes_per_day: int | None = None
+    late_logging_days: int | None = None  # entries logged after this many days are "late"
     budget_days: Decimal | None = None
     budget_amount: Decimal | None = None
     budget_currency: str = ""
@@ -99,6 +100,8 @@ class Figures:
         if kind != "parameter.set" and leaf.get("minutes_per_day") is not None:
             # The engagement's first fact carries the minutes per day it is counted with.
             self.minutes_per_day = int(leaf["minutes_per_day"])
+        if kind != "parameter.set" and leaf.get("late_logging_days") is not None:
+            self.late_logging_days = int(leaf["late_logging_days"])
         if kind in ENTRY_KINDS:
             self._entry(leaf)
         elif kind == "budget.revised":
@@ -113,6 +116,8 @@ class Figures:
         elif kind == "parameter.set":
             if leaf.get("name") == "minutes_per_day":
                 self.minutes_per_day = int(_value(leaf, "value"))
+            elif leaf.get("name") == "late_logging_days":
+                self.late_logging_days = int(_value(leaf, "value"))
         elif kind == "activity.created":
             self.activities[str(leaf.get("activity"))] = str(_value(leaf, "name"))
         elif kind == "rate.set":

@@ -277,6 +277,7 @@ class ConsumptionTotals(models.Model):
     consumed_minutes = models.BigIntegerField(default=0)
     entry_count = models.BigIntegerField(default=0)
     minutes_per_day = models.PositiveIntegerField(null=True)
+    late_logging_days = models.PositiveIntegerField(null=True)
     budget_days = models.DecimalField(max_digits=10, decimal_places=2, null=True)
     budget_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
     budget_currency = models.CharField(max_length=3, blank=True)

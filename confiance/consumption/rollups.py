@@ -21,6 +21,7 @@ _SCALARS = (
     "consumed_minutes",
     "entry_count",
     "minutes_per_day",
+    "late_logging_days",
     "budget_days",
     "budget_amount",
     "budget_currency",

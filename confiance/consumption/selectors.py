@@ -73,6 +73,7 @@ class ConsumptionSummary:
     projection_minutes: int | None  # consumed + recent pace until the planned end
     pace_minutes_per_week: int
     late_entries: int
+    late_after_days: int  # the ledgered threshold (the workspace's before anything is ledgered)
     entry_count: int
     figures_size: int  # the ledger's tree size the figures were folded at
     minutes_per_day_ledgered: bool
@@ -281,6 +282,14 @@ def audit_messages(audit: LedgerAudit | None, *, show_amounts: bool) -> list[str
                 _("The rate %(rate)s is %(table)s in the table but %(ledger)s in the ledger.")
                 % values
             )
+        elif code == "late_logging_days_changed":
+            messages.append(
+                _(
+                    "The workspace counts an entry late after %(table)s days, but this "
+                    "engagement's ledger says %(ledger)s."
+                )
+                % values
+            )
         elif code == "minutes_per_day_changed":
             messages.append(
                 _(
@@ -348,10 +357,15 @@ def consumption_summary(*, fetched_by: Membership, engagement: Engagement) -> Co
         ),
         key=lambda b: (-b.minutes, b.label),
     )
+    late_after = (
+        figures.late_logging_days
+        if figures.late_logging_days is not None
+        else workspace.late_logging_days
+    )
     late = sum(
         cell.entries
         for (dimension, key), cell in figures.cells.items()
-        if dimension == DELAY and int(key) > workspace.late_logging_days
+        if dimension == DELAY and int(key) > late_after
     )
 
     # Linear projection from the recent pace, beside the team's own estimate.
@@ -389,6 +403,7 @@ def consumption_summary(*, fetched_by: Membership, engagement: Engagement) -> Co
         projection_minutes=projection,
         pace_minutes_per_week=pace,
         late_entries=late,
+        late_after_days=late_after,
         entry_count=figures.entry_count,
         figures_size=figures.size,
         minutes_per_day_ledgered=ledgered,

@@ -49,8 +49,12 @@ def _append(
     with the engagement's first consumption fact (and again when it changes:
     `minutes_per_day_ledger`).
     """
-    if payloads and figures_load(engagement=engagement, cells=False).minutes_per_day is None:
-        payloads[0]["minutes_per_day"] = engagement.workspace.minutes_per_day
+    if payloads:
+        current = figures_load(engagement=engagement, cells=False)
+        if current.minutes_per_day is None:
+            payloads[0]["minutes_per_day"] = engagement.workspace.minutes_per_day
+        if current.late_logging_days is None:
+            payloads[0]["late_logging_days"] = engagement.workspace.late_logging_days
     entries = ledger_append_many(engagement=engagement, kind=kind, payloads=payloads, actor=actor)
     rollups_apply(
         engagement=engagement,
@@ -68,15 +72,26 @@ def minutes_per_day_ledger(*, workspace: Workspace, actor: User) -> list[Engagem
     Called by the workspace settings' service when the value changes. Closed and stopped
     engagements keep the value ledgered for them: their figures do not move.
     """
+    return _parameter_ledger(workspace, actor, "minutes_per_day", workspace.minutes_per_day)
+
+
+def late_logging_days_ledger(*, workspace: Workspace, actor: User) -> list[Engagement]:
+    """Append the workspace's new "logged late" threshold to each open engagement's ledger.
+
+    The count of entries logged late, on the page and in trust, reads the ledgered value.
+    """
+    return _parameter_ledger(workspace, actor, "late_logging_days", workspace.late_logging_days)
+
+
+def _parameter_ledger(workspace: Workspace, actor: User, name: str, value: int) -> list[Engagement]:
     from confiance.consumption.models import ConsumptionTotals
 
-    value = workspace.minutes_per_day
     affected = list(
         Engagement.objects.filter(
             workspace=workspace,
             status__in=[EngagementStatus.ACTIVE, EngagementStatus.PAUSED, EngagementStatus.DRAFT],
             pk__in=ConsumptionTotals.objects.filter(workspace=workspace)
-            .exclude(minutes_per_day=value)
+            .exclude(**{name: value})
             .values("engagement_id"),
         ).select_related("workspace")
     )
@@ -84,7 +99,7 @@ def minutes_per_day_ledger(*, workspace: Workspace, actor: User) -> list[Engagem
         _append(
             engagement=engagement,
             kind="parameter.set",
-            payloads=[{"name": "minutes_per_day", "value": value}],
+            payloads=[{"name": name, "value": value}],
             actor=actor,
         )
     return affected

@@ -107,7 +107,7 @@ def _page(
         or (BudgetForm(prefix="budget") if can_budget else None),
         "estimate_form": forms.get("estimate_form")
         or (EstimateForm(prefix="estimate") if can_log else None),
-        "late_after_days": engagement.workspace.late_logging_days,
+        "late_after_days": summary.late_after_days,
         "chart": summary.chart_data(),
     }
     return render(request, "consumption/consumption.html", context, status=status)

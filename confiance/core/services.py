@@ -499,6 +499,7 @@ def workspace_update(*, membership: Membership, **fields: object) -> Workspace:
     if errors:
         raise ValidationError(errors)
     previous_minutes_per_day = workspace.minutes_per_day
+    previous_late_logging_days = workspace.late_logging_days
     for name, value in fields.items():
         setattr(workspace, name, value.strip() if isinstance(value, str) else value)
     workspace.save(update_fields=list(fields))
@@ -508,6 +509,10 @@ def workspace_update(*, membership: Membership, **fields: object) -> Workspace:
         from confiance.consumption.services import minutes_per_day_ledger
 
         minutes_per_day_ledger(workspace=workspace, actor=membership.user)
+    if int(workspace.late_logging_days) != previous_late_logging_days:
+        from confiance.consumption.services import late_logging_days_ledger
+
+        late_logging_days_ledger(workspace=workspace, actor=membership.user)
     audit_record(
         verb="workspace.update",
         actor=membership.user,

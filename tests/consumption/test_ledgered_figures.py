@@ -263,3 +263,24 @@ def test_logging_reads_the_running_totals_not_a_sum_of_the_entries(world: World)
         _log(world, 60)
     assert not any('SUM("consumption_timeentry"' in q["sql"] for q in queries.captured_queries)
     assert not any("SUM(" in q["sql"] and "timeentry" in q["sql"] for q in queries)
+
+
+def test_the_late_logging_threshold_is_a_ledger_fact(world: World) -> None:
+    _log(world, 60, days_ago=5)
+    _log(world, 60, days_ago=1)
+    threshold = world.workspace.late_logging_days
+    assert _summary(world).late_after_days == threshold
+    workspace_update(membership=world.owner, late_logging_days=2)
+    last = LedgerEntry.objects.filter(engagement=world.engagement).order_by("-index").first()
+    leaf = json.loads(last.data)
+    assert (last.kind, leaf["name"], leaf["value"]) == ("parameter.set", "late_logging_days", 2)
+    summary = _summary(world)
+    assert (summary.late_after_days, summary.late_entries) == (2, 1)
+    assert all(r.ok for r in ledger_audit(workspace=world.workspace))
+    # Changed behind the application's back: the page keeps the ledgered value, the audit
+    # names the difference.
+    Workspace.objects.filter(pk=world.workspace.pk).update(late_logging_days=30)
+    world.engagement.workspace.refresh_from_db()
+    assert _summary(world).late_entries == 1
+    (report,) = ledger_audit(engagements=[world.engagement])
+    assert "late_logging_days_changed" in {f["code"] for f in report.findings}

@@ -19,7 +19,12 @@ def _entries(engagement: Engagement, since: datetime | None, late: bool) -> Iter
     """One fact per day logged, not per entry or person: splitting a day's time into six entries
     says nothing more about transparency than one entry (docs/trust.md, "Padding")."""
     entries = model("consumption", "TimeEntry")
-    threshold = engagement.workspace.late_logging_days
+    from confiance.consumption.rollups import figures_load
+
+    # The ledgered threshold: changing the workspace's setting is a ledger fact, so no one
+    # can move "logged late" without a trace.
+    ledgered = figures_load(engagement=engagement, cells=False).late_logging_days
+    threshold = engagement.workspace.late_logging_days if ledgered is None else ledgered
     rows = entries.objects.filter(engagement=engagement).exclude(kind="reversal")
     rows = (
         rows.filter(log_delay_days__gt=threshold)
