@@ -181,6 +181,7 @@ def glance(
             projection_minutes=projection,
             pace_minutes_per_week=pace,
             late_entries=0,
+            late_after_days=fetched_by.workspace.late_logging_days,
             entry_count=0,
             figures_size=(t.last_fact + 1) if t and t.last_fact is not None else 0,
             minutes_per_day_ledgered=bool(t and t.minutes_per_day),
