@@ -278,6 +278,9 @@ def checkpoint_part(seconds: float) -> None:
             )
         )
 
+    from django.conf import settings
+
+    settings.WITNESS_ALLOW_PRIVATE_ADDRESSES = True  # the benchmark's witness is on loopback
     with tempfile.TemporaryDirectory() as tmp:
         workspace_key = services.workspace_key_get_or_create(workspace=second.workspace)
         private, vkey = generate_signing_key("bench.example/witness", COSIGNATURE_ALGORITHM)

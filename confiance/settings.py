@@ -278,6 +278,9 @@ IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
 # exponential, jitter added); an endpoint is disabled after this many failed deliveries in a row.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 15)
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+# Ledger witnesses are named by either side: the server posts checkpoints to them under the
+# same rule (no private, loopback or link-local address unless allowed).
+WITNESS_ALLOW_PRIVATE_ADDRESSES = env_bool("WITNESS_ALLOW_PRIVATE_ADDRESSES", False)
 WEBHOOK_RETRY_DELAYS = [
     int(seconds)
     for seconds in env_list(

@@ -10,9 +10,10 @@ to both sides until it cosigns again.
 from __future__ import annotations
 
 import base64
-import urllib.error
-import urllib.request
+import contextlib
+import ipaddress
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +27,7 @@ from confiance.ledger import checkpoint as notes
 from confiance.ledger.models import Checkpoint, Cosignature, LedgerHead, Witness
 from confiance.ledger.store import DatabaseNodeStore
 from confiance.ledger.tree import MerkleLog
+from confiance.webhooks import outbound
 
 TIMEOUT_SECONDS = 10
 MAX_ANSWER_BYTES = 64 * 1024
@@ -57,8 +59,19 @@ def witness_add(
             "This is not a witness key: paste the line printed by “confiance witness keygen”."
         )
         key = None
-    if not (url.startswith("https://") or url.startswith("http://")):
+    try:
+        _scheme, host, _port, _path = outbound.check_url(url)
+    except ValueError:
         errors["url"] = _("Give the witness's address, starting with https://.")
+    else:
+        literal = None
+        with contextlib.suppress(ValueError):
+            literal = ipaddress.ip_address(host.strip("[]"))
+        local = host == "localhost" or host.endswith(".localhost")
+        if (local or literal is not None) and not outbound.address_allowed(
+            "127.0.0.1" if local else str(literal), settings.WITNESS_ALLOW_PRIVATE_ADDRESSES
+        ):
+            errors["url"] = _("A witness must be reachable at a public address.")
     if key is not None and Witness.objects.filter(engagement=engagement, name=key.name).exists():
         errors["verifier_key"] = _("A witness of this name already watches this ledger.")
     if errors:
@@ -109,19 +122,21 @@ def witness_remove(*, membership: Membership, witness: Witness) -> None:
 
 
 def _post(url: str, body: bytes) -> tuple[int, str]:
-    if not url.startswith(("https://", "http://")):
-        raise ValueError("the witness address is not an http(s) URL")
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+    """POST to the witness: a timeout, no redirect followed, and never the application's own
+    network (private, loopback, link-local addresses) unless WITNESS_ALLOW_PRIVATE_ADDRESSES,
+    since either side names the address."""
+    answer = outbound.post(
         url.rstrip("/") + "/add-checkpoint",
-        data=body,
-        method="POST",
-        headers={"Content-Type": "text/plain; charset=utf-8"},
+        body,
+        {},
+        content_type="text/plain; charset=utf-8",
+        timeout=TIMEOUT_SECONDS,
+        allow_private=settings.WITNESS_ALLOW_PRIVATE_ADDRESSES,
+        max_answer=MAX_ANSWER_BYTES,
     )
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            return response.status, response.read(MAX_ANSWER_BYTES).decode("utf-8", "replace")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read(MAX_ANSWER_BYTES).decode("utf-8", "replace")
+    if answer.status is None:
+        raise OSError(answer.error)
+    return answer.status, answer.body
 
 
 def _request_body(engagement: Engagement, old: int, checkpoint: Checkpoint) -> bytes:

@@ -37,9 +37,9 @@ class Answer:
     retry_after: int | None = None
 
 
-def address_allowed(address: str) -> bool:
-    """May a webhook connect to this IP address?"""
-    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+def address_allowed(address: str, allow_private: bool | None = None) -> bool:
+    """May a webhook (or, with `allow_private` given, another caller) reach this IP address?"""
+    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES if allow_private is None else allow_private:
         return True
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -55,7 +55,7 @@ def address_allowed(address: str) -> bool:
     )
 
 
-def resolve(host: str, port: int) -> str:
+def resolve(host: str, port: int, allow_private: bool | None = None) -> str:
     """The address to connect to; every address the host resolves to must be allowed."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -64,7 +64,7 @@ def resolve(host: str, port: int) -> str:
     addresses = [str(info[4][0]) for info in infos]
     if not addresses:
         raise OSError(f"cannot resolve {host}")
-    blocked = [a for a in addresses if not address_allowed(a)]
+    blocked = [a for a in addresses if not address_allowed(a, allow_private)]
     if blocked:
         raise BlockedAddressError(
             f"{host} resolves to a private or reserved address ({blocked[0]})"
@@ -107,17 +107,30 @@ def check_url(url: str) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port, path
 
 
-def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
-    """POST `body` to `url`; never raises: a failure is an Answer without a status."""
+def post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    content_type: str = "application/json",
+    timeout: float | None = None,
+    allow_private: bool | None = None,
+    max_answer: int = MAX_ANSWER_BYTES,
+) -> Answer:
+    """POST `body` to `url`; never raises: a failure is an Answer without a status.
+
+    Other callers than webhooks (ledger witnesses) give their own content type, timeout and
+    private-address rule.
+    """
     started = time.monotonic()
 
     def elapsed() -> int:
         return int((time.monotonic() - started) * 1000)
 
-    timeout = float(settings.WEBHOOK_TIMEOUT_SECONDS)
+    timeout = float(settings.WEBHOOK_TIMEOUT_SECONDS if timeout is None else timeout)
     try:
         scheme, host, port, path = check_url(url)
-        address = resolve(host, port)
+        address = resolve(host, port, allow_private)
         connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
         connection = connection_class(address, host, port, timeout)
         try:
@@ -126,13 +139,13 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
                 path,
                 body=body,
                 headers={
-                    "Content-Type": "application/json",
+                    "Content-Type": content_type,
                     "User-Agent": USER_AGENT,
                     **headers,
                 },
             )
             response = connection.getresponse()
-            text = response.read(MAX_ANSWER_BYTES).decode("utf-8", "replace")
+            text = response.read(max_answer).decode("utf-8", "replace")
             retry_after = response.getheader("Retry-After")
             return Answer(
                 status=response.status,

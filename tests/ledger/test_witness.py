@@ -88,8 +88,12 @@ def test_witness_answers_the_spec_status_codes(witness: Witness) -> None:
 
 
 @pytest.fixture
-def server(tmp_path: Path, world: World) -> Iterator[tuple[str, str]]:
-    """A witness serving on loopback, trusting the workspace's key: (url, vkey)."""
+def server(tmp_path: Path, world: World, settings: Any) -> Iterator[tuple[str, str]]:
+    """A witness serving on loopback, trusting the workspace's key: (url, vkey).
+
+    Loopback is refused by default (either side names a witness's address): allowed here.
+    """
+    settings.WITNESS_ALLOW_PRIVATE_ADDRESSES = True
     workspace_vkey = services.workspace_key_get_or_create(workspace=world.workspace).verifier_key
     private, vkey = generate_signing_key("client.example/witness", COSIGNATURE_ALGORITHM)
     instance = Witness(
@@ -204,8 +208,9 @@ def test_a_split_view_is_refused_by_the_witness_and_shown_to_both_sides(
 
 
 def test_a_witness_down_never_blocks_writes(
-    world: World, django_capture_on_commit_callbacks: Any
+    world: World, django_capture_on_commit_callbacks: Any, settings: Any
 ) -> None:
+    settings.WITNESS_ALLOW_PRIVATE_ADDRESSES = True  # a closed port on loopback: nobody answers
     _private, vkey = generate_signing_key("down.example/w", COSIGNATURE_ALGORITHM)
     with django_capture_on_commit_callbacks(execute=True):
         witnessing.witness_add(
@@ -239,3 +244,35 @@ def test_only_the_engagements_sides_may_name_witnesses_and_keys_are_checked(worl
             url="ftp://x",
         )
     assert set(error.value.message_dict) == {"verifier_key", "url"}
+
+
+def test_a_witness_cannot_point_the_server_at_its_own_network(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Either side names the witness's address: the server must not become a way to reach
+    private, loopback or link-local services (unless WITNESS_ALLOW_PRIVATE_ADDRESSES)."""
+    from django.core.exceptions import ValidationError
+
+    _private, vkey = generate_signing_key("inside.example/w", COSIGNATURE_ALGORITHM)
+    for url in ("http://127.0.0.1:6379/", "http://10.0.0.5/", "http://[::1]/", "http://localhost/"):
+        with pytest.raises(ValidationError) as error:
+            witnessing.witness_add(
+                membership=world.client_contact,
+                engagement=world.engagement,
+                verifier_key=vkey,
+                url=url,
+            )
+        assert set(error.value.message_dict) == {"url"}
+    # A name that resolves to loopback is refused when the request is made.
+    log(world, 1, django_capture_on_commit_callbacks)
+    # (A row written behind the form's back, as after a DNS change.)
+    witness = WitnessRow.objects.create(
+        workspace_id=world.workspace.pk,
+        engagement=world.engagement,
+        name="inside.example/w",
+        verifier_key=vkey,
+        url="http://localhost:1/",
+        side="client",
+    )
+    error_text = witnessing.witness_submit(witness_id=witness.pk)
+    assert error_text is not None and "blocked" in error_text
