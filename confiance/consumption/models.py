@@ -222,6 +222,8 @@ class ImportJob(models.Model):
     """A CSV import of time entries: validated whole, previewed, then written all or nothing."""
 
     class Status(models.TextChoices):
+        # A large upload is stored at once and checked by the worker, with progress.
+        CHECKING = "checking", _("Checking the file")
         PREVIEW = "preview", _("Ready to import")
         INVALID = "invalid", _("Rejected")
         QUEUED = "queued", _("Queued")

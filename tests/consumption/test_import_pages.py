@@ -136,3 +136,65 @@ def test_the_lead_member_imports(world: World, login) -> None:
 def test_an_import_of_another_engagement_is_not_found(world: World, login) -> None:
     job = prepare(world, sample("generic.csv"), engagement=world.engagement_b)
     assert login("owner").get(url(world, "import-detail", job_id=job.pk)).status_code == 404
+
+
+def _large(rows: int, bad_line: int | None = None) -> bytes:
+    """A generic CSV over the in-request limit (long notes), optionally one bad row."""
+    lines = ["date,email,duration,activity,note,internal_note,external_id"]
+    for i in range(rows):
+        date = "2026-13-01" if bad_line is not None and i + 2 == bad_line else "2026-10-26"
+        lines.append(f"{date},member@provider.test,30,Analysis,{'x' * 400} {i},,row-{i}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_large_upload_is_checked_by_the_worker_with_progress(
+    world: World, login, django_capture_on_commit_callbacks, settings
+) -> None:
+    from confiance.consumption.imports import services
+
+    content = _large(1500)
+    assert len(content) > services.CHECK_IN_REQUEST_BYTES
+    http = login("owner")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = http.post(
+            url(world, "import-upload"),
+            {"file": upload("big.csv", content), "source_format": "auto"},
+        )
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and job.status == ImportJob.Status.CHECKING
+    page = http.get(response["Location"]).content.decode()
+    assert "every row is being checked before anything is written" in page
+    assert "hx-trigger" in page  # the page polls while the worker checks
+    # The worker's task runs once the upload's transaction committed.
+    for callback in callbacks:
+        callback()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.PREVIEW and job.total_rows == 1500
+    assert "What the import will do" in http.get(response["Location"]).content.decode()
+    assert not TimeEntry.objects.exists()
+
+
+def test_a_large_upload_with_a_bad_row_is_rejected_naming_it(world: World) -> None:
+    from confiance.consumption.imports import services
+
+    job = prepare(world, _large(1500, bad_line=700))
+    assert job.status == ImportJob.Status.CHECKING
+    job = services.import_check(job_id=job.pk)
+    assert job.status == ImportJob.Status.INVALID
+    assert [problem["line"] for problem in job.errors] == [700]
+    # Checking again is a no-op: the job is no longer being checked.
+    assert services.import_check(job_id=job.pk).status == ImportJob.Status.INVALID
+
+
+def test_a_check_whose_worker_died_is_started_again(world: World) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from confiance.consumption.imports import services
+
+    job = prepare(world, _large(1500))
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    assert services.imports_recover_stalled() == 1  # re-queued (the test backend runs it now)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.PREVIEW and job.total_rows == 1500

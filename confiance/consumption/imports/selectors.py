@@ -14,7 +14,7 @@ from confiance.consumption.models import ImportJob
 from confiance.core.models import Membership
 from confiance.engagements.models import Engagement
 
-ACTIVE = (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
+ACTIVE = (ImportJob.Status.CHECKING, ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
 
 
 def import_job_list(*, fetched_by: Membership, engagement: Engagement) -> QuerySet[ImportJob]:

@@ -57,6 +57,8 @@ MAX_STORED_ERRORS = 200
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_ACTIVITY_NAME = Activity._meta.get_field("name").max_length or 80
 PROGRESS_TTL = 24 * 3600
+# Uploads larger than this are checked by the worker, with progress, not in the request.
+CHECK_IN_REQUEST_BYTES = 512 * 1024
 SOURCE_FORMATS = ("auto", *FORMAT_NAMES)
 
 ProgressCallback = Callable[[int, int], None]
@@ -489,29 +491,11 @@ def import_prepare(
     temporary = imports_dir() / f"upload-{uuid.uuid4().hex}.csv"
     try:
         encoding = _store(file, temporary)
-        preview, reader = _Preview(), None
-        activities = _Activities(engagement)
-        with temporary.open("rb") as stream:
-            try:
-                reader = CsvImport(stream, source_format=source_format, encoding=encoding)
-            except FormatError as error:
-                preview.problem(error.problem)
-            else:
-                source = reader.layout.name
-                checked = _validated(reader, _People(engagement.workspace_id), activities)
-                for chunk in _chunks(checked, CHUNK_SIZE):
-                    valid = [item for item in chunk if isinstance(item, _Valid)]
-                    for item in chunk:
-                        if isinstance(item, _Valid):
-                            preview.valid(item)
-                        else:
-                            preview.problem(item)
-                    if valid and not preview.error_count:
-                        ids = [item.external_id for item in valid]
-                        preview.already += len(_already_imported(engagement, source, ids))
-                if not preview.rows and not preview.error_count:
-                    preview.problem(Problem(None, "no_rows"))
-        summary = preview.as_dict(reader, encoding, activities)
+        if temporary.stat().st_size > CHECK_IN_REQUEST_BYTES:
+            return _prepare_later(
+                membership, engagement, temporary, filename, source_format, encoding
+            )
+        preview, summary = _preview_file(engagement, temporary, source_format, encoding)
         with transaction.atomic():
             job = ImportJob.objects.create(
                 workspace_id=engagement.workspace_id,
@@ -548,9 +532,141 @@ def import_prepare(
 # ---------------------------------------------------------------------------------------------
 
 
+def _preview_file(
+    engagement: Engagement,
+    path: Path,
+    source_format: str,
+    encoding: str,
+    beat: Callable[[int, float], None] | None = None,
+) -> tuple[_Preview, dict[str, Any]]:
+    """Validate every row of a stored file: what importing it would do (writes nothing).
+
+    `beat(rows checked, share of the file read)` is called after each chunk.
+    """
+    preview, reader = _Preview(), None
+    activities = _Activities(engagement)
+    size = max(1, path.stat().st_size)
+    with path.open("rb") as stream:
+        try:
+            reader = CsvImport(stream, source_format=source_format, encoding=encoding)
+        except FormatError as error:
+            preview.problem(error.problem)
+        else:
+            source = reader.layout.name
+            checked = _validated(reader, _People(engagement.workspace_id), activities)
+            for chunk in _chunks(checked, CHUNK_SIZE):
+                valid = [item for item in chunk if isinstance(item, _Valid)]
+                for item in chunk:
+                    if isinstance(item, _Valid):
+                        preview.valid(item)
+                    else:
+                        preview.problem(item)
+                if valid and not preview.error_count:
+                    ids = [item.external_id for item in valid]
+                    preview.already += len(_already_imported(engagement, source, ids))
+                if beat is not None:
+                    beat(preview.rows + preview.error_count, min(1.0, stream.tell() / size))
+            if not preview.rows and not preview.error_count:
+                preview.problem(Problem(None, "no_rows"))
+    return preview, preview.as_dict(reader, encoding, activities)
+
+
+def _prepare_later(
+    membership: Membership,
+    engagement: Engagement,
+    temporary: Path,
+    filename: str,
+    source_format: str,
+    encoding: str,
+) -> ImportJob:
+    """Keep a large upload and let the worker check it: the request returns at once."""
+    from confiance.consumption.imports.tasks import check_import
+
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            workspace_id=engagement.workspace_id,
+            engagement=engagement,
+            created_by=membership.user,
+            source_format=source_format,
+            filename=filename[:255],
+            stored_path="",
+            status=ImportJob.Status.CHECKING,
+            heartbeat_at=timezone.now(),
+            total_rows=0,
+            errors=[],
+            preview={"encoding": encoding},
+        )
+        stored = imports_dir() / f"{job.pk}.csv"
+        temporary.replace(stored)
+        job.stored_path = str(stored)
+        job.save(update_fields=["stored_path"])
+        audit_record(
+            verb="import.upload",
+            actor=membership.user,
+            workspace=membership.workspace,
+            target=job,
+            data={"file": job.filename, "bytes": stored.stat().st_size},
+        )
+        enqueue_on_commit(check_import, job.pk)
+    return job
+
+
+def import_check(*, job_id: int) -> ImportJob:
+    """The worker checks a large upload: the same checks as a small one's, with progress.
+
+    Writes no entry; the job ends ready to import (PREVIEW) or rejected (INVALID) with each bad
+    row named. Idempotent: a job no longer being checked is left as it is.
+    """
+    now = timezone.now()
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.CHECKING).update(
+        heartbeat_at=now
+    )
+    job = ImportJob.objects.select_related("engagement__workspace").get(pk=job_id)
+    if not claimed:
+        return job
+    encoding = str(job.preview.get("encoding") or "utf-8-sig")
+
+    def beat(rows: int, share: float) -> None:
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKING).update(
+            heartbeat_at=timezone.now()
+        )
+        cache.set(
+            progress_key(job.pk),
+            {"processed": int(share * 1000), "total": 1000, "rows": rows},
+            PROGRESS_TTL,
+        )
+
+    try:
+        preview, summary = _preview_file(
+            job.engagement, Path(job.stored_path), job.source_format, encoding, beat
+        )
+    except Exception as error:
+        job.status = ImportJob.Status.FAILED
+        job.errors = [Problem(None, "failed", {"reason": error.__class__.__name__}).as_dict()]
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "errors", "finished_at"])
+        cache.delete(progress_key(job.pk))
+        raise
+    job.status = ImportJob.Status.INVALID if preview.error_count else ImportJob.Status.PREVIEW
+    job.source_format = summary["format"] or job.source_format
+    job.total_rows = preview.rows
+    job.errors = preview.errors
+    job.preview = summary
+    job.save(update_fields=["status", "source_format", "total_rows", "errors", "preview"])
+    cache.delete(progress_key(job.pk))
+    audit_record(
+        verb="import.prepare",
+        actor=job.created_by,
+        workspace=job.engagement.workspace,
+        target=job,
+        data={"file": job.filename, "rows": preview.rows, "errors": preview.error_count},
+    )
+    return job
+
+
 def import_is_stalled(job: ImportJob, *, now: datetime | None = None) -> bool:
-    """A running import whose worker stopped beating: its process died."""
-    if job.status != ImportJob.Status.RUNNING:
+    """A running (or checking) import whose worker stopped beating: its process died."""
+    if job.status not in (ImportJob.Status.RUNNING, ImportJob.Status.CHECKING):
         return False
     beat = job.heartbeat_at or job.created_at
     return beat < (now or timezone.now()) - STALE_AFTER
@@ -602,7 +718,21 @@ def imports_recover_stalled(*, now: datetime | None = None) -> int:
         | Q(heartbeat_at__isnull=True, created_at__lt=now - STALE_AFTER)
     )
     reason = Problem(None, "worker_stopped").as_dict()
-    return stalled.update(status=ImportJob.Status.INTERRUPTED, errors=[reason], finished_at=now)
+    count = stalled.update(status=ImportJob.Status.INTERRUPTED, errors=[reason], finished_at=now)
+    # A check writes nothing: one whose worker died is simply checked again.
+    from confiance.consumption.imports.tasks import check_import
+
+    checking = ImportJob.objects.filter(status=ImportJob.Status.CHECKING).filter(
+        Q(heartbeat_at__lt=now - STALE_AFTER)
+        | Q(heartbeat_at__isnull=True, created_at__lt=now - STALE_AFTER)
+    )
+    for pk in list(checking.values_list("pk", flat=True)):
+        if ImportJob.objects.filter(pk=pk, status=ImportJob.Status.CHECKING).update(
+            heartbeat_at=now
+        ):
+            check_import.enqueue(pk)
+            count += 1
+    return count
 
 
 def _beat(job: ImportJob, **fields: Any) -> None:

@@ -19,7 +19,7 @@ from django.http import Http404
 from confiance import access
 from confiance.consumption.imports.formats import FORMAT_NAMES
 from confiance.consumption.imports.selectors import import_problems
-from confiance.consumption.imports.services import import_prepare, import_run
+from confiance.consumption.imports.services import import_check, import_prepare, import_run
 from confiance.consumption.models import ImportJob
 from confiance.core.models import Membership
 from confiance.engagements.models import Engagement
@@ -96,6 +96,9 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
 
+        if job.status == ImportJob.Status.CHECKING:
+            # A large file is checked by the worker from the pages; here, in this process.
+            job = import_check(job_id=job.pk)
         self._print_preview(job)
         if job.status == ImportJob.Status.INVALID:
             for line, reason in import_problems(job):
