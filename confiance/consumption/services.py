@@ -6,6 +6,7 @@ engagement's ledger in the same transaction; budget alerts are raised here and s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -228,8 +229,12 @@ def budget_revise(
     days: Decimal | None,
     amount: Decimal | None,
     reason: str,
+    at: datetime | None = None,
 ) -> BudgetRevision:
-    """Set the engagement's budget (days and/or amount), saying why; recorded in the ledger."""
+    """Set the engagement's budget (days and/or amount), saying why; recorded in the ledger.
+
+    `at`: when it was decided; only the demo data sets it (its history spans months).
+    """
     if not access.can_manage_budget(membership, engagement):
         raise PermissionDenied
     errors: dict[str, str] = {}
@@ -254,6 +259,7 @@ def budget_revise(
         amount=amount,
         reason=reason.strip(),
         changed_by=membership.user,
+        **({"created_at": at} if at is not None else {}),
     )
     (entry,) = _append(
         engagement=engagement,
@@ -414,7 +420,7 @@ def time_entries_log(
         target=engagement,
         data={"count": len(entries), "minutes": sum(e.minutes for e in entries)},
     )
-    budget_alerts_check(engagement=engagement)
+    budget_alerts_check(engagement=engagement, logged=entries, now=now)
     return entries
 
 
@@ -548,10 +554,37 @@ def remaining_estimate_set(
     return estimate
 
 
-def budget_alerts_check(*, engagement: Engagement) -> list[BudgetAlert]:
+THRESHOLDS = (
+    (BudgetAlert.Level.HALF, 0.5),
+    (BudgetAlert.Level.EIGHTY, 0.8),
+    (BudgetAlert.Level.FULL, 1.0),
+)
+
+
+def _crossing(
+    *, consumed: int, threshold: float, logged: Sequence[TimeEntry], now: datetime
+) -> tuple[datetime, int]:
+    """When a threshold was crossed, and what was consumed then.
+
+    Entries logged "now" cross it now; entries recorded with the time they were logged (the
+    demo's weeks of history) cross it at the entry that reached it, so the alert, its notice
+    and its figures carry that moment, not the day the history was loaded.
+    """
+    before = consumed - sum(e.minutes for e in logged)
+    for entry in sorted(logged, key=lambda e: (e.created_at, e.pk or 0)):
+        before += entry.minutes
+        if before >= threshold:
+            return min(entry.created_at, now), before
+    return now, consumed
+
+
+def budget_alerts_check(
+    *, engagement: Engagement, logged: Sequence[TimeEntry] = (), now: datetime | None = None
+) -> list[BudgetAlert]:
     """Raise the budget alerts newly crossed; each level is raised once, sent on commit.
 
-    Reads the running totals (one row), never a sum over the entries.
+    Reads the running totals (one row), never a sum over the entries. `logged`: the entries
+    just logged, to date a threshold at the entry that crossed it; `now`: when they were logged.
     """
     from confiance.consumption.tasks import send_budget_alert
 
@@ -559,33 +592,32 @@ def budget_alerts_check(*, engagement: Engagement) -> list[BudgetAlert]:
     budget = figures.budget_minutes
     if not budget:
         return []
+    now = now or timezone.now()
     consumed = figures.consumed_minutes
     forecast = consumed + figures.estimate_minutes if figures.estimate_minutes is not None else None
-    crossed = [
-        level
-        for level, reached in [
-            (BudgetAlert.Level.HALF, consumed >= budget * 0.5),
-            (BudgetAlert.Level.EIGHTY, consumed >= budget * 0.8),
-            (BudgetAlert.Level.FULL, consumed >= budget),
-            (BudgetAlert.Level.FORECAST, forecast is not None and forecast > budget),
-        ]
-        if reached
+    crossed: list[tuple[str, datetime, int]] = [
+        (level, *_crossing(consumed=consumed, threshold=budget * share, logged=logged, now=now))
+        for level, share in THRESHOLDS
+        if consumed >= budget * share
     ]
+    if forecast is not None and forecast > budget:
+        crossed.append((BudgetAlert.Level.FORECAST, now, consumed))
     already = set(engagement.budget_alerts.values_list("level", flat=True))
     raised = []
-    for level in crossed:
+    for level, at, consumed_then in crossed:
         if level in already:
             continue
         alert = BudgetAlert.objects.create(
             workspace_id=engagement.workspace_id,
             engagement=engagement,
             level=level,
-            consumed_minutes=consumed,
+            consumed_minutes=consumed_then,
             budget_minutes=budget,
-            forecast_minutes=forecast,
+            forecast_minutes=forecast if at == now else None,
+            created_at=at,
         )
         raised.append(alert)
-        enqueue_on_commit(send_budget_alert, alert.pk)
+        enqueue_on_commit(send_budget_alert, alert.pk, in_history=at != now)
         webhook_emit(
             workspace_id=engagement.workspace_id,
             event_type="budget.alert",

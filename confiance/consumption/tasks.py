@@ -15,7 +15,7 @@ def _days(minutes: int | None, per_day: int) -> str | None:
 
 
 @task()
-def send_budget_alert(alert_id: int) -> None:
+def send_budget_alert(alert_id: int, in_history: bool = False) -> None:
     """Tell the engagement lead and the client's contacts, by e-mail and in the app."""
     alert = BudgetAlert.objects.select_related("engagement__workspace", "engagement__lead").get(
         pk=alert_id
@@ -44,6 +44,9 @@ def send_budget_alert(alert_id: int) -> None:
         ),
     }
     link = reverse("consumption", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk})
+    # A threshold crossed in history recorded later (the demo's weeks of work) is told with
+    # its own date, without an e-mail today about a past moment.
+    past = alert.created_at if in_history else None
     # The same words for both sides, at the same moment; each in their own language.
     notify(
         workspace_id=engagement.workspace_id,
@@ -51,4 +54,5 @@ def send_budget_alert(alert_id: int) -> None:
         kind="budget.alert",
         params=params,
         link=link,
+        at=past,
     )

@@ -228,6 +228,9 @@ def _consumption(
             days=Decimal(days),
             amount=Decimal(amount),
             reason="Budget of the signed proposal / Budget de la proposition signée",
+            at=datetime.combine(
+                engagement.start_date or today, time(9, 0), tzinfo=timezone.get_current_timezone()
+            ),
         )
         activities = list(engagement.activities.all())
         end = min(engagement.end_date or today, today)

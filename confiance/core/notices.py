@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -160,8 +161,12 @@ def notify(
     params: dict[str, Any],
     link: str = "",
     defer_email: bool = False,
+    at: datetime | None = None,
 ) -> list[Notice]:
     """Tell each active person once: a notice, and its e-mail as their preference says.
+
+    `at`: the moment of a fact recorded after the event (history loaded later): the notice
+    carries that date and no e-mail leaves today about it.
 
     Call it once the facts are committed (from a task or an on-commit callback). Inside a
     service's transaction, either `defer_email=True` (the notices are part of the transaction,
@@ -176,7 +181,7 @@ def notify(
             unique.setdefault(user.pk, user)
     notices: list[Notice] = []
     for user in unique.values():
-        mode = mode_for(user, kind)
+        mode = OFF if at is not None else mode_for(user, kind)
         state = {
             IMMEDIATE: NoticeEmail.PENDING,
             DIGEST: NoticeEmail.DIGEST,
@@ -189,6 +194,7 @@ def notify(
             params=params,
             link=link,
             email=state,
+            **({"created_at": at} if at is not None else {}),
         )
         notice.user = user
         notices.append(notice)

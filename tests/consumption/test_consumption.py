@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,7 +15,7 @@ from django.utils import timezone
 from confiance.consumption import selectors, services
 from confiance.consumption.models import BudgetAlert, EntryKind, TimeEntry
 from confiance.consumption.services import EntryInput
-from confiance.core.models import Notice
+from confiance.core.models import Notice, NoticeEmail
 from confiance.ledger.models import LedgerEntry
 from tests.closure.support import close_through_the_closure
 from tests.conftest import World
@@ -201,6 +201,42 @@ def test_alerts_at_50_80_100_and_forecast_reach_both_sides_once(
     assert Notice.objects.filter(user=world.client_contact.user).count() == 4
     # The other client's contact hears nothing of it.
     assert not Notice.objects.filter(user=world.other_client_contact.user).exists()
+
+
+def test_history_logged_later_dates_each_alert_at_the_entry_that_crossed_it(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    """Weeks of work recorded at once (the demo's history): the thresholds were crossed then,
+    so the alerts and the notices carry that day and the figures of that day, and nobody is
+    e-mailed today about it."""
+    world.engagement.lead = world.member.user
+    world.engagement.save(update_fields=["lead"])
+    budget(world, "2")  # 960 minutes
+    today = timezone.localdate()
+    days = [today - timedelta(days=n) for n in (30, 20, 10)]
+    items = [
+        EntryInput(
+            person=world.member.user,
+            date=day,
+            minutes=minutes,
+            logged_at=timezone.make_aware(datetime.combine(day, time(18))),
+        )
+        for day, minutes in zip(days, (300, 300, 300), strict=True)
+    ]
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.time_entries_log(membership=world.member, engagement=world.engagement, items=items)
+    alerts = {a.level: a for a in BudgetAlert.objects.all()}
+    assert set(alerts) == {"50", "80"}
+    assert timezone.localdate(alerts["50"].created_at) == days[1]  # 600 ≥ 480
+    assert alerts["50"].consumed_minutes == 600
+    assert timezone.localdate(alerts["80"].created_at) == days[2]  # 900 ≥ 768
+    assert alerts["80"].consumed_minutes == 900
+    notices = Notice.objects.filter(user=world.client_contact.user, kind="budget.alert")
+    assert sorted(timezone.localdate(n.created_at) for n in notices) == days[1:]
+    assert {n.email for n in notices} == {NoticeEmail.OFF}, "no e-mail today of a past moment"
+    budget_mails = [m for m in mail.outbox if "of the budget consumed" in m.body]
+    assert not budget_mails
 
 
 def test_summary_forecast_projection_and_status(world: World) -> None:
