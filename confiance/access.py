@@ -486,3 +486,16 @@ def can_invite_to_opportunity(membership: Membership | None) -> bool:
 def can_see_partners(membership: Membership | None) -> bool:
     """The partner directory and referral figures: the provider's people."""
     return is_internal(membership)
+
+
+def can_read_emergence_of(
+    membership: Membership | None, engagement_visible: bool, visibility: str, taking_part: bool
+) -> bool:
+    """The discussion and agreement an engagement emerged from, read from the engagement: whoever
+    sees the engagement, except the provider's people outside an opportunity that was open only
+    to the people invited (the owner and those who took part still read it)."""
+    if membership is None or not engagement_visible:
+        return False
+    if membership.role in (Role.OWNER, Role.CLIENT) or taking_part:
+        return True
+    return visibility == "workspace"

@@ -415,11 +415,21 @@ def notices(request: HttpRequest, membership: Membership) -> HttpResponse:
     )
 
 
+def referral_counts(*, fetched_by: Membership) -> object:
+    # Referrals given and received are workspace figures too (emergence: say no and refer).
+    from confiance.emergence.selectors import referral_counts as counts
+
+    return counts(fetched_by=fetched_by)
+
+
 @workspace_view(check=access.is_internal)
 def portfolio(request: HttpRequest, membership: Membership) -> HttpResponse:
     """Workspace figures: closed engagements delivered under budget, and by how much."""
     return render(
         request,
         "consumption/portfolio.html",
-        {"figure": selectors.portfolio_under_budget(fetched_by=membership)},
+        {
+            "figure": selectors.portfolio_under_budget(fetched_by=membership),
+            "referrals": referral_counts(fetched_by=membership),
+        },
     )

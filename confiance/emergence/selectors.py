@@ -25,13 +25,21 @@ from confiance.emergence.models import (
     NominationStatus,
     Opportunity,
     Participant,
+    Partner,
+    Phase,
     PhaseMove,
     Post,
+    Referral,
+    ReferralDirection,
     RoleSlot,
     Side,
 )
 from confiance.emergence.services import handle_of, participant_of, settle_date
-from confiance.emergence.services.agreements import AGREEMENT_PHASES, acceptance_side
+from confiance.emergence.services.agreements import (
+    AGREEMENT_PHASES,
+    acceptance_side,
+    agreed_version,
+)
 
 # Someone who wrote nothing for this long while the discussion went on has gone quiet.
 QUIET_AFTER = timedelta(days=7)
@@ -496,3 +504,63 @@ def agreement_diff(
             changed = any(d.op != "same" for d in ops)
             out.append(SectionDiff(key, new[key][0], "changed" if changed else "same", ops))
     return found[first], found[second], out
+
+
+def agreed_text(*, opportunity: Opportunity) -> AgreementVersion | None:
+    """The version both sides accepted, if any (read from the engagement it became)."""
+    agreement = Agreement.objects.filter(opportunity=opportunity).first()
+    return agreed_version(agreement) if agreement is not None else None
+
+
+# Partners and referrals --------------------------------------------------------------------------
+
+
+def partners(*, fetched_by: Membership) -> QuerySet[Partner]:
+    """The workspace's partner directory (the provider's people only)."""
+    if not access.can_see_partners(fetched_by):
+        return Partner.objects.none()
+    return Partner.objects.filter(workspace_id=fetched_by.workspace_id).order_by("name")
+
+
+@dataclass
+class PartnerRow:
+    partner: Partner
+    given: int
+    received: int
+
+
+def partner_rows(*, fetched_by: Membership) -> list[PartnerRow]:
+    """Each partner with the referrals given to and received from them; one query."""
+    rows = partners(fetched_by=fetched_by).annotate(
+        n_given=Count("referrals", filter=Q(referrals__direction=ReferralDirection.GIVEN)),
+        n_received=Count("referrals", filter=Q(referrals__direction=ReferralDirection.RECEIVED)),
+    )
+    return [
+        PartnerRow(partner=p, given=p.n_given, received=p.n_received)  # type: ignore[attr-defined]
+        for p in rows
+    ]
+
+
+@dataclass
+class ReferralFigures:
+    given: int
+    received: int
+    declined: int
+
+
+def referral_counts(*, fetched_by: Membership) -> ReferralFigures:
+    """The workspace's figures: referrals given and received, opportunities declined."""
+    if not access.can_see_partners(fetched_by):
+        raise Http404
+    counts = dict(
+        Referral.objects.filter(workspace_id=fetched_by.workspace_id)
+        .values_list("direction")
+        .annotate(n=Count("id"))
+    )
+    return ReferralFigures(
+        given=counts.get(ReferralDirection.GIVEN, 0),
+        received=counts.get(ReferralDirection.RECEIVED, 0),
+        declined=Opportunity.objects.filter(
+            workspace_id=fetched_by.workspace_id, phase=Phase.DECLINED
+        ).count(),
+    )

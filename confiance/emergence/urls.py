@@ -1,6 +1,6 @@
 from django.urls import path
 
-from confiance.emergence import agreement_views, views
+from confiance.emergence import agreement_views, outcome_views, views
 
 urlpatterns = [
     path("opportunities/", views.opportunity_list, name="opportunity-list"),
@@ -85,6 +85,23 @@ urlpatterns = [
         "opportunities/<id:pk>/agreement.pdf",
         agreement_views.agreement_download,
         name="agreement-pdf",
+    ),
+    path(
+        "opportunities/<id:pk>/convert/",
+        outcome_views.opportunity_convert,
+        name="opportunity-convert",
+    ),
+    path(
+        "opportunities/<id:pk>/decline/",
+        outcome_views.opportunity_decline,
+        name="opportunity-decline",
+    ),
+    path("partners/", outcome_views.partners, name="partners"),
+    path("partners/received/", outcome_views.referral_received, name="referral-received"),
+    path(
+        "engagements/<id:pk>/emergence/",
+        outcome_views.engagement_emergence,
+        name="engagement-emergence",
     ),
     path("experts/", views.expert_network, name="expert-network"),
     path("people/<id:user_id>/expert/", views.expert_profile, name="expert-profile"),

@@ -22,6 +22,7 @@ from confiance.core.forms import add_service_errors
 from confiance.core.models import Membership
 from confiance.emergence import selectors, services
 from confiance.emergence.forms import (
+    DeclineForm,
     EndorseForm,
     InviteForm,
     NominationForm,
@@ -34,6 +35,7 @@ from confiance.emergence.forms import (
     SlotForm,
 )
 from confiance.emergence.models import Nomination, Opportunity, Participant, Phase, RoleSlot
+from confiance.engagements.models import Engagement
 
 
 def _submit(
@@ -109,6 +111,15 @@ def _detail(
         "nomination_form": NominationForm(),
         "endorse_form": EndorseForm(),
         "quiet_days": services.QUIET_DAYS,
+        "decline_form": forms_.get("decline_form")
+        or (
+            DeclineForm(partners=selectors.partners(fetched_by=membership)) if perms.steer else None
+        ),
+        "agreed": perms.steer and selectors.agreed_text(opportunity=opportunity) is not None,
+        "sees_engagement": opportunity.engagement_id is not None
+        and access.scope_engagements(
+            Engagement.objects.filter(pk=opportunity.engagement_id), membership
+        ).exists(),
     }
     return render(request, "emergence/opportunity_detail.html", context, status=status)
 

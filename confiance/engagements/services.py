@@ -263,6 +263,19 @@ def objective_add(
     return objective
 
 
+def _emerged_with(engagement: Engagement, user: User) -> bool:
+    """An invited expert joins the provider's side of an engagement only if it emerged from an
+    opportunity they took part in (the team that emerged); they still never see the engagement."""
+    from confiance.emergence.models import Participant
+
+    return Participant.objects.filter(
+        opportunity__engagement=engagement,
+        user=user,
+        joined_at__isnull=False,
+        removed_at__isnull=True,
+    ).exists()
+
+
 @transaction.atomic
 def interlocutor_set(
     *, membership: Membership, engagement: Engagement, user: User, role: str = ""
@@ -273,7 +286,7 @@ def interlocutor_set(
     ):
         raise PermissionDenied
     their = user.memberships.filter(workspace_id=engagement.workspace_id).first()
-    if their is None or their.role == "expert":
+    if their is None or (their.role == "expert" and not _emerged_with(engagement, user)):
         raise ValidationError({"user": _("Choose someone of the provider or of this client.")})
     if their.role == "client" and their.client_id != engagement.client_id:
         raise ValidationError({"user": _("Choose someone of the provider or of this client.")})

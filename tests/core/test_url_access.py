@@ -608,6 +608,15 @@ EXPECTED: dict[str, Case] = {
     ),
     "agreement-diff": Case(kwargs=em.agreement_opp, statuses=only(OPP, 200)),
     "agreement-pdf": Case(kwargs=em.agreement_opp, statuses=only(OPP, 200)),
+    # How it ends: the opener (the owner here) converts or declines; the partner directory is the
+    # provider's; the discussion is read from the engagement by those who see the engagement.
+    "opportunity-convert": Case(kwargs=em.opp, method="post", statuses=only(["owner"], 400)),
+    "opportunity-decline": Case(kwargs=em.opp, method="post", statuses=only(["owner"], 400)),
+    "partners": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
+    "referral-received": Case(kwargs=ws, method="post", statuses=only(["owner", "member"], 400)),
+    "engagement-emergence": Case(
+        kwargs=em.converted_engagement, statuses=only([*INTERNAL, "client_contact"], 200)
+    ),
     "expert-network": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
     "expert-profile": Case(
         kwargs=em.expert_profile_kwargs,

@@ -104,3 +104,31 @@ def agreement_opp(world: World) -> dict[str, object]:
 
 def clause_kwargs(world: World) -> dict[str, object]:
     return {**agreement_opp(world), "key": "purpose"}
+
+
+def converted_engagement(world: World) -> dict[str, object]:
+    """An engagement converted from a second, agreed opportunity of client A (memoised)."""
+    if not hasattr(world, "_converted"):
+        opportunity = with_people(world)
+        services.phase_move(membership=world.owner, opportunity=opportunity, to_phase="converging")
+        services.agreement_start(membership=world.owner, opportunity=opportunity, language="fr")
+        version = services.terms_set(
+            membership=world.owner,
+            opportunity=opportunity,
+            budget_days=30,
+            iterations=3,
+            iteration_days=10,
+            trust_review_weeks=4,
+            objectives="Un objectif",
+        )
+        for persona in ("owner", "client_contact"):
+            services.agreement_accept(
+                membership=getattr(world, persona),
+                opportunity=opportunity,
+                version_number=version.number,
+                sha256=version.sha256,
+            )
+        world._converted = services.opportunity_convert(  # type: ignore[attr-defined]
+            membership=world.owner, opportunity=opportunity
+        )
+    return {"ws": world.workspace.slug, "pk": world._converted.pk}  # type: ignore[attr-defined]

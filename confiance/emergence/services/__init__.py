@@ -47,6 +47,12 @@ from confiance.emergence.services.opportunities import (
     phase_move,
     profile_update,
 )
+from confiance.emergence.services.outcomes import (
+    opportunity_convert,
+    opportunity_decline,
+    partner_create,
+    referral_record_received,
+)
 from confiance.emergence.services.team import (
     endorsement_add,
     nomination_accept,
@@ -80,6 +86,8 @@ __all__ = [
     "nomination_create",
     "nomination_withdraw",
     "nominations_settle",
+    "opportunity_convert",
+    "opportunity_decline",
     "opportunity_invite",
     "opportunity_invite_client",
     "opportunity_link",
@@ -92,10 +100,12 @@ __all__ = [
     "participant_of",
     "participant_remove",
     "participant_set_digest",
+    "partner_create",
     "phase_move",
     "post_create",
     "post_edit",
     "profile_update",
+    "referral_record_received",
     "settle_date",
     "slot_propose",
     "terms_set",
