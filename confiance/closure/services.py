@@ -3,6 +3,7 @@ side's retrospective, and the client's approval for payment."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.apps import apps
@@ -230,6 +231,7 @@ def closure_approve(
     closure: Closure,
     seen_hash: str,
     open_items_acknowledged: bool = False,
+    at: datetime | None = None,
 ) -> ClosureApproval:
     """The client's approval for payment (bon à payer) of the analysis it was shown.
 
@@ -237,7 +239,8 @@ def closure_approve(
     meanwhile, the approval is refused, so nobody approves what they did not read. Problems
     and commitments still open must be acknowledged (`open_items_acknowledged`); the approval
     records which. It goes to the engagement's ledger and closes the engagement (one stopped
-    early stays so).
+    early stays so). `at`: when it was given; only the demo data sets it (its history spans
+    months).
     """
     engagement = closure.engagement
     if not access.can_approve_closure(membership, engagement):
@@ -279,7 +282,7 @@ def closure_approve(
         workspace_id=closure.workspace_id,
         closure=closure,
         approved_by=membership.user,
-        approved_at=timezone.now(),
+        approved_at=at or timezone.now(),
         analysis_hash=current,
         analysis=view.data,
         ledger_index=entry.index,

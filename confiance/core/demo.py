@@ -286,22 +286,89 @@ def _consumption(
 
 
 def _close_through_the_closure(owner: Membership, engagement: Engagement) -> None:
-    """An engagement is closed only by the client's approval of its closure analysis."""
+    """An engagement is closed only by the client's approval of its closure analysis: each
+    objective assessed, both sides' retrospective (its lessons go to the library), then the
+    client's approval on the planned end date."""
     from confiance.closure import selectors as closure_selectors
     from confiance.closure import services as closure_services
+    from confiance.engagements.services import objective_add
 
+    lead = Membership.objects.select_related("workspace", "user").get(
+        workspace_id=engagement.workspace_id, user=engagement.lead
+    )
+    contact = (
+        Membership.objects.select_related("workspace", "user")
+        .filter(
+            workspace_id=engagement.workspace_id, role=Role.CLIENT, client_id=engagement.client_id
+        )
+        .order_by("user__email")
+        .last()
+    )
+    assert contact is not None
+    objectives = [
+        (
+            objective_add(
+                membership=owner,
+                engagement=engagement,
+                text=text,
+                success_measure=measure,
+            ),
+            attainment,
+            evidence,
+        )
+        for text, measure, attainment, evidence in AUDIT_OBJECTIVES
+    ]
     closure = closure_services.closure_start(
         membership=owner, engagement=engagement, outcome="completed"
     )
-    contact = Membership.objects.filter(
-        workspace_id=engagement.workspace_id, role=Role.CLIENT, client_id=engagement.client_id
-    ).first()
-    assert contact is not None
+    for objective, attainment, evidence in objectives:
+        closure_services.objective_assess(
+            membership=lead,
+            closure=closure,
+            objective=objective,
+            attainment=attainment,
+            evidence=evidence,
+        )
+    closure_services.retrospective_write(
+        membership=lead, closure=closure, side="provider", **AUDIT_RETRO_PROVIDER
+    )
+    closure_services.retrospective_write(
+        membership=contact, closure=closure, side="client", **AUDIT_RETRO_CLIENT
+    )
+    end = engagement.end_date or timezone.localdate()
     closure_services.closure_approve(
         membership=contact,
         closure=closure,
         seen_hash=closure_selectors.current_hash(fetched_by=contact, closure=closure),
+        open_items_acknowledged=True,
+        at=datetime.combine(end, time(16, 0), tzinfo=timezone.get_current_timezone()),
     )
+
+
+AUDIT_OBJECTIVES = [
+    (
+        "Map the shift planning of the emergency department / Cartographier la planification",
+        "Every rota rule written down and checked with the head nurse",
+        "attained",
+        "42 rules documented, reviewed with the head nurse on 28 May / 42 règles validées",
+    ),
+    (
+        "Cut unfilled night shifts by a third / Réduire d'un tiers les nuits non pourvues",
+        "Unfilled night shifts over four weeks, before and after",
+        "partly",
+        "From 18 to 14 over four weeks: better, short of the third / De 18 à 14 en quatre semaines",
+    ),
+]
+AUDIT_RETRO_PROVIDER = {
+    "went_well": "Weekly reviews with the head nurse / Revue hebdomadaire avec la cadre",
+    "to_improve": "Ask for the rota export on day one / Demander les plannings dès le départ",
+    "lessons": "Get the data extract before the kick-off / Obtenir l'extraction avant le lancement",
+}
+AUDIT_RETRO_CLIENT = {
+    "went_well": "We saw the days consumed every week / Le consommé visible chaque semaine",
+    "to_improve": "Involve the night team earlier / Associer l'équipe de nuit plus tôt",
+    "lessons": "",
+}
 
 
 STOP_REASON = (
