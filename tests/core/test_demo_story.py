@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
+from confiance.closure.models import Closure
+from confiance.consumption.models import BudgetAlert
 from confiance.core.demo import build_demo
+from confiance.engagements.models import Engagement
 from confiance.followup.models import Commitment, Meeting, MeetingAttendee, Payment
 from confiance.lessons.models import Kudos, Lesson
 from confiance.problems.models import Problem
 
 
-def test_demo_tells_follow_up_problems_lessons_and_kudos(db) -> None:
+def test_demo_tells_follow_up_problems_lessons_kudos_and_a_closure_of_its_own_dates(db) -> None:
     build_demo()
     statuses = set(Commitment.objects.values_list("side", "status"))
     for side in ("provider", "client"):
@@ -30,6 +35,18 @@ def test_demo_tells_follow_up_problems_lessons_and_kudos(db) -> None:
     assert Problem.objects.filter(proactive=True).exists()
     assert Problem.objects.filter(level__gte=1).exists()
     assert Lesson.objects.exists() and Kudos.objects.count() >= 2
+
+    # The closed engagement: its closure is whole, and everything about it is dated in its past
+    # (its budget notices are not dated today, its approval is on its planned end date).
+    closed = Engagement.objects.get(status="closed")
+    closure = Closure.objects.get(engagement=closed)
+    assert closure.engagement.objectives.count() == 2
+    assert set(closure.contributions.values_list("side", flat=True)) == {"provider", "client"}
+    assert timezone.localdate(closure.approvals.get().approved_at) == closed.end_date
+    alerts = BudgetAlert.objects.filter(engagement=closed)
+    assert {a.level for a in alerts} == {"50", "80"}
+    assert all(timezone.localdate(a.created_at) <= closed.end_date for a in alerts)
+    assert all(a.consumed_minutes < a.budget_minutes for a in alerts)
 
 
 def test_demo_has_a_live_trust_alert(db) -> None:
