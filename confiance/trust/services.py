@@ -51,9 +51,12 @@ def trust_settings_for(workspace: Workspace | int) -> TrustSettings:
 
 
 def base_rate_for(engagement: Engagement, settings: TrustSettings | None = None) -> float:
-    """The prior of the engagement's opinions, from how the contact started."""
+    """The prior of the engagement's opinions: from how the contact started, or, for a returning
+    client, from its earlier engagements' final evidence, discounted (trust/carryover.py)."""
+    from confiance.trust.carryover import carried_base_rate
+
     settings = settings or trust_settings_for(engagement.workspace_id)
-    return settings.base_rate(engagement.contact_origin)
+    return carried_base_rate(engagement, settings, settings.base_rate(engagement.contact_origin))
 
 
 # -- recording facts ---------------------------------------------------------------------------
