@@ -24,10 +24,12 @@ from confiance.trust.facts import model
 from confiance.trust.models import AlertKind, TrustFact, TrustSnapshot
 
 DECLINE_WINDOWS = 3
-"""A slow decline: the projected trust of a dimension fell in each of this many weekly windows…"""
+"""A slow decline: the projected trust of a dimension fell over this many weekly windows…"""
 DECLINE_TOTAL = 0.05
 """…by at least this much in all (a step below the drop threshold each time)."""
 DECLINE_STEP = 0.005
+"""…without rising by more than this in any window: a flat week (no new fact, as between two
+fortnightly pulse rounds) does not break a decline, a real rise does."""
 BUDGET_DRIFT = 1.05
 """The pace projection exceeds the budget by more than 5 %: drift, told before 100 % is reached."""
 ESTIMATE_GAP = 1.2
@@ -47,7 +49,8 @@ ACTS: dict[str, tuple[str, ...]] = {
         "problem_escalated_early",
         "problem_proactive",
         "provider_attendance",
-        "provider_pulse",
+        # Not the provider's own pulse answers: they are about the client, not said to it, and a
+        # team that answers its survey while the client hears nothing is silent to the client.
     ),
     "client": (
         "client_commitment_kept",
@@ -160,7 +163,7 @@ def _trend_causes(
             continue
         samples = [at_or_before(points, today - timedelta(days=7 * k)) for k in range(1, 4)]
         series = [s for s in reversed(samples) if s is not None] + [current]
-        steady = all(earlier - later >= DECLINE_STEP for earlier, later in pairwise(series))
+        steady = all(earlier - later >= -DECLINE_STEP for earlier, later in pairwise(series))
         if (
             len(series) == DECLINE_WINDOWS + 1
             and steady
