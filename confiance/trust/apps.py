@@ -46,8 +46,7 @@ def _update_after_commit(sender: Any, engagement_id: int, **kwargs: Any) -> None
 
     Facts that are not ledgered (attendance, pulse rounds) come in with the periodic refresh.
     """
-    from confiance.core.taskqueue import enqueue_on_commit
-    from confiance.trust.tasks import trust_update_task
+    from confiance.trust.live import trust_update_soon
 
-    # Never fails the write that committed (a locked SQLite is retried, then logged).
-    enqueue_on_commit(trust_update_task, engagement_id)
+    # One pending update per engagement, queued without ever failing the write (trust/live.py).
+    trust_update_soon(engagement_id)

@@ -11,8 +11,10 @@ from confiance.engagements.models import Engagement
 @task()
 def trust_update_task(engagement_id: int) -> int:
     """Fold the engagement's new facts into its trust state, then check its alerts."""
+    from confiance.trust.live import trust_update_started
     from confiance.trust.services import trust_check_alerts, trust_update
 
+    trust_update_started(engagement_id)
     engagement = Engagement.objects.select_related("workspace", "lead").get(pk=engagement_id)
     recorded = trust_update(engagement=engagement)
     trust_check_alerts(engagement=engagement)
