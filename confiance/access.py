@@ -407,6 +407,17 @@ def can_manage_pulse_settings(membership: Membership | None) -> bool:
 # Trust: the client sees how far it can rely on us (client→provider), never our view of it ------
 
 
+def can_act_on_trust_alerts(membership: Membership | None, engagement: Engagement) -> bool:
+    """Acknowledge, assign, snooze an engagement's trust alerts: the provider's owners and
+    consultants. The client is never shown the alerts (early warnings for who should act); what
+    it is told comes through the acts they lead to (a meeting proposed, an update posted)."""
+    return (
+        membership is not None
+        and engagement.workspace_id == membership.workspace_id
+        and membership.role in (Role.OWNER, Role.MEMBER)
+    )
+
+
 def trust_directions(membership: Membership | None, engagement: Engagement) -> list[str]:
     """Which directions of the engagement's trust this person sees: both for the provider's
     people, only "c2p" (can the client rely on us?) for the engagement's client contacts."""

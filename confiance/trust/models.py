@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from confiance.core.models import Workspace
+from confiance.core.models import User, Workspace
 from confiance.engagements.models import Engagement
 from confiance.trust import indicators
 from confiance.trust.opinion import Evidence
@@ -200,6 +200,18 @@ class TrustAlert(models.Model):
     who_should_act = models.CharField(max_length=200)
     link = models.CharField(max_length=300, blank=True)
     outcome = models.CharField(max_length=40, blank=True)  # why it closed, kept for the record
+    # What the people who should act did with it (trust/actions.py): seen, taken by someone,
+    # put aside for a bounded time with the reason. None of it closes the alert: only its
+    # cause going does.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    snooze_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -210,6 +222,9 @@ class TrustAlert(models.Model):
                 name="trust_alert_open_once",
             )
         ]
+
+    def snoozed(self, now: datetime | None = None) -> bool:
+        return self.snoozed_until is not None and self.snoozed_until > (now or timezone.now())
 
     @property
     def shown_reason(self) -> str:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from confiance import access
 from confiance.core.models import Membership
 from confiance.engagements.models import ContactOrigin, Engagement, EngagementStatus
-from confiance.trust import indicators
+from confiance.trust import indicators, sentences
 from confiance.trust.facts import render_label
 from confiance.trust.models import TrustAlert, TrustFact, TrustSnapshot, TrustState
 from confiance.trust.opinion import Opinion
@@ -41,6 +41,8 @@ class Figure:
     label: str
     opinion: Opinion
     reasons: list[ExplainedFact] = field(default_factory=list)
+    # The figure in one plain sentence from the reader's side (trust/sentences.py).
+    sentence: str = ""
     projected: int = field(init=False)
     low: int = field(init=False)
     high: int = field(init=False)
@@ -77,6 +79,7 @@ class ExplainedFact:
 class DirectionTrust:
     direction: str
     label: str
+    question: str
     overall: Figure
     dimensions: list[Figure]
     explanation: list[ExplainedFact]
@@ -284,33 +287,59 @@ def engagement_trust(
         list(
             TrustAlert.objects.filter(
                 engagement=engagement, direction__in=directions, closed_at__isnull=True
-            )
+            ).select_related("assignee", "acknowledged_by")
         )
         if access.is_internal(fetched_by)
         else []
     )
     vacuous = Opinion.vacuous(base_rate)
+    counted: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for direction, dimension, indicator, n in (
+        TrustFact.objects.filter(engagement=engagement, direction__in=directions)
+        .values_list("direction", "dimension", "indicator")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        counted.setdefault((direction, dimension), []).append((indicator, n))
+    reader_is_provider = access.is_internal(fetched_by)
     result = []
     for direction in directions:
-        figures = [
-            Figure(
-                dimension,
-                str(indicators.DIMENSION_LABELS[dimension]),
-                opinions.get((direction, dimension), vacuous),
-                per_dimension.get((direction, dimension), []),
+        figures = []
+        unknown = []
+        for dimension in _dimensions_for(direction):
+            opinion = opinions.get((direction, dimension), vacuous)
+            label = str(indicators.DIMENSION_LABELS[dimension])
+            evidence = sentences.evidence_text(counted.get((direction, dimension), []))
+            figures.append(
+                Figure(
+                    dimension,
+                    label,
+                    opinion,
+                    per_dimension.get((direction, dimension), []),
+                    sentence=sentences.figure_sentence(opinion, evidence),
+                )
             )
-            for dimension in _dimensions_for(direction)
-        ]
+            if opinion.uncertainty > sentences.UNKNOWN_ABOVE:
+                unknown.append(label.lower())
         overall = opinions[(direction, indicators.OVERALL)]
+        all_counts = [c for (d, _dim), cs in counted.items() if d == direction for c in cs]
+        evidence = sentences.evidence_text(all_counts)
         result.append(
             DirectionTrust(
                 direction=direction,
                 label=str(indicators.DIRECTION_LABELS[direction]),
+                question=sentences.question(
+                    direction=direction,
+                    reader_is_provider=reader_is_provider,
+                    provider=engagement.workspace.name,
+                    client=engagement.client.name,
+                ),
                 overall=Figure(
                     indicators.OVERALL,
                     str(indicators.DIMENSION_LABELS["overall"]),
                     overall,
                     top[direction],
+                    sentence=sentences.figure_sentence(overall, evidence, unknown),
                 ),
                 dimensions=figures,
                 explanation=top[direction],
@@ -340,6 +369,18 @@ def engagement_trust(
         ladder=ladder,
         stage=stage,
     )
+
+
+def alert_assignees(*, fetched_by: Membership) -> list[Any]:
+    """Who an alert can be given to: the workspace's owners and consultants, by name."""
+    from confiance.core.models import Role
+
+    people = Membership.objects.filter(
+        workspace_id=fetched_by.workspace_id,
+        role__in=(Role.OWNER, Role.MEMBER),
+        user__is_active=True,
+    ).select_related("user")
+    return sorted((m.user for m in people), key=lambda u: (u.get_full_name() or u.email).lower())
 
 
 # -- portfolio ---------------------------------------------------------------------------------
@@ -456,7 +497,7 @@ def trust_portfolio(
     alerts: dict[int, list[TrustAlert]] = {}
     for alert in TrustAlert.objects.filter(
         workspace_id=fetched_by.workspace_id, engagement_id__in=ids, closed_at__isnull=True
-    ):
+    ).select_related("assignee"):
         alerts.setdefault(alert.engagement_id, []).append(alert)
     rows = []
     for engagement in engagements_list:

@@ -8,12 +8,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from confiance import access
 from confiance.core.decorators import workspace_view
 from confiance.core.forms import add_service_errors
-from confiance.core.models import Membership
-from confiance.trust import indicators, selectors, services
+from confiance.core.models import Membership, User
+from confiance.trust import actions, indicators, selectors, services
 from confiance.trust.forms import TrustSettingsForm
 
 PORTFOLIO_PAGE = 100
@@ -34,6 +35,7 @@ def trust(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse
         raise Http404
     data = selectors.engagement_trust(fetched_by=membership, engagement=engagement)
     charts = {d.direction: d.chart for d in data.directions}
+    can_act = access.can_act_on_trust_alerts(membership, engagement)
     return render(
         request,
         "trust/trust.html",
@@ -42,8 +44,53 @@ def trust(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse
             "trust": data,
             "charts": charts,
             "internal": access.is_internal(membership),
+            "can_act": can_act,
+            "assignable": selectors.alert_assignees(fetched_by=membership) if can_act else [],
+            "snooze_max": actions.SNOOZE_MAX_DAYS,
         },
     )
+
+
+@require_POST
+@workspace_view()
+def trust_alert_act(
+    request: HttpRequest, membership: Membership, pk: int, alert_id: int
+) -> HttpResponse:
+    """Acknowledge, assign or snooze one of the engagement's open alerts (provider side only)."""
+    engagement = access.get_engagement(membership, pk)
+    if not access.can_act_on_trust_alerts(membership, engagement):
+        raise Http404
+    if not engagement.trust_alerts.filter(pk=alert_id).exists():
+        raise Http404
+    action = request.POST.get("action", "")
+    try:
+        if action == "acknowledge":
+            actions.trust_alert_acknowledge(membership=membership, alert_id=alert_id)
+            messages.success(request, _("Alert acknowledged."))
+        elif action == "assign":
+            assignee_id = _int(request.POST.get("assignee"))
+            assignee = User.objects.filter(pk=assignee_id).first() if assignee_id else None
+            if assignee is None:
+                raise ValidationError({"assignee": _("Choose someone of your firm.")})
+            actions.trust_alert_assign(membership=membership, alert_id=alert_id, assignee=assignee)
+            messages.success(request, _("Alert assigned."))
+        elif action == "snooze":
+            actions.trust_alert_snooze(
+                membership=membership,
+                alert_id=alert_id,
+                days=_int(request.POST.get("days")) or 0,
+                reason=request.POST.get("reason", ""),
+            )
+            messages.success(request, _("Alert snoozed."))
+        else:
+            return HttpResponse(status=400)
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+        response = redirect("trust", ws=membership.workspace.slug, pk=engagement.pk)
+        response.status_code = 303
+        return response
+    return redirect("trust", ws=membership.workspace.slug, pk=engagement.pk)
 
 
 @workspace_view(access.can_see_trust_portfolio)

@@ -27,6 +27,7 @@ from tests.emergence import support as em
 from tests.followup import support as followup_support
 from tests.problems.support import problem_kwargs
 from tests.pulse import support as pulse_support
+from tests.trust.support import an_alert
 from tests.webhooks import support as hooks
 
 ANON = "anonymous"
@@ -412,6 +413,12 @@ EXPECTED: dict[str, Case] = {
     "portfolio": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
     # Trust: the client sees client→provider trust of its engagements; experts nothing.
     "trust": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    # Acting on an alert: the provider's owners and consultants (an empty POST: 400).
+    "trust-alert-act": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk, "alert_id": an_alert(w)},
+        method="post",
+        statuses=only(["owner", "member"], 400),
+    ),
     "trust-portfolio": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
     "trust-settings": Case(kwargs=ws, statuses=only(["owner"], 200)),
     # Closure: both sides see it; the provider runs it, each side writes its retrospective, the
