@@ -22,6 +22,12 @@ def _trust_alert_details(params: dict[str, Any]) -> list[str]:
     if step:
         details.append(gettext("Next step: %(step)s") % {"step": step})
     details.append(gettext("See why, and act before the client has to complain."))
+    details.append(
+        gettext(
+            "You are asked to act: acknowledge it, give it to someone of your firm, or snooze "
+            "it with the reason it can wait, from the engagement's trust page."
+        )
+    )
     return details
 
 

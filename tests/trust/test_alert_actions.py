@@ -82,3 +82,14 @@ def test_the_trust_page_shows_who_acts_and_the_client_sees_no_alert(world: World
     response = login("member").post(act, {"action": "snooze", "days": 3, "reason": "On leave"})
     assert response.status_code == 302
     assert TrustAlert.objects.get(pk=pk).snooze_reason == "On leave"
+
+
+def test_the_alert_email_tells_who_should_act_what_to_do(world: World) -> None:
+    from django.core import mail
+
+    from confiance.trust.tasks import send_trust_alert
+
+    send_trust_alert.call(an_alert(world))
+    assert mail.outbox, "the lead (or the owners) hear of it"
+    body = mail.outbox[-1].body
+    assert "Next step:" in body and "You are asked to act" in body
