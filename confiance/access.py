@@ -66,6 +66,20 @@ def can_see_schedule(membership: Membership | None) -> bool:
     return membership is not None and membership.role == Role.OWNER
 
 
+def scope_people(queryset: QuerySet[User], membership: Membership | None) -> QuerySet[User]:
+    """People whose profile this person may see (others are "not found"). The provider's people
+    see everyone of the workspace, as on its member list; a client contact or an expert sees
+    only the people they share an engagement with, and themselves."""
+    from confiance.engagements.selectors import people_sharing_with
+
+    if membership is None:
+        return queryset.none()
+    queryset = queryset.filter(memberships__workspace_id=membership.workspace_id)
+    if can_see_members(membership):
+        return queryset
+    return queryset.filter(pk__in=people_sharing_with(membership).values("pk"))
+
+
 def invitable_roles(membership: Membership | None) -> list[str]:
     """Roles this person may invite others with; only an owner grants owner or finance rights."""
     if membership is None:

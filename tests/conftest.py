@@ -11,7 +11,7 @@ from django.test import Client as HttpClient
 from confiance.core.models import Client, Membership, Role, User, Workspace
 from confiance.core.services import client_create, membership_add, user_create, workspace_create
 from confiance.engagements.models import ContactOrigin, Engagement, EngagementStatus
-from confiance.engagements.services import engagement_create
+from confiance.engagements.services import engagement_create, interlocutor_set
 
 PASSWORD = "correct-horse-battery"
 
@@ -115,6 +115,14 @@ def world(db) -> World:  # type: ignore[no-untyped-def]
     outsider = Membership.objects.get(user=outsider_user, workspace=other_workspace)
     other_client = client_create(membership=outsider, name="Their client")
 
+    engagement = _engagement(owner, client_a, "Alpha migration", EngagementStatus.ACTIVE)
+    draft = _engagement(owner, client_a, "Alpha draft", EngagementStatus.DRAFT)
+    engagement_b = _engagement(owner, client_b, "Beta audit", EngagementStatus.ACTIVE)
+    # The owner and the member take part in the engagements (pickers offer only the
+    # people of an engagement); tests of that rule build their own outsider to the team.
+    for on in (engagement, draft, engagement_b):
+        for person in (owner, member):
+            interlocutor_set(membership=owner, engagement=on, user=person.user)
     return World(
         workspace=workspace,
         other_workspace=other_workspace,
@@ -127,9 +135,9 @@ def world(db) -> World:  # type: ignore[no-untyped-def]
         other_client_contact=other_client_contact,
         expert=expert,
         outsider=outsider,
-        engagement=_engagement(owner, client_a, "Alpha migration", EngagementStatus.ACTIVE),
-        draft=_engagement(owner, client_a, "Alpha draft", EngagementStatus.DRAFT),
-        engagement_b=_engagement(owner, client_b, "Beta audit", EngagementStatus.ACTIVE),
+        engagement=engagement,
+        draft=draft,
+        engagement_b=engagement_b,
         foreign_engagement=_engagement(
             outsider, other_client, "Foreign work", EngagementStatus.ACTIVE
         ),

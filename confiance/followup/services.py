@@ -24,6 +24,7 @@ from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
 from confiance.core.notices import notify_on_commit
 from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement
+from confiance.engagements.selectors import engagement_people
 from confiance.followup.models import (
     LIVE_STATUSES,
     Attendance,
@@ -71,8 +72,15 @@ def side_of_user(engagement: Engagement, user: User) -> str | None:
     return None
 
 
+def _takes_part(engagement: Engagement, user: User) -> bool:
+    """Whether the person is one of the engagement's people (engagements.selectors)."""
+    return engagement_people(engagement=engagement).filter(pk=user.pk).exists()
+
+
 def _check_owner(engagement: Engagement, side: str, owner: User) -> None:
     owner_side = side_of_user(engagement, owner)
+    if owner_side is not None and not _takes_part(engagement, owner):
+        raise ValidationError({"owner": _("Choose a person who takes part in this engagement.")})
     if side == Side.PROVIDER and owner_side != Side.PROVIDER:
         raise ValidationError(
             {"owner": _("A provider commitment is owned by someone of your firm.")}
@@ -388,7 +396,19 @@ def _meeting_notify(
 
 def _validate_attendees(engagement: Engagement, attendees: list[User]) -> dict[int, str]:
     sides = {}
+    people = set(
+        engagement_people(engagement=engagement)
+        .filter(pk__in=[u.pk for u in attendees])
+        .values_list("pk", flat=True)
+    )
     for user in attendees:
+        if user.pk not in people and side_of_user(engagement, user) is not None:
+            raise ValidationError(
+                {
+                    "attendees": _("%(name)s does not take part in this engagement.")
+                    % {"name": user.get_full_name()}
+                }
+            )
         side = side_of_user(engagement, user)
         if side is None:
             raise ValidationError(

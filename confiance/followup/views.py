@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET, require_POST
 from confiance import access
 from confiance.core.decorators import workspace_view
 from confiance.core.forms import add_service_errors
-from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
+from confiance.core.models import Membership, User
 from confiance.engagements.models import Engagement
+from confiance.engagements.selectors import engagement_people
 from confiance.followup import feed, reviews, selectors, services
 from confiance.followup.forms import (
     CancelForm,
@@ -35,21 +36,9 @@ from confiance.followup.forms import (
 from confiance.followup.models import Renegotiation, Side
 
 
-def _provider_people(engagement: Engagement) -> QuerySet[User]:
-    return User.objects.filter(
-        memberships__workspace_id=engagement.workspace_id,
-        memberships__role__in=INTERNAL_ROLES,
-        is_active=True,
-    )
-
-
-def _client_people(engagement: Engagement) -> QuerySet[User]:
-    return User.objects.filter(
-        memberships__workspace_id=engagement.workspace_id,
-        memberships__role=Role.CLIENT,
-        memberships__client_id=engagement.client_id,
-        is_active=True,
-    )
+def _people(engagement: Engagement, side: str | None = None) -> QuerySet[User]:
+    """The engagement's people (of one side): the only ones its pickers offer."""
+    return engagement_people(engagement=engagement, side=side)
 
 
 def _commitment_form(
@@ -60,14 +49,14 @@ def _commitment_form(
         return None
     if side == Side.PROVIDER:
         sides = [Side.PROVIDER, Side.CLIENT]
-        people = (_provider_people(engagement) | _client_people(engagement)).distinct()
+        people = _people(engagement)
     else:
         sides = [Side.CLIENT]
-        people = _client_people(engagement)
+        people = _people(engagement, Side.CLIENT)
     return CommitmentForm(
         data,
         sides=sides,
-        people=people.order_by("full_name"),
+        people=people,
         initial={"side": side, "owner": membership.user_id},
         prefix="commitment",
     )
@@ -78,8 +67,7 @@ def _meeting_form(
 ) -> MeetingForm | None:
     if not access.can_manage_meetings(membership, engagement):
         return None
-    people = (_provider_people(engagement) | _client_people(engagement)).distinct()
-    return MeetingForm(data, people=people.order_by("full_name"), prefix="meeting")
+    return MeetingForm(data, people=_people(engagement), prefix="meeting")
 
 
 def _page(

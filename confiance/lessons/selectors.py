@@ -161,9 +161,13 @@ class Profile:
 
 
 def person_profile(*, fetched_by: Membership, user_id: int) -> Profile:
-    """A member of the workspace and the kudos they received on engagements the viewer sees."""
+    """A person the viewer may see (access.scope_people: who shares an engagement with them)
+    and the kudos they received on engagements the viewer sees."""
+    reachable = access.scope_people(User.objects.filter(pk=user_id), fetched_by)
     membership = (
-        Membership.objects.filter(workspace_id=fetched_by.workspace_id, user_id=user_id)
+        Membership.objects.filter(
+            workspace_id=fetched_by.workspace_id, user_id=user_id, user__in=reachable
+        )
         .select_related("user", "client")
         .first()
     )

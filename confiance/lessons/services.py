@@ -12,12 +12,12 @@ from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from confiance import access
 from confiance.core.audit import audit_record
-from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
+from confiance.core.models import Membership, User
 from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement
 from confiance.ledger.services import ledger_append
@@ -128,17 +128,10 @@ def lesson_repeat_link(*, membership: Membership, problem: Problem, lesson: Less
 
 
 def engagement_people(engagement: Engagement) -> QuerySet[User]:
-    """People of either side of the engagement: the provider's people and its client contacts."""
-    return (
-        User.objects.filter(
-            Q(memberships__role__in=INTERNAL_ROLES)
-            | Q(memberships__role=Role.CLIENT, memberships__client_id=engagement.client_id),
-            memberships__workspace_id=engagement.workspace_id,
-            is_active=True,
-        )
-        .distinct()
-        .order_by("full_name", "email")
-    )
+    """People of either side of the engagement (engagements.selectors.engagement_people)."""
+    from confiance.engagements.selectors import engagement_people as people
+
+    return people(engagement=engagement)
 
 
 @transaction.atomic

@@ -221,7 +221,7 @@ def problem_step(
     }
     form = _form(
         data.action,
-        membership,
+        problem.engagement,
         {f"{data.action}-{k}": v for k, v in fields.items() if v not in (None, "")},
     )
     if not form.is_valid():

@@ -95,6 +95,27 @@ def provider_people(*, workspace_id: int) -> QuerySet[User]:
     )
 
 
+def problem_people(*, engagement: Engagement, escalation: bool = False) -> QuerySet[User]:
+    """Whom a problem's steps may name: the provider's people of its engagement, and for an
+    escalation also the workspace's escalation contacts (the chain above the team)."""
+    from confiance.engagements.selectors import engagement_people
+
+    people = engagement_people(engagement=engagement, side="provider")
+    if not escalation:
+        return people
+    settings = ProblemSettings.objects.filter(workspace_id=engagement.workspace_id).first()
+    chain = (
+        [pk for pk in (settings.level1_id, settings.level2_id, settings.level3_id) if pk]
+        if (settings)
+        else []
+    )
+    return (
+        User.objects.filter(Q(pk__in=people.values("pk")) | Q(pk__in=chain), is_active=True)
+        .distinct()
+        .order_by("full_name", "email")
+    )
+
+
 def open_problem_count(*, fetched_by: Membership, engagement: Engagement) -> int:
     """How many of the engagement's problems are still open."""
     return (

@@ -150,6 +150,17 @@ def _provider_person(workspace_id: int, user: User | None, field: str) -> User:
     return user
 
 
+def _problem_person(problem: Problem, user: User | None, field: str, escalation: bool) -> User:
+    """A provider person of the problem's engagement (or, to escalate, of the escalation chain)."""
+    from confiance.problems.selectors import problem_people
+
+    person = _provider_person(problem.workspace_id, user, field)
+    people = problem_people(engagement=problem.engagement, escalation=escalation)
+    if not people.filter(pk=person.pk).exists():
+        raise ValidationError({field: _("Choose a person who takes part in this engagement.")})
+    return person
+
+
 def _require_handler(membership: Membership, problem: Problem) -> None:
     if not access.can_handle_problem(membership, problem.engagement):
         raise PermissionDenied
@@ -239,7 +250,7 @@ def problem_owner_name(*, membership: Membership, problem: Problem, owner: User 
     problem = _locked(problem)
     _require_handler(membership, problem)
     _require_open(problem)
-    owner = _provider_person(problem.workspace_id, owner, "owner")
+    owner = _problem_person(problem, owner, "owner", escalation=False)
     now = timezone.now()
     if problem.status == ProblemStatus.RAISED:
         _acknowledge(membership, problem, now)
@@ -288,7 +299,7 @@ def problem_escalate(
         raise ValidationError({"level": _("Choose level 1, 2 or 3.")})
     if level <= problem.level:
         raise ValidationError({"level": _("The problem is already at this level or above.")})
-    person = _provider_person(problem.workspace_id, person, "person")
+    person = _problem_person(problem, person, "person", escalation=True)
     now = timezone.now()
     events = list(problem.events.all())
     settings = problem_settings_for(problem.workspace_id)

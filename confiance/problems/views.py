@@ -205,11 +205,13 @@ ACTIONS: dict[str, Action] = {
 PEOPLE_FORMS = (OwnerForm, EscalateForm)
 
 
-def _form(action: str, membership: Membership, data: Any = None) -> forms.Form:
+def _form(action: str, engagement: Engagement, data: Any = None) -> forms.Form:
     form_class = ACTIONS[action].form
     kwargs: dict[str, Any] = {"prefix": action}
     if form_class in PEOPLE_FORMS:
-        kwargs["people"] = selectors.provider_people(workspace_id=membership.workspace_id)
+        kwargs["people"] = selectors.problem_people(
+            engagement=engagement, escalation=form_class is EscalateForm
+        )
     return form_class(data, **kwargs)
 
 
@@ -243,7 +245,7 @@ def _detail(
     view = selectors.problem_view(fetched_by=membership, problem=problem)
     bound = bound or {}
     available = {
-        name: bound.get(name) or _form(name, membership)
+        name: bound.get(name) or _form(name, engagement)
         for name, action in ACTIONS.items()
         if action.allowed(membership, engagement)
     }
@@ -311,7 +313,7 @@ def problem_action(
     spec = ACTIONS.get(action)
     if spec is None or not spec.allowed(membership, engagement):
         raise Http404
-    form = _form(action, membership, request.POST)
+    form = _form(action, engagement, request.POST)
     if form.is_valid():
         try:
             spec.run(membership, problem, form.cleaned_data)

@@ -541,9 +541,11 @@ EXPECTED: dict[str, Case] = {
     "problem-lesson": Case(kwargs=problem_kwargs, statuses=only(INTERNAL, 200)),
     "problem-repeat": Case(kwargs=problem_kwargs, method="post", statuses=only(INTERNAL, 302)),
     "kudos": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    # A profile (here client A's contact): the provider's people, and who shares an engagement
+    # with the person; never another client's contact or an expert.
     "person-profile": Case(
-        kwargs=lambda w: {"ws": w.workspace.slug, "user_id": w.member.user.pk},
-        statuses=only(MEMBERS, 200),
+        kwargs=lambda w: {"ws": w.workspace.slug, "user_id": w.client_contact.user.pk},
+        statuses=only([*INTERNAL, "client_contact"], 200),
     ),
     # Pulse: both sides of the engagement; my rounds for everyone; the cadence for the owner.
     "pulse": Case(

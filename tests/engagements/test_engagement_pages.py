@@ -98,7 +98,7 @@ def test_interlocutors_come_from_the_provider_or_this_client(world: World) -> No
         interlocutor_set(
             membership=world.owner, engagement=world.engagement, user=world.expert.user
         )
-    assert world.engagement.interlocutors.get().side == "client"
+    assert world.engagement.interlocutors.get(user=world.client_contact.user).side == "client"
 
 
 def test_stopping_early_needs_a_reason_and_shows_as_an_honest_outcome(login, world: World):

@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from confiance.core.models import Notice
+from confiance.engagements.services import interlocutor_set
 from confiance.ledger.models import LedgerEntry
 from confiance.problems import clock as targets_clock
 from confiance.problems import services
@@ -139,6 +140,12 @@ def test_naming_an_owner_acknowledges_and_needs_a_provider_person(world: World) 
         services.problem_owner_name(
             membership=world.member, problem=problem, owner=world.client_contact.user
         )
+    # Finance is of the provider but not on this engagement: not offered, refused.
+    with pytest.raises(ValidationError, match="takes part in this engagement"):
+        services.problem_owner_name(
+            membership=world.member, problem=problem, owner=world.finance.user
+        )
+    interlocutor_set(membership=world.owner, engagement=world.engagement, user=world.finance.user)
     services.problem_owner_name(membership=world.member, problem=problem, owner=world.finance.user)
     problem.refresh_from_db()
     assert problem.owner == world.finance.user
