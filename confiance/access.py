@@ -213,6 +213,21 @@ def can_create_commitment(membership: Membership | None, engagement: Engagement,
     return mine is not None and (mine == side or mine == "provider")
 
 
+def alignment_side(membership: Membership | None, engagement: Engagement) -> str | None:
+    """The side one proposes and agrees for in the engagement's glossary and shared vision
+    (as in the follow-up: the provider's owner and consultants, the client's contacts)."""
+    return followup_side(membership, engagement)
+
+
+def can_see_alignment(membership: Membership | None, engagement: Engagement) -> bool:
+    """The glossary and the shared vision: both sides of the engagement (finance reads)."""
+    return is_client_of(membership, engagement) or (
+        is_internal(membership)
+        and membership is not None
+        and membership.workspace_id == engagement.workspace_id
+    )
+
+
 def can_set_commitment_status(membership: Membership | None, engagement: Engagement) -> bool:
     """Either side may record a commitment kept, broken or withdrawn; each change is ledgered."""
     return followup_side(membership, engagement) is not None
@@ -300,6 +315,20 @@ def can_confirm_problem(membership: Membership | None, engagement: Engagement) -
 
 def can_set_client_priority(membership: Membership | None, engagement: Engagement) -> bool:
     """The client's priority is the client's to set."""
+    return is_client_of(membership, engagement)
+
+
+def can_discuss_problem(membership: Membership | None, engagement: Engagement) -> bool:
+    """Shared comments and attachments on a problem: both sides of the engagement."""
+    return is_client_of(membership, engagement) or (
+        is_internal(membership)
+        and membership is not None
+        and membership.workspace_id == engagement.workspace_id
+    )
+
+
+def can_name_client_escalation(membership: Membership | None, engagement: Engagement) -> bool:
+    """Who on the client's side problems escalate to: the client's to name."""
     return is_client_of(membership, engagement)
 
 

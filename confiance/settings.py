@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "confiance.trust",
     "confiance.webhooks",
     "confiance.emergence",
+    "confiance.alignment",
     "confiance.ledger",
     "confiance.api",
 ]
@@ -168,6 +169,9 @@ INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
 # view that checks access; size limited (the upload itself is capped by DATA_UPLOAD_MAX_*).
 EMERGENCE_ATTACHMENT_DIR = env_str("EMERGENCE_ATTACHMENT_DIR", str(VAR_DIR / "attachments"))
 EMERGENCE_ATTACHMENT_MAX_BYTES = env_int("EMERGENCE_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+# Files attached to problems (both sides): the same rules, their own folder.
+PROBLEM_ATTACHMENT_DIR = env_str("PROBLEM_ATTACHMENT_DIR", str(VAR_DIR / "problem-attachments"))
+PROBLEM_ATTACHMENT_MAX_BYTES = env_int("PROBLEM_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]

@@ -21,6 +21,7 @@ urlpatterns = [
     path("w/<slug:ws>/", include("confiance.trust.urls")),
     path("w/<slug:ws>/", include("confiance.emergence.urls")),
     path("w/<slug:ws>/", include("confiance.webhooks.urls")),
+    path("w/<slug:ws>/", include("confiance.alignment.urls")),
     *followup_feed_patterns,
     path("api/v1/", api.urls),
 ]

@@ -27,6 +27,7 @@ def _test_settings(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
     }
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.EMERGENCE_ATTACHMENT_DIR = str(tmp_path_factory.mktemp("attachments"))
+    settings.PROBLEM_ATTACHMENT_DIR = str(tmp_path_factory.mktemp("problem-attachments"))
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     from django.core.cache import cache
     from django.utils import translation

@@ -175,6 +175,11 @@ def build_demo() -> bool:
     build_problem_story(
         engagement=migration, owner=owner, consultant=members[hugo.pk], client=members[sophie.pk]
     )
+    from confiance.alignment.demo import build_alignment_demo
+
+    build_alignment_demo(
+        engagement=migration, consultant=members[hugo.pk], client=members[sophie.pk]
+    )
     from confiance.pulse.demo import build_pulse_demo
 
     build_pulse_demo(owner.workspace)

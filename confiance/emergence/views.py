@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from confiance import access
 from confiance.core import selectors as core_selectors
+from confiance.core.attachments import attachment_response
 from confiance.core.decorators import workspace_view
 from confiance.core.forms import add_service_errors
 from confiance.core.models import Membership
@@ -452,22 +452,13 @@ def post_history(
 @workspace_view()
 def attachment_download(
     request: HttpRequest, membership: Membership, pk: int, attachment_id: int
-) -> HttpResponse:
+) -> FileResponse:
     """An attachment, only to those who see the opportunity; always as a download."""
     opportunity = selectors.opportunity_get(fetched_by=membership, pk=pk)
     attachment = selectors.attachment_get(opportunity=opportunity, attachment_id=attachment_id)
-    path = services.attachment_dir() / attachment.path
-    if not path.resolve().is_relative_to(services.attachment_dir().resolve()) or not path.exists():
-        raise Http404
-    response = FileResponse(
-        Path(path).open("rb"),  # noqa: SIM115 - FileResponse closes it
-        as_attachment=True,
-        filename=attachment.name,
-        content_type=attachment.content_type,
+    return attachment_response(
+        services.attachment_dir(), attachment.path, attachment.name, attachment.content_type
     )
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    # workspace_view is typed for HttpResponse; a FileResponse streams, which is what we want.
-    return cast(HttpResponse, response)
 
 
 # People ----------------------------------------------------------------------------------------

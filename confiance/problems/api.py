@@ -86,11 +86,41 @@ class CommentOut(Schema):
         return obj.author.get_full_name()
 
 
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+
+
+class SharedCommentOut(CommentOut):
+    attachments: list[AttachmentOut]
+
+    @staticmethod
+    def resolve_attachments(obj: Any) -> list[Any]:
+        return list(obj.attachments.all())
+
+
 class ProblemDetailOut(ProblemOut):
     events: list[EventOut]
+    shared_comments: list[SharedCommentOut] = Field(
+        default_factory=list, description="Comments both sides read, with their files."
+    )
     comments: list[CommentOut] | None = Field(
         None, description="Internal comments: only for the provider's people."
     )
+    client_escalation_contact: str | None = Field(
+        None, description="Who hears of escalations and missed targets on the client's side."
+    )
+
+    @staticmethod
+    def resolve_shared_comments(obj: Problem) -> list[Any]:
+        return obj.view.shared  # type: ignore[attr-defined,no-any-return]
+
+    @staticmethod
+    def resolve_client_escalation_contact(obj: Problem) -> str | None:
+        contact = obj.view.client_contact  # type: ignore[attr-defined]
+        return contact.person.get_full_name() if contact else None
 
     @staticmethod
     def resolve_events(obj: Problem) -> list[ProblemEvent]:
@@ -126,9 +156,12 @@ class ActionIn(Schema):
         "confirm",
         "reopen",
         "priority",
+        "share",
         "comment",
     ]
-    text: str = Field("", description="update, wait, resolve, reopen, comment")
+    text: str = Field(
+        "", description="update, wait, resolve, reopen, share (both sides), comment (internal)"
+    )
     plan: str = Field("", description="plan")
     owner_id: int | None = Field(None, description="owner")
     level: int | None = Field(None, description="escalate: 1, 2 or 3")

@@ -62,6 +62,11 @@ def _step_text(verb: str) -> Any:
             "priority_set": _(
                 "%(engagement)s: the client's priority for “%(title)s” is now %(priority)s"
             ),
+            "commented": _("%(engagement)s: %(who)s commented on the problem “%(title)s”"),
+            "client_escalation": _(
+                "%(engagement)s: %(who)s named %(person)s as the client's escalation contact "
+                "for problems"
+            ),
         }
         return templates[verb] % values
 
@@ -70,13 +75,20 @@ def _step_text(verb: str) -> Any:
 
 def _step_details(params: dict[str, Any]) -> list[str]:
     lines = [params["text"]] if params.get("text") else []
+    if params.get("file"):
+        lines.append(_("Attached file: %(name)s") % {"name": params["file"]})
     if params.get("who"):
         lines.append(_("By %(who)s.") % {"who": params["who"]})
     return lines
 
 
 def _breach_details(params: dict[str, Any]) -> list[str]:
-    return [_("You are told because you own the problem or are the next escalation level.")]
+    return [
+        _(
+            "You are told because you own the problem, are the next escalation level, or are "
+            "the client's escalation contact."
+        )
+    ]
 
 
 class ProblemsConfig(AppConfig):
@@ -102,5 +114,7 @@ class ProblemsConfig(AppConfig):
             "closed",
             "reopened",
             "priority_set",
+            "commented",
+            "client_escalation",
         ):
             register_notice(f"problem.{verb}", _step_text(verb), details=_step_details)

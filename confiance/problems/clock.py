@@ -1,8 +1,9 @@
 """The SLA targets applied to one problem: which are due, which are missed (no writes here).
 
-Targets (ProblemSettings): acknowledge within N minutes of the raise; name an owner within N
-minutes of the raise; once acknowledged, post a progress update at least every N minutes (the
-clock restarts at each update). Every clock stops while the provider waits on the client.
+Targets (ProblemSettings, tightened by the client's priority: sla.target_for): acknowledge
+within N minutes of the raise; name an owner within N minutes of the raise; once acknowledged,
+post a progress update at least every N minutes (the clock restarts at each update). Every
+clock stops while the provider waits on the client.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def targets(
     result = []
 
     def add(kind: str, anchor: datetime, done_at: datetime | None) -> None:
-        target = settings.target(kind)
+        target = sla.target_for(settings.target(kind), problem.client_priority)
         end = done_at or stop or now
         elapsed = sla.business_elapsed(clock, anchor, end)
         due = None if (done_at or stop) else sla.due_at(clock, anchor, target)

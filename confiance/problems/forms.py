@@ -85,6 +85,34 @@ class CommentForm(forms.Form):
     )
 
 
+class SharedCommentForm(forms.Form):
+    text = forms.CharField(
+        label=_("Comment (both sides read it)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+    )
+    attachment = forms.FileField(
+        label=_("Attach a file (optional)"),
+        required=False,
+        help_text=_("PDF, image, text or office document; at most 5 MB."),
+    )
+
+
+class ClientEscalationForm(forms.Form):
+    person = forms.ModelChoiceField(
+        label=_("Your escalation contact"),
+        queryset=User.objects.none(),
+        help_text=_(
+            "Who on your side hears of every escalation and every missed target of this "
+            "engagement's problems."
+        ),
+    )
+
+    def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people
+
+
 class EmptyForm(forms.Form):
     pass
 

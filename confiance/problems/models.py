@@ -148,6 +148,7 @@ class EventKind(models.TextChoices):
     CLOSED = "closed", _("Closed by the client")
     REOPENED = "reopened", _("Reopened by the client")
     PRIORITY_SET = "priority_set", _("Client's priority set")
+    COMMENTED = "commented", _("Comment")
 
 
 class AppendOnlyEvents(models.QuerySet["ProblemEvent"]):
@@ -196,21 +197,68 @@ class ProblemEvent(models.Model):
 
 
 class ProblemComment(models.Model):
-    """An internal comment of the provider's people on a problem: never shown to the client."""
+    """A comment on a problem. Internal ones (the provider's people among themselves) never
+    reach the client; shared ones are the conversation both sides have on the problem."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField(_("internal comment"))
+    text = models.TextField(_("comment"))
+    shared = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = _("internal comment")
-        verbose_name_plural = _("internal comments")
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class ProblemAttachment(models.Model):
+    """A file attached to a shared comment: stored outside the web root (core.attachments),
+    served only to people who may see the problem."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="attachments")
+    comment = models.ForeignKey(
+        ProblemComment, on_delete=models.CASCADE, related_name="attachments"
+    )
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    path = models.CharField(max_length=300)
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClientEscalationContact(models.Model):
+    """The person on the client's side to whom the engagement's problems escalate there: told
+    of every escalation and of every missed target, named by the client's side."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.OneToOneField(
+        Engagement, on_delete=models.CASCADE, related_name="client_escalation"
+    )
+    person = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    set_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("client's escalation contact")
+        verbose_name_plural = _("client's escalation contacts")
+
+    def __str__(self) -> str:
+        return f"{self.engagement_id}: {self.person_id}"
 
 
 class ProblemBreach(models.Model):

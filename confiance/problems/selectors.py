@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -15,12 +15,14 @@ from confiance.engagements.models import Engagement
 from confiance.problems import clock
 from confiance.problems.models import (
     OPEN_STATUSES,
+    ClientEscalationContact,
     Problem,
+    ProblemAttachment,
     ProblemComment,
     ProblemEvent,
     ProblemSettings,
 )
-from confiance.problems.services import problem_settings_for
+from confiance.problems.services import client_escalation_contact, problem_settings_for
 
 
 def _visible(membership: Membership) -> QuerySet[Problem]:
@@ -28,14 +30,31 @@ def _visible(membership: Membership) -> QuerySet[Problem]:
     return Problem.objects.filter(engagement__in=Engagement.objects.visible_to(membership))
 
 
+def _rank(field: str) -> Case:
+    """Critical 4 … low 1, unset 0: what matters most to the client comes first."""
+    return Case(
+        *(When(**{field: value}, then=Value(rank)) for value, rank in SEVERITY_RANK.items()),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+
+
 def problem_list(*, fetched_by: Membership, engagement: Engagement) -> QuerySet[Problem]:
-    """The engagement's problems, open first then newest, with what the list shows."""
+    """The engagement's problems: open first, then by the client's priority (then severity),
+    then newest, with what the list shows."""
     return (
         _visible(fetched_by)
         .filter(engagement_id=engagement.pk)
         .select_related("owner", "raised_by")
-        .annotate(update_count=Count("events", filter=Q(events__kind="update")))
-        .order_by("closed_at", "-created_at", "-id")
+        .annotate(
+            update_count=Count("events", filter=Q(events__kind="update")),
+            client_rank=_rank("client_priority"),
+            severity_rank=_rank("severity"),
+        )
+        .order_by("closed_at", "-client_rank", "-severity_rank", "-created_at", "-id")
     )
 
 
@@ -57,6 +76,8 @@ class ProblemView:
     problem: Problem
     events: list[ProblemEvent]
     comments: list[ProblemComment] | None  # None: the viewer may not see internal comments
+    shared: list[ProblemComment]  # the conversation of both sides, with their files
+    client_contact: ClientEscalationContact | None
     targets: list[clock.Target]
     since_last_update: timedelta | None
     settings: ProblemSettings
@@ -69,12 +90,19 @@ def problem_view(*, fetched_by: Membership, problem: Problem) -> ProblemView:
     events = list(problem.events.select_related("actor", "person"))
     comments = None
     if access.can_see_problem_comments(fetched_by):
-        comments = list(problem.comments.select_related("author"))
+        comments = list(problem.comments.filter(shared=False).select_related("author"))
+    shared = list(
+        problem.comments.filter(shared=True)
+        .select_related("author")
+        .prefetch_related("attachments")
+    )
     settings = problem_settings_for(problem.workspace_id)
     return ProblemView(
         problem=problem,
         events=events,
         comments=comments,
+        shared=shared,
+        client_contact=client_escalation_contact(problem.engagement),
         targets=clock.targets(problem, events, settings, now),
         since_last_update=clock.time_since_last_update(problem, now) if problem.is_open else None,
         settings=settings,
@@ -121,3 +149,13 @@ def open_problem_count(*, fetched_by: Membership, engagement: Engagement) -> int
     return (
         _visible(fetched_by).filter(engagement_id=engagement.pk, status__in=OPEN_STATUSES).count()
     )
+
+
+def attachment_get(
+    *, fetched_by: Membership, problem: Problem, attachment_id: int
+) -> ProblemAttachment:
+    """A file of a problem the viewer sees (problem_get checked that), or 404."""
+    attachment = ProblemAttachment.objects.filter(problem=problem, pk=attachment_id).first()
+    if attachment is None:
+        raise Http404
+    return attachment

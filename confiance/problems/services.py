@@ -10,14 +10,18 @@ a client contact never is.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from confiance import access
+from confiance.core.attachments import attachment_check, attachment_store
 from confiance.core.audit import audit_record
 from confiance.core.models import INTERNAL_ROLES, Membership, Role, User, Workspace
 from confiance.core.notices import notify, notify_on_commit
@@ -26,8 +30,10 @@ from confiance.ledger.services import ledger_append
 from confiance.problems import clock
 from confiance.problems.models import (
     MAX_LEVEL,
+    ClientEscalationContact,
     EventKind,
     Problem,
+    ProblemAttachment,
     ProblemBreach,
     ProblemComment,
     ProblemEvent,
@@ -37,6 +43,7 @@ from confiance.problems.models import (
 )
 
 MAX_UPDATE_LENGTH = 500
+MAX_COMMENT_LENGTH = 4000
 
 
 def problem_settings_for(workspace: Workspace | int) -> ProblemSettings:
@@ -93,6 +100,8 @@ TOLD_STEPS = frozenset(
         "closed",
         "reopened",
         "priority_set",
+        "commented",
+        "client_escalation",
     }
 )
 
@@ -506,6 +515,133 @@ def problem_comment_add(*, membership: Membership, problem: Problem, text: str) 
     return comment
 
 
+def attachment_dir() -> Path:
+    """Where problems' attachments live: under var/, outside the static and web roots."""
+    return Path(django_settings.PROBLEM_ATTACHMENT_DIR)
+
+
+@transaction.atomic
+def problem_comment_share(
+    *,
+    membership: Membership,
+    problem: Problem,
+    text: str,
+    attachment: UploadedFile | None = None,
+) -> ProblemComment:
+    """A comment both sides read (with an optional file), told to both sides."""
+    problem = _locked(problem)
+    if not access.can_discuss_problem(membership, problem.engagement):
+        raise PermissionDenied
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": _("Write the comment.")})
+    if len(text) > MAX_COMMENT_LENGTH:
+        raise ValidationError(
+            {"text": _("A comment is at most %(n)s characters.") % {"n": MAX_COMMENT_LENGTH}}
+        )
+    checked = (
+        attachment_check(attachment, max_bytes=django_settings.PROBLEM_ATTACHMENT_MAX_BYTES)
+        if attachment is not None
+        else None
+    )
+    now = timezone.now()
+    comment = ProblemComment.objects.create(
+        workspace_id=problem.workspace_id,
+        problem=problem,
+        author=membership.user,
+        text=text,
+        shared=True,
+        created_at=now,
+    )
+    told: dict[str, Any] = {"text": text[:1000]}
+    if checked is not None:
+        stored = attachment_store(attachment_dir(), problem.workspace_id, checked)
+        ProblemAttachment.objects.create(
+            workspace_id=problem.workspace_id,
+            problem=problem,
+            comment=comment,
+            name=checked.name,
+            content_type=checked.content_type,
+            size=stored.size,
+            path=stored.path,
+            sha256=stored.sha256,
+            created_at=now,
+        )
+        told["file"] = checked.name
+    _event(problem, EventKind.COMMENTED, membership.user, now, text=text[:200])
+    _record(membership, problem, "commented", data={"comment": comment.pk}, told=told)
+    return comment
+
+
+def client_escalation_contact(engagement: Engagement) -> ClientEscalationContact | None:
+    """The person on the client's side the engagement's problems escalate to, if named."""
+    return (
+        ClientEscalationContact.objects.filter(engagement_id=engagement.pk)
+        .select_related("person")
+        .first()
+    )
+
+
+@transaction.atomic
+def problem_client_escalation_set(
+    *, membership: Membership, engagement: Engagement, person: User | None
+) -> ClientEscalationContact:
+    """The client's side names who, on its side, hears of every escalation and missed target."""
+    from confiance.engagements.selectors import engagement_people
+
+    if not access.can_name_client_escalation(membership, engagement):
+        raise PermissionDenied
+    people = engagement_people(engagement=engagement, side="client")
+    if person is None or not people.filter(pk=person.pk).exists():
+        raise ValidationError({"person": _("Choose a contact of your side of this engagement.")})
+    contact, _created = ClientEscalationContact.objects.update_or_create(
+        engagement=engagement,
+        defaults={
+            "workspace_id": engagement.workspace_id,
+            "person": person,
+            "set_by": membership.user,
+            "set_at": timezone.now(),
+        },
+    )
+    audit_record(
+        verb="problem.client_escalation",
+        actor=membership.user,
+        workspace=membership.workspace,
+        target=contact,
+        data={"person": person.email},
+    )
+    ledger_append(
+        engagement=engagement,
+        kind="problem.client_escalation",
+        payload={"person": person.get_full_name()},
+        actor=membership.user,
+    )
+    # Both sides learn who it is: the provider's lead (or owners) and the client's contacts.
+    from confiance.problems.tasks import engagement_problems_link
+
+    people_told = set(people.values_list("pk", flat=True))
+    if engagement.lead_id is not None:
+        people_told.add(engagement.lead_id)
+    else:
+        people_told |= set(
+            Membership.objects.filter(
+                workspace_id=engagement.workspace_id, role=Role.OWNER
+            ).values_list("user_id", flat=True)
+        )
+    notify_on_commit(
+        workspace_id=engagement.workspace_id,
+        user_ids=sorted(people_told - {membership.user_id}),
+        kind="problem.client_escalation",
+        params={
+            "engagement": engagement.title,
+            "who": membership.user.get_full_name(),
+            "person": person.get_full_name(),
+        },
+        link=engagement_problems_link(engagement),
+    )
+    return contact
+
+
 @transaction.atomic
 def problem_settings_update(
     *,
@@ -583,6 +719,9 @@ def breach_recipients(problem: Problem, settings: ProblemSettings) -> list[User]
             people.append(User.objects.get(pk=person_id))
         else:
             people += owners
+    contact = client_escalation_contact(problem.engagement)
+    if contact is not None:  # missed targets reach the client's side too, through its contact
+        people.append(contact.person)
     unique: dict[int, User] = {}
     for person in people:
         if person.is_active:

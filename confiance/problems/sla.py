@@ -22,6 +22,18 @@ MAX_PAUSE = timedelta(days=7)
 to act (chase the client, or work around the missing answer) and the clock runs again."""
 
 
+PRIORITY_FACTORS: dict[str, float] = {"critical": 0.25, "high": 0.5}
+"""How the client's priority tightens every target: a problem the client calls critical is to be
+acknowledged, owned and updated in a quarter of the usual times, a high one in half; medium, low
+or no priority keep the workspace's targets (the client's priority never loosens them)."""
+
+
+def target_for(target: timedelta, client_priority: str) -> timedelta:
+    """The target that applies, given the client's priority (see PRIORITY_FACTORS)."""
+    factor = PRIORITY_FACTORS.get(client_priority, 1.0)
+    return timedelta(seconds=int(target.total_seconds() * factor))
+
+
 def _paused_intervals(
     events: Iterable[tuple[str, datetime]],
 ) -> list[tuple[datetime, datetime | None]]:

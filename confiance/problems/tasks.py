@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django_tasks import task
 
+from confiance.engagements.models import Engagement
 from confiance.problems.models import Problem
 
 
@@ -25,3 +26,7 @@ def problem_link(problem: Problem) -> str:
             "problem_id": problem.pk,
         },
     )
+
+
+def engagement_problems_link(engagement: Engagement) -> str:
+    return reverse("problem-list", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk})

@@ -11,6 +11,16 @@ urlpatterns = [
         name="problem-detail",
     ),
     path(
+        "engagements/<id:pk>/problems/escalation-contact/",
+        views.client_escalation,
+        name="problem-client-escalation",
+    ),
+    path(
+        "engagements/<id:pk>/problems/<id:problem_id>/files/<id:attachment_id>/",
+        views.attachment_download,
+        name="problem-attachment",
+    ),
+    path(
         "engagements/<id:pk>/problems/<id:problem_id>/<slug:action>/",
         views.problem_action,
         name="problem-action",

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,12 +18,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from confiance import access
+from confiance.core.attachments import attachment_response
 from confiance.core.decorators import workspace_view
 from confiance.core.forms import add_service_errors
 from confiance.core.models import Membership
 from confiance.engagements.models import Engagement
 from confiance.problems import selectors, services
 from confiance.problems.forms import (
+    ClientEscalationForm,
     CommentForm,
     EmptyForm,
     EscalateForm,
@@ -34,6 +36,7 @@ from confiance.problems.forms import (
     RaiseForm,
     ReopenForm,
     SettingsForm,
+    SharedCommentForm,
     UpdateForm,
 )
 from confiance.problems.models import MAX_LEVEL, Problem, ProblemStatus
@@ -43,7 +46,29 @@ from confiance.problems.models import MAX_LEVEL, Problem, ProblemStatus
 def problem_list(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
     """The engagement's problems, for both sides."""
     engagement = access.get_engagement(membership, pk)
+    return _list(request, membership, engagement)
+
+
+def _escalation_form(engagement: Engagement, data: Any = None) -> ClientEscalationForm:
+    from confiance.engagements.selectors import engagement_people
+
+    contact = services.client_escalation_contact(engagement)
+    return ClientEscalationForm(
+        data,
+        people=engagement_people(engagement=engagement, side="client"),
+        initial={"person": contact.person_id} if contact else None,
+    )
+
+
+def _list(
+    request: HttpRequest,
+    membership: Membership,
+    engagement: Engagement,
+    form: ClientEscalationForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     problems = selectors.problem_list(fetched_by=membership, engagement=engagement)
+    can_name = access.can_name_client_escalation(membership, engagement)
     return render(
         request,
         "problems/problem_list.html",
@@ -52,7 +77,48 @@ def problem_list(request: HttpRequest, membership: Membership, pk: int) -> HttpR
             "problems": problems,
             "can_raise": access.can_raise_problem(membership, engagement),
             "can_settings": access.can_manage_problem_settings(membership),
+            "client_contact": services.client_escalation_contact(engagement),
+            "escalation_form": form or (_escalation_form(engagement) if can_name else None),
         },
+        status=status,
+    )
+
+
+@require_POST
+@workspace_view()
+def client_escalation(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    """The client's side names its escalation contact for the engagement's problems."""
+    engagement = access.get_engagement(membership, pk)
+    if not access.can_name_client_escalation(membership, engagement):
+        raise Http404
+    form = _escalation_form(engagement, request.POST)
+    if form.is_valid():
+        try:
+            services.problem_client_escalation_set(
+                membership=membership, engagement=engagement, person=form.cleaned_data["person"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Your escalation contact is saved; both sides are told."))
+            return redirect("problem-list", ws=membership.workspace.slug, pk=pk)
+    return _list(request, membership, engagement, form=form, status=400)
+
+
+@workspace_view()
+def attachment_download(
+    request: HttpRequest, membership: Membership, pk: int, problem_id: int, attachment_id: int
+) -> FileResponse:
+    """A problem's file, only to those who see the problem; always as a download."""
+    engagement = access.get_engagement(membership, pk)
+    problem = selectors.problem_get(
+        fetched_by=membership, engagement=engagement, problem_id=problem_id
+    )
+    attachment = selectors.attachment_get(
+        fetched_by=membership, problem=problem, attachment_id=attachment_id
+    )
+    return attachment_response(
+        services.attachment_dir(), attachment.path, attachment.name, attachment.content_type
     )
 
 
@@ -193,6 +259,14 @@ ACTIONS: dict[str, Action] = {
         ),
         gettext_lazy("Your priority is recorded."),
     ),
+    "share": Action(
+        SharedCommentForm,
+        access.can_discuss_problem,
+        lambda m, p, d: services.problem_comment_share(
+            membership=m, problem=p, text=d["text"], attachment=d.get("attachment")
+        ),
+        gettext_lazy("Comment added; both sides are told."),
+    ),
     "comment": Action(
         CommentForm,
         lambda m, e: access.can_see_problem_comments(m),
@@ -205,9 +279,9 @@ ACTIONS: dict[str, Action] = {
 PEOPLE_FORMS = (OwnerForm, EscalateForm)
 
 
-def _form(action: str, engagement: Engagement, data: Any = None) -> forms.Form:
+def _form(action: str, engagement: Engagement, data: Any = None, files: Any = None) -> forms.Form:
     form_class = ACTIONS[action].form
-    kwargs: dict[str, Any] = {"prefix": action}
+    kwargs: dict[str, Any] = {"prefix": action, "files": files}
     if form_class in PEOPLE_FORMS:
         kwargs["people"] = selectors.problem_people(
             engagement=engagement, escalation=form_class is EscalateForm
@@ -257,7 +331,9 @@ def _detail(
         }
     if "owner" in available and not bound.get("owner") and problem.owner_id:
         available["owner"].initial = {"owner": problem.owner_id}
-    steps = [name for name in available if name != "comment" and _applies(name, problem)]
+    steps = [
+        name for name in available if name not in ("comment", "share") and _applies(name, problem)
+    ]
     similar: list[Any] = []
     repeated_ids: set[int] = set()
     if access.can_use_lessons(membership):
@@ -313,7 +389,7 @@ def problem_action(
     spec = ACTIONS.get(action)
     if spec is None or not spec.allowed(membership, engagement):
         raise Http404
-    form = _form(action, engagement, request.POST)
+    form = _form(action, engagement, request.POST, request.FILES)
     if form.is_valid():
         try:
             spec.run(membership, problem, form.cleaned_data)

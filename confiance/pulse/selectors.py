@@ -73,6 +73,26 @@ class PulsePage:
     one_person_side: bool  # the viewer alone on their side in the open round (may sign)
     rounds: list[Round]
 
+    def to_revisit(self) -> list[tuple[str, str, float]]:
+        """The common language or vision scored low on the latest round with figures the viewer
+        may see: (virtue, side label, mean), so the page suggests revisiting the glossary or
+        the shared vision together."""
+        for round_ in self.rounds:
+            shown = [side for side in round_.sides if side.visible and side.means]
+            if not shown:
+                continue
+            return [
+                (virtue, side.label, side.means[virtue])
+                for side in shown
+                for virtue in ("common_language", "common_vision")
+                if side.means.get(virtue) is not None and side.means[virtue] <= REVISIT_AT_OR_BELOW
+            ]
+        return []
+
+
+REVISIT_AT_OR_BELOW = 3.0
+"""A common language or vision scored this low (out of 5) by one side is worth revisiting."""
+
 
 def _side_results(surveys: list[PulseSurvey], now: datetime) -> dict[tuple[int, str], SideResult]:
     survey_ids = [s.pk for s in surveys]

@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from confiance.alignment.services import glossary_propose as propose
 from confiance.closure import services as closure
 from confiance.closure.models import Attainment, ClosureApproval
 from confiance.core.models import Notice
@@ -107,13 +108,33 @@ def test_the_client_is_told_in_french_and_answers_through_a_whole_engagement(pag
     assert "finissons la migration" in _mail_to(email)[-1].body
 
     # 4. A proactive problem, then the closure analysis awaits the client's approval.
-    problem_raise(
+    problem = problem_raise(
         membership=world.member,
         engagement=world.engagement,
         title="Export des archives incomplet",
         severity="medium",
     )
     assert "avant que vous ayez à le faire" in _last_subject(email)
+    # The client works on it too: a comment with a file, which the provider is told of.
+    page.goto(f"{base}/problems/{problem.pk}/")
+    page.get_by_label("Commentaire (lu par les deux parties)").fill("Il manque l'année 2019")
+    page.get_by_label("Joindre un fichier (facultatif)").set_input_files(
+        files=[{"name": "manquants.csv", "mimeType": "text/csv", "buffer": b"annee\n2019\n"}]
+    )
+    page.get_by_role("button", name="Ajouter le commentaire").click()
+    page.get_by_role("link", name="manquants.csv").wait_for()
+    assert Notice.objects.filter(user=world.owner.user, kind="problem.commented").exists()
+    # ...and agrees, in French, to the meaning the provider proposed for a word they share.
+    propose(
+        membership=world.member,
+        engagement=world.engagement,
+        term="Lot",
+        meaning="Un ensemble de dossiers migrés ensemble",
+    )
+    assert "propose un sens pour « Lot »" in _last_subject(email)
+    page.goto(f"{base}/common/")
+    page.get_by_role("button", name="Accepter", exact=True).click()
+    page.get_by_text("Accord donné : le terme est désormais commun.").wait_for()
     started = closure.closure_start(
         membership=world.owner, engagement=world.engagement, outcome="completed"
     )

@@ -19,13 +19,14 @@ from django.utils import timezone
 from confiance.consumption.services import EntryInput, time_entry_log
 from confiance.core.notices import unsubscribe_token
 from confiance.core.services import api_token_create, invitation_create
+from tests.alignment.support import a_proposal, a_vision_proposal, an_agreed_term
 from tests.api import support as api_support
 from tests.closure.support import closure_kwargs
 from tests.conftest import PERSONAS, World
 from tests.consumption.import_support import finished_job
 from tests.emergence import support as em
 from tests.followup import support as followup_support
-from tests.problems.support import problem_kwargs
+from tests.problems.support import an_attachment, problem_kwargs
 from tests.pulse import support as pulse_support
 from tests.trust.support import an_alert
 from tests.webhooks import support as hooks
@@ -90,6 +91,7 @@ def only(allowed: list[str], ok: int, anonymous: int = 302, other: int = 404) ->
 
 
 READERS = [*INTERNAL, "client_contact"]
+WRITERS = ["owner", "member", "client_contact"]  # act for a side of the engagement
 
 
 def api_only(allowed: list[str], ok: int = 200) -> dict[str, int]:
@@ -534,7 +536,26 @@ EXPECTED: dict[str, Case] = {
         method="post",
         statuses=only(INTERNAL, 400),
     ),
+    "problem-attachment": Case(
+        kwargs=an_attachment, statuses=only([*INTERNAL, "client_contact"], 200)
+    ),
+    # The client's side names its escalation contact (an empty form: a field error).
+    "problem-client-escalation": Case(
+        kwargs=eng, method="post", statuses=only(["client_contact"], 400)
+    ),
     "problem-settings": Case(kwargs=ws, statuses=only(["owner"], 200)),
+    # Common language and vision: both sides read; the owner, consultants and the client's
+    # contacts propose and agree (empty forms: field errors; finance only reads).
+    "common-ground": Case(kwargs=eng, statuses=only(READERS, 200)),
+    "glossary-propose": Case(kwargs=eng, method="post", statuses=only(WRITERS, 400)),
+    "glossary-change": Case(kwargs=an_agreed_term, method="post", statuses=only(WRITERS, 400)),
+    "glossary-agree": Case(
+        kwargs=a_proposal, method="post", fresh=True, statuses=only(WRITERS, 302)
+    ),
+    "vision-propose": Case(kwargs=eng, method="post", statuses=only(WRITERS, 400)),
+    "vision-agree": Case(
+        kwargs=a_vision_proposal, method="post", fresh=True, statuses=only(WRITERS, 302)
+    ),
     # Lessons are the provider's own learning; kudos belong to both sides.
     "lesson-list": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
     "lesson-similar": Case(kwargs=ws, statuses=only(INTERNAL, 200)),

@@ -22,3 +22,26 @@ def a_problem(world: World) -> int:
 
 def problem_kwargs(world: World) -> dict[str, object]:
     return {"ws": world.workspace.slug, "pk": world.engagement.pk, "problem_id": a_problem(world)}
+
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def an_attachment(world: World) -> dict[str, object]:
+    """URL kwargs of a PDF the client attached to the problem (created once per world)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from confiance.problems.models import Problem
+    from confiance.problems.services import problem_comment_share
+
+    cached = getattr(world, "_attachment_id", None)
+    if cached is None:
+        comment = problem_comment_share(
+            membership=world.client_contact,
+            problem=Problem.objects.get(pk=a_problem(world)),
+            text="The log of last night",
+            attachment=SimpleUploadedFile("export.pdf", PDF, content_type="application/pdf"),
+        )
+        cached = comment.attachments.get().pk
+        world._attachment_id = cached  # type: ignore[attr-defined]
+    return {**problem_kwargs(world), "attachment_id": cached}

@@ -4,6 +4,7 @@ opportunities: opening, people, profiles, phases · discussion: posts, attachmen
 digests · team: role slots, nominations, endorsements · agreements, outcomes: see their modules.
 """
 
+from confiance.core.attachments import ALLOWED_ATTACHMENTS
 from confiance.emergence.services.agreements import (
     AGREEMENT_PHASES,
     acceptance_side,
@@ -25,7 +26,6 @@ from confiance.emergence.services.common import (
     participant_of,
 )
 from confiance.emergence.services.discussion import (
-    ALLOWED_ATTACHMENTS,
     attachment_dir,
     digests_send,
     post_create,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -14,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from confiance.core.attachments import attachment_check, attachment_store
 from confiance.core.audit import audit_record
 from confiance.core.models import Membership, User
 from confiance.emergence import markdown
@@ -35,67 +34,10 @@ from confiance.emergence.services.common import (
 
 # Discussion ------------------------------------------------------------------------------------
 
-# Attachments: a short allow-list of types, recognised by their content, not only their name.
-ALLOWED_ATTACHMENTS: dict[str, str] = {
-    ".pdf": "application/pdf",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".txt": "text/plain",
-    ".csv": "text/csv",
-    ".md": "text/markdown",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-}
-_MAGIC = {
-    ".pdf": (b"%PDF-",),
-    ".png": (b"\x89PNG\r\n\x1a\n",),
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-    ".docx": (b"PK\x03\x04",),
-    ".xlsx": (b"PK\x03\x04",),
-    ".pptx": (b"PK\x03\x04",),
-}
-
 
 def attachment_dir() -> Path:
     """Where attachments live: under var/, outside the static and web roots."""
     return Path(settings.EMERGENCE_ATTACHMENT_DIR)
-
-
-def _check_attachment(upload: UploadedFile) -> tuple[str, bytes]:
-    name = Path(upload.name or "file").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in ALLOWED_ATTACHMENTS:
-        raise ValidationError(
-            {
-                "attachment": _(
-                    "This type of file is not accepted (PDF, images, text, office documents)."
-                )
-            }
-        )
-    if (upload.size or 0) > settings.EMERGENCE_ATTACHMENT_MAX_BYTES:
-        raise ValidationError(
-            {
-                "attachment": _("The file is too large (at most %(mb)s MB).")
-                % {"mb": settings.EMERGENCE_ATTACHMENT_MAX_BYTES // (1024 * 1024)}
-            }
-        )
-    data = upload.read()
-    magic = _MAGIC.get(suffix)
-    if magic is not None and not data.startswith(magic):
-        raise ValidationError({"attachment": _("The file's content does not match its type.")})
-    if magic is None:  # text: must be text, and never markup a browser would run
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ValidationError(
-                {"attachment": _("The file's content does not match its type.")}
-            ) from None
-        if "<script" in text.lower() or "<html" in text.lower():
-            raise ValidationError({"attachment": _("The file's content does not match its type.")})
-    return name[:200], data
 
 
 def _mentioned_users(opportunity: Opportunity, text: str, author: User) -> list[User]:
@@ -134,7 +76,11 @@ def post_create(
             errors["parent"] = _("The message you reply to does not exist.")
     if errors:
         raise ValidationError(errors)
-    checked = _check_attachment(attachment) if attachment is not None else None
+    checked = (
+        attachment_check(attachment, max_bytes=settings.EMERGENCE_ATTACHMENT_MAX_BYTES)
+        if attachment is not None
+        else None
+    )
     now = timezone.now()
     post = Post.objects.create(
         workspace_id=opportunity.workspace_id,
@@ -146,19 +92,15 @@ def post_create(
         created_at=now,
     )
     if checked is not None:
-        name, data = checked
-        folder = attachment_dir() / str(opportunity.workspace_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        stored = folder / uuid.uuid4().hex
-        stored.write_bytes(data)
+        stored = attachment_store(attachment_dir(), opportunity.workspace_id, checked)
         Attachment.objects.create(
             workspace_id=opportunity.workspace_id,
             post=post,
-            name=name,
-            content_type=ALLOWED_ATTACHMENTS[Path(name).suffix.lower()],
-            size=len(data),
-            path=str(stored.relative_to(attachment_dir())),
-            sha256=hashlib.sha256(data).hexdigest(),
+            name=checked.name,
+            content_type=checked.content_type,
+            size=stored.size,
+            path=stored.path,
+            sha256=stored.sha256,
         )
     Opportunity.objects.filter(pk=opportunity.pk).update(updated_at=now)
     audit_record(

@@ -1,0 +1,217 @@
+"""Problems both sides work on: shared comments and files, the client's priority, the client's
+escalation contact, every step told to both sides."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client as HttpClient
+from django.urls import reverse
+from django.utils import timezone
+
+from confiance.core.models import Notice
+from confiance.problems import selectors, services
+from confiance.problems.models import ProblemAttachment, ProblemBreach, ProblemComment
+from tests.conftest import World
+from tests.problems.support import PDF
+
+
+def raise_(world: World, persona: str = "client_contact", **kw):  # type: ignore[no-untyped-def]
+    kw.setdefault("title", "Export is broken")
+    kw.setdefault("severity", "medium")
+    return services.problem_raise(
+        membership=getattr(world, persona), engagement=world.engagement, **kw
+    )
+
+
+def _page(world: World, problem_id: int, *rest: str) -> str:
+    kwargs = {"ws": world.workspace.slug, "pk": world.engagement.pk, "problem_id": problem_id}
+    if rest:
+        kwargs["action"] = rest[0]
+        return reverse("problem-action", kwargs=kwargs)
+    return reverse("problem-detail", kwargs=kwargs)
+
+
+def test_a_client_comment_is_read_by_both_sides_and_told_to_the_provider(
+    world: World, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    problem = raise_(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.problem_comment_share(
+            membership=world.client_contact, problem=problem, text="Still failing tonight"
+        )
+    # The provider hears of it (no lead: the workspace's owners), the author does not.
+    told = set(Notice.objects.filter(kind="problem.commented").values_list("user_id", flat=True))
+    assert world.owner.user.pk in told and world.client_contact.user.pk not in told
+    assert "commented" in Notice.objects.filter(kind="problem.commented").first().text()
+    view = selectors.problem_view(fetched_by=world.member, problem=problem)
+    assert [c.text for c in view.shared] == ["Still failing tonight"]
+
+
+def test_the_provider_comments_too_and_internal_comments_stay_internal(
+    world: World, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    problem = raise_(world)
+    services.problem_comment_add(membership=world.member, problem=problem, text="INTERNAL-ONLY")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.problem_comment_share(
+            membership=world.member, problem=problem, text="We are on it"
+        )
+    assert Notice.objects.filter(kind="problem.commented", user=world.client_contact.user).exists()
+    view = selectors.problem_view(fetched_by=world.client_contact, problem=problem)
+    assert [c.text for c in view.shared] == ["We are on it"] and view.comments is None
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * (services.MAX_COMMENT_LENGTH + 1)])
+def test_an_empty_or_oversized_comment_is_refused_with_a_field_error(
+    world: World, text: str
+) -> None:
+    problem = raise_(world)
+    with pytest.raises(ValidationError) as error:
+        services.problem_comment_share(membership=world.client_contact, problem=problem, text=text)
+    assert "text" in error.value.message_dict
+    assert not ProblemComment.objects.filter(problem=problem).exists()
+
+
+def test_outsiders_to_the_engagement_cannot_comment(world: World) -> None:
+    problem = raise_(world)
+    for persona in ("other_client_contact", "expert"):
+        with pytest.raises(PermissionDenied):
+            services.problem_comment_share(
+                membership=getattr(world, persona), problem=problem, text="Hello"
+            )
+
+
+def test_a_file_is_stored_outside_the_web_root_and_served_only_to_who_sees_the_problem(
+    world: World, client: HttpClient
+) -> None:
+    problem = raise_(world)
+    client.force_login(world.client_contact.user)
+    response = client.post(
+        _page(world, problem.pk, "share"),
+        {
+            "share-text": "The log",
+            "share-attachment": SimpleUploadedFile("log.pdf", PDF, "application/pdf"),
+        },
+    )
+    assert response.status_code == 302
+    attachment = ProblemAttachment.objects.get(problem=problem)
+    stored = Path(settings.PROBLEM_ATTACHMENT_DIR) / attachment.path
+    assert stored.read_bytes() == PDF and attachment.name == "log.pdf"
+    assert not str(stored.resolve()).startswith(str(Path(settings.STATIC_ROOT).resolve()))
+    url = reverse(
+        "problem-attachment",
+        kwargs={
+            "ws": world.workspace.slug,
+            "pk": world.engagement.pk,
+            "problem_id": problem.pk,
+            "attachment_id": attachment.pk,
+        },
+    )
+    assert "log.pdf" in client.get(_page(world, problem.pk)).content.decode()
+    download = client.get(url)
+    assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
+    assert download["Content-Disposition"].startswith("attachment")
+    for persona, status in (("member", 200), ("other_client_contact", 404), ("expert", 404)):
+        client.force_login(world.user(persona))
+        assert client.get(url).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("run.exe", b"MZ\x90\x00", "not accepted"),
+        ("page.html", b"<html><script>alert(1)</script></html>", "not accepted"),
+        ("fake.pdf", b"<script>alert(1)</script>", "does not match"),
+        ("big.txt", b"a" * (5 * 1024 * 1024 + 1), "too large"),
+    ],
+)
+def test_a_forbidden_or_oversized_file_gets_a_clear_error_and_nothing_is_stored(
+    world: World, client: HttpClient, name: str, content: bytes, message: str
+) -> None:
+    problem = raise_(world)
+    client.force_login(world.client_contact.user)
+    response = client.post(
+        _page(world, problem.pk, "share"),
+        {"share-text": "See the file", "share-attachment": SimpleUploadedFile(name, content)},
+    )
+    assert response.status_code == 400 and message in response.content.decode()
+    assert not ProblemComment.objects.filter(problem=problem).exists()
+    assert not ProblemAttachment.objects.exists()
+    folder = Path(settings.PROBLEM_ATTACHMENT_DIR) / str(world.workspace.pk)
+    assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_the_clients_priority_orders_the_list(world: World) -> None:
+    low = raise_(world, title="Typo", severity="critical", client_priority="low")
+    high = raise_(world, title="Slow report", severity="low", client_priority="high")
+    none = raise_(world, title="Nothing set", severity="medium")
+    critical = raise_(world, title="Data loss", severity="low", client_priority="critical")
+    listed = list(selectors.problem_list(fetched_by=world.member, engagement=world.engagement))
+    assert [p.pk for p in listed] == [critical.pk, high.pk, low.pk, none.pk]
+
+
+def test_the_clients_priority_selects_tighter_targets(world: World) -> None:
+    problem = raise_(world)
+    view = selectors.problem_view(fetched_by=world.member, problem=problem)
+    usual = {t.kind: t.target for t in view.targets}
+    services.problem_priority_set(
+        membership=world.client_contact, problem=problem, priority="critical"
+    )
+    problem.refresh_from_db()
+    view = selectors.problem_view(fetched_by=world.member, problem=problem)
+    assert {t.kind: t.target for t in view.targets} == {k: v / 4 for k, v in usual.items()}
+    # A missed tighter target is a breach like any other, found by the scheduled check.
+    later = problem.created_at + usual["acknowledge"] / 4 + timedelta(minutes=1)
+    assert later < problem.created_at + usual["acknowledge"]
+    services.problem_breaches_check(now=later)
+    assert ProblemBreach.objects.filter(problem=problem, kind="acknowledge").exists()
+
+
+def test_the_client_names_its_escalation_contact_who_hears_of_missed_targets(
+    world: World, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PermissionDenied):
+        services.problem_client_escalation_set(
+            membership=world.member, engagement=world.engagement, person=world.client_contact.user
+        )
+    with pytest.raises(ValidationError):
+        services.problem_client_escalation_set(
+            membership=world.client_contact,
+            engagement=world.engagement,
+            person=world.other_client_contact.user,
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.problem_client_escalation_set(
+            membership=world.client_contact,
+            engagement=world.engagement,
+            person=world.client_contact.user,
+        )
+    assert Notice.objects.filter(kind="problem.client_escalation", user=world.owner.user).exists()
+    problem = raise_(world, persona="member")
+    settings_ = services.problem_settings_for(world.workspace)
+    assert world.client_contact.user in services.breach_recipients(problem, settings_)
+    view = selectors.problem_view(fetched_by=world.client_contact, problem=problem)
+    assert view.client_contact is not None
+    later = timezone.now() + timedelta(days=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.problem_breaches_check(now=later)
+    assert Notice.objects.filter(kind="problem.breach", user=world.client_contact.user).exists()
+
+
+def test_escalation_contact_page_refuses_an_empty_choice_with_a_field_error(
+    world: World, client: HttpClient
+) -> None:
+    client.force_login(world.client_contact.user)
+    url = reverse(
+        "problem-client-escalation", kwargs={"ws": world.workspace.slug, "pk": world.engagement.pk}
+    )
+    response = client.post(url, {})
+    assert response.status_code == 400 and 'id="client-escalation"' in response.content.decode()
+    response = client.post(url, {"person": world.client_contact.user.pk})
+    assert response.status_code == 302
