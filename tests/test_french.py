@@ -8,6 +8,7 @@ mark, or marked but rendered before the reader's language was active.
 
 from __future__ import annotations
 
+import io
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -144,3 +145,106 @@ def test_every_page_type_for_every_role_is_in_french() -> None:
                 report[f"{membership.role} {name} {path}"] = sorted(set(found))
     assert visited > 40, f"only {visited} pages reached: the crawl lost its way"
     assert not report, "\n".join(f"{page}: {found}" for page, found in sorted(report.items()))
+
+
+# Lines of an e-mail that are data, not prose: links, the signature separator.
+URL = re.compile(r"https?://\S+")
+
+
+def _words_left(line: str, params: dict[str, object]) -> bool:
+    """Does the line hold words of its own once its data (links, the notice's values) is out?"""
+    rest = URL.sub("", line)
+    for value in params.values():
+        if isinstance(value, str | int | float) and str(value):
+            rest = rest.replace(str(value), "")
+    return bool(re.search(r"[A-Za-zÀ-ÿ]{3,}", rest))
+
+
+def english_lines(french: str, english: str, params: dict[str, object]) -> list[str]:
+    """Lines of the French text still as in the English text (beyond their data), English
+    catalogue sources, and figures or dates in an English format."""
+    found = []
+    english_lines = {" ".join(line.split()) for line in english.splitlines()}
+    for raw in french.splitlines():
+        line = " ".join(raw.split())
+        if line in english_lines and _words_left(line, params):
+            found.append(f"Same as in English: {line!r}")
+        found += problems_in(f"<p>{line}</p>", SOURCES)
+    return found
+
+
+SOURCES: set[str] = set()
+
+
+@pytest.mark.django_db
+def test_every_kind_of_e_mail_is_in_french(mailoutbox, django_capture_on_commit_callbacks) -> None:
+    """Each kind of notice the demo sends, e-mailed to a French reader, and a daily digest."""
+    from confiance.core.models import Notice, NoticeEmail, User
+    from confiance.core.notices import digest_send, notice_email_send
+
+    SOURCES.update(english_sources())
+    with django_capture_on_commit_callbacks(execute=True):
+        build_demo()
+    kinds: dict[str, Notice] = {}
+    for notice in Notice.objects.select_related("user").order_by("pk"):
+        kinds.setdefault(notice.kind, notice)
+    assert len(kinds) >= 8, sorted(kinds)
+    report: dict[str, list[str]] = {}
+    for kind, notice in sorted(kinds.items()):
+        texts = {}
+        for language in ("en", "fr"):
+            User.objects.filter(pk=notice.user_id).update(language=language)
+            notice.user.language = language
+            mailoutbox.clear()
+            notice_email_send(notice=notice)
+            (message,) = mailoutbox
+            texts[language] = f"{message.subject}\n{message.body}"
+        found = english_lines(texts["fr"], texts["en"], notice.params)
+        if found:
+            report[kind] = sorted(set(found))
+    user = kinds[next(iter(kinds))].user
+    User.objects.filter(pk=user.pk).update(language="fr")
+    user.refresh_from_db()
+    Notice.objects.filter(user=user).update(email=NoticeEmail.DIGEST)
+    mailoutbox.clear()
+    assert digest_send(user=user) > 0
+    (digest,) = mailoutbox
+    found = [
+        f for f in english_lines(f"{digest.subject}\n{digest.body}", "", {}) if "Same" not in f
+    ]
+    if found:
+        report["digest"] = sorted(set(found))
+    assert not report, "\n".join(f"{kind}: {found}" for kind, found in sorted(report.items()))
+
+
+@pytest.mark.django_db
+def test_the_statement_and_closure_report_pdfs_are_in_french() -> None:
+    from pypdf import PdfReader
+
+    from confiance.engagements.models import Engagement
+
+    SOURCES.update(english_sources())
+    build_demo()
+    contact = Membership.objects.get(user__email="sophie.lefevre@saint-roch.example")
+    http = HttpClient(HTTP_ACCEPT_LANGUAGE="fr")
+    http.cookies["django_language"] = "fr"
+    http.force_login(contact.user)
+    migration = Engagement.objects.get(title__startswith="Migration")
+    closed = Engagement.objects.get(status="closed")
+    base = f"/w/{DEMO_SLUG}/engagements"
+    report: dict[str, list[str]] = {}
+    for name, path in (
+        ("statement", f"{base}/{migration.pk}/consumption/statement/?month=2026-11"),
+        ("closure report", f"{base}/{closed.pk}/closure/report.pdf"),
+    ):
+        response = http.get(path)
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+        text = "\n".join(
+            page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages
+        )
+        found = []
+        for line in text.replace("\xa0", " ").splitlines():
+            found += problems_in(f"<p>{' '.join(line.split())}</p>", SOURCES)
+        if found:
+            report[name] = sorted(set(found))
+    assert not report, "\n".join(f"{name}: {found}" for name, found in sorted(report.items()))

@@ -73,7 +73,14 @@ def _table(rows: list[list[Any]], widths: list[float]) -> Table:
 
 
 def _when(moment: Any) -> str:
-    return date_format(timezone.localtime(moment), "Y-m-d H:i")
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def _days(value: Any) -> str:
+    """Days with one decimal, in the reader's number format."""
+    from confiance.consumption.templatetags.consumption_tags import one_decimal
+
+    return _("%(days)s days") % {"days": one_decimal(value)}
 
 
 def render_pdf(*, view: ClosureView, extras: ReportExtras) -> bytes:
@@ -122,12 +129,10 @@ def render_pdf(*, view: ClosureView, extras: ReportExtras) -> bytes:
     # Consumption against the budget.
     c = view.summary
     story.append(_p(_("Consumption against the budget"), s.h2))
-    budget = (
-        _("%(days)s days") % {"days": c.budget_days} if c.budget_days is not None else _("none")
-    )
+    budget = _days(c.budget_days) if c.budget_days is not None else _("none")
     figures = [
         [_p(_("Budget"), s.small), _p(budget, s.small)],
-        [_p(_("Consumed"), s.small), _p(_("%(days)s days") % {"days": c.consumed_days}, s.small)],
+        [_p(_("Consumed"), s.small), _p(_days(c.consumed_days), s.small)],
     ]
     if c.percent is not None:
         figures.append([_p(_("Share of the budget"), s.small), _p(f"{c.percent} %", s.small)])

@@ -1,8 +1,19 @@
+from decimal import Decimal
 from typing import Any
 
 from django.apps import AppConfig
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+
+def _days(value: Any) -> str:
+    """Days stored as "12.5", in the reader's number format."""
+    from confiance.consumption.templatetags.consumption_tags import one_decimal
+
+    try:
+        return one_decimal(Decimal(str(value)))
+    except (ArithmeticError, ValueError):
+        return str(value)
 
 
 def _budget_alert_text(params: dict[str, Any]) -> str:
@@ -12,7 +23,7 @@ def _budget_alert_text(params: dict[str, Any]) -> str:
     if params.get("over_days"):
         return gettext("%(engagement)s: the forecast exceeds the budget by %(over)s days") % {
             "engagement": params["engagement"],
-            "over": params["over_days"],
+            "over": _days(params["over_days"]),
         }
     return f"{params['engagement']}: {level}"
 
@@ -23,15 +34,15 @@ def _budget_alert_details(params: dict[str, Any]) -> list[str]:
         lines.append(
             gettext("Consumed: %(consumed)s days of a budget of %(budget)s days (%(percent)s %%).")
             % {
-                "consumed": params["consumed_days"],
-                "budget": params["budget_days"],
+                "consumed": _days(params["consumed_days"]),
+                "budget": _days(params["budget_days"]),
                 "percent": params.get("percent"),
             }
         )
     if params.get("forecast_days") is not None:
         lines.append(
             gettext("Forecast at completion: %(forecast)s days.")
-            % {"forecast": params["forecast_days"]}
+            % {"forecast": _days(params["forecast_days"])}
         )
     lines.append(gettext("The provider and the client receive this message at the same moment."))
     return lines

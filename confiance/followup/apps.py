@@ -9,7 +9,7 @@ def _overdue_text(params: dict[str, Any]) -> str:
 
     return gettext("%(engagement)s: your commitment due on %(due)s is overdue: %(text)s") % {
         "engagement": params.get("engagement", ""),
-        "due": params.get("due_date", ""),
+        "due": _day(params.get("due_date", "")),
         "text": params.get("text", ""),
     }
 
@@ -39,13 +39,25 @@ def _renegotiation_details(params: dict[str, Any]) -> list[str]:
 
     lines = [gettext("%(who)s proposes a change.") % {"who": params.get("who", "")}]
     if params.get("new_due_date"):
-        lines.append(gettext("New due date: %(date)s") % {"date": params["new_due_date"]})
+        lines.append(gettext("New due date: %(date)s") % {"date": _day(params["new_due_date"])})
     if params.get("new_text"):
         lines.append(gettext("New wording: %(text)s") % {"text": params["new_text"]})
     if params.get("reason"):
         lines.append(gettext("Why: %(reason)s") % {"reason": params["reason"]})
     lines.append(gettext("It changes nothing until you agree."))
     return lines
+
+
+def _day(iso: str) -> str:
+    """A date stored as YYYY-MM-DD, in the reader's format."""
+    from datetime import date
+
+    from django.utils import formats
+
+    try:
+        return formats.date_format(date.fromisoformat(iso), "DATE_FORMAT")
+    except (TypeError, ValueError):
+        return iso
 
 
 def _when(iso: str) -> str:
