@@ -112,6 +112,11 @@ def can_manage_clients(membership: Membership | None) -> bool:
     return can_manage_engagements(membership)
 
 
+def can_erase_people(membership: Membership | None) -> bool:
+    """Erasing a person's identifying data from the workspace: its owner."""
+    return membership is not None and membership.role == Role.OWNER
+
+
 def can_manage_webhooks(membership: Membership | None) -> bool:
     """Webhooks send every event of the workspace to another tool: its owner decides."""
     return membership is not None and membership.role == Role.OWNER

@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 
 from confiance import access
 from confiance.api.common import Cursor, caller, require
-from confiance.core import selectors, services
+from confiance.core import erasure, selectors, services
 from confiance.core.models import Client, Membership, Notice, Role
 
 router = Router(tags=["workspace"])
@@ -143,6 +143,26 @@ def remove_member(request: HttpRequest, membership_id: int) -> Membership:
     removed = services.membership_remove(by=membership, membership_id=membership_id)
     removed.pk = membership_id  # deleted: answered as it was
     return removed
+
+
+class ErasureOut(Schema):
+    pseudonym_id: int = Field(..., description="The account the person's history now points to.")
+    rows_moved: int
+    texts_replaced: int
+    openings_erased: int = Field(..., description="Ledger openings dropped (fields now erased).")
+    account_anonymised: bool = Field(..., description="False if they belong to other workspaces.")
+
+
+@router.post(
+    "/people/{user_id}/erase",
+    response=ErasureOut,
+    summary="Erase a person from the workspace; every ledger still verifies (the owner)",
+)
+def erase_person(request: HttpRequest, user_id: int) -> ErasureOut:
+    membership = caller(request)
+    require(access.can_erase_people(membership))
+    report = erasure.person_erase(by=membership, user_id=user_id)
+    return ErasureOut(**report.__dict__)
 
 
 @router.get(

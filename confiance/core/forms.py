@@ -99,6 +99,22 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
+class ErasureForm(forms.Form):
+    confirm = forms.CharField(
+        label=_("Type the person's e-mail address to confirm"), max_length=254
+    )
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean_confirm(self) -> str:
+        value: str = self.cleaned_data["confirm"].strip()
+        if value.lower() != self.email.lower():
+            raise ValidationError(_("This is not the person's e-mail address."))
+        return value
+
+
 class WorkspaceSettingsForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     currency = forms.CharField(label=_("Currency"), max_length=3, help_text=_("For example EUR."))

@@ -16,10 +16,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.i18n import set_language
 
 from confiance import access
+from confiance.core import erasure as erasure_service
 from confiance.core import selectors, services, totp
 from confiance.core.decorators import workspace_view
 from confiance.core.forms import (
     AcceptInvitationForm,
+    ErasureForm,
     InvitationForm,
     NoticePreferencesForm,
     SetupForm,
@@ -353,3 +355,33 @@ def my_data(request: HttpRequest, membership: Membership) -> HttpResponse:
     name = f"confiance-{membership.workspace.slug}-my-data.json"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@workspace_view(check=access.can_erase_people)
+def erasure(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The people the owner may erase: members other than owners, and former members."""
+    people = erasure_service.erasable_people(fetched_by=membership)
+    return render(request, "core/erasure.html", {"people": people})
+
+
+@workspace_view(check=access.can_erase_people)
+def person_erase(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    """What erasing someone does, and doing it once their e-mail address is typed again."""
+    person = next(
+        (p for p in erasure_service.erasable_people(fetched_by=membership) if p.pk == pk), None
+    )
+    if person is None:
+        raise Http404
+    form = ErasureForm(request.POST or None, email=person.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            erasure_service.person_erase(by=membership, user_id=pk)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The person was erased from this workspace."))
+            return redirect("erasure", ws=membership.workspace.slug)
+    status = 400 if form.errors else 200
+    return render(
+        request, "core/person_erase.html", {"person": person, "form": form}, status=status
+    )

@@ -131,6 +131,9 @@ API_EXPECTED: dict[str, Case] = {
     "api:remove_member": _api_post(
         lambda w: {"membership_id": A.newcomer(w).pk}, lambda w: {}, ["owner"], ok=200
     ),
+    "api:erase_person": _api_post(
+        lambda w: {"user_id": A.newcomer(w).user_id}, lambda w: {}, ["owner"], ok=200
+    ),
     "api:list_notices": _api_get(lambda w: {}, PERSONAS),
     "api:read_notices": _api_post(lambda w: {}, lambda w: {}, PERSONAS, ok=200),
     # Workspace-wide lists: the outsider is the owner of its own workspace, and sees that one.
@@ -325,6 +328,11 @@ EXPECTED: dict[str, Case] = {
         statuses=only(["owner"], 302),
     ),
     "my-data": Case(kwargs=ws, statuses=only(MEMBERS, 200)),
+    "erasure": Case(kwargs=ws, statuses=only(["owner"], 200)),
+    "person-erase": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.member.user.pk},
+        statuses=only(["owner"], 200),
+    ),
     "webhooks": Case(kwargs=ws, statuses=only(["owner"], 200)),
     "webhook-detail": Case(kwargs=hooks.page, statuses=only(["owner"], 200)),
     "webhook-ping": Case(kwargs=hooks.page, method="post", statuses=only(["owner"], 302)),
