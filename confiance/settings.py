@@ -292,3 +292,8 @@ WEBHOOK_RETRY_DELAYS = [
     )
 ]
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 5)
+
+# Backups: the task worker archives every workspace into this folder daily (empty: off), keeping
+# the newest BACKUP_KEEP archives of each; `confiance backup` does it by hand.
+BACKUP_DIR = env_str("BACKUP_DIR", "")
+BACKUP_KEEP = env_int("BACKUP_KEEP", 7)

@@ -113,6 +113,19 @@ def _run_emergence_daily() -> str:
     return str(_task("confiance.emergence.tasks", "emergence_daily")())
 
 
+def _run_backups() -> str:
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from confiance.core.archive import backups_run
+
+    if not settings.BACKUP_DIR:
+        return "Off (BACKUP_DIR is not set)."
+    written = backups_run(directory=Path(settings.BACKUP_DIR), keep=settings.BACKUP_KEEP)
+    return f"{len(written)} workspace archive(s) written."
+
+
 JOBS: tuple[Job, ...] = (
     Job(
         "check-problems",
@@ -172,6 +185,16 @@ JOBS: tuple[Job, ...] = (
         ),
         timedelta(days=1),
         "confiance.core.schedule:_ledger_checkpoint_mail",
+    ),
+)
+JOBS = (
+    *JOBS,
+    Job(
+        "backups",
+        _("Backups"),
+        _("Archives every workspace into BACKUP_DIR, keeping the newest BACKUP_KEEP of each."),
+        timedelta(days=1),
+        "confiance.core.schedule:_run_backups",
     ),
 )
 JOBS_BY_NAME = {job.name: job for job in JOBS}
