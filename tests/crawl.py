@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from django.urls import Resolver404, resolve
@@ -39,6 +40,19 @@ def links_of(html: str, base: str) -> list[str]:
         if parts.scheme in ("http", "https", "") and parts.netloc in ("", urlsplit(base).netloc):
             found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
     return found
+
+
+def fetcher(http: Any) -> Callable[[str], tuple[int, str, str]]:
+    """`fetch` for `crawl` from Django's test client (logged in as whoever it is)."""
+
+    def fetch(path: str) -> tuple[int, str, str]:
+        response = http.get(path)
+        if response.has_header("Location"):
+            return response.status_code, "", response["Location"]
+        body = response.content.decode() if "html" in response.get("Content-Type", "") else ""
+        return response.status_code, response.get("Content-Type", ""), body
+
+    return fetch
 
 
 def url_name(path: str) -> str | None:

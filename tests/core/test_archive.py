@@ -22,7 +22,7 @@ from confiance.core.models import Membership, Role, User, Workspace
 from confiance.engagements.models import Engagement
 from confiance.ledger import verify_cli
 from confiance.ledger.services import log_verifier_key
-from tests.crawl import crawl
+from tests.crawl import crawl, fetcher
 
 CSRF = re.compile(
     r'name="csrfmiddlewaretoken" value="[^"]+"|data-csrf="[^"]+"|csrftoken[^"]*"[^"]+"'
@@ -33,12 +33,7 @@ def _pages(email: str) -> dict[str, str]:
     http = HttpClient()
     http.force_login(User.objects.get(email=email))
 
-    def fetch(path: str) -> tuple[int, str, str]:
-        response = http.get(path)
-        if response.has_header("Location"):
-            return response.status_code, "", response["Location"]
-        body = response.content.decode() if "html" in response.get("Content-Type", "") else ""
-        return response.status_code, response.get("Content-Type", ""), body
+    fetch = fetcher(http)
 
     return {
         path: CSRF.sub("csrf", html)

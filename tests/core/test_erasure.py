@@ -20,7 +20,7 @@ from confiance.engagements.models import Engagement
 from confiance.ledger import verify_cli
 from confiance.ledger.services import log_verifier_key
 from tests.conftest import World
-from tests.crawl import crawl
+from tests.crawl import crawl, fetcher
 
 ERASED = [
     ("hugo.bernard@meridian.example", "Hugo Bernard"),
@@ -34,12 +34,7 @@ def _texts(membership: Membership) -> dict[str, str]:
     http = HttpClient()
     http.force_login(membership.user)
 
-    def fetch(path: str) -> tuple[int, str, str]:
-        response = http.get(path)
-        if response.has_header("Location"):
-            return response.status_code, "", response["Location"]
-        body = response.content.decode() if "html" in response.get("Content-Type", "") else ""
-        return response.status_code, response.get("Content-Type", ""), body
+    fetch = fetcher(http)
 
     found = {}
     for path, _name, status, html in crawl(fetch, f"/w/{DEMO_SLUG}/engagements/"):
