@@ -102,19 +102,8 @@ class ProblemsConfig(AppConfig):
         register_notice_group("problem", gettext_lazy("Problems"))
         register_notice("problem.breach", _breach_text, details=_breach_details)
         register_notice("problem.raised", _raised_text, details=_step_details)
-        for verb in (
-            "acknowledged",
-            "owner_named",
-            "plan_shared",
-            "escalated",
-            "update",
-            "waiting_on_client",
-            "resumed",
-            "resolved",
-            "closed",
-            "reopened",
-            "priority_set",
-            "commented",
-            "client_escalation",
-        ):
+        from confiance.problems.services import TOLD_STEPS
+
+        # Every step told to both sides reads as one notice kind ("raised" has its own text).
+        for verb in sorted(TOLD_STEPS - {"raised"}):
             register_notice(f"problem.{verb}", _step_text(verb), details=_step_details)
