@@ -55,8 +55,8 @@ def test_each_reader_gets_the_email_in_their_own_language_with_the_figures(world
     by_reader = {m.to[0]: m for m in mail.outbox}
     french = by_reader["contact@client-a.test"]
     english = by_reader["member@provider.test"]
-    assert "dépasse le budget de 2.5 jours" in french.subject
-    assert "Consommé : 9.0 jours sur un budget de 10.0 jours (90 %)" in french.body
+    assert "dépasse le budget de 2,5 jours" in french.subject  # French decimal comma
+    assert "Consommé : 9,0 jours sur un budget de 10,0 jours (90 %)" in french.body
     assert "exceeds the budget by 2.5 days" in english.subject
     assert "Forecast at completion: 12.5 days." in english.body
     assert "http://" in english.body and "/consumption/" in english.body
