@@ -10,8 +10,6 @@ to both sides until it cosigns again.
 from __future__ import annotations
 
 import base64
-import contextlib
-import ipaddress
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -64,13 +62,7 @@ def witness_add(
     except ValueError:
         errors["url"] = _("Give the witness's address, starting with https://.")
     else:
-        literal = None
-        with contextlib.suppress(ValueError):
-            literal = ipaddress.ip_address(host.strip("[]"))
-        local = host == "localhost" or host.endswith(".localhost")
-        if (local or literal is not None) and not outbound.address_allowed(
-            "127.0.0.1" if local else str(literal), settings.WITNESS_ALLOW_PRIVATE_ADDRESSES
-        ):
+        if outbound.host_refused(host, settings.WITNESS_ALLOW_PRIVATE_ADDRESSES):
             errors["url"] = _("A witness must be reachable at a public address.")
     if key is not None and Witness.objects.filter(engagement=engagement, name=key.name).exists():
         errors["verifier_key"] = _("A witness of this name already watches this ledger.")

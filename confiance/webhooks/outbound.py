@@ -55,6 +55,17 @@ def address_allowed(address: str, allow_private: bool | None = None) -> bool:
     )
 
 
+def host_refused(host: str, allow_private: bool | None = None) -> bool:
+    """Is this host, as written in a URL, plainly a forbidden address (a private or loopback IP,
+    or localhost)? Checked when the URL is saved; names are checked again at each request."""
+    local = host == "localhost" or host.endswith(".localhost")
+    try:
+        literal = "127.0.0.1" if local else str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return False  # a name: resolved and checked when a request is made
+    return not address_allowed(literal, allow_private)
+
+
 def resolve(host: str, port: int, allow_private: bool | None = None) -> str:
     """The address to connect to; every address the host resolves to must be allowed."""
     try:

@@ -5,9 +5,7 @@ disabling after repeated failures with a notice to the owners."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
-import ipaddress
 import random
 from datetime import datetime, timedelta
 from typing import Any
@@ -84,13 +82,7 @@ def _clean(url: str, event_types: list[str]) -> tuple[str, list[str]]:
     except ValueError:
         errors["url"] = _("Give an address starting with https:// (or http://).")
     else:
-        literal: Any = None
-        with contextlib.suppress(ValueError):
-            literal = ipaddress.ip_address(host.strip("[]"))
-        local = host == "localhost" or host.endswith(".localhost")
-        if (local or literal is not None) and not outbound.address_allowed(
-            "127.0.0.1" if local else str(literal)
-        ):
+        if outbound.host_refused(host):
             errors["url"] = _("Webhooks may not reach private or local addresses.")
     if len(url) > 500:
         errors["url"] = _("This address is too long (500 characters at most).")
