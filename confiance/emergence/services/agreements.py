@@ -11,6 +11,7 @@ news rather than silently overwriting what the other side wrote.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -226,6 +227,34 @@ def _clause_errors(title: str, text: str) -> dict[str, str]:
     return errors
 
 
+Clauses = list[dict[str, Any]]
+
+
+def _change_clauses(
+    *,
+    membership: Membership,
+    opportunity: Opportunity,
+    base_version: int | None,
+    note: str,
+    change: Callable[[Agreement, Clauses], tuple[Clauses, str]],
+) -> AgreementVersion:
+    """What every clause change shares: the writer's right, the agreement locked, the base
+    version current; `change(agreement, a copy of the clauses)` returns the new clauses and the
+    changed clause's key (or raises ValidationError); the result is a new whole version."""
+    _require_writer(membership, opportunity)
+    agreement = _locked_agreement(opportunity)
+    latest = _check_base(agreement, base_version)
+    clauses, changed = change(agreement, [dict(c) for c in latest.clauses])
+    return _new_version(
+        membership=membership,
+        agreement=agreement,
+        clauses=clauses,
+        terms=latest.terms,
+        changed=changed,
+        note=note,
+    )
+
+
 @transaction.atomic
 def clause_edit(
     *,
@@ -238,24 +267,23 @@ def clause_edit(
     base_version: int | None = None,
 ) -> AgreementVersion:
     """Rewrite one clause; a new version of the whole text, and acceptances so far are void."""
-    _require_writer(membership, opportunity)
-    agreement = _locked_agreement(opportunity)
-    latest = _check_base(agreement, base_version)
-    if errors := _clause_errors(title, text):
-        raise ValidationError(errors)
-    clauses = [dict(c) for c in latest.clauses]
-    found = [c for c in clauses if c["key"] == key]
-    if not found:
-        raise ValidationError(_("This clause is no longer in the agreement."))
-    found[0]["title"] = title.strip()
-    found[0]["text"] = template.normalise(text)
-    return _new_version(
+
+    def change(_agreement: Agreement, clauses: Clauses) -> tuple[Clauses, str]:
+        if errors := _clause_errors(title, text):
+            raise ValidationError(errors)
+        found = [c for c in clauses if c["key"] == key]
+        if not found:
+            raise ValidationError(_("This clause is no longer in the agreement."))
+        found[0]["title"] = title.strip()
+        found[0]["text"] = template.normalise(text)
+        return clauses, key
+
+    return _change_clauses(
         membership=membership,
-        agreement=agreement,
-        clauses=clauses,
-        terms=latest.terms,
-        changed=key,
+        opportunity=opportunity,
+        base_version=base_version,
         note=note,
+        change=change,
     )
 
 
@@ -270,28 +298,27 @@ def clause_add(
     base_version: int | None = None,
 ) -> AgreementVersion:
     """Add a clause at the end of the agreement."""
-    _require_writer(membership, opportunity)
-    agreement = _locked_agreement(opportunity)
-    latest = _check_base(agreement, base_version)
-    if errors := _clause_errors(title, text):
-        raise ValidationError(errors)
-    clauses = [dict(c) for c in latest.clauses]
-    if len(clauses) >= MAX_CLAUSES:
-        raise ValidationError(_("An agreement has at most %(n)s clauses.") % {"n": MAX_CLAUSES})
-    # Keys are never reused, so a comment on a removed clause never lands on a new one.
-    used = {c["key"] for v in agreement.versions.only("clauses") for c in v.clauses}
-    number = 1
-    while f"clause-{number}" in used:
-        number += 1
-    key = f"clause-{number}"
-    clauses.append({"key": key, "title": title.strip(), "text": template.normalise(text)})
-    return _new_version(
+
+    def change(agreement: Agreement, clauses: Clauses) -> tuple[Clauses, str]:
+        if errors := _clause_errors(title, text):
+            raise ValidationError(errors)
+        if len(clauses) >= MAX_CLAUSES:
+            raise ValidationError(_("An agreement has at most %(n)s clauses.") % {"n": MAX_CLAUSES})
+        # Keys are never reused, so a comment on a removed clause never lands on a new one.
+        used = {c["key"] for v in agreement.versions.only("clauses") for c in v.clauses}
+        number = 1
+        while f"clause-{number}" in used:
+            number += 1
+        key = f"clause-{number}"
+        clauses.append({"key": key, "title": title.strip(), "text": template.normalise(text)})
+        return clauses, key
+
+    return _change_clauses(
         membership=membership,
-        agreement=agreement,
-        clauses=clauses,
-        terms=latest.terms,
-        changed=key,
+        opportunity=opportunity,
+        base_version=base_version,
         note=note,
+        change=change,
     )
 
 
@@ -305,21 +332,21 @@ def clause_remove(
     base_version: int | None = None,
 ) -> AgreementVersion:
     """Remove a clause; removing needs its reason, which both sides read in the history."""
-    _require_writer(membership, opportunity)
-    agreement = _locked_agreement(opportunity)
-    latest = _check_base(agreement, base_version)
-    if not note.strip():
-        raise ValidationError({"note": _("Say why the clause goes.")})
-    clauses = [dict(c) for c in latest.clauses if c["key"] != key]
-    if len(clauses) == len(latest.clauses):
-        raise ValidationError(_("This clause is no longer in the agreement."))
-    return _new_version(
+
+    def change(_agreement: Agreement, clauses: Clauses) -> tuple[Clauses, str]:
+        if not note.strip():
+            raise ValidationError({"note": _("Say why the clause goes.")})
+        kept = [c for c in clauses if c["key"] != key]
+        if len(kept) == len(clauses):
+            raise ValidationError(_("This clause is no longer in the agreement."))
+        return kept, key
+
+    return _change_clauses(
         membership=membership,
-        agreement=agreement,
-        clauses=clauses,
-        terms=latest.terms,
-        changed=key,
+        opportunity=opportunity,
+        base_version=base_version,
         note=note,
+        change=change,
     )
 
 
