@@ -48,6 +48,35 @@ def _budget_alert_details(params: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _parameter_text(params: dict[str, Any]) -> str:
+    values = {
+        "engagement": params["engagement"],
+        "before": params["before"],
+        "after": params["after"],
+    }
+    if params["name"] == "minutes_per_day":
+        return (
+            gettext("%(engagement)s: a day now counts %(after)s minutes (it was %(before)s)")
+            % values
+        )
+    return (
+        gettext(
+            "%(engagement)s: time logged more than %(after)s days after the work now counts "
+            "as late (it was %(before)s)"
+        )
+        % values
+    )
+
+
+def _parameter_details(params: dict[str, Any]) -> list[str]:
+    return [
+        gettext(
+            "The change is recorded in the engagement's ledger; the consumption page shows the "
+            "figures counted this way. Ask the engagement's lead if you did not expect it."
+        )
+    ]
+
+
 class ConsumptionConfig(AppConfig):
     name = "confiance.consumption"
     label = "consumption"
@@ -58,3 +87,4 @@ class ConsumptionConfig(AppConfig):
 
         register_notice_group("budget", _("Budget alerts"))
         register_notice("budget.alert", _budget_alert_text, details=_budget_alert_details)
+        register_notice("budget.parameter", _parameter_text, details=_parameter_details)

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -96,12 +97,31 @@ def _parameter_ledger(workspace: Workspace, actor: User, name: str, value: int) 
             .values("engagement_id"),
         ).select_related("workspace")
     )
+    from confiance.core.notices import notify_on_commit
+    from confiance.engagements.stops import engagement_people
+
     for engagement in affected:
+        previous = getattr(figures_load(engagement=engagement, cells=False), name)
         _append(
             engagement=engagement,
             kind="parameter.set",
             payloads=[{"name": name, "value": value}],
             actor=actor,
+        )
+        # Both sides are told: the figures they read are counted differently from now on.
+        notify_on_commit(
+            workspace_id=engagement.workspace_id,
+            user_ids=[pk for pk in engagement_people(engagement) if pk != actor.pk],
+            kind="budget.parameter",
+            params={
+                "engagement": engagement.title,
+                "name": name,
+                "before": previous,
+                "after": value,
+            },
+            link=reverse(
+                "consumption", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk}
+            ),
         )
     return affected
 

@@ -284,3 +284,26 @@ def test_the_late_logging_threshold_is_a_ledger_fact(world: World) -> None:
     assert _summary(world).late_entries == 1
     (report,) = ledger_audit(engagements=[world.engagement])
     assert "late_logging_days_changed" in {f["code"] for f in report.findings}
+
+
+def test_both_sides_are_told_when_days_are_counted_differently(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    from django.core import mail
+
+    services.budget_revise(
+        membership=world.owner,
+        engagement=world.engagement,
+        days=Decimal("10"),
+        amount=None,
+        reason="Signed",
+    )
+    contact = world.client_contact.user
+    contact.language = "fr"
+    contact.save(update_fields=["language"])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        workspace_update(membership=world.owner, minutes_per_day=420)
+    (message,) = [m for m in mail.outbox if m.to == [contact.email]]
+    assert "une journée compte désormais 420 minutes (c\u2019était 480)" in message.subject
+    assert not [m for m in mail.outbox if m.to == [world.owner.user.email]]
