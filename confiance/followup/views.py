@@ -67,7 +67,10 @@ def _meeting_form(
 ) -> MeetingForm | None:
     if not access.can_manage_meetings(membership, engagement):
         return None
-    return MeetingForm(data, people=_people(engagement), prefix="meeting")
+    people = _people(engagement)
+    # Everyone of the engagement is expected unless unticked: both sides, the planner included.
+    initial = {"attendees": list(people.values_list("pk", flat=True))} if data is None else {}
+    return MeetingForm(data, people=people, initial=initial, prefix="meeting")
 
 
 def _page(

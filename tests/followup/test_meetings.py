@@ -173,6 +173,23 @@ def test_meeting_form_errors_keep_input(world: World, client):
     assert Meeting.objects.get().duration_minutes == 120
 
 
+def test_meeting_form_expects_everyone_of_the_engagement_by_default(world: World, client):
+    """Both sides' people start ticked, the person planning it included; unticking is a choice."""
+    import re
+
+    from confiance.engagements.selectors import engagement_people
+
+    client.force_login(world.member.user)
+    url = reverse("followup", kwargs={"ws": world.workspace.slug, "pk": world.engagement.pk})
+    page = client.get(url).content.decode()
+    boxes = re.findall(r"<input[^>]*name=\"meeting-attendees\"[^>]*>", page)
+    ticked = {int(re.search(r'value="(\d+)"', box)[1]) for box in boxes if " checked" in box}
+    people = set(engagement_people(engagement=world.engagement).values_list("pk", flat=True))
+    assert len(boxes) == len(people) >= 2
+    assert ticked == people
+    assert {world.member.user.pk, world.client_contact.user.pk} <= ticked
+
+
 # iCalendar feed ----------------------------------------------------------------------------
 
 
