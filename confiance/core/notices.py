@@ -64,6 +64,7 @@ class NoticeKind:
 
 _KINDS: dict[str, NoticeKind] = {}
 _GROUPS: dict[str, Promise | str] = {}
+_DEFAULT_MODES: dict[str, str] = {}
 
 
 def register_notice(
@@ -84,9 +85,13 @@ def register_notice(
     )
 
 
-def register_notice_group(group: str, label: Promise | str) -> None:
-    """Name a group of notices, as people choose how each group reaches them."""
+def register_notice_group(group: str, label: Promise | str, *, default: str = IMMEDIATE) -> None:
+    """Name a group of notices, as people choose how each group reaches them; `default` is how
+    it reaches those who chose nothing (a chatty group, such as new messages, can default to the
+    digest)."""
     _GROUPS[group] = label
+    if default != IMMEDIATE:
+        _DEFAULT_MODES[group] = default
 
 
 def notice_groups() -> list[tuple[str, str]]:
@@ -115,9 +120,9 @@ def render_details(kind: str, params: dict[str, Any]) -> list[str]:
 
 
 def mode_for_group(user: User, group: str) -> str:
-    """How this person wants a group of notices e-mailed (default: at once)."""
+    """How this person wants a group of notices e-mailed (default: the group's, else at once)."""
     modes = user.notice_modes or {}
-    mode = modes.get(group, modes.get(ALL_GROUPS, IMMEDIATE))
+    mode = modes.get(group, modes.get(ALL_GROUPS, _DEFAULT_MODES.get(group, IMMEDIATE)))
     return mode if mode in MODES else IMMEDIATE
 
 

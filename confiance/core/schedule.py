@@ -157,8 +157,8 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         "emergence-daily",
-        _("Emergence digest"),
-        _("Accepts nominations whose quiet period passed and sends the daily digests."),
+        _("Emergence nominations"),
+        _("Accepts the nominations whose quiet period passed."),
         timedelta(days=1),
         "confiance.core.schedule:_run_emergence_daily",
     ),

@@ -221,7 +221,7 @@ def participation(
             )
         except PermissionDenied:
             raise Http404 from None
-        messages.success(request, _("Your digest preference is saved."))
+        messages.success(request, _("Your choice is saved."))
         return _to_detail(membership, opportunity)
     if action not in PARTICIPATION_ACTIONS:
         raise Http404

@@ -10,7 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from confiance.core import services as core_services
 from confiance.core.models import AuditEvent, Invitation, Membership, Notice
+from confiance.core.notices import IMMEDIATE, OFF
+from confiance.core.notices import digests_send as core_digests_send
 from confiance.core.services import invitation_accept, invitation_link
 from confiance.emergence import selectors, services
 from confiance.emergence.models import Nomination, NominationStatus, Opportunity, Phase, Side
@@ -373,15 +376,94 @@ def test_the_opener_accepts_directly_and_the_slot_is_then_held(world: World) -> 
     assert Opportunity.objects.get(pk=opportunity.pk).phase == Phase.DIVERGING
 
 
-def test_the_digest_goes_only_to_those_who_asked_with_what_others_wrote(world: World) -> None:
+def test_emergence_notices_reach_each_reader_in_their_language_with_the_reason(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    core_services.user_language_set(user=world.client_contact.user, language="fr")
+    opportunity = open_opportunity(world)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.opportunity_invite(
+            membership=world.owner,
+            opportunity=opportunity,
+            email=world.client_contact.user.email,
+            introduction="Vous connaissez le besoin.",
+        )
+    # One e-mail (the notice's), in French, with the need and why; an unsubscribe link.
+    [invited] = mail.outbox
+    assert invited.to == [world.client_contact.user.email]
+    assert "vous invite à prendre part à Data platform for Client A" in invited.subject
+    assert "Reports take a week to produce." in invited.body
+    assert "Vous connaissez le besoin." in invited.body
+    assert "List-Unsubscribe" in invited.extra_headers
+    services.participant_join(membership=world.client_contact, opportunity=opportunity)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.opportunity_decline(
+            membership=world.owner, opportunity=opportunity, reason="Trop loin de notre métier."
+        )
+    [declined] = mail.outbox
+    assert "nous déclinons" in declined.subject
+    assert "Trop loin de notre métier." in declined.body
+    assert Notice.objects.filter(user=world.client_contact.user, kind="emergence.declined").exists()
+
+
+def test_emergence_notices_off_send_no_email_but_keep_the_notice(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    opportunity = with_people(world)
+    core_services.notice_preferences_set(
+        user=world.expert.user, modes={"emergence": OFF}, actor=world.expert.user
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_create(
+            membership=world.client_contact, opportunity=opportunity, body="Over to @eve-expert"
+        )
+        services.phase_move(
+            membership=world.owner, opportunity=opportunity, to_phase=Phase.CONVERGING
+        )
+    assert [m for m in mail.outbox if world.expert.user.email in m.to] == []
+    kinds = set(Notice.objects.filter(user=world.expert.user).values_list("kind", flat=True))
+    assert {"emergence.mention", "emergence.phase"} <= kinds
+    assert core_digests_send() == 0
+
+
+def test_followers_get_others_messages_in_the_daily_digest_by_default(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
     opportunity = with_people(world)
     services.participant_set_digest(
         membership=world.client_contact, opportunity=opportunity, wants_digest=True
     )
-    services.post_create(membership=world.expert, opportunity=opportunity, body="Idea one")
-    services.post_create(membership=world.client_contact, opportunity=opportunity, body="Mine")
     mail.outbox.clear()
-    assert services.digests_send() == 1
-    assert mail.outbox[0].to == [world.client_contact.user.email]
-    assert "Idea one" in mail.outbox[0].body and "Mine" not in mail.outbox[0].body
-    assert services.digests_send() == 0  # nothing new since
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_create(membership=world.expert, opportunity=opportunity, body="Idea one")
+        services.post_create(membership=world.client_contact, opportunity=opportunity, body="Mine")
+    assert mail.outbox == [], "messages wait for the digest"
+    assert not Notice.objects.filter(user=world.expert.user, kind="emergence.post").exists()
+    assert core_digests_send() == 1
+    [digest] = mail.outbox
+    assert digest.to == [world.client_contact.user.email]
+    assert "Idea one" in digest.body and "Mine" not in digest.body
+    assert core_digests_send() == 0  # nothing new since
+    # Who chooses "at once" for new messages gets each one as it is written.
+    core_services.notice_preferences_set(
+        user=world.client_contact.user,
+        modes={"emergence_messages": IMMEDIATE},
+        actor=world.client_contact.user,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_create(membership=world.expert, opportunity=opportunity, body="Idea two")
+    assert len(mail.outbox) == 2 and "Idea two" in mail.outbox[1].body
+
+
+def test_the_agreement_to_accept_and_each_acceptance_are_told(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    opportunity = with_people(world)
+    services.phase_move(membership=world.owner, opportunity=opportunity, to_phase=Phase.CONVERGING)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.agreement_start(membership=world.owner, opportunity=opportunity, language="en")
+    notice = Notice.objects.get(user=world.client_contact.user, kind="emergence.agreement")
+    assert "ready to read and accept (version 1)" in notice.text()

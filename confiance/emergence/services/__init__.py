@@ -1,7 +1,7 @@
 """Writes of emergence, one module per concern; import them from here.
 
-opportunities: opening, people, profiles, phases · discussion: posts, attachments, visits,
-digests · team: role slots, nominations, endorsements · agreements, outcomes: see their modules.
+opportunities: opening, people, profiles, phases · discussion: posts, attachments, visits ·
+team: role slots, nominations, endorsements · agreements, outcomes: see their modules.
 """
 
 from confiance.core.attachments import ALLOWED_ATTACHMENTS
@@ -27,7 +27,6 @@ from confiance.emergence.services.common import (
 )
 from confiance.emergence.services.discussion import (
     attachment_dir,
-    digests_send,
     post_create,
     post_edit,
     visit_record,
@@ -78,7 +77,6 @@ __all__ = [
     "clause_comment",
     "clause_edit",
     "clause_remove",
-    "digests_send",
     "endorsement_add",
     "handle_of",
     "latest_version",

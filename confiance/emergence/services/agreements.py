@@ -158,7 +158,11 @@ def _new_version(
             opportunity,
             others,
             "emergence.acceptance_voided",
-            {"opportunity": opportunity.title, "who": membership.user.get_full_name()},
+            {
+                "opportunity": opportunity.title,
+                "who": membership.user.get_full_name(),
+                "number": version.number,
+            },
         )
     return version
 
@@ -210,6 +214,22 @@ def agreement_start(
         terms={"objectives": []},
         changed="",
         note="",
+    )
+    notify(
+        opportunity,
+        [
+            p.user
+            for p in opportunity.participants.select_related("user").filter(
+                user__isnull=False,
+                joined_at__isnull=False,
+                declined_at__isnull=True,
+                left_at__isnull=True,
+                removed_at__isnull=True,
+            )
+            if p.user_id != membership.user_id
+        ],
+        "emergence.agreement",
+        {"opportunity": opportunity.title, "who": membership.user.get_full_name(), "number": 1},
     )
     return agreement
 
@@ -532,10 +552,20 @@ def agreement_accept(
         )
         if p.user_id != membership.user_id and p.user is not None
     ]
+    accepted_sides = set(
+        Acceptance.objects.filter(
+            agreement=agreement, version=latest, voided_at__isnull=True
+        ).values_list("side", flat=True)
+    )
     notify(
         opportunity,
         others,
         "emergence.accepted",
-        {"opportunity": opportunity.title, "who": membership.user.get_full_name()},
+        {
+            "opportunity": opportunity.title,
+            "who": membership.user.get_full_name(),
+            "number": latest.number,
+            "waiting": [s for s in (Side.PROVIDER, Side.CLIENT) if s not in accepted_sides],
+        },
     )
     return acceptance

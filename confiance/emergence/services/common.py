@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -11,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from confiance import access
 from confiance.core.models import Membership, Role, User
+from confiance.core.notices import notify_on_commit
 from confiance.emergence.models import (
     CLOSED_PHASES,
     Opportunity,
@@ -35,17 +38,24 @@ def handle_of(user: User) -> str:
     return slugify(user.full_name) or user.email.split("@", 1)[0].lower()
 
 
-def notify(opportunity: Opportunity, users: list[User], kind: str, params: dict[str, str]) -> None:
-    """Send notices (and e-mails) to these people once the transaction commits."""
-    from confiance.emergence.tasks import send_notices
-
-    user_ids = sorted({u.pk for u in users if u.is_active})
-    if not user_ids:
-        return
-    link = opportunity_link(opportunity)
-    transaction.on_commit(
-        lambda: send_notices.enqueue(opportunity.workspace_id, user_ids, kind, params, link)
+def notify(
+    opportunity: Opportunity, users: Iterable[User | None], kind: str, params: dict[str, Any]
+) -> None:
+    """Tell these people once the transaction commits, through the notices of the whole app:
+    in each reader's language, as each prefers (at once, daily digest, off)."""
+    notify_on_commit(
+        workspace_id=opportunity.workspace_id,
+        user_ids=[u.pk for u in users if u is not None and u.is_active],
+        kind=kind,
+        params=params,
+        link=opportunity_link(opportunity),
     )
+
+
+def excerpt(text: str, limit: int = 400) -> str:
+    """The start of a message, for a notice's e-mail (the page has the whole)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def participant_of(opportunity: Opportunity, user: User) -> Participant | None:

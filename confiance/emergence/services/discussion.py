@@ -1,4 +1,4 @@
-"""Writes of the discussion: Markdown posts (sanitised), edits kept, attachments, digests."""
+"""Writes of the discussion: Markdown posts (sanitised), edits kept, attachments, visits."""
 
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ from confiance.emergence.models import (
 )
 from confiance.emergence.services.common import (
     MAX_POST_LENGTH,
+    excerpt,
     handle_of,
     notify,
-    opportunity_link,
     require_speaker,
 )
 
@@ -51,6 +51,23 @@ def _mentioned_users(opportunity: Opportunity, text: str, author: User) -> list[
         participations__removed_at__isnull=True,
     ).exclude(pk=author.pk)
     return [u for u in people if handle_of(u) in handles]
+
+
+def _followers(opportunity: Opportunity) -> list[User]:
+    """The participants who asked to hear of every new message of this discussion."""
+    return [
+        p.user
+        for p in Participant.objects.select_related("user").filter(
+            opportunity=opportunity,
+            wants_digest=True,
+            user__isnull=False,
+            joined_at__isnull=False,
+            declined_at__isnull=True,
+            left_at__isnull=True,
+            removed_at__isnull=True,
+        )
+        if p.user is not None
+    ]
 
 
 @transaction.atomic
@@ -111,11 +128,18 @@ def post_create(
         data={"opportunity": opportunity.pk},
     )
     mentioned = _mentioned_users(opportunity, body, membership.user)
+    params = {
+        "who": membership.user.get_full_name(),
+        "opportunity": opportunity.title,
+        "excerpt": excerpt(body),
+    }
+    notify(opportunity, mentioned, "emergence.mention", params)
+    named = {u.pk for u in mentioned}
     notify(
         opportunity,
-        mentioned,
-        "emergence.mention",
-        {"who": membership.user.get_full_name(), "opportunity": opportunity.title},
+        [u for u in _followers(opportunity) if u.pk != membership.user_id and u.pk not in named],
+        "emergence.post",
+        params,
     )
     return post
 
@@ -158,7 +182,11 @@ def post_edit(*, membership: Membership, post: Post, body: str) -> Post:
         opportunity,
         newly,
         "emergence.mention",
-        {"who": membership.user.get_full_name(), "opportunity": opportunity.title},
+        {
+            "who": membership.user.get_full_name(),
+            "opportunity": opportunity.title,
+            "excerpt": excerpt(body),
+        },
     )
     return post
 
@@ -173,46 +201,3 @@ def visit_record(*, membership: Membership, opportunity: Opportunity) -> datetim
     previous = visit.seen_at
     Visit.objects.filter(pk=visit.pk).update(seen_at=now)
     return previous
-
-
-def digests_send(*, now: datetime | None = None) -> int:
-    """E-mail each participant who asked for it what was written since their last digest.
-
-    One e-mail per person and opportunity with something new; returns how many were sent.
-    """
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-    from django.utils import translation
-
-    now = now or timezone.now()
-    sent = 0
-    wanting = Participant.objects.select_related("user", "opportunity__workspace").filter(
-        wants_digest=True,
-        user__isnull=False,
-        user__is_active=True,
-        joined_at__isnull=False,
-        declined_at__isnull=True,
-        left_at__isnull=True,
-        removed_at__isnull=True,
-    )
-    for participant in wanting:
-        since = participant.digest_sent_at or participant.joined_at
-        posts = list(
-            Post.objects.filter(opportunity=participant.opportunity, created_at__gt=since)
-            .exclude(author_id=participant.user_id)
-            .select_related("author")
-            .order_by("created_at")[:50]
-        )
-        if posts:
-            context = {
-                "opportunity": participant.opportunity,
-                "posts": posts,
-                "link": settings.SITE_URL + opportunity_link(participant.opportunity),
-            }
-            with translation.override(settings.LANGUAGE_CODE):
-                subject = render_to_string("emergence/email/digest_subject.txt", context).strip()
-                body = render_to_string("emergence/email/digest_body.txt", context)
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [participant.user.email])  # type: ignore[union-attr]
-            sent += 1
-        Participant.objects.filter(pk=participant.pk).update(digest_sent_at=now)
-    return sent

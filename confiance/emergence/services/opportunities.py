@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from confiance import access
@@ -25,6 +26,7 @@ from confiance.emergence.models import (
     Visibility,
 )
 from confiance.emergence.services.common import (
+    excerpt,
     notify,
     participant_of,
     require_open,
@@ -246,18 +248,32 @@ def opportunity_invite(
         target=participant,
         data={"email": email, "side": side, "opportunity": opportunity.pk},
     )
-    from confiance.emergence.tasks import send_opportunity_invitation
-
     link = issued.link if issued else None
-    transaction.on_commit(lambda: send_opportunity_invitation.enqueue(participant.pk, link))
-    if user is not None:
+    if issued is not None:
+        _email_newcomer(participant, issued.link)
+    else:
         notify(
             opportunity,
             [user],
             "emergence.invited",
-            {"who": membership.user.get_full_name(), "opportunity": opportunity.title},
+            {
+                "who": membership.user.get_full_name(),
+                "opportunity": opportunity.title,
+                "problem": excerpt(opportunity.client_problem),
+                "introduction": participant.introduction,
+            },
         )
     return InviteResult(participant=participant, link=link)
+
+
+def _email_newcomer(participant: Participant, link: str) -> None:
+    """Someone without an account: the invitation e-mail, in the inviter's language."""
+    from confiance.emergence.tasks import send_opportunity_invitation
+
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    transaction.on_commit(
+        lambda: send_opportunity_invitation.enqueue(participant.pk, link, language)
+    )
 
 
 @transaction.atomic
@@ -301,11 +317,7 @@ def opportunity_invite_client(
             target=participant,
             data={"email": email, "side": Side.CLIENT, "opportunity": opportunity.pk},
         )
-        from confiance.emergence.tasks import send_opportunity_invitation
-
-        transaction.on_commit(
-            lambda: send_opportunity_invitation.enqueue(participant.pk, issued.link)
-        )
+        _email_newcomer(participant, issued.link)
         return InviteResult(participant=participant, link=issued.link)
     if known is not None and known.role != Role.CLIENT:
         raise ValidationError({"email": _("This person is not a contact of a client.")})
@@ -410,7 +422,7 @@ def participant_remove(
 def participant_set_digest(
     *, membership: Membership, opportunity: Opportunity, wants_digest: bool
 ) -> Participant:
-    """Choose to receive (or not) a daily digest of what is new."""
+    """Follow (or not) every new message: notices of the group "emergence_messages"."""
     participant = _own_participation(membership, opportunity)
     participant.wants_digest = wants_digest
     participant.save(update_fields=["wants_digest"])
@@ -453,8 +465,15 @@ NEEDS_REASON = {
 
 
 def _move(
-    *, membership: Membership, opportunity: Opportunity, to_phase: str, reason: str
+    *,
+    membership: Membership,
+    opportunity: Opportunity,
+    to_phase: str,
+    reason: str,
+    tell: bool = True,
 ) -> PhaseMove:
+    """Record a move of phase; `tell=False` when the caller sends its own, more telling notice
+    (a decline with its reason, a conversion), so that nobody is told twice."""
     now = timezone.now()
     move = PhaseMove.objects.create(
         workspace_id=opportunity.workspace_id,
@@ -475,6 +494,8 @@ def _move(
         target=opportunity,
         data={"from": move.from_phase, "to": to_phase, "reason": move.reason},
     )
+    if not tell:
+        return move
     others = [
         p.user
         for p in opportunity.participants.select_related("user").filter(
@@ -487,13 +508,14 @@ def _move(
     ]
     notify(
         opportunity,
-        others,  # type: ignore[arg-type]
+        others,
         "emergence.phase",
         {
             "opportunity": opportunity.title,
             "phase": str(Phase(to_phase).label),
             "phase_code": to_phase,
             "who": membership.user.get_full_name(),
+            "reason": excerpt(move.reason),
         },
     )
     return move

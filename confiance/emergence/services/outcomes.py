@@ -198,7 +198,13 @@ def opportunity_convert(*, membership: Membership, opportunity: Opportunity) -> 
         ],
         actor=membership.user,
     )
-    _move(membership=membership, opportunity=opportunity, to_phase=Phase.CONVERTED, reason="")
+    _move(
+        membership=membership,
+        opportunity=opportunity,
+        to_phase=Phase.CONVERTED,
+        reason="",
+        tell=False,
+    )
     audit_record(
         verb="opportunity.convert",
         actor=membership.user,
@@ -245,7 +251,13 @@ def opportunity_decline(
     opportunity.decline_reason = reason.strip()
     opportunity.referred_to = partner
     opportunity.save(update_fields=["decline_reason", "referred_to"])
-    _move(membership=membership, opportunity=opportunity, to_phase=Phase.DECLINED, reason=reason)
+    _move(
+        membership=membership,
+        opportunity=opportunity,
+        to_phase=Phase.DECLINED,
+        reason=reason,
+        tell=False,
+    )
     if partner is not None:
         Referral.objects.create(
             workspace_id=opportunity.workspace_id,
@@ -266,7 +278,12 @@ def opportunity_decline(
         opportunity,
         [u for u in _active_people(opportunity) if u.pk != membership.user_id],
         "emergence.declined",
-        {"opportunity": opportunity.title, "who": membership.user.get_full_name()},
+        {
+            "opportunity": opportunity.title,
+            "who": membership.user.get_full_name(),
+            "reason": opportunity.decline_reason,
+            "partner": partner.name if partner else "",
+        },
     )
     return opportunity
 

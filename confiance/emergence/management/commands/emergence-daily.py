@@ -1,4 +1,4 @@
-"""`confiance emergence-daily`: settle nominations after their quiet period, send digests.
+"""`confiance emergence-daily`: settle nominations after their quiet period.
 
 By default the task is enqueued for the worker; --now runs it in this process.
 """
@@ -13,7 +13,7 @@ from confiance.emergence.tasks import emergence_daily
 
 
 class Command(BaseCommand):
-    help = "Accept nominations endorsed without objection for the quiet period; send digests."
+    help = "Accept nominations endorsed without objection for the quiet period."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--now", action="store_true", help="Run here instead of enqueuing.")
