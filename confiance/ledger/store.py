@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
-from django.db.models import Q
+from django.db import connection
 
 from confiance.ledger.models import LedgerHead, LedgerNode
 from confiance.ledger.tree import MissingNodeError, NodeKey
+
+
+@lru_cache(maxsize=256)
+def _select(count: int) -> str:
+    """SELECT level, index, hash of `count` nodes, each term on the unique index."""
+    quote = connection.ops.quote_name
+    engagement, level, index, digest = (
+        quote(name) for name in ("engagement_id", "level", "index", "hash")
+    )
+    term = f"({engagement} = %s AND {level} = %s AND {index} = %s)"
+    # Only the model's own quoted names are interpolated; every value is a parameter.
+    table = quote(LedgerNode._meta.db_table)
+    return f"SELECT {level}, {index}, {digest} FROM {table} WHERE " + " OR ".join(  # noqa: S608
+        [term] * count
+    )
 
 
 class DatabaseNodeStore:
@@ -28,10 +44,13 @@ class DatabaseNodeStore:
             return {}
         # engagement_id inside every term, so each term is a lookup on the unique index
         # (engagement, level, index); outside the OR, SQLite scans the engagement's nodes.
-        condition = Q()
+        # Written as SQL: the ORM spends ~10x the query's own time compiling this OR-chain.
+        params: list[int] = []
         for level, index in keys:
-            condition |= Q(engagement_id=self.engagement_id, level=level, index=index)
-        rows = LedgerNode.objects.filter(condition).values_list("level", "index", "hash")
+            params += (self.engagement_id, level, index)
+        with connection.cursor() as cursor:
+            cursor.execute(_select(len(keys)), params)
+            rows = cursor.fetchall()
         return {(level, index): bytes(digest) for level, index, digest in rows}
 
     def put_many(self, items: Iterable[tuple[int, int, bytes]]) -> None:
