@@ -323,6 +323,11 @@ def can_set_client_priority(membership: Membership | None, engagement: Engagemen
     return is_client_of(membership, engagement)
 
 
+def can_escalate_problem_as_client(membership: Membership | None, engagement: Engagement) -> bool:
+    """The client's side escalates a problem itself (with its reason): its contacts."""
+    return is_client_of(membership, engagement)
+
+
 def can_discuss_problem(membership: Membership | None, engagement: Engagement) -> bool:
     """Shared comments and attachments on a problem: both sides of the engagement."""
     return is_client_of(membership, engagement) or (

@@ -149,6 +149,7 @@ class ActionIn(Schema):
         "owner",
         "plan",
         "escalate",
+        "client_escalate",
         "update",
         "wait",
         "resume",
@@ -167,6 +168,7 @@ class ActionIn(Schema):
     level: int | None = Field(None, description="escalate: 1, 2 or 3")
     person_id: int | None = Field(None, description="escalate: the person at that level")
     priority: Severity | None = Field(None, description="priority (the client's)")
+    reason: str = Field("", description="client_escalate: why the client escalates (required)")
 
 
 def _problem(request: HttpRequest, engagement_id: int, problem_id: int) -> Problem:
@@ -233,7 +235,7 @@ def raise_problem(request: HttpRequest, engagement_id: int, data: RaiseIn) -> tu
 @router.post(
     "/{engagement_id}/problems/{problem_id}/events",
     response=ProblemDetailOut,
-    summary="Take a step: acknowledge, name the owner, escalate, update, resolve, confirm…",
+    summary="Take a step: acknowledge, name the owner, escalate (either side), update, resolve…",
 )
 def problem_step(
     request: HttpRequest, engagement_id: int, problem_id: int, data: ActionIn
@@ -251,6 +253,7 @@ def problem_step(
         "level": data.level,
         "person": data.person_id,
         "priority": data.priority,
+        "reason": data.reason,
     }
     form = _form(
         data.action,

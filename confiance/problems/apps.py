@@ -50,6 +50,10 @@ def _step_text(verb: str) -> Any:
                 "%(engagement)s: the problem “%(title)s” is escalated to level %(level)s "
                 "(%(person)s)"
             ),
+            "client_escalated": _(
+                "%(engagement)s: %(who)s escalated the problem “%(title)s” for the client, to "
+                "level %(level)s (%(person)s answers for the provider)"
+            ),
             "update": _("%(engagement)s: progress on the problem “%(title)s”"),
             "waiting_on_client": _("%(engagement)s: the problem “%(title)s” waits on the client"),
             "resumed": _("%(engagement)s: work on the problem “%(title)s” resumed"),

@@ -74,6 +74,14 @@ class ReopenForm(forms.Form):
     text = forms.CharField(label=_("What is still wrong"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class ClientEscalateForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why you escalate (the provider reads it)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class PriorityForm(forms.Form):
     priority = forms.ChoiceField(label=_("Your priority"), choices=Severity.choices)
 

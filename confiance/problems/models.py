@@ -141,6 +141,7 @@ class EventKind(models.TextChoices):
     OWNER_NAMED = "owner_named", _("Owner named")
     PLAN_SHARED = "plan_shared", _("Plan shared")
     ESCALATED = "escalated", _("Escalated")
+    CLIENT_ESCALATED = "client_escalated", _("Escalated by the client")
     UPDATE = "update", _("Progress update")
     WAITING_ON_CLIENT = "waiting_on_client", _("Waiting on the client")
     RESUMED = "resumed", _("Resumed")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
@@ -14,6 +15,7 @@ from confiance.core.models import INTERNAL_ROLES, Membership, User
 from confiance.engagements.models import Engagement
 from confiance.problems import clock
 from confiance.problems.models import (
+    MAX_LEVEL,
     OPEN_STATUSES,
     ClientEscalationContact,
     Problem,
@@ -22,7 +24,11 @@ from confiance.problems.models import (
     ProblemEvent,
     ProblemSettings,
 )
-from confiance.problems.services import client_escalation_contact, problem_settings_for
+from confiance.problems.services import (
+    client_escalation_contact,
+    client_escalation_target,
+    problem_settings_for,
+)
 
 
 def _visible(membership: Membership) -> QuerySet[Problem]:
@@ -82,6 +88,8 @@ class ProblemView:
     since_last_update: timedelta | None
     settings: ProblemSettings
     now: datetime
+    # For a client contact, on an open problem: who would answer their escalation.
+    client_escalation_target: User | None = None
 
 
 def problem_view(*, fetched_by: Membership, problem: Problem) -> ProblemView:
@@ -97,6 +105,12 @@ def problem_view(*, fetched_by: Membership, problem: Problem) -> ProblemView:
         .prefetch_related("attachments")
     )
     settings = problem_settings_for(problem.workspace_id)
+    target = None
+    if problem.is_open and access.can_escalate_problem_as_client(fetched_by, problem.engagement):
+        try:
+            target = client_escalation_target(problem, min(problem.level + 1, MAX_LEVEL))
+        except ValidationError:
+            target = None
     return ProblemView(
         problem=problem,
         events=events,
@@ -107,6 +121,7 @@ def problem_view(*, fetched_by: Membership, problem: Problem) -> ProblemView:
         since_last_update=clock.time_since_last_update(problem, now) if problem.is_open else None,
         settings=settings,
         now=now,
+        client_escalation_target=target,
     )
 
 

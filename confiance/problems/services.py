@@ -93,6 +93,7 @@ TOLD_STEPS = frozenset(
         "owner_named",
         "plan_shared",
         "escalated",
+        "client_escalated",
         "update",
         "waiting_on_client",
         "resumed",
@@ -125,9 +126,9 @@ def problem_people(problem: Problem) -> list[int]:
         )
     ids |= {pk for pk in (problem.owner_id, problem.raised_by_id) if pk is not None}
     ids |= set(
-        problem.events.filter(kind=EventKind.ESCALATED, person__isnull=False).values_list(
-            "person_id", flat=True
-        )
+        problem.events.filter(
+            kind__in=(EventKind.ESCALATED, EventKind.CLIENT_ESCALATED), person__isnull=False
+        ).values_list("person_id", flat=True)
     )
     return sorted(ids)
 
@@ -330,6 +331,71 @@ def problem_escalate(
         "escalated",
         ledger={"level": level, "person": person.get_full_name(), "before_breach": early},
         told={"level": level, "person": person.get_full_name()},
+    )
+    return event
+
+
+MAX_REASON_LENGTH = 2000
+
+
+def client_escalation_target(problem: Problem, level: int) -> User:
+    """Whom the provider's side answers a client's escalation with: the workspace's escalation
+    contact for that level, else the engagement's lead, else the first of its owners."""
+    settings = problem_settings_for(problem.workspace_id)
+    candidates = [settings.level_person_id(level), problem.engagement.lead_id]
+    internal = Membership.objects.filter(
+        workspace_id=problem.workspace_id, role__in=INTERNAL_ROLES, user__is_active=True
+    ).exclude(role=Role.FINANCE)
+    for pk in candidates:
+        if pk is not None and internal.filter(user_id=pk).exists():
+            return User.objects.get(pk=pk)
+    owner = internal.filter(role=Role.OWNER).select_related("user").order_by("pk").first()
+    if owner is None:  # a workspace always keeps an owner; said plainly if it ever did not
+        raise ValidationError(_("Nobody on the provider's side can receive an escalation."))
+    return owner.user
+
+
+@transaction.atomic
+def problem_client_escalate(
+    *, membership: Membership, problem: Problem, reason: str
+) -> ProblemEvent:
+    """The client's side escalates a problem itself, saying why.
+
+    The problem goes one level up (it stays at the top level if already there), the provider's
+    person for that level (else the lead) is named and told, and so is everyone of both sides
+    who follows the problem; the step is ledgered like the provider's own escalations."""
+    problem = _locked(problem)
+    if not access.can_escalate_problem_as_client(membership, problem.engagement):
+        raise PermissionDenied
+    _require_open(problem)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why you escalate: the provider reads it.")})
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ValidationError(
+            {"reason": _("A reason is at most %(n)s characters.") % {"n": MAX_REASON_LENGTH}}
+        )
+    level = min(problem.level + 1, MAX_LEVEL)
+    person = client_escalation_target(problem, level)
+    now = timezone.now()
+    if level != problem.level:
+        problem.level = level
+        problem.save(update_fields=["level"])
+    event = _event(
+        problem,
+        EventKind.CLIENT_ESCALATED,
+        membership.user,
+        now,
+        level=level,
+        person=person,
+        text=reason,
+    )
+    _record(
+        membership,
+        problem,
+        "client_escalated",
+        ledger={"level": level, "person": person.get_full_name(), "reason": reason},
+        told={"level": level, "person": person.get_full_name(), "text": reason[:1000]},
     )
     return event
 

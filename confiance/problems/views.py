@@ -25,6 +25,7 @@ from confiance.core.models import Membership
 from confiance.engagements.models import Engagement
 from confiance.problems import selectors, services
 from confiance.problems.forms import (
+    ClientEscalateForm,
     ClientEscalationForm,
     CommentForm,
     EmptyForm,
@@ -215,6 +216,14 @@ ACTIONS: dict[str, Action] = {
         ),
         gettext_lazy("Problem escalated."),
     ),
+    "client_escalate": Action(
+        ClientEscalateForm,
+        access.can_escalate_problem_as_client,
+        lambda m, p, d: services.problem_client_escalate(
+            membership=m, problem=p, reason=d["reason"]
+        ),
+        gettext_lazy("Problem escalated; the provider's person for it and both sides are told."),
+    ),
     "update": Action(
         UpdateForm,
         _handler,
@@ -293,7 +302,7 @@ def _applies(action: str, problem: Problem) -> bool:
     """Whether a step makes sense in the problem's current state (the page shows only those)."""
     if action == "acknowledge":
         return problem.status == ProblemStatus.RAISED
-    if action in ("owner", "plan", "update", "resolve"):
+    if action in ("owner", "plan", "update", "resolve", "client_escalate"):
         return problem.is_open
     if action == "escalate":
         return problem.is_open and problem.level < MAX_LEVEL

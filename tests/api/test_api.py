@@ -360,6 +360,26 @@ def test_problem_timeline_and_comments_as_each_side_sees_them(
     assert owner.post(f"{base}/{pid}/events", {"action": "confirm"}).status_code == 404
 
 
+def test_the_client_escalates_a_problem_through_the_api(
+    world: World, tokens: dict[str, str]
+) -> None:
+    base = f"/engagements/{world.engagement.pk}/problems"
+    client = api(tokens, "client_contact")
+    pid = client.post(base, {"title": "Export fails", "severity": "high"}).json()["id"]
+    empty = client.post(f"{base}/{pid}/events", {"action": "client_escalate", "reason": " "})
+    assert empty.status_code == 400 and "reason" in empty.json()["errors"]
+    done = client.post(f"{base}/{pid}/events", {"action": "client_escalate", "reason": "Urgent"})
+    assert done.status_code == 200 and done.json()["level"] == 1
+    assert done.json()["events"][-1]["kind"] == "client_escalated"
+    assert done.json()["events"][-1]["person"] == "Olivia Owner"
+    # The provider escalates with its own step; this one is the client's (404 to others).
+    mine = {"action": "client_escalate", "reason": "x"}
+    assert api(tokens, "member").post(f"{base}/{pid}/events", mine).status_code == 404
+    other = f"/engagements/{world.engagement_b.pk}/problems"
+    theirs = api(tokens, "owner").post(other, {"title": "B's", "severity": "low"}).json()["id"]
+    assert client.post(f"{other}/{theirs}/events", mine).status_code == 404
+
+
 def test_client_approves_the_closure_it_read(world: World, tokens: dict[str, str]) -> None:
     closure = started(world)
     for objective in objectives(world):

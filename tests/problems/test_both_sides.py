@@ -215,3 +215,112 @@ def test_escalation_contact_page_refuses_an_empty_choice_with_a_field_error(
     assert response.status_code == 400 and 'id="client-escalation"' in response.content.decode()
     response = client.post(url, {"person": world.client_contact.user.pk})
     assert response.status_code == 302
+
+
+# The client escalates a problem itself ------------------------------------------------------
+
+
+def test_the_client_escalates_with_a_reason_ledgered_and_told_to_both_sides(
+    world: World, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from confiance.ledger.models import LedgerEntry
+
+    problem = raise_(world)
+    settings_ = services.problem_settings_for(world.workspace)
+    settings_.level1 = world.member.user  # the provider's escalation contact for level 1
+    settings_.save()
+    services.problem_client_escalation_set(
+        membership=world.client_contact,
+        engagement=world.engagement,
+        person=world.client_contact.user,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        event = services.problem_client_escalate(
+            membership=world.client_contact, problem=problem, reason="  Payroll runs tomorrow. "
+        )
+    problem.refresh_from_db()
+    assert problem.level == 1
+    assert (event.kind, event.level, event.person, event.text) == (
+        "client_escalated",
+        1,
+        world.member.user,
+        "Payroll runs tomorrow.",
+    )
+    entry = LedgerEntry.objects.filter(kind="problem.client_escalated").get()
+    assert '"reason":"Payroll runs tomorrow."' in entry.data
+    # The provider's person for that level and the owners hear of it, with the reason.
+    told = Notice.objects.filter(kind="problem.client_escalated")
+    assert {world.member.user.pk, world.owner.user.pk} <= set(
+        told.values_list("user_id", flat=True)
+    )
+    notice = told.get(user=world.member.user)
+    assert "escalated the problem" in notice.text() and "Mark Member" in notice.text()
+    # A second escalation goes one more level up, to the lead when no contact is set.
+    world.engagement.lead = world.owner.user
+    world.engagement.save(update_fields=["lead"])
+    services.problem_client_escalate(
+        membership=world.client_contact, problem=problem, reason="Still down."
+    )
+    problem.refresh_from_db()
+    assert problem.level == 2
+    assert problem.events.filter(kind="client_escalated").last().person == world.owner.user
+
+
+def test_only_the_client_side_escalates_as_client_and_a_reason_is_required(world: World) -> None:
+    problem = raise_(world)
+    with pytest.raises(PermissionDenied):
+        services.problem_client_escalate(membership=world.member, problem=problem, reason="x")
+    with pytest.raises(PermissionDenied):
+        services.problem_client_escalate(
+            membership=world.other_client_contact, problem=problem, reason="x"
+        )
+    with pytest.raises(ValidationError) as error:
+        services.problem_client_escalate(
+            membership=world.client_contact, problem=problem, reason="   "
+        )
+    assert "reason" in error.value.message_dict
+    problem.refresh_from_db()
+    assert problem.level == 0 and not problem.events.filter(kind="client_escalated").exists()
+
+
+def test_the_escalate_button_on_the_page_names_who_answers_and_wants_a_reason(
+    world: World, client: HttpClient
+) -> None:
+    problem = raise_(world)
+    client.force_login(world.client_contact.user)
+    page = client.get(_page(world, problem.pk)).content.decode()
+    assert "Escalate this problem" in page and "Olivia Owner answers for the provider" in page
+    response = client.post(_page(world, problem.pk, "client_escalate"), {})
+    assert response.status_code == 400 and "This field is required." in response.content.decode()
+    response = client.post(
+        _page(world, problem.pk, "client_escalate"), {"client_escalate-reason": "Blocking"}
+    )
+    assert response.status_code == 302
+    assert problem.events.filter(kind="client_escalated").count() == 1
+    # The provider's people see it on the timeline; they escalate with their own form.
+    client.force_login(world.member.user)
+    page = client.get(_page(world, problem.pk)).content.decode()
+    assert "Escalated by the client" in page and "Escalate this problem" not in page
+
+
+def test_a_problem_out_of_the_clients_reach_answers_404(world: World, client: HttpClient) -> None:
+    other = services.problem_raise(
+        membership=world.owner,
+        engagement=world.engagement_b,
+        title="Other client's",
+        severity="low",
+    )
+    client.force_login(world.client_contact.user)
+    url = reverse(
+        "problem-action",
+        kwargs={
+            "ws": world.workspace.slug,
+            "pk": world.engagement_b.pk,
+            "problem_id": other.pk,
+            "action": "client_escalate",
+        },
+    )
+    assert client.post(url, {"client_escalate-reason": "x"}).status_code == 404
+    # Nor through its own engagement's address.
+    assert client.post(_page(world, other.pk, "client_escalate"), {}).status_code == 404
+    assert not other.events.filter(kind="client_escalated").exists()
