@@ -77,8 +77,30 @@ def _step_text(verb: str) -> Any:
     return text
 
 
+def _due_lines(due: list[dict[str, str]]) -> list[str]:
+    from django.utils import formats, timezone
+    from django.utils.dateparse import parse_datetime
+
+    labels = {
+        "acknowledge": _("Acknowledge by %(when)s"),
+        "owner": _("Name an owner by %(when)s"),
+        "update": _("Next progress update by %(when)s"),
+    }
+    lines = []
+    for item in due:
+        at = parse_datetime(item.get("at", ""))
+        if at is None or item.get("kind") not in labels:
+            continue
+        when = formats.date_format(timezone.localtime(at), "SHORT_DATETIME_FORMAT")
+        lines.append(labels[item["kind"]] % {"when": when})
+    if lines:
+        lines.insert(0, _("The targets of this priority apply from now:"))
+    return lines
+
+
 def _step_details(params: dict[str, Any]) -> list[str]:
     lines = [params["text"]] if params.get("text") else []
+    lines += _due_lines(params.get("due") or [])
     if params.get("file"):
         lines.append(_("Attached file: %(name)s") % {"name": params["file"]})
     if params.get("who"):

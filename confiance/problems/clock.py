@@ -1,6 +1,7 @@
 """The SLA targets applied to one problem: which are due, which are missed (no writes here).
 
-Targets (ProblemSettings, tightened by the client's priority: sla.target_for): acknowledge
+Targets (ProblemSettings, tightened by the client's priority from the moment it is set:
+sla.target_over_time): acknowledge
 within N minutes of the raise; name an owner within N minutes of the raise; once acknowledged,
 post a progress update at least every N minutes (the clock restarts at each update). Every
 clock stops while the provider waits on the client.
@@ -32,6 +33,17 @@ def pause_events(events: list[ProblemEvent]) -> list[tuple[str, datetime]]:
     return [(str(e.kind), e.at) for e in events if e.kind in kinds]
 
 
+def priority_history(problem: Problem, events: list[ProblemEvent]) -> list[tuple[datetime, str]]:
+    """The client's priority over time: the one given at the raise, then each change."""
+    raised = next((e for e in events if e.kind == EventKind.RAISED), None)
+    changes = [(e.at, e.value) for e in events if e.kind == EventKind.PRIORITY_SET]
+    if raised is not None and raised.value:
+        initial = raised.value
+    else:  # raised without a priority, or before the raise kept it: the current one if unchanged
+        initial = "" if changes else problem.client_priority
+    return [(problem.created_at, initial), *changes]
+
+
 def targets(
     problem: Problem, events: list[ProblemEvent], settings: ProblemSettings, now: datetime
 ) -> list[Target]:
@@ -41,9 +53,11 @@ def targets(
     stop = problem.resolved_at
     result = []
 
+    priorities = priority_history(problem, events)
+
     def add(kind: str, anchor: datetime, done_at: datetime | None) -> None:
-        target = sla.target_for(settings.target(kind), problem.client_priority)
         end = done_at or stop or now
+        target = sla.target_over_time(clock, anchor, settings.target(kind), priorities, end)
         elapsed = sla.business_elapsed(clock, anchor, end)
         due = None if (done_at or stop) else sla.due_at(clock, anchor, target)
         result.append(

@@ -225,7 +225,7 @@ def problem_raise(
         proactive=not client_side,
         created_at=now,
     )
-    _event(problem, EventKind.RAISED, membership.user, now)
+    _event(problem, EventKind.RAISED, membership.user, now, value=problem.client_priority)
     _record(
         membership,
         problem,
@@ -546,15 +546,24 @@ def problem_priority_set(*, membership: Membership, problem: Problem, priority: 
         raise PermissionDenied
     if priority not in Severity.values:
         raise ValidationError({"priority": _("Choose a priority.")})
+    now = timezone.now()
     problem.client_priority = priority
     problem.save(update_fields=["client_priority"])
-    _event(problem, EventKind.PRIORITY_SET, membership.user, timezone.now(), value=priority)
+    _event(problem, EventKind.PRIORITY_SET, membership.user, now, value=priority)
+    # The new targets run from now (clock.targets): both sides are told when each is due.
+    due = [
+        {"kind": t.kind, "at": t.due_at.isoformat()}
+        for t in clock.targets(
+            problem, list(problem.events.all()), problem_settings_for(problem.workspace_id), now
+        )
+        if t.due_at is not None and not t.breached
+    ]
     _record(
         membership,
         problem,
         "priority_set",
         ledger={"client_priority": priority},
-        told={"priority": priority},
+        told={"priority": priority, "due": due},
     )
     return problem
 

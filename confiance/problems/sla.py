@@ -34,6 +34,43 @@ def target_for(target: timedelta, client_priority: str) -> timedelta:
     return timedelta(seconds=int(target.total_seconds() * factor))
 
 
+def target_over_time(
+    events: Iterable[tuple[str, datetime]],
+    anchor: datetime,
+    base: timedelta,
+    priorities: Iterable[tuple[datetime, str]],
+    until: datetime,
+) -> timedelta:
+    """The target of a clock started at `anchor` when the client's priority changes over time.
+
+    `priorities` are (moment, priority) pairs; the last one at or before the anchor is in force
+    when the clock starts. A priority set later applies from the moment it is set, not from the
+    anchor, so that raising it never makes a target missed at once:
+    - tighter: what is left is at most the new target, counted from the change (and never more
+      than what was left before);
+    - looser: the looser target, counted from the anchor (the client gives more time).
+    A target already missed when the priority changes stays missed. Changes after `until` (the
+    step done, or now) do not count. The result is running time from the anchor, like `base`.
+    """
+    current = ""
+    changes: list[tuple[datetime, str]] = []
+    for at, priority in sorted(priorities, key=lambda item: item[0]):
+        if at <= anchor:
+            current = priority
+        elif at <= until:
+            changes.append((at, priority))
+    limit = target_for(base, current)
+    for at, priority in changes:
+        elapsed = business_elapsed(events, anchor, at)
+        if elapsed > limit:
+            break  # already missed: a later priority does not undo it
+        new = target_for(base, priority)
+        tighter = new < target_for(base, current)
+        limit = min(limit, elapsed + new) if tighter else max(limit, new)
+        current = priority
+    return limit
+
+
 def _paused_intervals(
     events: Iterable[tuple[str, datetime]],
 ) -> list[tuple[datetime, datetime | None]]:

@@ -18,6 +18,7 @@ from confiance.core.models import Notice
 from confiance.problems import selectors, services
 from confiance.problems.models import ProblemAttachment, ProblemBreach, ProblemComment
 from tests.conftest import World
+from tests.problems.conftest import T0, Clock
 from tests.problems.support import PDF
 
 
@@ -156,14 +157,12 @@ def test_the_clients_priority_orders_the_list(world: World) -> None:
     assert [p.pk for p in listed] == [critical.pk, high.pk, low.pk, none.pk]
 
 
-def test_the_clients_priority_selects_tighter_targets(world: World) -> None:
-    problem = raise_(world)
-    view = selectors.problem_view(fetched_by=world.member, problem=problem)
-    usual = {t.kind: t.target for t in view.targets}
-    services.problem_priority_set(
-        membership=world.client_contact, problem=problem, priority="critical"
-    )
-    problem.refresh_from_db()
+def test_the_clients_priority_at_the_raise_selects_tighter_targets(world: World) -> None:
+    usual = {
+        t.kind: t.target
+        for t in selectors.problem_view(fetched_by=world.member, problem=raise_(world)).targets
+    }
+    problem = raise_(world, client_priority="critical")
     view = selectors.problem_view(fetched_by=world.member, problem=problem)
     assert {t.kind: t.target for t in view.targets} == {k: v / 4 for k, v in usual.items()}
     # A missed tighter target is a breach like any other, found by the scheduled check.
@@ -171,6 +170,52 @@ def test_the_clients_priority_selects_tighter_targets(world: World) -> None:
     assert later < problem.created_at + usual["acknowledge"]
     services.problem_breaches_check(now=later)
     assert ProblemBreach.objects.filter(problem=problem, kind="acknowledge").exists()
+
+
+def test_a_priority_raised_later_applies_from_the_change_and_both_sides_hear_when_due(
+    world: World, clock: Clock, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    # Targets: acknowledge in 4 h, owner in 8 h (the defaults); critical: a quarter of those.
+    problem = raise_(world)
+    clock.at(2)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.problem_priority_set(
+            membership=world.client_contact, problem=problem, priority="critical"
+        )
+    problem.refresh_from_db()
+    view = selectors.problem_view(fetched_by=world.member, problem=problem)
+    targets = {t.kind: t for t in view.targets}
+    # Two hours already ran: the critical hour counts from the change, so nothing is missed at
+    # once (judged from the raise, 2 h > 1 h would be); the owner target too: 2 h from the change.
+    assert targets["acknowledge"].due_at == T0 + timedelta(hours=3)
+    assert targets["owner"].due_at == T0 + timedelta(hours=4)
+    assert not any(t.breached for t in view.targets)
+    services.problem_breaches_check(now=clock.at(2.5))
+    assert not ProblemBreach.objects.filter(problem=problem).exists()
+    services.problem_breaches_check(now=clock.at(3.1))
+    assert ProblemBreach.objects.filter(problem=problem, kind="acknowledge").exists()
+    # The provider is told the new due times, in its language.
+    notice = Notice.objects.get(kind="problem.priority_set", user=world.owner.user)
+    assert "Critical" in notice.text()
+    assert notice.params["due"][0] == {
+        "kind": "acknowledge",
+        "at": (T0 + timedelta(hours=3)).isoformat(),
+    }
+    from django.core import mail
+
+    body = next(m.body for m in mail.outbox if world.owner.user.email in m.to)
+    assert "The targets of this priority apply from now:" in body and "Acknowledge by" in body
+
+
+def test_a_priority_set_after_a_target_was_missed_does_not_undo_it(
+    world: World, clock: Clock
+) -> None:
+    problem = raise_(world)  # medium: acknowledge within 4 h
+    clock.at(5)
+    services.problem_priority_set(membership=world.client_contact, problem=problem, priority="low")
+    problem.refresh_from_db()
+    view = selectors.problem_view(fetched_by=world.member, problem=problem)
+    assert next(t for t in view.targets if t.kind == "acknowledge").breached
 
 
 def test_the_client_names_its_escalation_contact_who_hears_of_missed_targets(

@@ -95,3 +95,26 @@ def test_breached_compares_running_time_to_the_target() -> None:
     events = [(PAUSE, h(1)), (RESUME, h(3))]
     assert not breached(events, T0, target, done_at=None, now=h(5.5))
     assert breached(events, T0, target, done_at=None, now=h(6.5))
+
+
+def test_a_tighter_priority_counts_from_the_change_never_beyond_the_old_limit() -> None:
+    four = timedelta(hours=4)
+    at_raise = [(T0, "critical")]
+    assert sla.target_over_time([], T0, four, at_raise, h(9)) == timedelta(hours=1)
+    later = [(T0, ""), (h(2), "critical")]
+    assert sla.target_over_time([], T0, four, later, h(9)) == timedelta(hours=3)
+    late = [(T0, ""), (h(3.5), "critical")]  # 0.5 h left: the critical hour would be more
+    assert sla.target_over_time([], T0, four, late, h(9)) == four
+    # A pause before the change is not running time: 1 h ran, the critical hour follows.
+    pauses = [(PAUSE, h(0.5)), (RESUME, h(1.5))]
+    assert sla.target_over_time(pauses, T0, four, later, h(9)) == timedelta(hours=2)
+
+
+def test_a_looser_priority_gives_its_target_from_the_anchor_but_no_missed_one_back() -> None:
+    four = timedelta(hours=4)
+    loosened = [(T0, "critical"), (h(0.5), "low")]
+    assert sla.target_over_time([], T0, four, loosened, h(9)) == four
+    too_late = [(T0, "critical"), (h(2), "low")]  # the critical hour was missed at h(1)
+    assert sla.target_over_time([], T0, four, too_late, h(9)) == timedelta(hours=1)
+    # A change after the step was done (until) does not count.
+    assert sla.target_over_time([], T0, four, [(T0, ""), (h(2), "critical")], h(1)) == four
