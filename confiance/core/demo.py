@@ -173,7 +173,11 @@ def build_demo() -> bool:
         today=today,
     )
     build_problem_story(
-        engagement=migration, owner=owner, consultant=members[hugo.pk], client=members[sophie.pk]
+        engagement=migration,
+        owner=owner,
+        consultant=members[hugo.pk],
+        client=members[sophie.pk],
+        today=today,
     )
     from confiance.alignment.demo import build_alignment_demo
 

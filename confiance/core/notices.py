@@ -100,6 +100,11 @@ def notice_groups() -> list[tuple[str, str]]:
     return sorted(((g, str(_GROUPS.get(g, g))) for g in groups), key=lambda item: item[1].lower())
 
 
+def notice_kinds() -> list[str]:
+    """Every kind of notice the apps registered, sorted."""
+    return sorted(_KINDS)
+
+
 def group_of(kind: str) -> str:
     registered = _KINDS.get(kind)
     return registered.group if registered else kind.split(".", 1)[0]
@@ -221,8 +226,11 @@ def notify_on_commit(
     kind: str,
     params: dict[str, Any],
     link: str = "",
+    at: datetime | None = None,
 ) -> None:
-    """From inside a transaction: tell these people once it commits (through the task worker)."""
+    """From inside a transaction: tell these people once it commits (through the task worker).
+
+    `at`: as for `notify`, the moment of a fact recorded in history (the demo's story)."""
     ids = sorted({int(pk) for pk in user_ids if pk is not None})
     if not ids:
         return
@@ -236,6 +244,7 @@ def notify_on_commit(
         kind=kind,
         params=params,
         link=link,
+        at=at.isoformat() if at is not None else None,
     )
 
 

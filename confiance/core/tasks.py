@@ -26,14 +26,34 @@ def send_invitation_email(invitation_id: int, link: str, language: str) -> None:
 
 @task()
 def deliver_notice(
-    *, workspace_id: int, user_ids: list[int], kind: str, params: dict[str, Any], link: str
+    *,
+    workspace_id: int,
+    user_ids: list[int],
+    kind: str,
+    params: dict[str, Any],
+    link: str,
+    at: str | None = None,
 ) -> int:
-    """Tell these people of one event (see confiance.core.notices.notify); how many told."""
+    """Tell these people of one event (see confiance.core.notices.notify); how many told.
+
+    `at`: the ISO moment of a fact recorded in history (no e-mail leaves about it)."""
+    from datetime import datetime
+
     from confiance.core.models import User
     from confiance.core.notices import notify
 
     users = User.objects.filter(pk__in=user_ids, is_active=True).order_by("pk")
-    return len(notify(workspace_id=workspace_id, users=users, kind=kind, params=params, link=link))
+    moment = datetime.fromisoformat(at) if at else None
+    return len(
+        notify(
+            workspace_id=workspace_id,
+            users=users,
+            kind=kind,
+            params=params,
+            link=link,
+            at=moment,
+        )
+    )
 
 
 @task()

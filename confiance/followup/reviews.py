@@ -10,7 +10,7 @@ side withdraws its contest (the record stands) or the recording side withdraws i
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -67,7 +67,14 @@ def _link(engagement: Engagement) -> str:
     return reverse("followup", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk})
 
 
-def _tell(review: FactReview, kind: str, user_ids: list[int], actor: User, **extra: str) -> None:
+def _tell(
+    review: FactReview,
+    kind: str,
+    user_ids: list[int],
+    actor: User,
+    at: datetime | None = None,
+    **extra: str,
+) -> None:
     engagement = review.engagement
     notify_on_commit(
         workspace_id=review.workspace_id,
@@ -83,6 +90,7 @@ def _tell(review: FactReview, kind: str, user_ids: list[int], actor: User, **ext
             **extra,
         },
         link=_link(engagement) + "#reviews",
+        at=at,
     )
 
 
@@ -105,8 +113,11 @@ def review_open(
     status_change: CommitmentStatusChange | None = None,
     attendee: MeetingAttendee | None = None,
     payment: Payment | None = None,
+    at: datetime | None = None,
 ) -> FactReview:
-    """Open a review of a record about `side`, and tell that side (called inside the write)."""
+    """Open a review of a record about `side`, and tell that side (called inside the write).
+
+    `at`: the moment of a record made in history (the demo's story): the notice carries it."""
     subject = (
         ReviewSubject.COMMITMENT
         if status_change is not None
@@ -119,7 +130,7 @@ def review_open(
         FactReview.objects.filter(attendee=attendee, state=ReviewState.PENDING).update(
             state=ReviewState.SUPERSEDED
         )
-    now = timezone.now()
+    now = at or timezone.now()
     review = FactReview.objects.create(
         workspace_id=engagement.workspace_id,
         engagement=engagement,
@@ -135,7 +146,7 @@ def review_open(
         answer_by=now + timedelta(days=REVIEW_DAYS),
     )
     review.engagement = engagement
-    _tell(review, "review.requested", side_people(engagement, side), recorded_by)
+    _tell(review, "review.requested", side_people(engagement, side), recorded_by, at=at)
     return review
 
 

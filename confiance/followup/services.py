@@ -103,8 +103,11 @@ def commitment_create(
     owner: User,
     text: str,
     due_date: date,
+    at: datetime | None = None,
 ) -> Commitment:
-    """Record a commitment of one side, with its owner and due date (version 1)."""
+    """Record a commitment of one side, with its owner and due date (version 1).
+
+    `at`: when it was made; only the demo's story and tests set it (never user input)."""
     _ensure_same_workspace(membership, engagement)
     if side not in Side.values:
         raise ValidationError({"side": _("Choose a side.")})
@@ -115,7 +118,7 @@ def commitment_create(
     if error := limits.date_error(due_date, engagement=engagement):
         raise ValidationError({"due_date": error})
     _check_owner(engagement, side, owner)
-    now = timezone.now()
+    now = at or timezone.now()
     commitment = Commitment.objects.create(
         workspace_id=engagement.workspace_id,
         engagement=engagement,
@@ -196,9 +199,16 @@ def _record_status(
 
 @transaction.atomic
 def commitment_set_status(
-    *, membership: Membership, commitment: Commitment, status: str, note: str = ""
+    *,
+    membership: Membership,
+    commitment: Commitment,
+    status: str,
+    note: str = "",
+    at: datetime | None = None,
 ) -> Commitment:
-    """Mark a live commitment kept (on time or late, from today's date), broken or withdrawn."""
+    """Mark a live commitment kept (on time or late, from today's date), broken or withdrawn.
+
+    `at`: when it was; only the demo's story and tests set it (never user input)."""
     commitment = _lock(commitment)
     engagement = commitment.engagement
     _ensure_same_workspace(membership, engagement)
@@ -213,7 +223,7 @@ def commitment_set_status(
                 % {"status": commitment.get_status_display()}
             }
         )
-    now = timezone.now()
+    now = at or timezone.now()
     if status == CommitmentStatus.KEPT and timezone.localdate(now) > commitment.due_date:
         status = CommitmentStatus.KEPT_LATE
     change = _record_status(
@@ -228,6 +238,7 @@ def commitment_set_status(
             what=gettext_noop("Commitment “%(text)s” marked %(status)s"),
             what_params={"text": commitment.text[:120], "status": change.to_status},
             status_change=change,
+            at=at,
         )
     # A pending renegotiation has no object once the commitment is closed.
     commitment.renegotiations.filter(state=Renegotiation.State.PENDING).update(
@@ -251,8 +262,11 @@ def renegotiation_propose(
     reason: str,
     new_due_date: date | None = None,
     new_text: str = "",
+    at: datetime | None = None,
 ) -> Renegotiation:
-    """The committed side asks for a new date and/or wording; the other side must agree."""
+    """The committed side asks for a new date and/or wording; the other side must agree.
+
+    `at`: when it was asked; only the demo's story and tests set it (never user input)."""
     commitment = _lock(commitment)
     engagement = commitment.engagement
     _ensure_same_workspace(membership, engagement)
@@ -279,6 +293,7 @@ def renegotiation_propose(
         new_text=new_text,
         reason=reason.strip(),
         proposed_by=membership.user,
+        proposed_at=at or timezone.now(),
     )
     audit_record(
         verb="commitment.renegotiation.propose",
@@ -287,15 +302,21 @@ def renegotiation_propose(
         target=proposal,
         data={"commitment": commitment.pk},
     )
-    enqueue_on_commit(notify_renegotiation, proposal.pk)
+    enqueue_on_commit(notify_renegotiation, proposal.pk, in_history=at is not None)
     return proposal
 
 
 @transaction.atomic
 def renegotiation_decide(
-    *, membership: Membership, renegotiation: Renegotiation, agree: bool
+    *,
+    membership: Membership,
+    renegotiation: Renegotiation,
+    agree: bool,
+    at: datetime | None = None,
 ) -> Renegotiation:
-    """The other side agrees (a new version of the commitment) or declines (nothing changes)."""
+    """The other side agrees (a new version of the commitment) or declines (nothing changes).
+
+    `at`: when it answered; only the demo's story and tests set it (never user input)."""
     commitment = _lock(renegotiation.commitment)
     renegotiation = Renegotiation.objects.select_for_update().get(pk=renegotiation.pk)
     engagement = commitment.engagement
@@ -304,7 +325,7 @@ def renegotiation_decide(
         raise PermissionDenied
     if renegotiation.state != Renegotiation.State.PENDING:
         raise ValidationError(_("This renegotiation was already answered."))
-    now = timezone.now()
+    now = at or timezone.now()
     renegotiation.state = Renegotiation.State.AGREED if agree else Renegotiation.State.DECLINED
     renegotiation.decided_by = membership.user
     renegotiation.decided_at = now
@@ -363,7 +384,13 @@ def renegotiation_decide(
 
 
 def _meeting_notify(
-    meeting: Meeting, *, kind: str, user_ids: list[int], actor: User, **extra: object
+    meeting: Meeting,
+    *,
+    kind: str,
+    user_ids: list[int],
+    actor: User,
+    at: datetime | None = None,
+    **extra: object,
 ) -> None:
     """Tell the people expected (the actor aside) with an iCalendar request or cancellation."""
     from django.urls import reverse
@@ -391,6 +418,7 @@ def _meeting_notify(
             "meeting-detail",
             kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk, "mid": meeting.pk},
         ),
+        at=at,
     )
 
 
@@ -432,8 +460,11 @@ def meeting_create(
     channel: str,
     attendees: list[User],
     location: str = "",
+    at: datetime | None = None,
 ) -> Meeting:
-    """Plan a meeting or visit with the people expected from both sides."""
+    """Plan a meeting or visit with the people expected from both sides.
+
+    `at`: when it was planned; only the demo's story and tests set it (never user input)."""
     _ensure_same_workspace(membership, engagement)
     if not access.can_manage_meetings(membership, engagement):
         raise PermissionDenied
@@ -464,6 +495,7 @@ def meeting_create(
         channel=channel,
         location=location.strip(),
         created_by=membership.user,
+        created_at=at or timezone.now(),
     )
     MeetingAttendee.objects.bulk_create(
         MeetingAttendee(
@@ -479,7 +511,11 @@ def meeting_create(
         data={"starts_at": starts_at.isoformat(), "attendees": [u.email for u in attendees]},
     )
     _meeting_notify(
-        meeting, kind="meeting.planned", user_ids=[u.pk for u in attendees], actor=membership.user
+        meeting,
+        kind="meeting.planned",
+        user_ids=[u.pk for u in attendees],
+        actor=membership.user,
+        at=at,
     )
     return meeting
 
@@ -588,8 +624,12 @@ def meeting_update(
 
 
 @transaction.atomic
-def meeting_cancel(*, membership: Membership, meeting: Meeting, reason: str = "") -> Meeting:
-    """Cancel a planned meeting; the cancelling side and the time (hence the notice) are kept."""
+def meeting_cancel(
+    *, membership: Membership, meeting: Meeting, reason: str = "", at: datetime | None = None
+) -> Meeting:
+    """Cancel a planned meeting; the cancelling side and the time (hence the notice) are kept.
+
+    `at`: when it was cancelled; only the demo's story and tests set it (never user input)."""
     meeting = Meeting.objects.select_for_update().select_related("engagement").get(pk=meeting.pk)
     engagement = meeting.engagement
     _ensure_same_workspace(membership, engagement)
@@ -598,7 +638,7 @@ def meeting_cancel(*, membership: Membership, meeting: Meeting, reason: str = ""
     if meeting.status != MeetingStatus.PLANNED:
         raise ValidationError(_("Only a planned meeting can be cancelled."))
     meeting.status = MeetingStatus.CANCELLED
-    meeting.cancelled_at = timezone.now()
+    meeting.cancelled_at = at or timezone.now()
     meeting.cancelled_by = membership.user
     meeting.cancelled_by_side = access.followup_side(membership, engagement) or ""
     meeting.cancel_reason = reason.strip()
@@ -619,6 +659,7 @@ def meeting_cancel(*, membership: Membership, meeting: Meeting, reason: str = ""
         user_ids=list(meeting.attendees.values_list("user_id", flat=True)),
         actor=membership.user,
         reason=meeting.cancel_reason[:1000],
+        at=at,
     )
     audit_record(
         verb="meeting.cancel",
@@ -653,8 +694,11 @@ def meeting_record(
     minutes: str,
     internal_notes: str,
     held: bool = True,
+    at: datetime | None = None,
 ) -> Meeting:
-    """Record a meeting held: each expected person's attendance, the minutes, internal notes."""
+    """Record a meeting held: each expected person's attendance, the minutes, internal notes.
+
+    `at`: when it was recorded; only the demo's story and tests set it (never user input)."""
     meeting = Meeting.objects.select_for_update().select_related("engagement").get(pk=meeting.pk)
     engagement = meeting.engagement
     _ensure_same_workspace(membership, engagement)
@@ -662,7 +706,7 @@ def meeting_record(
         raise PermissionDenied
     if meeting.status == MeetingStatus.CANCELLED:
         raise ValidationError(_("This meeting was cancelled."))
-    now = timezone.now()
+    now = at or timezone.now()
     if held and meeting.starts_at > now:
         raise ValidationError(_("A meeting can be recorded as held once it has started."))
     attendees = {a.user_id: a for a in meeting.attendees.select_related("user")}
@@ -696,6 +740,7 @@ def meeting_record(
                     "date": timezone.localdate(meeting.starts_at).isoformat(),
                 },
                 attendee=attendee,
+                at=at,
             )
     fields = ["minutes", "internal_notes"]
     meeting.minutes = minutes.strip()
@@ -746,8 +791,11 @@ def payment_create(
     amount: Decimal,
     issue_date: date,
     due_date: date,
+    at: datetime | None = None,
 ) -> Payment:
-    """Issue a deposit or invoice to the client, in the workspace currency."""
+    """Issue a deposit or invoice to the client, in the workspace currency.
+
+    `at`: when it was recorded; only the demo's story and tests set it (never user input)."""
     _ensure_same_workspace(membership, engagement)
     if not access.can_manage_payments(membership, engagement):
         raise PermissionDenied
@@ -778,6 +826,7 @@ def payment_create(
         issue_date=issue_date,
         due_date=due_date,
         created_by=membership.user,
+        created_at=at or timezone.now(),
     )
     audit_record(
         verb="payment.create",
@@ -790,8 +839,12 @@ def payment_create(
 
 
 @transaction.atomic
-def payment_mark_paid(*, membership: Membership, payment: Payment, paid_date: date) -> Payment:
-    """Record the day a payment was received; appended to the ledger with its promptness."""
+def payment_mark_paid(
+    *, membership: Membership, payment: Payment, paid_date: date, at: datetime | None = None
+) -> Payment:
+    """Record the day a payment was received; appended to the ledger with its promptness.
+
+    `at`: when it was recorded; only the demo's story and tests set it (never user input)."""
     payment = Payment.objects.select_for_update().select_related("engagement").get(pk=payment.pk)
     engagement = payment.engagement
     _ensure_same_workspace(membership, engagement)
@@ -799,13 +852,14 @@ def payment_mark_paid(*, membership: Membership, payment: Payment, paid_date: da
         raise PermissionDenied
     if payment.paid_date is not None:
         raise ValidationError({"paid_date": _("This payment is already recorded as paid.")})
-    if paid_date > timezone.localdate():
+    now = at or timezone.now()
+    if paid_date > timezone.localdate(now):
         raise ValidationError({"paid_date": _("A payment cannot be received in the future.")})
     if paid_date < payment.issue_date:
         raise ValidationError({"paid_date": _("The payment date comes before the issue date.")})
     payment.paid_date = paid_date
     payment.paid_recorded_by = membership.user
-    payment.paid_recorded_at = timezone.now()
+    payment.paid_recorded_at = now
     payment.save(update_fields=["paid_date", "paid_recorded_by", "paid_recorded_at"])
     review_open(
         engagement=engagement,
@@ -818,6 +872,7 @@ def payment_mark_paid(*, membership: Membership, payment: Payment, paid_date: da
             "due": payment.due_date.isoformat(),
         },
         payment=payment,
+        at=at,
     )
     audit_record(
         verb="payment.paid",

@@ -57,8 +57,10 @@ def _remind(commitment_id: int) -> bool:
 
 
 @task()
-def notify_renegotiation(renegotiation_id: int) -> None:
-    """Tell the other side that a renegotiation awaits its agreement (notice and e-mail)."""
+def notify_renegotiation(renegotiation_id: int, in_history: bool = False) -> None:
+    """Tell the other side that a renegotiation awaits its agreement (notice and e-mail).
+
+    `in_history`: asked in the demo's story; the notice carries the day it was asked."""
     proposal = Renegotiation.objects.select_related(
         "commitment__engagement__workspace", "commitment__engagement__lead", "proposed_by"
     ).get(pk=renegotiation_id)
@@ -99,6 +101,7 @@ def notify_renegotiation(renegotiation_id: int) -> None:
             "reason": proposal.reason[:1000],
         },
         link=link,
+        at=proposal.proposed_at if in_history else None,
     )
 
 

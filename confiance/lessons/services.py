@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from confiance import access
@@ -49,8 +51,11 @@ def lesson_create(
     problem: Problem | None = None,
     engagement: Engagement | None = None,
     source_label: str = "",
+    at: datetime | None = None,
 ) -> Lesson:
-    """Add a lesson to the workspace's library, from a problem, a retrospective or elsewhere."""
+    """Add a lesson to the workspace's library, from a problem, a retrospective or elsewhere.
+
+    `at`: when it was written; only the demo's story and tests set it (never user input)."""
     if not access.can_use_lessons(membership):
         raise PermissionDenied
     for obj in (problem, engagement):
@@ -84,6 +89,7 @@ def lesson_create(
         problem=problem,
         engagement=engagement,
         created_by=membership.user,
+        created_at=at or timezone.now(),
     )
     if names:
         existing = {t.name: t for t in Tag.objects.filter(workspace_id=membership.workspace_id)}
@@ -136,9 +142,16 @@ def engagement_people(engagement: Engagement) -> QuerySet[User]:
 
 @transaction.atomic
 def kudos_give(
-    *, membership: Membership, engagement: Engagement, recipients: Iterable[User], text: str
+    *,
+    membership: Membership,
+    engagement: Engagement,
+    recipients: Iterable[User],
+    text: str,
+    at: datetime | None = None,
 ) -> Kudos:
-    """Credit named people (of either side) for a named success; it joins the engagement's log."""
+    """Credit named people (of either side) for a named success; it joins the engagement's log.
+
+    `at`: when they were given; only the demo's story and tests set it (never user input)."""
     if not access.can_give_kudos(membership, engagement):
         raise PermissionDenied
     people = {u.pk: u for u in recipients}
@@ -160,6 +173,7 @@ def kudos_give(
         engagement=engagement,
         author=membership.user,
         text=text,
+        created_at=at or timezone.now(),
     )
     kudos.recipients.set(people.values())
     names = sorted(u.get_full_name() for u in people.values())
@@ -183,5 +197,5 @@ def kudos_give(
     )
     from confiance.lessons.tasks import notify_kudos
 
-    enqueue_on_commit(notify_kudos, kudos.pk)
+    enqueue_on_commit(notify_kudos, kudos.pk, in_history=at is not None)
     return kudos

@@ -10,8 +10,10 @@ from confiance.lessons.models import Kudos
 
 
 @task()
-def notify_kudos(kudos_id: int) -> None:
-    """Tell each person credited (each notice links to the person's own profile)."""
+def notify_kudos(kudos_id: int, in_history: bool = False) -> None:
+    """Tell each person credited (each notice links to the person's own profile).
+
+    `in_history`: given in the demo's story; the notice carries the day they were given."""
     kudos = Kudos.objects.select_related("author", "engagement__workspace").get(pk=kudos_id)
     slug = kudos.engagement.workspace.slug
     params = {
@@ -26,4 +28,5 @@ def notify_kudos(kudos_id: int) -> None:
             kind="kudos.received",
             params=params,
             link=reverse("person-profile", kwargs={"ws": slug, "user_id": user.pk}),
+            at=kudos.created_at if in_history else None,
         )

@@ -66,6 +66,7 @@ def _record(
     ledger: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
     told: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> None:
     audit_record(
         verb=f"problem.{verb}",
@@ -82,7 +83,7 @@ def _record(
             actor=membership.user,
         )
     if verb in TOLD_STEPS:
-        _tell(membership, problem, verb, told or {})
+        _tell(membership, problem, verb, told or {}, at)
 
 
 # Every shared step of a problem is told to both sides (the one who acted aside).
@@ -133,7 +134,14 @@ def problem_people(problem: Problem) -> list[int]:
     return sorted(ids)
 
 
-def _tell(membership: Membership, problem: Problem, verb: str, told: dict[str, Any]) -> None:
+def _tell(
+    membership: Membership,
+    problem: Problem,
+    verb: str,
+    told: dict[str, Any],
+    at: datetime | None = None,
+) -> None:
+    """Tell both sides of a step; `at` dates a step of the demo's story (no e-mail about it)."""
     from confiance.problems.tasks import problem_link
 
     notify_on_commit(
@@ -148,6 +156,7 @@ def _tell(membership: Membership, problem: Problem, verb: str, told: dict[str, A
             **told,
         },
         link=problem_link(problem),
+        at=at,
     )
 
 
@@ -196,8 +205,12 @@ def problem_raise(
     description: str = "",
     severity: str,
     client_priority: str = "",
+    at: datetime | None = None,
 ) -> Problem:
-    """Raise a problem on an engagement; the client side may say its priority at once."""
+    """Raise a problem on an engagement; the client side may say its priority at once.
+
+    `at` (in this module): when a step happened; only the demo's story and tests set it, to
+    tell a history (never user input); the pages, the API and imports act now."""
     if not access.can_raise_problem(membership, engagement):
         raise PermissionDenied
     errors: dict[str, str] = {}
@@ -211,7 +224,7 @@ def problem_raise(
         errors["client_priority"] = _("Choose a priority.")
     if errors:
         raise ValidationError(errors)
-    now = timezone.now()
+    now = at or timezone.now()
     problem = Problem.objects.create(
         workspace_id=engagement.workspace_id,
         engagement=engagement,
@@ -231,39 +244,46 @@ def problem_raise(
         problem,
         "raised",
         ledger={"severity": severity, "side": problem.raised_side, "proactive": problem.proactive},
+        at=at,
     )
     return problem
 
 
-def _acknowledge(membership: Membership, problem: Problem, now: datetime) -> None:
+def _acknowledge(
+    membership: Membership, problem: Problem, now: datetime, at: datetime | None = None
+) -> None:
     problem.status = ProblemStatus.ACKNOWLEDGED
     problem.acknowledged_at = now
     problem.save(update_fields=["status", "acknowledged_at"])
     _event(problem, EventKind.ACKNOWLEDGED, membership.user, now)
-    _record(membership, problem, "acknowledged", ledger={"status": problem.status})
+    _record(membership, problem, "acknowledged", ledger={"status": problem.status}, at=at)
 
 
 @transaction.atomic
-def problem_acknowledge(*, membership: Membership, problem: Problem) -> Problem:
+def problem_acknowledge(
+    *, membership: Membership, problem: Problem, at: datetime | None = None
+) -> Problem:
     """The provider says it has seen the problem (stops the time-to-acknowledge clock)."""
     problem = _locked(problem)
     _require_handler(membership, problem)
     if problem.status != ProblemStatus.RAISED:
         raise ValidationError(_("This problem was already acknowledged."))
-    _acknowledge(membership, problem, timezone.now())
+    _acknowledge(membership, problem, at or timezone.now(), at)
     return problem
 
 
 @transaction.atomic
-def problem_owner_name(*, membership: Membership, problem: Problem, owner: User | None) -> Problem:
+def problem_owner_name(
+    *, membership: Membership, problem: Problem, owner: User | None, at: datetime | None = None
+) -> Problem:
     """Name the provider-side person who owns the problem; naming an owner acknowledges it."""
     problem = _locked(problem)
     _require_handler(membership, problem)
     _require_open(problem)
     owner = _problem_person(problem, owner, "owner", escalation=False)
-    now = timezone.now()
+    now = at or timezone.now()
     if problem.status == ProblemStatus.RAISED:
-        _acknowledge(membership, problem, now)
+        _acknowledge(membership, problem, now, at)
     problem.owner = owner
     problem.owner_named_at = problem.owner_named_at or now
     problem.save(update_fields=["owner", "owner_named_at"])
@@ -274,12 +294,15 @@ def problem_owner_name(*, membership: Membership, problem: Problem, owner: User 
         "owner_named",
         ledger={"owner": owner.get_full_name()},
         told={"owner": owner.get_full_name()},
+        at=at,
     )
     return problem
 
 
 @transaction.atomic
-def problem_plan_share(*, membership: Membership, problem: Problem, plan: str) -> Problem:
+def problem_plan_share(
+    *, membership: Membership, problem: Problem, plan: str, at: datetime | None = None
+) -> Problem:
     """Share the plan to solve the problem with both sides."""
     problem = _locked(problem)
     _require_handler(membership, problem)
@@ -289,14 +312,19 @@ def problem_plan_share(*, membership: Membership, problem: Problem, plan: str) -
         raise ValidationError({"plan": _("Write the plan.")})
     problem.plan = plan
     problem.save(update_fields=["plan"])
-    _event(problem, EventKind.PLAN_SHARED, membership.user, timezone.now(), text=plan)
-    _record(membership, problem, "plan_shared", told={"text": plan[:1000]})
+    _event(problem, EventKind.PLAN_SHARED, membership.user, at or timezone.now(), text=plan)
+    _record(membership, problem, "plan_shared", told={"text": plan[:1000]}, at=at)
     return problem
 
 
 @transaction.atomic
 def problem_escalate(
-    *, membership: Membership, problem: Problem, level: int, person: User | None
+    *,
+    membership: Membership,
+    problem: Problem,
+    level: int,
+    person: User | None,
+    at: datetime | None = None,
 ) -> ProblemEvent:
     """Escalate to level 1, 2 or 3 with the person at that level.
 
@@ -310,7 +338,7 @@ def problem_escalate(
     if level <= problem.level:
         raise ValidationError({"level": _("The problem is already at this level or above.")})
     person = _problem_person(problem, person, "person", escalation=True)
-    now = timezone.now()
+    now = at or timezone.now()
     events = list(problem.events.all())
     settings = problem_settings_for(problem.workspace_id)
     early = not clock.missed_so_far(problem, events, settings, now)
@@ -331,6 +359,7 @@ def problem_escalate(
         "escalated",
         ledger={"level": level, "person": person.get_full_name(), "before_breach": early},
         told={"level": level, "person": person.get_full_name()},
+        at=at,
     )
     return event
 
@@ -401,7 +430,9 @@ def problem_client_escalate(
 
 
 @transaction.atomic
-def problem_update_post(*, membership: Membership, problem: Problem, text: str) -> ProblemEvent:
+def problem_update_post(
+    *, membership: Membership, problem: Problem, text: str, at: datetime | None = None
+) -> ProblemEvent:
     """A short progress update: progress over perfection (restarts the update clock)."""
     problem = _locked(problem)
     _require_handler(membership, problem)
@@ -413,18 +444,20 @@ def problem_update_post(*, membership: Membership, problem: Problem, text: str) 
         raise ValidationError(
             {"text": _("Keep it short: %(n)d characters at most.") % {"n": MAX_UPDATE_LENGTH}}
         )
-    now = timezone.now()
+    now = at or timezone.now()
     if problem.status == ProblemStatus.RAISED:
-        _acknowledge(membership, problem, now)
+        _acknowledge(membership, problem, now, at)
     problem.last_update_at = now
     problem.save(update_fields=["last_update_at"])
     event = _event(problem, EventKind.UPDATE, membership.user, now, text=text)
-    _record(membership, problem, "update", told={"text": text})
+    _record(membership, problem, "update", told={"text": text}, at=at)
     return event
 
 
 @transaction.atomic
-def problem_wait_on_client(*, membership: Membership, problem: Problem, text: str = "") -> Problem:
+def problem_wait_on_client(
+    *, membership: Membership, problem: Problem, text: str = "", at: datetime | None = None
+) -> Problem:
     """The provider waits on the client for something specific (`text`, the question asked):
     clocks pause, for at most sla.MAX_PAUSE."""
     problem = _locked(problem)
@@ -438,19 +471,28 @@ def problem_wait_on_client(*, membership: Membership, problem: Problem, text: st
         raise ValidationError(_("The problem is already waiting on the client."))
     problem.waiting_on_client = True
     problem.save(update_fields=["waiting_on_client"])
-    _event(problem, EventKind.WAITING_ON_CLIENT, membership.user, timezone.now(), text=text.strip())
+    _event(
+        problem,
+        EventKind.WAITING_ON_CLIENT,
+        membership.user,
+        at or timezone.now(),
+        text=text.strip(),
+    )
     _record(
         membership,
         problem,
         "waiting_on_client",
         ledger={"waiting_on_client": True},
         told={"text": text.strip()[:1000]},
+        at=at,
     )
     return problem
 
 
 @transaction.atomic
-def problem_resume(*, membership: Membership, problem: Problem) -> Problem:
+def problem_resume(
+    *, membership: Membership, problem: Problem, at: datetime | None = None
+) -> Problem:
     """The wait on the client is over (either side says so): clocks run again."""
     problem = _locked(problem)
     engagement = problem.engagement
@@ -463,18 +505,20 @@ def problem_resume(*, membership: Membership, problem: Problem) -> Problem:
         raise ValidationError(_("The problem is not waiting on the client."))
     problem.waiting_on_client = False
     problem.save(update_fields=["waiting_on_client"])
-    _event(problem, EventKind.RESUMED, membership.user, timezone.now())
-    _record(membership, problem, "resumed", ledger={"waiting_on_client": False})
+    _event(problem, EventKind.RESUMED, membership.user, at or timezone.now())
+    _record(membership, problem, "resumed", ledger={"waiting_on_client": False}, at=at)
     return problem
 
 
 @transaction.atomic
-def problem_resolve(*, membership: Membership, problem: Problem, text: str = "") -> Problem:
+def problem_resolve(
+    *, membership: Membership, problem: Problem, text: str = "", at: datetime | None = None
+) -> Problem:
     """The provider considers the problem solved; the client confirms (or reopens)."""
     problem = _locked(problem)
     _require_handler(membership, problem)
     _require_open(problem)
-    now = timezone.now()
+    now = at or timezone.now()
     if problem.waiting_on_client:
         problem.waiting_on_client = False
         _event(problem, EventKind.RESUMED, membership.user, now)
@@ -488,29 +532,34 @@ def problem_resolve(*, membership: Membership, problem: Problem, text: str = "")
         "resolved",
         ledger={"status": problem.status},
         told={"text": text.strip()[:1000]},
+        at=at,
     )
     return problem
 
 
 @transaction.atomic
-def problem_confirm(*, membership: Membership, problem: Problem) -> Problem:
+def problem_confirm(
+    *, membership: Membership, problem: Problem, at: datetime | None = None
+) -> Problem:
     """The client confirms the resolution: the problem is closed. Only the client side may."""
     problem = _locked(problem)
     if not access.can_confirm_problem(membership, problem.engagement):
         raise PermissionDenied
     if problem.status != ProblemStatus.RESOLVED:
         raise ValidationError(_("Only a resolved problem can be confirmed."))
-    now = timezone.now()
+    now = at or timezone.now()
     problem.status = ProblemStatus.CLOSED
     problem.closed_at = now
     problem.save(update_fields=["status", "closed_at"])
     _event(problem, EventKind.CLOSED, membership.user, now)
-    _record(membership, problem, "closed", ledger={"status": problem.status})
+    _record(membership, problem, "closed", ledger={"status": problem.status}, at=at)
     return problem
 
 
 @transaction.atomic
-def problem_reopen(*, membership: Membership, problem: Problem, text: str) -> Problem:
+def problem_reopen(
+    *, membership: Membership, problem: Problem, text: str, at: datetime | None = None
+) -> Problem:
     """The client says the problem is not solved after all; it goes back to the provider."""
     problem = _locked(problem)
     if not access.can_confirm_problem(membership, problem.engagement):
@@ -520,7 +569,7 @@ def problem_reopen(*, membership: Membership, problem: Problem, text: str) -> Pr
     text = text.strip()
     if not text:
         raise ValidationError({"text": _("Say what is still wrong.")})
-    now = timezone.now()
+    now = at or timezone.now()
     problem.status = ProblemStatus.ACKNOWLEDGED
     problem.resolved_at = None
     problem.closed_at = None
@@ -534,19 +583,22 @@ def problem_reopen(*, membership: Membership, problem: Problem, text: str) -> Pr
         "reopened",
         ledger={"status": problem.status, "reason": text},
         told={"text": text[:1000]},
+        at=at,
     )
     return problem
 
 
 @transaction.atomic
-def problem_priority_set(*, membership: Membership, problem: Problem, priority: str) -> Problem:
+def problem_priority_set(
+    *, membership: Membership, problem: Problem, priority: str, at: datetime | None = None
+) -> Problem:
     """The client side says how much the problem matters to it."""
     problem = _locked(problem)
     if not access.can_set_client_priority(membership, problem.engagement):
         raise PermissionDenied
     if priority not in Severity.values:
         raise ValidationError({"priority": _("Choose a priority.")})
-    now = timezone.now()
+    now = at or timezone.now()
     problem.client_priority = priority
     problem.save(update_fields=["client_priority"])
     _event(problem, EventKind.PRIORITY_SET, membership.user, now, value=priority)
@@ -564,6 +616,7 @@ def problem_priority_set(*, membership: Membership, problem: Problem, priority: 
         "priority_set",
         ledger={"client_priority": priority},
         told={"priority": priority, "due": due},
+        at=at,
     )
     return problem
 
@@ -804,13 +857,23 @@ def breach_recipients(problem: Problem, settings: ProblemSettings) -> list[User]
     return list(unique.values())
 
 
-def problem_breaches_check(*, now: datetime | None = None) -> list[ProblemBreach]:
-    """Record every newly missed target of open problems and notify it, once per breach."""
+def problem_breaches_check(
+    *,
+    now: datetime | None = None,
+    engagement: Engagement | None = None,
+    in_history: bool = False,
+) -> list[ProblemBreach]:
+    """Record every newly missed target of open problems and notify it, once per breach.
+
+    `engagement`: check only its problems. `in_history`: the check is told after the fact (the
+    demo's story, checked as the worker would have at `now`): notices carry `now`, no e-mail."""
     now = now or timezone.now()
     new: list[ProblemBreach] = []
+    problems = Problem.objects.filter(status__in=[ProblemStatus.RAISED, ProblemStatus.ACKNOWLEDGED])
+    if engagement is not None:
+        problems = problems.filter(engagement=engagement)
     problems = (
-        Problem.objects.filter(status__in=[ProblemStatus.RAISED, ProblemStatus.ACKNOWLEDGED])
-        .select_related("engagement__lead", "owner", "workspace")
+        problems.select_related("engagement__lead", "owner", "workspace")
         .prefetch_related("events")
         .order_by("pk")
     )
@@ -824,7 +887,9 @@ def problem_breaches_check(*, now: datetime | None = None) -> list[ProblemBreach
         for target in clock.targets(problem, list(problem.events.all()), settings, now):
             # Only what is still undone is worth telling; a late step already done is history.
             if target.breached and target.done_at is None:
-                breach = _breach_record(problem, settings, target.kind, target.anchor, now)
+                breach = _breach_record(
+                    problem, settings, target.kind, target.anchor, now, in_history
+                )
                 if breach is not None:
                     new.append(breach)
     return new
@@ -832,7 +897,12 @@ def problem_breaches_check(*, now: datetime | None = None) -> list[ProblemBreach
 
 @transaction.atomic
 def _breach_record(
-    problem: Problem, settings: ProblemSettings, kind: str, anchor: datetime, now: datetime
+    problem: Problem,
+    settings: ProblemSettings,
+    kind: str,
+    anchor: datetime,
+    now: datetime,
+    in_history: bool = False,
 ) -> ProblemBreach | None:
     if ProblemBreach.objects.filter(problem=problem, kind=kind, anchor=anchor).exists():
         return None
@@ -867,6 +937,7 @@ def _breach_record(
         params={"title": problem.title, "engagement": problem.engagement.title, "kind": kind},
         link=link,
         defer_email=True,
+        at=now if in_history else None,
     )
     audit_record(
         verb="problem.breach",

@@ -54,3 +54,118 @@ def test_demo_has_a_live_trust_alert(db) -> None:
 
     build_demo()
     assert TrustAlert.objects.filter(closed_at__isnull=True).exists()
+
+
+def _day(offset: int):
+    from datetime import timedelta
+
+    return timezone.localdate() + timedelta(days=offset)
+
+
+def test_every_act_of_the_demo_story_carries_its_day_in_the_story(
+    db, django_capture_on_commit_callbacks
+) -> None:
+    """Ages, targets, late payments and trust facts follow the story's dates, not the day the
+    demo was loaded; nothing is dated after now but the meetings still planned."""
+    from confiance.core.models import Notice, NoticeEmail
+    from confiance.followup.models import CommitmentStatusChange, FactReview, Renegotiation
+    from confiance.problems import clock
+    from confiance.problems.models import ProblemBreach, ProblemEvent
+    from confiance.problems.services import problem_settings_for
+    from confiance.trust.models import TrustFact
+
+    with django_capture_on_commit_callbacks(execute=True):
+        build_demo()
+    now = timezone.now()
+    local = timezone.localdate
+
+    # Commitments: kept four (provider) and three (client) days after their due dates.
+    late = {c.text.split(" / ")[0]: c for c in Commitment.objects.filter(status="kept_late")}
+    assert (
+        local(late["Test run on cardiology"].status_changed_at)
+        - late["Test run on cardiology"].due_date
+    ).days == 4
+    assert (
+        local(late["Open access to the test server"].status_changed_at)
+        - late["Open access to the test server"].due_date
+    ).days == 3
+    overdue = Commitment.objects.get(text__startswith="Sign off batch 1")
+    assert overdue.is_overdue() and (local() - overdue.due_date).days == 4
+    for commitment in Commitment.objects.all():
+        assert commitment.created_at < now and local(commitment.created_at) < local()
+        if commitment.status_changed_at is not None:
+            assert commitment.created_at < commitment.status_changed_at < now
+    for proposal in Renegotiation.objects.all():
+        assert proposal.proposed_at < proposal.decided_at < now
+
+    # Payments: the deposit two days early, the October invoice 14 days late, each recorded on
+    # the day it arrived; November's is not due.
+    paid = {p.label.split(" / ")[0]: p for p in Payment.objects.all()}
+    assert paid["Deposit 30 %"].promptness_days == -2
+    assert paid["Invoice October"].promptness_days == 14
+    assert paid["Invoice October"].paid_date == _day(-6)
+    for payment in Payment.objects.filter(paid_date__isnull=False):
+        assert local(payment.paid_recorded_at) == payment.paid_date
+    assert paid["Invoice November"].paid_date is None
+    assert paid["Invoice November"].due_date > local()
+
+    # Meetings: the check-in cancelled the evening before (14 h), three days ago.
+    cancelled = Meeting.objects.get(status="cancelled")
+    assert cancelled.cancellation_notice_hours == 14
+    assert local(cancelled.cancelled_at) == _day(-3)
+    for meeting in Meeting.objects.all():
+        assert meeting.created_at < now
+        assert (meeting.starts_at > now) == (meeting.status == "planned")
+
+    # Problems: raised on the story's days; targets met or missed as told.
+    raised = {p.title.split(" / ")[0]: p for p in Problem.objects.all()}
+    assert {title: local(p.created_at) for title, p in raised.items()} == {
+        "Duplicate patient records after batch 1": _day(-38),
+        "Legacy export truncates accented names": _day(-12),
+        "Night batch slows the ward terminals": _day(-2),
+        "Allergy codes missing from the export": _day(-3),
+    }
+    settings = problem_settings_for(raised["Allergy codes missing from the export"].workspace_id)
+
+    def missed(title: str) -> set[str]:
+        problem = raised[title]
+        targets = clock.targets(problem, list(problem.events.all()), settings, now)
+        return {t.kind for t in targets if t.breached}
+
+    assert missed("Duplicate patient records after batch 1") == set()
+    assert missed("Legacy export truncates accented names") == set()
+    assert missed("Night batch slows the ward terminals") == set()  # its update clock paused
+    assert missed("Allergy codes missing from the export") == {"acknowledge", "owner"}
+    escalation = ProblemEvent.objects.get(kind="escalated")
+    assert escalation.before_breach and local(escalation.at) == _day(-2)
+    breaches = ProblemBreach.objects.order_by("detected_at")
+    assert [(b.kind, local(b.detected_at)) for b in breaches] == [
+        ("acknowledge", _day(-3)),
+        ("owner", _day(-3)),
+    ]
+    closed = raised["Duplicate patient records after batch 1"]
+    assert closed.acknowledged_at - closed.created_at < settings.target("acknowledge") / 2
+    assert local(Lesson.objects.get(problem=closed).created_at) == _day(-34)
+
+    # Nothing dated after now, and the notices of past acts carry their day and sent no e-mail.
+    moments = [
+        *CommitmentStatusChange.objects.values_list("changed_at", flat=True),
+        *ProblemEvent.objects.values_list("at", flat=True),
+        *MeetingAttendee.objects.exclude(recorded_at=None).values_list("recorded_at", flat=True),
+        *FactReview.objects.values_list("recorded_at", flat=True),
+        *Kudos.objects.values_list("created_at", flat=True),
+        *Notice.objects.values_list("created_at", flat=True),
+        *TrustFact.objects.values_list("at", flat=True),
+    ]
+    assert moments and max(moments) <= now
+    notice = Notice.objects.filter(
+        kind="problem.raised", params__title__startswith="Allergy"
+    ).first()
+    assert notice is not None and local(notice.created_at) == _day(-3)
+    assert notice.email == NoticeEmail.OFF
+
+    # Trust facts sit on the story's days: the late payment on the day it was paid.
+    invoice_fact = TrustFact.objects.get(indicator="payment_late")
+    assert local(invoice_fact.at) == paid["Invoice October"].paid_date
+    target_facts = TrustFact.objects.filter(indicator="problem_target_missed")
+    assert {local(f.at) for f in target_facts} == {_day(-3)}
