@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 from django.test import Client as HttpClient
+from django.utils import translation
 
 from confiance.core.demo import DEMO_SLUG, build_demo
 from confiance.core.models import Membership
@@ -154,9 +155,9 @@ URL = re.compile(r"https?://\S+")
 def _words_left(line: str, params: dict[str, object]) -> bool:
     """Does the line hold words of its own once its data (links, the notice's values) is out?"""
     rest = URL.sub("", line)
-    for value in params.values():
-        if isinstance(value, str | int | float) and str(value):
-            rest = rest.replace(str(value), "")
+    values = [str(v) for v in params.values() if isinstance(v, str | int | float) and str(v)]
+    for value in sorted(values, key=len, reverse=True):  # a whole value before its parts
+        rest = rest.replace(value, "")
     return bool(re.search(r"[A-Za-zÀ-ÿ]{3,}", rest))
 
 
@@ -248,3 +249,164 @@ def test_the_statement_and_closure_report_pdfs_are_in_french() -> None:
         if found:
             report[name] = sorted(set(found))
     assert not report, "\n".join(f"{name}: {found}" for name, found in sorted(report.items()))
+
+
+# What each group of notices (or one kind) reads, as its services write it; a new kind of an
+# existing group is covered with its group's context, a new group with the common one (and a
+# renderer reading more than that fails the test, naming the kind).
+NOTICE_COMMON: dict[str, object] = {
+    "engagement": "Migration du dossier patient",
+    "who": "Claire Martin",
+    "title": "Doublons après le lot 1",
+    "text": "Fusionner les doublons avant le lot 2",
+}
+NOTICE_CONTEXT: dict[str, dict[str, object]] = {
+    "budget.alert": {
+        "level": "80",
+        "consumed_days": "48.5",
+        "budget_days": "60",
+        "forecast_days": "62.5",
+        "percent": 81,
+        "over_days": "2.5",
+    },
+    "budget.parameter": {"name": "late_days", "before": 7, "after": 3},
+    "closure": {"objectives": 2, "hash": "ab" * 32, "before": {}, "after": {}},
+    "commitment": {
+        "due_date": "2026-11-20",
+        "days_late": 4,
+        "new_due_date": "2026-12-12",
+        "new_text": "Livrer le plan des lots",
+        "reason": "La liste des services a changé",
+    },
+    "emergence": {
+        "opportunity": "Plateforme de données",
+        "phase": "Converging",
+        "phase_code": "converging",
+    },
+    "engagement": {"state": "accepted", "reason": "Capteurs indisponibles", "answer": "D'accord"},
+    "glossary": {"term": "lot"},
+    "kudos": {"author": "Sophie Lefèvre"},
+    "ledger": {
+        "size": 412,
+        "date": "2026-11-30",
+        "key": "meridian+1a2b3c4d+AbCdEf",
+        "note": "meridian\n412\nq1w2e3r4t5y6\n\n— meridian AbCd",
+        "file": "checkpoint-1-412.txt",
+        "workspace": "Meridian Conseil",
+        "reason": "Clé renouvelée",
+    },
+    "meeting": {
+        "meeting_id": None,
+        "starts_at": "2026-12-11T09:00:00+01:00",
+        "previous_starts_at": "2026-12-10T09:00:00+01:00",
+        "duration_minutes": 90,
+        "channel": "on_site",
+        "location": "Salle B",
+        "method": "REQUEST",
+        "sequence": 1,
+    },
+    "meeting.cancelled": {"method": "CANCEL", "reason": "Incident de mise en production"},
+    "problem": {
+        "owner": "Hugo Bernard",
+        "person": "Hugo Bernard",
+        "level": 2,
+        "priority": "high",
+        "file": "journal.csv",
+        "kind": "acknowledge",
+        "proactive": True,
+    },
+    "pulse": {"closes_at": "2026-12-14T18:00:00+01:00"},
+    "review": {
+        "what": "Commitment “%(text)s” marked %(status)s",
+        "what_params": {"text": "Geler le schéma", "status": "broken"},
+        "answer_by": "2026-12-10T17:00:00+01:00",
+        "days": 7,
+        "state": "upheld",
+        "reason": "Le schéma n'a pas changé",
+        "note": "Vu ensemble",
+    },
+    "review.requested": {"state": None, "reason": None, "note": None},
+    "trust": {
+        "kind": "drop",
+        "reason": "%(dimension)s fell from %(before)s %% to %(now)s %% in %(days)s days.",
+        "reason_params": {"dimension": "reliability", "before": 72, "now": 51, "days": 14},
+    },
+    "vision": {},
+    "webhook": {"url": "https://hooks.example.com/confiance", "reason": "failures", "count": 5},
+}
+
+
+# Other branches of a kind's text, each rendered too (None: the value is left out).
+NOTICE_VARIANTS: dict[str, list[dict[str, object]]] = {
+    "budget.alert": [{"over_days": None, "forecast_days": None, "level": "50"}],
+    "engagement.stop_answered": [{"state": "declined"}],
+    "problem.raised": [{"proactive": False}],
+    "webhook.disabled": [{"reason": "gone"}, {"reason": "paused"}],
+    "budget.parameter": [{"name": "minutes_per_day", "before": 480, "after": 420}],
+}
+
+
+def notice_contexts(kind: str) -> list[dict[str, object]]:
+    group = kind.split(".", 1)[0]
+    params = {**NOTICE_COMMON, **NOTICE_CONTEXT.get(group, {}), **NOTICE_CONTEXT.get(kind, {})}
+    return [
+        {key: value for key, value in {**params, **variant}.items() if value is not None}
+        for variant in [{}, *NOTICE_VARIANTS.get(kind, [])]
+    ]
+
+
+def _data(params: dict[str, object]) -> dict[str, object]:
+    """The notice's values as data to leave out of a line: nested ones and each line of a
+    multi-line value too."""
+    found: dict[str, object] = {}
+
+    def add(value: object) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                add(item)
+        elif isinstance(value, str):
+            for part in [value, *value.splitlines()]:
+                found[str(len(found))] = part
+        elif isinstance(value, int | float):
+            found[str(len(found))] = value
+
+    add(params)
+    return found
+
+
+@pytest.mark.django_db
+def test_every_registered_kind_of_notice_and_its_e_mail_read_in_french(world, mailoutbox) -> None:
+    """Every kind the apps register (the demo's and the others), rendered as a notice and as
+    its e-mail (subject, body, any HTML part) for a French reader: no English left."""
+    from confiance.core.models import Notice
+    from confiance.core.notices import notice_email_send, notice_kinds, render_notice
+
+    SOURCES.update(english_sources())
+    user = world.client_contact.user
+    kinds = notice_kinds()
+    assert len(kinds) >= 40, kinds
+    report: dict[str, list[str]] = {}
+    for kind, params in ((k, p) for k in kinds for p in notice_contexts(k)):
+        texts = {}
+        for language in ("en", "fr"):
+            user.language = language
+            notice = Notice.objects.create(
+                workspace=world.workspace, user=user, kind=kind, params=params, link="/w/"
+            )
+            mailoutbox.clear()
+            try:
+                notice_email_send(notice=notice)
+            except (KeyError, TypeError, ValueError) as error:
+                pytest.fail(f"{kind} reads what NOTICE_CONTEXT does not give it: {error!r}")
+            (message,) = mailoutbox
+            parts = [message.subject, message.body]
+            for content, _mimetype in getattr(message, "alternatives", []):
+                parts += visible_texts(str(content))
+            with translation.override(language):
+                parts.append(render_notice(kind, params))
+            texts[language] = "\n".join(parts)
+        assert texts["fr"] != texts["en"], kind
+        found = english_lines(texts["fr"], texts["en"], _data(params))
+        if found:
+            report.setdefault(kind, []).extend(sorted(set(found)))
+    assert not report, "\n".join(f"{kind}: {found}" for kind, found in sorted(report.items()))
