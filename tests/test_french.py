@@ -321,6 +321,12 @@ NOTICE_CONTEXT: dict[str, dict[str, object]] = {
         "file": "journal.csv",
         "kind": "acknowledge",
         "proactive": True,
+        "reason": "Le lot de nuit bloque encore les postes",
+        "due": [
+            {"kind": "acknowledge", "at": "2026-12-04T10:00:00+01:00"},
+            {"kind": "owner", "at": "2026-12-04T12:00:00+01:00"},
+            {"kind": "update", "at": "2026-12-05T09:00:00+01:00"},
+        ],
     },
     "pulse": {"closes_at": "2026-12-14T18:00:00+01:00"},
     "review": {
