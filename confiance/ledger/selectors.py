@@ -20,7 +20,13 @@ from confiance.engagements.models import Engagement
 from confiance.ledger import sealing
 from confiance.ledger.bundle import BUNDLE_FORMAT, bundle_entry, withheld_entry
 from confiance.ledger.merkle import leaf_hash
-from confiance.ledger.models import Checkpoint, LedgerEntry, LedgerHead, LedgerOpening
+from confiance.ledger.models import (
+    Checkpoint,
+    LedgerEntry,
+    LedgerHead,
+    LedgerOpening,
+    WorkspaceKey,
+)
 from confiance.ledger.sealing import Opening
 from confiance.ledger.store import DatabaseNodeStore
 from confiance.ledger.tree import MerkleLog, NodeKey
@@ -288,7 +294,13 @@ class KeyRotation:
 
 def key_rotations(*, engagement: Engagement) -> list[KeyRotation]:
     """The log's key rotations in order; each announcement is signed by the previous key."""
-    rotations = []
+    rotations: list[KeyRotation] = []
+    # Only a rotation retires a key: without one, no log of the workspace holds an
+    # announcement, and the entries (no index on their kind) need not be scanned.
+    if not WorkspaceKey.objects.filter(
+        workspace_id=engagement.workspace_id, retired_at__isnull=False
+    ).exists():
+        return rotations
     rows = LedgerEntry.objects.filter(engagement=engagement, kind="key.rotated").order_by("index")
     for index, data in rows.values_list("index", "data"):
         leaf = json.loads(data)

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -119,9 +120,31 @@ def origin_of(engagement: Engagement) -> str:
 
 def log_verifier_key(engagement: Engagement) -> str:
     """The C2SP vkey that verifies this log's checkpoints (key name = the log's origin)."""
-    key = workspace_key_get_or_create(workspace=engagement.workspace)
+    return log_keys(engagement=engagement).log_key
+
+
+@dataclass(frozen=True)
+class LogKeys:
+    origin: str
+    log_key: str  # verifies this log's checkpoints
+    workspace_key: str  # the workspace's current key
+
+
+def log_keys(*, engagement: Engagement) -> LogKeys:
+    """The log's origin and keys, read without a lock (two queries once both exist).
+
+    Pages show them on every view: only the first use creates the key or the log (locked).
+    """
+    key = WorkspaceKey.objects.filter(
+        workspace_id=engagement.workspace_id, retired_at__isnull=True
+    ).first() or workspace_key_get_or_create(workspace=engagement.workspace)
+    origin = origin_of(engagement)
     public = notes.parse_verifier_key(key.verifier_key).public_key
-    return notes.public_verifier_key(origin_of(engagement), public)
+    return LogKeys(
+        origin=origin,
+        log_key=notes.public_verifier_key(origin, public),
+        workspace_key=key.verifier_key,
+    )
 
 
 def ledger_next_index(*, engagement: Engagement) -> int:

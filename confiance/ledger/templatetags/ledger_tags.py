@@ -19,12 +19,11 @@ def ledger_info(engagement: Engagement, membership: Membership) -> dict[str, Any
     """The log's origin and keys, its witnesses (with their warnings), and who may add one."""
     witnesses = list(Witness.objects.filter(engagement=engagement).order_by("created_at", "pk"))
     side = "client" if witnessing.access.is_client_of(membership, engagement) else "provider"
+    keys = services.log_keys(engagement=engagement)
     return {
-        "origin": services.origin_of(engagement),
-        "log_key": services.log_verifier_key(engagement),
-        "workspace_key": services.workspace_key_get_or_create(
-            workspace=engagement.workspace
-        ).verifier_key,
+        "origin": keys.origin,
+        "log_key": keys.log_key,
+        "workspace_key": keys.workspace_key,
         "witnesses": witnesses,
         "rotations": selectors.key_rotations(engagement=engagement),
         "witness_warnings": [w for w in witnesses if w.last_error],
