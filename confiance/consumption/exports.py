@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from confiance import access
-from confiance.consumption.figures import PERSON
+from confiance.consumption.figures import PERSON, Figures
 from confiance.consumption.models import Activity, TimeEntry
 from confiance.consumption.rollups import figures_load
 from confiance.core.models import Membership, User
@@ -52,12 +52,15 @@ class EntryFilterForm(forms.Form):
         label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args: Any, engagement: Engagement, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, engagement: Engagement, figures: Figures | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         # People who logged time here (from the rollups: no scan of the entries).
+        figures = figures if figures is not None else figures_load(engagement=engagement)
         emails = [
             key
-            for (dimension, key), cell in figures_load(engagement=engagement).cells.items()
+            for (dimension, key), cell in figures.cells.items()
             if dimension == PERSON and cell.entries
         ]
         self.fields["person"].queryset = User.objects.filter(email__in=emails).order_by("full_name")

@@ -64,6 +64,7 @@ class Figures:
     last_fact: int | None = None  # index of the last consumption fact folded
     consumed_minutes: int = 0
     entry_count: int = 0  # original entries (corrections not counted)
+    entry_rows: int = 0  # rows of the entries table: originals, reversals, replacements
     minutes_per_day: int | None = None
     late_logging_days: int | None = None  # entries logged after this many days are "late"
     budget_days: Decimal | None = None
@@ -131,6 +132,7 @@ class Figures:
     def _entry(self, leaf: Mapping[str, Any]) -> None:
         minutes = int(leaf["minutes"])
         count = -1 if minutes < 0 else 1
+        self.entry_rows += 1  # one time entry row per ledgered entry fact
         self.consumed_minutes += minutes
         for dimension, key in (
             (DAY, str(leaf["date"])),

@@ -278,6 +278,7 @@ class ConsumptionTotals(models.Model):
     last_fact = models.PositiveBigIntegerField(null=True)  # ledger index of the last fact folded
     consumed_minutes = models.BigIntegerField(default=0)
     entry_count = models.BigIntegerField(default=0)
+    entry_rows = models.BigIntegerField(default=0)  # the entries table's rows, corrections too
     minutes_per_day = models.PositiveIntegerField(null=True)
     late_logging_days = models.PositiveIntegerField(null=True)
     budget_days = models.DecimalField(max_digits=10, decimal_places=2, null=True)

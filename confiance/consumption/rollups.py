@@ -20,6 +20,7 @@ from confiance.engagements.models import Engagement
 _SCALARS = (
     "consumed_minutes",
     "entry_count",
+    "entry_rows",
     "minutes_per_day",
     "late_logging_days",
     "budget_days",

@@ -317,14 +317,17 @@ def _estimate_at(text: str) -> datetime | None:
         return None
 
 
-def consumption_summary(*, fetched_by: Membership, engagement: Engagement) -> ConsumptionSummary:
+def consumption_summary(
+    *, fetched_by: Membership, engagement: Engagement, figures: Figures | None = None
+) -> ConsumptionSummary:
     """Everything the consumption page shows; the same numbers for both sides.
 
-    Read from the rollups of the ledgered facts: a constant number of queries.
+    Read from the rollups of the ledgered facts (`figures`, when the caller loaded them
+    already): a constant number of queries.
     """
     workspace = engagement.workspace
     show_amounts = access.can_see_amounts(fetched_by)
-    figures = figures_load(engagement=engagement)
+    figures = figures if figures is not None else figures_load(engagement=engagement)
     ledgered = figures.minutes_per_day is not None
     minutes_per_day = figures.minutes_per_day or workspace.minutes_per_day
     figures.minutes_per_day = minutes_per_day
@@ -423,6 +426,14 @@ def entry_list(*, fetched_by: Membership, engagement: Engagement) -> QuerySet[Ti
         .select_related("person", "activity")
         .order_by("-date", "-id")
     )
+
+
+def entry_row_count(*, engagement: Engagement, figures: Figures) -> int:
+    """How many rows the engagement's entries table holds, corrections included.
+
+    From the rollups (one row per ledgered entry fact), not a COUNT over a million rows.
+    """
+    return figures.entry_rows
 
 
 def ledger_leaves(*, engagement: Engagement, start: int, end: int) -> list[list[object]]:

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from confiance import access
-from confiance.consumption import exports, selectors, services
+from confiance.consumption import exports, selectors, services, tables
 from confiance.consumption.forms import (
     ActivityForm,
     BudgetForm,
@@ -34,6 +34,7 @@ from confiance.consumption.forms import (
     RateForm,
 )
 from confiance.consumption.models import TimeEntry
+from confiance.consumption.rollups import figures_load
 from confiance.core.decorators import workspace_view
 from confiance.core.forms import add_service_errors
 from confiance.core.models import Membership, Notice, Role, User
@@ -75,21 +76,35 @@ def _page(
     writable = engagement.status in services.LOGGABLE_STATUSES
     can_log = writable and access.can_log_time(membership, engagement)
     can_budget = writable and access.can_manage_budget(membership, engagement)
+    figures = figures_load(engagement=engagement)  # once, for the summary and the filters
     filter_form = exports.EntryFilterForm(
-        request.GET if _filtered(request) else None, engagement=engagement
+        request.GET if _filtered(request) else None, engagement=engagement, figures=figures
     )
     filters = exports.entry_filter(filter_form)
-    entries = Paginator(
+    paginator = Paginator(
         filters.apply(selectors.entry_list(fetched_by=membership, engagement=engagement)),
         ENTRIES_PER_PAGE,
-    ).get_page(request.GET.get("page"))
+    )
+    if not filters.active:
+        paginator.count = selectors.entry_row_count(engagement=engagement, figures=figures)
+    entries = paginator.get_page(request.GET.get("page"))
     entries.object_list = list(entries.object_list)
     selectors.mark_corrected(entries.object_list)
-    summary = selectors.consumption_summary(fetched_by=membership, engagement=engagement)
+    summary = selectors.consumption_summary(
+        fetched_by=membership, engagement=engagement, figures=figures
+    )
     context = {
         "engagement": engagement,
         "summary": summary,
         "entries": entries,
+        "week_rows": tables.week_rows(summary),
+        "entry_rows": tables.entry_rows(
+            entries.object_list,
+            engagement=engagement,
+            workspace_slug=membership.workspace.slug,
+            show_internal=summary.show_internal,
+            can_log=can_log,
+        ),
         "budget_history": selectors.budget_history(fetched_by=membership, engagement=engagement)[
             :10
         ],

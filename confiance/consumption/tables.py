@@ -1,0 +1,81 @@
+"""The consumption page's long tables built once in Python, not cell by cell in the template.
+
+A template spends ~0.2 ms a row on variable lookups, filters and date formats; these rows are
+the same markup written directly, with every figure formatted by the filters the template used
+(`hours`, `days`, `short_date`), so both languages read exactly what they read before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from confiance.consumption.models import TimeEntry
+from confiance.consumption.selectors import ConsumptionSummary
+from confiance.consumption.templatetags.consumption_tags import days, hours, short_date
+from confiance.engagements.models import Engagement
+
+_PLACEHOLDER = 999_999_999_999  # an entry id no table holds, replaced by each row's
+
+
+def week_rows(summary: ConsumptionSummary) -> SafeString:
+    """The burn-up's table: week, hours logged that week, cumulative days."""
+    per_day = summary.minutes_per_day
+    return mark_safe(  # noqa: S308 - every value below is escaped
+        "".join(
+            f"<tr><td>{escape(short_date(w.week))}</td><td>{escape(hours(w.minutes))}</td>"
+            f"<td>{escape(days(w.cumulative, per_day))}</td></tr>"
+            for w in summary.weeks
+        )
+    )
+
+
+def entry_rows(
+    entries: Iterable[TimeEntry],
+    *,
+    engagement: Engagement,
+    workspace_slug: str,
+    show_internal: bool,
+    can_log: bool,
+) -> SafeString:
+    """One page of time entries; `is_corrected` set on each (selectors.mark_corrected)."""
+    correct_url = reverse(
+        "entry-correct",
+        kwargs={"ws": workspace_slug, "pk": engagement.pk, "entry_id": _PLACEHOLDER},
+    )
+    corrected = escape(_("Corrected (see the entries that reference it)"))
+    correct = escape(_("Correct"))
+    rows = []
+    for e in entries:
+        is_corrected = getattr(e, "is_corrected", False)
+        note = str(escape(e.shared_note))
+        # As {% blocktranslate %} did: the catalogue's text as is, the values escaped.
+        if e.kind == "reversal":
+            ref = _("Reverses entry #%(ref)s") % {"ref": escape(e.corrects_id)}
+            note += f"<br><small>{ref}: {escape(e.correction_reason)}</small>"
+        if e.kind == "replacement":
+            ref = _("Replaces entry #%(ref)s") % {"ref": escape(e.corrects_id)}
+            note += f"<br><small>{ref}: {escape(e.correction_reason)}</small>"
+        if is_corrected:
+            note += f"<br><small>{corrected}</small>"
+        internal = f"<td>{escape(e.internal_note)}</td>" if show_internal else ""
+        action = ""
+        if can_log and e.kind != "reversal" and not is_corrected:
+            url = correct_url.replace(f"/{_PLACEHOLDER}/", f"/{e.pk}/")
+            action = f'<a href="{escape(url)}">{correct}</a>'
+        activity = e.activity.name if e.activity is not None and e.activity.name else "—"
+        rows.append(
+            f'<tr class="entry-{escape(e.kind)}{" entry-corrected" if is_corrected else ""}"'
+            f' id="entry-{e.pk}"><td>{escape(short_date(e.date))}</td>'
+            f"<td>{escape(e.person.get_full_name())}</td><td>{escape(hours(e.minutes))}</td>"
+            f"<td>{escape(activity)}</td><td>{note}</td>{internal}"
+            f"<td><small>#{e.pk} · {escape(short_date(e.created_at))}</small></td>"
+            f"<td>{action}</td></tr>"
+        )
+    if not rows:
+        return mark_safe(f'<tr><td colspan="8">{escape(_("Nothing logged yet."))}</td></tr>')  # noqa: S308
+    return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped
