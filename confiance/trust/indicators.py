@@ -13,6 +13,7 @@ installed yields nothing: adding a source is adding one ``Indicator`` here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -404,6 +405,7 @@ BY_KEY: dict[str, Indicator] = {indicator.key: indicator for indicator in INDICA
 DIMENSION_WEIGHTS: dict[str, float] = {d: 1.0 for d in DIMENSIONS}
 
 
+@cache
 def dimensions_of(direction: str) -> tuple[str, ...]:
     """The dimensions that have indicators in this direction (good faith is the client's)."""
     return tuple(

@@ -468,7 +468,8 @@ def trust_portfolio(
     if lead_id:
         engagements = engagements.filter(lead_id=lead_id)
     engagements_list = list(engagements)
-    ids = [e.pk for e in engagements_list]
+    # The same filter as a subquery: a thousand ids as parameters cost more to bind than to run.
+    ids = engagements.values("pk")
     settings = trust_settings_for(fetched_by.workspace_id)
     h = settings.half_life.total_seconds()
     evidence: dict[int, dict[tuple[str, str], tuple[float, float]]] = {}

@@ -14,7 +14,7 @@ from confiance import access
 from confiance.core.decorators import workspace_view
 from confiance.core.forms import add_service_errors
 from confiance.core.models import Membership, User
-from confiance.trust import actions, indicators, selectors, services
+from confiance.trust import actions, indicators, selectors, services, tables
 from confiance.trust.forms import TrustSettingsForm
 
 PORTFOLIO_PAGE = 100
@@ -104,6 +104,7 @@ def portfolio(request: HttpRequest, membership: Membership) -> HttpResponse:
     )
     # Sorted by risk over every engagement; shown a hundred at a time, the riskiest first.
     page = Paginator(rows, PORTFOLIO_PAGE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -111,6 +112,10 @@ def portfolio(request: HttpRequest, membership: Membership) -> HttpResponse:
         "trust/portfolio.html",
         {
             "rows": page.object_list,
+            "portfolio_rows": tables.portfolio_rows(
+                shown, workspace_slug=membership.workspace.slug
+            ),
+            "heat_rows": tables.heat_rows(shown),
             "page": page,
             "total": len(rows),
             "query": query.urlencode(),

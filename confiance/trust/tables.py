@@ -1,0 +1,85 @@
+"""The trust portfolio's two tables built once in Python, not cell by cell in the template.
+
+A hundred rows of eight cells and a hundred of five heat cells cost the template engine tens of
+milliseconds in lookups; these rows are the same markup written directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from confiance.trust.selectors import PortfolioRow
+
+_PLACEHOLDER = 999_999_999_999  # an engagement id no table holds, replaced by each row's
+_TO = "\u2013"  # the en dash between the two ends of a range
+
+
+def _trend(trend: int | None) -> str:
+    if trend is None:
+        return "—"
+    if trend > 0:
+        return f"↑ +{trend}"
+    if trend < 0:
+        return f"↓ {trend}"
+    return "→ 0"
+
+
+def _alerts(row: PortfolioRow) -> str:
+    if not row.alerts:
+        return "—"
+    snoozed = escape(_("snoozed"))
+    parts = []
+    for a in row.alerts:
+        if a.assignee is not None:
+            who = a.assignee.get_full_name() or a.assignee.email
+        else:
+            who = a.who_should_act
+        later = f" · {snoozed}" if a.snoozed() else ""
+        parts.append(
+            f'<span class="badge">{escape(a.get_kind_display())}</span> '
+            f"<small>{escape(who)}{later}</small> "
+        )
+    return "".join(parts)
+
+
+def portfolio_rows(rows: Iterable[PortfolioRow], *, workspace_slug: str) -> SafeString:
+    """The riskiest-first table: engagement, client, lead, both directions, trend, alerts."""
+    trust_url = reverse("trust", kwargs={"ws": workspace_slug, "pk": _PLACEHOLDER})
+    html = []
+    for row in rows:
+        engagement = row.engagement
+        url = trust_url.replace(f"/{_PLACEHOLDER}/", f"/{engagement.pk}/")
+        lead = (engagement.lead.get_full_name() if engagement.lead is not None else "") or "—"
+        c2p, p2c = row.c2p, row.p2c
+        html.append(
+            f'<tr>\n      <th scope="row"><a href="{escape(url)}">{escape(engagement.title)}</a>'
+            f"</th>\n      <td>{escape(engagement.client.name)}</td>\n"
+            f"      <td>{escape(lead)}</td>\n"
+            f'      <td>{c2p.projected} % <small class="muted">({c2p.low}{_TO}{c2p.high})</small>'
+            f"</td>\n      <td>{c2p.uncertainty} %</td>\n      <td>{p2c.projected} %</td>\n"
+            f"      <td>{_trend(row.trend)}</td>\n      <td>{_alerts(row)}</td>\n    </tr>\n"
+        )
+    return mark_safe("".join(html))  # noqa: S308 - every text above is escaped
+
+
+def heat_rows(rows: Iterable[PortfolioRow]) -> SafeString:
+    """The heat map: client → provider trust by dimension, grey where too little is known."""
+    unknown = (
+        '<span aria-hidden="true">—</span>'
+        f'<span class="visually-hidden">{escape(_("too little evidence to say"))}</span>'
+    )
+    html = []
+    for row in rows:
+        cells = "".join(
+            f'<td class="{css}">{unknown}</td>'
+            if css == "heat-unknown"
+            else f'<td class="{css}">{c.projected} %<small> {c.low}{_TO}{c.high}</small></td>'
+            for c, css in row.heat
+        )
+        html.append(f'<tr><th scope="row">{escape(row.engagement.title)}</th>{cells}</tr>\n')
+    return mark_safe("".join(html))  # noqa: S308 - every text above is escaped
