@@ -184,6 +184,15 @@ def build_demo() -> bool:
     build_alignment_demo(
         engagement=migration, consultant=members[hugo.pk], client=members[sophie.pk]
     )
+    from confiance.emergence.demo import build_emergence_demo
+
+    build_emergence_demo(
+        engagement=migration,
+        owner=owner,
+        consultant=members[hugo.pk],
+        expert=members[nadia.pk],
+        client=members[sophie.pk],
+    )
     from confiance.pulse.demo import build_pulse_demo
 
     build_pulse_demo(owner.workspace)

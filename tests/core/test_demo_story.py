@@ -169,3 +169,22 @@ def test_every_act_of_the_demo_story_carries_its_day_in_the_story(
     assert local(invoice_fact.at) == paid["Invoice October"].paid_date
     target_facts = TrustFact.objects.filter(indicator="problem_target_missed")
     assert {local(f.at) for f in target_facts} == {_day(-3)}
+
+
+def test_the_invited_expert_lands_on_an_opportunity_with_its_discussion(db, client) -> None:
+    """The tour's third step: Nadia sees no engagement, but an opportunity she was invited to,
+    where the client and the provider discuss and she put herself forward for a role."""
+    from confiance.core.demo import DEMO_SLUG
+    from confiance.emergence.models import Opportunity
+
+    build_demo()
+    opportunity = Opportunity.objects.get()
+    assert opportunity.phase == "converging"
+    client.force_login(opportunity.participants.get(user__email__startswith="nadia").user)
+    home = client.get(f"/w/{DEMO_SLUG}/", follow=True)
+    assert home.redirect_chain[-1][0] == f"/w/{DEMO_SLUG}/opportunities/"
+    assert "Plateforme de données des urgences" in home.content.decode()
+    assert client.get(f"/w/{DEMO_SLUG}/engagements/1/").status_code == 404
+    base = f"/w/{DEMO_SLUG}/opportunities/{opportunity.pk}/"
+    assert "Data architect" in client.get(base).content.decode()
+    assert "admission events" in client.get(base + "discussion/").content.decode()
