@@ -64,9 +64,16 @@ def _new_key_name(workspace: Workspace) -> str:
     return f"confiance.ledger/{workspace.slug}-{secrets.token_hex(4)}"
 
 
-@transaction.atomic
 def workspace_key_get_or_create(*, workspace: Workspace) -> WorkspaceKey:
     """The workspace's signing key, created on first use; its name prefixes its logs' origins."""
+    # Read first, outside any transaction: pages show the key on every view, and a transaction
+    # would make each view a writer (on SQLite, BEGIN IMMEDIATE waits for the write lock).
+    key = WorkspaceKey.objects.filter(workspace=workspace, retired_at__isnull=True).first()
+    return key if key is not None else _workspace_key_create(workspace=workspace)
+
+
+@transaction.atomic
+def _workspace_key_create(*, workspace: Workspace) -> WorkspaceKey:
     key = (
         WorkspaceKey.objects.select_for_update()
         .filter(workspace=workspace, retired_at__isnull=True)

@@ -150,6 +150,39 @@ def _diminished(
     return counted
 
 
+def _recorded_already(
+    engagement: Engagement, batch: list[indicators.Fact]
+) -> set[tuple[str, str, str]]:
+    """The identities (indicator, source type, source id) of the batch's facts already recorded."""
+    return set(
+        # Every column of the unique index is constrained: a lookup, not a scan of the
+        # engagement's facts (a first run may record 100,000 of them).
+        TrustFact.objects.filter(
+            engagement=engagement,
+            indicator__in={f.indicator for f in batch},
+            source_type__in={f.source_type for f in batch},
+            source_id__in={f.source_id for f in batch},
+        ).values_list("indicator", "source_type", "source_id")
+    )
+
+
+def _not_recorded(
+    engagement: Engagement, facts: Iterable[indicators.Fact]
+) -> list[indicators.Fact]:
+    """The facts not recorded yet (each once), read batch by batch."""
+    new: list[indicators.Fact] = []
+    identities: set[tuple[str, str, str]] = set()
+    iterator = iter(facts)
+    while batch := list(islice(iterator, BATCH)):
+        seen = _recorded_already(engagement, batch)
+        for fact in batch:
+            identity = (fact.indicator, fact.source_type, fact.source_id)
+            if identity not in seen and identity not in identities:
+                identities.add(identity)
+                new.append(fact)
+    return new
+
+
 def _record(
     engagement: Engagement,
     facts: Iterable[indicators.Fact],
@@ -161,16 +194,7 @@ def _record(
     weeks = _WeekCounts(engagement, settings)
     iterator = iter(facts)
     while batch := list(islice(iterator, BATCH)):
-        seen = set(
-            # Every column of the unique index is constrained: a lookup, not a scan of the
-            # engagement's facts (a first run may record 100,000 of them).
-            TrustFact.objects.filter(
-                engagement=engagement,
-                indicator__in={f.indicator for f in batch},
-                source_type__in={f.source_type for f in batch},
-                source_id__in={f.source_id for f in batch},
-            ).values_list("indicator", "source_type", "source_id")
-        )
+        seen = _recorded_already(engagement, batch)
         rows = []
         for fact in batch:
             identity = (fact.indicator, fact.source_type, fact.source_id)
@@ -229,21 +253,44 @@ def _collect(engagement: Engagement, since: datetime | None) -> Iterator[indicat
         yield from indicator.collect(engagement, since)
 
 
-@transaction.atomic
-def trust_update(*, engagement: Engagement, now: datetime | None = None) -> int:
-    """Read the facts written since the last run and fold the new ones in; returns how many."""
-    now = now or timezone.now()
+def _lock_cursor(engagement: Engagement) -> TrustCursor:
     cursor, _created = TrustCursor.objects.select_for_update().get_or_create(
         engagement=engagement, defaults={"workspace_id": engagement.workspace_id}
     )
-    since = cursor.processed_until - OVERLAP if cursor.processed_until else None
+    return cursor
+
+
+def trust_update(*, engagement: Engagement, now: datetime | None = None) -> int:
+    """Read the facts written since the last run and fold the new ones in; returns how many.
+
+    The sources are read outside any transaction, so no write waits on the reading (on SQLite a
+    transaction holds the one write lock); the new facts are then recorded in short transactions
+    of BATCH facts, each checking again what is recorded and saving the states it moved, so two
+    updates at once never count a fact twice and a stopped update leaves consistent states.
+    """
+    now = now or timezone.now()
+    processed_until = (
+        TrustCursor.objects.filter(engagement=engagement)
+        .values_list("processed_until", flat=True)
+        .first()
+    )
+    since = processed_until - OVERLAP if processed_until else None
     settings = trust_settings_for(engagement.workspace_id)
-    states = _load_states(engagement)
-    recorded = _record(engagement, _collect(engagement, since), settings, states)
-    if recorded:
-        _save_states(states.values())
-    cursor.processed_until = now
-    cursor.save(update_fields=["processed_until"])
+    new = _not_recorded(engagement, _collect(engagement, since))
+    recorded = 0
+    for start in range(0, len(new), BATCH):
+        with transaction.atomic():
+            _lock_cursor(engagement)  # one writer of the engagement's states at a time
+            states = _load_states(engagement)
+            batch_recorded = _record(engagement, new[start : start + BATCH], settings, states)
+            if batch_recorded:
+                _save_states(states.values())
+            recorded += batch_recorded
+    with transaction.atomic():
+        cursor = _lock_cursor(engagement)
+        if cursor.processed_until is None or cursor.processed_until < now:
+            cursor.processed_until = now
+            cursor.save(update_fields=["processed_until"])
     return recorded
 
 

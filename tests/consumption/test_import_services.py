@@ -358,12 +358,14 @@ def test_the_upload_is_stored_under_var_imports(world: World, var_dir) -> None: 
     assert [p.name for p in (var_dir / "imports").iterdir()] == [f"{job.pk}.csv"]
 
 
-def test_the_import_query_count_does_not_grow_with_the_rows(world: World) -> None:
+def test_the_import_query_count_does_not_grow_with_the_rows(world: World, monkeypatch) -> None:
     """Prepare and run are batched: no query per row.
 
     Only bulk INSERTs grow, because a backend caps the parameters of one statement (SQLite: 999,
-    so a few dozen rows an INSERT); every other query is the same for 10 rows or 200.
+    so a few dozen rows an INSERT); every other query is the same for 10 rows or 200 (one chunk:
+    each chunk is a transaction of its own, with its few queries).
     """
+    monkeypatch.setattr(services, "SQLITE_CHUNK_SIZE", services.CHUNK_SIZE)
 
     def queries(rows: int, start: int) -> tuple[int, int, int]:
         with CaptureQueriesContext(connection) as prepared:

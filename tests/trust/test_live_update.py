@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from confiance.consumption.services import EntryInput, time_entry_log
@@ -67,3 +68,67 @@ def test_a_burst_of_writes_queues_one_update_per_engagement(
     trust_update_started(world.engagement.pk)  # the worker took it: the next write queues again
     log(world.engagement)
     assert queued().count(world.engagement.pk) == 2
+
+
+def _log_entries(world: World, count: int, settings) -> None:  # type: ignore[no-untyped-def]
+    # Queued, not run: the update under test is the first to read these entries.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    for n in range(count):
+        time_entry_log(
+            membership=world.owner,
+            engagement=world.engagement,
+            item=EntryInput(
+                person=world.member.user, date=timezone.localdate() - timedelta(days=n), minutes=30
+            ),
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_trust_update_reads_its_sources_outside_any_transaction(
+    world: World, monkeypatch, settings
+) -> None:
+    # On SQLite a transaction holds the one write lock: reading thousands of facts inside one
+    # made every write of the installation wait (issue 14). The reading holds none.
+    from django.db import transaction
+
+    from confiance.trust import services
+
+    _log_entries(world, 3, settings)
+    in_transaction: list[bool] = []
+    collect = services._collect
+
+    def watched(engagement, since):  # type: ignore[no-untyped-def]
+        for fact in collect(engagement, since):
+            in_transaction.append(transaction.get_connection().in_atomic_block)
+            yield fact
+
+    monkeypatch.setattr(services, "_collect", watched)
+    recorded = services.trust_update(engagement=world.engagement)
+    assert recorded >= 3 and len(in_transaction) >= 3
+    assert not any(in_transaction)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_updates_at_once_count_each_fact_once(world: World, monkeypatch, settings) -> None:
+    # Another update records the same facts between this one's reading and its writing.
+    from confiance.trust import services
+    from confiance.trust.models import TrustState
+
+    _log_entries(world, 3, settings)
+    not_recorded = services._not_recorded
+    raced: list[int] = []
+    racing_now: list[bool] = []
+
+    def racing(engagement, facts):  # type: ignore[no-untyped-def]
+        new = not_recorded(engagement, facts)
+        if not racing_now:
+            racing_now.append(True)  # the other update reads and writes without racing
+            raced.append(services.trust_update(engagement=engagement))
+        return new
+
+    monkeypatch.setattr(services, "_not_recorded", racing)
+    assert services.trust_update(engagement=world.engagement) == 0
+    assert raced[0] >= 3
+    facts = TrustFact.objects.filter(engagement=world.engagement)
+    states = TrustState.objects.filter(engagement=world.engagement)
+    assert sum(state.facts for state in states) == facts.count() == raced[0]

@@ -52,7 +52,13 @@ from confiance.engagements.models import Engagement
 CHUNK_SIZE = 1000  # rows written (and checked for earlier imports) per transaction
 # A running import beats at least once a chunk (a second or two); silent this long, it is dead.
 STALE_AFTER = timedelta(minutes=2)
-SQLITE_PAUSE_SECONDS = 0.02
+# SQLite has one writer at a time, and a write waiting for the lock polls it only every 100 ms
+# (its busy handler), giving up after the busy timeout (5 s). So on SQLite a chunk is smaller (it
+# holds the lock for a fraction of a second, even on a busy machine) and after each one the import
+# gives way for as long as it held the lock, and never less than two polls: it takes at most half
+# of the writing time, and every waiting write gets in between two chunks.
+SQLITE_CHUNK_SIZE = 100
+SQLITE_MIN_PAUSE_SECONDS = 0.2
 MAX_STORED_ERRORS = 200
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_ACTIVITY_NAME = Activity._meta.get_field("name").max_length or 80
@@ -750,9 +756,10 @@ def import_run(*, job_id: int, progress: ProgressCallback | None = None) -> Impo
 
     First every row is checked again against the workspace as it is now, writing nothing: a bad
     row fails the whole import, nothing written. Then the rows are written in chunks of
-    CHUNK_SIZE, each in its own short transaction with the job's position, so no write waits long
-    on the import. If the worker stops mid-way the import is INTERRUPTED (never left "running")
-    and starting it again writes the rest: rows already written are not written twice.
+    CHUNK_SIZE (SQLITE_CHUNK_SIZE on SQLite, with a pause after each), each in its own short
+    transaction with the job's position, so no write waits long on the import. If the worker
+    stops mid-way the import is INTERRUPTED (never left "running") and starting it again writes
+    the rest: rows already written are not written twice.
 
     Rows already imported by an earlier import (same source and identifier) are skipped and
     counted. Progress goes to the cache (`progress_key(job_id)`) and to `progress(done, total)`.
@@ -869,15 +876,18 @@ def _write(job: ImportJob, membership: Membership, report: Callable[[int], None]
     activities = _Activities(engagement)
     people = _People(engagement.workspace_id)
     processed = 0
+    sqlite = connection.vendor == "sqlite"
     report(job.processed_rows)
     with open(job.stored_path, "rb") as stream:
         checked = _validated(_reader(job, stream), people, activities)
-        for chunk in _chunks(checked, CHUNK_SIZE):
+        size = min(CHUNK_SIZE, SQLITE_CHUNK_SIZE) if sqlite else CHUNK_SIZE
+        for chunk in _chunks(checked, size):
             valid = [item for item in chunk if isinstance(item, _Valid)]
             processed += len(valid)
             if processed <= job.processed_rows:
                 continue  # written by an earlier attempt
             with transaction.atomic():
+                locked_at = time.monotonic()  # on SQLite, BEGIN IMMEDIATE took the write lock
                 existing = _already_imported(engagement, source, [v.external_id for v in valid])
                 items = [
                     consumption_services.EntryInput(
@@ -903,7 +913,8 @@ def _write(job: ImportJob, membership: Membership, report: Callable[[int], None]
                     created_count=job.created_count + len(items),
                     skipped_count=job.skipped_count + len(valid) - len(items),
                 )
+            held = time.monotonic() - locked_at
             report(processed)
-            if connection.vendor == "sqlite":
-                # Let the writers waiting on SQLite's single write lock in before the next chunk.
-                time.sleep(SQLITE_PAUSE_SECONDS)
+            if sqlite:
+                # Let the writes waiting for SQLite's single write lock in before the next chunk.
+                time.sleep(max(SQLITE_MIN_PAUSE_SECONDS, held))
