@@ -43,13 +43,16 @@ def _free_port() -> int:
 class Server:
     """gunicorn serving the project with the bare view, on the benchmarks' database."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, workers: int = 2, env: dict[str, str] | None = None, log: Any = None
+    ) -> None:
         self.port = _free_port()
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "bench.scale_settings",
             "PYTHONPATH": str(ROOT),
             "SITE_URL": f"http://127.0.0.1:{self.port}",
+            **(env or {}),
         }
         self.process = subprocess.Popen(
             [
@@ -60,12 +63,13 @@ class Server:
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
-                "2",
+                str(workers),
                 "--log-level",
                 "warning",
             ],
             env=env,
             cwd=ROOT,
+            stderr=log,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
