@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from confiance.alignment.api import router as alignment_router
 from confiance.api.auth import TokenAuth, TokenRateThrottle
 from confiance.api.errors import DEFAULT_CODES, ApiError, error_body
 from confiance.closure.api import router as closure_router
@@ -112,6 +113,7 @@ api.add_router("/engagements", problems_router)
 api.add_router("/engagements", closure_router)
 api.add_router("/engagements", pulse_router)
 api.add_router("/engagements", trust_router)
+api.add_router("/engagements", alignment_router)
 api.add_router("", core_router)
 api.add_router("/webhooks", webhooks_router)
 

@@ -2,6 +2,8 @@
 
 A step is POSTed as an action, checked and run exactly as the problem page does (the same table
 of actions, the same forms, the same services). Internal comments only reach the provider.
+Comments both sides read may carry a file (multipart upload), checked and stored like the
+page's, and downloaded only by those who see the problem.
 """
 
 # No `from __future__ import annotations` here: ninja resolves the annotations at runtime.
@@ -11,12 +13,13 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
-from ninja import Field, Query, Router, Schema
+from django.http import FileResponse, Http404, HttpRequest
+from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
 from ninja.pagination import paginate
 
 from confiance import access
 from confiance.api.common import Cursor, caller, engagement_for, require
+from confiance.core.attachments import attachment_response
 from confiance.problems import selectors, services
 from confiance.problems.models import EventKind, Problem, ProblemEvent, ProblemStatus, Severity
 from confiance.problems.views import ACTIONS, _form
@@ -267,3 +270,50 @@ def problem_step(
         )
     spec.run(membership, problem, form.cleaned_data)
     return _detail(request, _problem(request, engagement_id, problem_id))
+
+
+@router.post(
+    "/{engagement_id}/problems/{problem_id}/comments",
+    response={201: SharedCommentOut},
+    summary="Add a comment both sides read, with an optional file (multipart/form-data)",
+    description="Files: PDF, images, text, CSV, office documents, checked by their content; "
+    "too large or of another type: 400 with a field error on `attachment`, nothing stored.",
+)
+def add_problem_comment(
+    request: HttpRequest,
+    engagement_id: int,
+    problem_id: int,
+    text: Form[str] = "",
+    attachment: File[UploadedFile | None] = None,
+) -> tuple[int, Any]:
+    membership = caller(request)
+    problem = _problem(request, engagement_id, problem_id)
+    require(access.can_discuss_problem(membership, problem.engagement))
+    comment = services.problem_comment_share(
+        membership=membership, problem=problem, text=text, attachment=attachment
+    )
+    return 201, comment
+
+
+@router.get(
+    "/{engagement_id}/problems/{problem_id}/attachments/{attachment_id}",
+    summary="Download a file of a problem's comments (only for those who see the problem)",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file, as an attachment.",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def download_problem_attachment(
+    request: HttpRequest, engagement_id: int, problem_id: int, attachment_id: int
+) -> FileResponse:
+    problem = _problem(request, engagement_id, problem_id)
+    attachment = selectors.attachment_get(
+        fetched_by=caller(request), problem=problem, attachment_id=attachment_id
+    )
+    return attachment_response(
+        services.attachment_dir(), attachment.path, attachment.name, attachment.content_type
+    )

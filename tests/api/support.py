@@ -96,6 +96,33 @@ def problem(w: World) -> dict[str, Any]:
     return {**eng(w), "problem_id": a_problem(w)}
 
 
+def problem_file(w: World) -> dict[str, Any]:
+    """A PDF the client attached to the problem (tests/problems/support.an_attachment)."""
+    from tests.problems.support import an_attachment
+
+    page = an_attachment(w)
+    return {**problem(w), "attachment_id": page["attachment_id"]}
+
+
+def term_proposal(w: World) -> dict[str, Any]:
+    """A new term the member proposed (fresh each call)."""
+    from tests.alignment.support import a_proposal
+
+    return {**eng(w), "entry_id": a_proposal(w)["entry_id"]}
+
+
+def agreed_term(w: World) -> dict[str, Any]:
+    from tests.alignment.support import an_agreed_term
+
+    return {**eng(w), "entry_id": an_agreed_term(w)["entry_id"]}
+
+
+def vision_proposal(w: World) -> dict[str, Any]:
+    from tests.alignment.support import a_vision_proposal
+
+    return {**eng(w), "vision_id": a_vision_proposal(w)["vision_id"]}
+
+
 def unique(prefix: str) -> str:
     return f"{prefix} {next(_serial)}"
 

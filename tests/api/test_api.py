@@ -380,6 +380,98 @@ def test_the_client_escalates_a_problem_through_the_api(
     assert client.post(f"{other}/{theirs}/events", mine).status_code == 404
 
 
+def test_problem_files_go_up_and_down_through_the_api_with_the_pages_checks(
+    world: World, tokens: dict[str, str], settings
+) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from confiance.problems.models import ProblemAttachment, ProblemComment
+    from tests.problems.support import PDF
+
+    base = f"/engagements/{world.engagement.pk}/problems"
+    client = api(tokens, "client_contact")
+    pid = client.post(base, {"title": "Export fails", "severity": "high"}).json()["id"]
+
+    def upload(persona: str, text: str, name: str, content: bytes) -> Any:
+        return HttpClient().post(
+            f"/api/v1{base}/{pid}/comments",
+            {"text": text, "attachment": SimpleUploadedFile(name, content)},
+            headers={"Authorization": f"Bearer {tokens[persona]}"},
+        )
+
+    sent = upload("client_contact", "The log of last night", "export.pdf", PDF)
+    assert sent.status_code == 201, sent.content
+    [file] = sent.json()["attachments"]
+    assert (file["name"], file["content_type"], file["size"]) == (
+        "export.pdf",
+        "application/pdf",
+        len(PDF),
+    )
+    stored = ProblemAttachment.objects.get(pk=file["id"])
+    full = Path(settings.PROBLEM_ATTACHMENT_DIR) / stored.path
+    assert full.read_bytes() == PDF and "export" not in stored.path  # a random name, kept aside
+    # Both sides read it in the problem, and download it; nobody else does.
+    seen = api(tokens, "member").get(f"{base}/{pid}").json()["shared_comments"]
+    assert seen[0]["attachments"][0]["id"] == file["id"]
+    path = f"{base}/{pid}/attachments/{file['id']}"
+    got = api(tokens, "member").get(path)
+    assert got.status_code == 200 and b"".join(got.streaming_content) == PDF
+    assert got["Content-Disposition"].startswith("attachment")
+    for outsider in ("other_client_contact", "expert", "outsider"):
+        refused = api(tokens, outsider).get(path)
+        assert refused.status_code == 404 and refused.json()["code"] == "not_found"
+    # Bad input: a field error in JSON, nothing stored.
+    settings.PROBLEM_ATTACHMENT_MAX_BYTES = 100
+    before = (ProblemComment.objects.count(), ProblemAttachment.objects.count())
+    for text, name, content, field in [
+        ("A page", "page.html", b"<html><script>x</script></html>", "attachment"),
+        ("A program", "run.exe", b"MZ", "attachment"),
+        ("Too big", "big.pdf", PDF + b"0" * 200, "attachment"),
+        ("Renamed", "fake.pdf", b"not a pdf", "attachment"),
+        ("   ", "export.pdf", PDF, "text"),
+    ]:
+        refused = upload("client_contact", text, name, content)
+        assert refused.status_code == 400, (name, refused.content)
+        assert field in refused.json()["errors"]
+    assert (ProblemComment.objects.count(), ProblemAttachment.objects.count()) == before
+    # An invited expert does not see the problem: 404, nothing stored.
+    assert upload("expert", "Hello", "a.txt", b"hello").status_code == 404
+
+
+def test_glossary_and_vision_through_the_api_as_on_the_page(
+    world: World, tokens: dict[str, str]
+) -> None:
+    from confiance.ledger.models import LedgerEntry
+
+    base = f"/engagements/{world.engagement.pk}/common"
+    member, client = api(tokens, "member"), api(tokens, "client_contact")
+    empty = member.post(f"{base}/glossary", {"term": " ", "meaning": ""})
+    assert empty.status_code == 400 and set(empty.json()["errors"]) == {"term", "meaning"}
+    proposed = member.post(f"{base}/glossary", {"term": "Lot", "meaning": "A batch of records"})
+    assert proposed.status_code == 201 and proposed.json()["state"] == "proposed"
+    tid = proposed.json()["id"]
+    read = client.get(base).json()
+    assert read["your_side"] == "client" and [t["term"] for t in read["proposals"]] == ["Lot"]
+    same_side = member.post(f"{base}/glossary/{tid}/agree", {})
+    assert same_side.status_code == 400
+    agreed = client.post(f"{base}/glossary/{tid}/agree", {})
+    assert agreed.status_code == 200 and agreed.json()["agreed_by"] == "Carla Contact"
+    assert LedgerEntry.objects.filter(kind="glossary.agreed").count() == 1
+    change = client.post(f"{base}/glossary/{tid}/change", {"meaning": "Records moved at once"})
+    assert change.status_code == 201 and change.json()["replaces_id"] == tid
+    assert api(tokens, "finance").get(base).json()["your_side"] is None
+    refused = api(tokens, "finance").post(f"{base}/glossary", {"term": "X", "meaning": "Y"})
+    assert refused.status_code == 404
+    assert api(tokens, "other_client_contact").get(base).status_code == 404
+    vision = {"problem": "Three systems", "outcome": "One record", "success": "All reconciled"}
+    vid = client.post(f"{base}/vision", vision).json()["id"]
+    accepted = member.post(f"{base}/vision/{vid}/agree", {})
+    assert accepted.status_code == 200 and accepted.json()["state"] == "agreed"
+    assert member.get(base).json()["vision"]["outcome"] == "One record"
+
+
 def test_client_approves_the_closure_it_read(world: World, tokens: dict[str, str]) -> None:
     closure = started(world)
     for objective in objectives(world):

@@ -231,6 +231,39 @@ API_EXPECTED: dict[str, Case] = {
     "api:problem_step": _api_post(
         A.problem, lambda w: {"action": "comment", "text": "Looking into it"}, INTERNAL, ok=200
     ),
+    # Shared comments with a file (multipart; a JSON body has no text: 400) and their download.
+    "api:add_problem_comment": _api_post(
+        A.problem, lambda w: {"text": "ignored: not multipart"}, READERS, ok=400
+    ),
+    "api:download_problem_attachment": _api_get(A.problem_file, READERS),
+    # Common language and vision: both sides read; the owner, consultants and the client's
+    # contacts propose; only the other side agrees (the same side: 400).
+    "api:get_common_ground": _api_get(A.eng, READERS),
+    "api:propose_term": _api_post(
+        A.eng, lambda w: {"term": A.unique("Lot"), "meaning": "A batch"}, WRITERS
+    ),
+    "api:propose_term_change": _api_post(
+        A.agreed_term, lambda w: {"meaning": "Two batches"}, WRITERS
+    ),
+    "api:agree_term": Case(
+        kwargs=A.term_proposal,
+        api=True,
+        method="post",
+        body=lambda w: {},
+        fresh=True,
+        statuses={**api_only(WRITERS), "owner": 400, "member": 400},
+    ),
+    "api:propose_vision": _api_post(
+        A.eng, lambda w: {"problem": "P", "outcome": "O", "success": "S"}, WRITERS
+    ),
+    "api:agree_vision": Case(
+        kwargs=A.vision_proposal,
+        api=True,
+        method="post",
+        body=lambda w: {},
+        fresh=True,
+        statuses={**api_only(WRITERS), "owner": 400, "member": 400},
+    ),
     # Closure: started, objectives not yet assessed: the client may approve, but not yet (400).
     "api:get_closure": _api_get(lambda w: {**A.eng(w), **_closure(w)}, READERS),
     "api:approve_closure": _api_post(
