@@ -18,6 +18,8 @@ from django.utils import formats
 from django.utils.translation import gettext
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
     from confiance.engagements.models import Engagement
 
 CONFIRM_DAYS = 7
@@ -48,6 +50,9 @@ class Fact:
 
 
 Collect = Callable[["Engagement", "datetime | None"], Iterator[Fact]]
+Rows = Callable[["Engagement", "datetime | None"], "QuerySet[Any]"]
+"""The source rows an indicator's collector reads since a moment (the same query): when there are
+none, the indicator has nothing new, and the refresh skips it (services._collect)."""
 
 
 def render_label(label: str, params: dict[str, Any] | None) -> str:

@@ -19,7 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from confiance.trust.facts import Collect, Fact, model
+from confiance.trust.facts import Collect, Fact, Rows, model
 from confiance.trust.sources import consumption, followup, problems, pulse
 
 __all__ = ["BY_KEY", "INDICATORS", "Collect", "Fact", "Indicator", "available_indicators"]
@@ -81,6 +81,9 @@ class Indicator:
     # Diminishing returns: how many positive facts of this indicator count fully in one week;
     # each further one counts half the one before (None: no limit). docs/trust.md, "Padding".
     per_week: int | None = None
+    # The rows `collect` reads since a moment (facts.Rows): none, nothing new to read, and the
+    # refresh skips the indicator. None: always collected.
+    changed: Rows | None = None
 
     @property
     def available(self) -> bool:
@@ -101,6 +104,7 @@ INDICATORS: tuple[Indicator, ...] = (
         0.2,
         _("Time logged within the workspace's delay: the client sees the effort as it happens."),
         consumption.time_logged_promptly,
+        changed=consumption.time_rows,
         per_week=7,
     ),
     Indicator(
@@ -112,6 +116,7 @@ INDICATORS: tuple[Indicator, ...] = (
         0.5,
         _("Time logged late: the client saw the consumption only afterwards."),
         consumption.time_logged_late,
+        changed=consumption.time_rows,
     ),
     Indicator(
         "budget_threshold_shared",
@@ -122,6 +127,7 @@ INDICATORS: tuple[Indicator, ...] = (
         0.5,
         _("A budget threshold reached was told to both sides at the same moment."),
         consumption.budget_threshold_shared,
+        changed=consumption.alert_rows,
     ),
     Indicator(
         "overrun_announced_early",
@@ -132,6 +138,7 @@ INDICATORS: tuple[Indicator, ...] = (
         2.0,
         _("An overrun was forecast and announced before the budget was consumed."),
         consumption.overrun_announced_early,
+        changed=consumption.alert_rows,
     ),
     Indicator(
         "overrun_unannounced",
@@ -142,6 +149,7 @@ INDICATORS: tuple[Indicator, ...] = (
         3.0,
         _("The budget ran out with no earlier forecast alert: a surprise for the client."),
         consumption.overrun_unannounced,
+        changed=consumption.alert_rows,
     ),
     Indicator(
         "budget_exhausted_announced",
@@ -152,6 +160,7 @@ INDICATORS: tuple[Indicator, ...] = (
         1.0,
         _("The budget ran out; it had been announced, so it weighs less."),
         consumption.budget_exhausted_announced,
+        changed=consumption.alert_rows,
     ),
     Indicator(
         "checkpoint_consistent",
@@ -162,6 +171,7 @@ INDICATORS: tuple[Indicator, ...] = (
         0.5,
         _("Each ledger checkpoint extends the previous one: nothing was rewritten."),
         consumption.checkpoint_consistent,
+        changed=consumption.checkpoint_rows,
     ),
     Indicator(
         "provider_commitment_kept",
@@ -172,6 +182,7 @@ INDICATORS: tuple[Indicator, ...] = (
         1.0,
         _("A commitment of ours kept on time."),
         followup.commitments("provider", "kept"),
+        changed=followup.status_changes,
         per_week=3,
     ),
     Indicator(
@@ -183,6 +194,7 @@ INDICATORS: tuple[Indicator, ...] = (
         0.5,
         _("A commitment of ours kept, but late."),
         followup.commitments("provider", "kept_late"),
+        changed=followup.status_changes,
     ),
     Indicator(
         "provider_commitment_broken",
@@ -193,6 +205,7 @@ INDICATORS: tuple[Indicator, ...] = (
         2.0,
         _("A commitment of ours broken."),
         followup.commitments("provider", "broken"),
+        changed=followup.status_changes,
     ),
     Indicator(
         "client_commitment_kept",
@@ -203,6 +216,7 @@ INDICATORS: tuple[Indicator, ...] = (
         1.0,
         _("A commitment of the client kept on time."),
         followup.commitments("client", "kept"),
+        changed=followup.status_changes,
         per_week=3,
     ),
     Indicator(
@@ -214,6 +228,7 @@ INDICATORS: tuple[Indicator, ...] = (
         0.5,
         _("A commitment of the client kept, but late."),
         followup.commitments("client", "kept_late"),
+        changed=followup.status_changes,
     ),
     Indicator(
         "client_commitment_broken",
@@ -224,6 +239,7 @@ INDICATORS: tuple[Indicator, ...] = (
         2.0,
         _("A commitment of the client broken."),
         followup.commitments("client", "broken"),
+        changed=followup.status_changes,
     ),
     Indicator(
         "provider_commitment_renegotiated",
@@ -234,6 +250,7 @@ INDICATORS: tuple[Indicator, ...] = (
         0.25,
         _("A commitment of ours renegotiated again: from the second renegotiation on."),
         followup.renegotiations("provider"),
+        changed=followup.revisions,
     ),
     Indicator(
         "client_commitment_renegotiated",
@@ -244,6 +261,7 @@ INDICATORS: tuple[Indicator, ...] = (
         0.25,
         _("A commitment of the client renegotiated again: from the second renegotiation on."),
         followup.renegotiations("client"),
+        changed=followup.revisions,
     ),
     Indicator(
         "provider_attendance",
@@ -254,6 +272,7 @@ INDICATORS: tuple[Indicator, ...] = (
         1.0,
         _("Our people present at (or absent from) the meetings they were expected at."),
         followup.attendance("provider"),
+        changed=followup.attendance_changes,
         per_week=3,
     ),
     Indicator(
@@ -265,6 +284,7 @@ INDICATORS: tuple[Indicator, ...] = (
         1.0,
         _("The client's people present at (or absent from) the meetings."),
         followup.attendance("client"),
+        changed=followup.attendance_changes,
         per_week=3,
     ),
     Indicator(
@@ -276,6 +296,7 @@ INDICATORS: tuple[Indicator, ...] = (
         1.0,
         _("A meeting we cancelled less than a day before."),
         followup.late_cancel("provider"),
+        changed=followup.cancellations,
     ),
     Indicator(
         "client_cancelled_late",
@@ -286,6 +307,7 @@ INDICATORS: tuple[Indicator, ...] = (
         1.0,
         _("A meeting the client cancelled less than a day before."),
         followup.late_cancel("client"),
+        changed=followup.cancellations,
     ),
     Indicator(
         "payment_on_time",
@@ -296,6 +318,7 @@ INDICATORS: tuple[Indicator, ...] = (
         1.5,
         _("A deposit or invoice paid by its due date."),
         followup.payments(on_time=True),
+        changed=followup.payment_changes,
     ),
     Indicator(
         "payment_late",
@@ -306,6 +329,7 @@ INDICATORS: tuple[Indicator, ...] = (
         1.5,
         _("A deposit or invoice paid after its due date."),
         followup.payments(on_time=False),
+        changed=followup.payment_changes,
     ),
     Indicator(
         "payment_overdue",
@@ -316,6 +340,7 @@ INDICATORS: tuple[Indicator, ...] = (
         0.5,
         _("A payment still unpaid past its due date: each full week counts."),
         followup.payment_overdue,
+        changed=followup.payment_changes,
     ),
     Indicator(
         "problem_acknowledged_in_time",
@@ -330,6 +355,7 @@ INDICATORS: tuple[Indicator, ...] = (
             "problem_acknowledged_in_time",
             gettext_noop("Problem acknowledged in time: %(title)s"),
         ),
+        changed=problems.events,
     ),
     Indicator(
         "problem_update_given",
@@ -342,6 +368,7 @@ INDICATORS: tuple[Indicator, ...] = (
         problems.problem_events(
             "update", "problem_update_given", gettext_noop("Progress update: %(title)s")
         ),
+        changed=problems.events,
         per_week=3,
     ),
     Indicator(
@@ -355,6 +382,7 @@ INDICATORS: tuple[Indicator, ...] = (
         problems.problem_events(
             "escalated", "problem_escalated_early", gettext_noop("Escalated early: %(title)s")
         ),
+        changed=problems.events,
     ),
     Indicator(
         "problem_target_missed",
@@ -365,6 +393,7 @@ INDICATORS: tuple[Indicator, ...] = (
         1.5,
         _("A problem left unacknowledged, unowned or without update past its target."),
         problems.problem_target_missed,
+        changed=problems.breach_rows,
     ),
     Indicator(
         "problem_proactive",
@@ -375,6 +404,7 @@ INDICATORS: tuple[Indicator, ...] = (
         2.0,
         _("A problem we raised before the client could see it."),
         problems.problem_proactive,
+        changed=problems.proactive_rows,
     ),
     Indicator(
         "client_pulse",
@@ -385,6 +415,7 @@ INDICATORS: tuple[Indicator, ...] = (
         1.0,
         _("How the client's people score the five virtues in the pulse."),
         pulse.pulse("client"),
+        changed=pulse.closed_rounds,
     ),
     Indicator(
         "provider_pulse",
@@ -395,6 +426,7 @@ INDICATORS: tuple[Indicator, ...] = (
         1.0,
         _("How our people score the five virtues in the pulse."),
         pulse.pulse("provider"),
+        changed=pulse.closed_rounds,
     ),
 )
 

@@ -15,24 +15,28 @@ if TYPE_CHECKING:
     from confiance.engagements.models import Engagement
 
 
+def time_rows(engagement: Engagement, since: datetime | None) -> Any:
+    """The entries both time indicators read (prompt and late split them by delay)."""
+    rows = model("consumption", "TimeEntry").objects.filter(engagement=engagement)
+    rows = rows.exclude(kind="reversal")
+    return rows.filter(created_at__gte=since) if since is not None else rows
+
+
 def _entries(engagement: Engagement, since: datetime | None, late: bool) -> Iterator[Fact]:
     """One fact per day logged, not per entry or person: splitting a day's time into six entries
     says nothing more about transparency than one entry (docs/trust.md, "Padding")."""
-    entries = model("consumption", "TimeEntry")
     from confiance.consumption.rollups import figures_load
 
     # The ledgered threshold: changing the workspace's setting is a ledger fact, so no one
     # can move "logged late" without a trace.
     ledgered = figures_load(engagement=engagement, cells=False).late_logging_days
     threshold = engagement.workspace.late_logging_days if ledgered is None else ledgered
-    rows = entries.objects.filter(engagement=engagement).exclude(kind="reversal")
+    rows = time_rows(engagement, since)
     rows = (
         rows.filter(log_delay_days__gt=threshold)
         if late
         else rows.filter(log_delay_days__lte=threshold)
     )
-    if since is not None:
-        rows = rows.filter(created_at__gte=since)
     link = url("consumption", engagement)
     key = "time_logged_late" if late else "time_logged_promptly"
     label = (
@@ -66,12 +70,20 @@ def time_logged_late(engagement: Engagement, since: datetime | None) -> Iterator
     return _entries(engagement, since, late=True)
 
 
+def alert_rows(engagement: Engagement, since: datetime | None) -> Any:
+    """The budget notices the four budget indicators read."""
+    rows = model("consumption", "BudgetAlert").objects.filter(engagement=engagement)
+    return rows.filter(created_at__gte=since) if since is not None else rows
+
+
 def _alerts(engagement: Engagement, since: datetime | None) -> Iterator[Any]:
-    alerts = model("consumption", "BudgetAlert")
-    rows = alerts.objects.filter(engagement=engagement).order_by("created_at", "id")
-    if since is not None:
-        rows = rows.filter(created_at__gte=since)
-    return rows.iterator()
+    return alert_rows(engagement, since).order_by("created_at", "id").iterator()
+
+
+def checkpoint_rows(engagement: Engagement, since: datetime | None) -> Any:
+    """The checkpoints that checkpoint_consistent proves since a moment."""
+    rows = model("ledger", "Checkpoint").objects.filter(engagement=engagement)
+    return rows.filter(created_at__gte=since) if since is not None else rows
 
 
 def budget_threshold_shared(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -20,6 +20,7 @@ from confiance.trust.facts import (
     CONFIRM_DAYS,
     Collect,
     Fact,
+    Rows,
     client_people,
     model,
     noon,
@@ -71,19 +72,72 @@ LABELS = {
 }
 
 
+# Probes of the refresh (Indicator.changed): each covers every row that some indicator of its
+# source table reads since a moment, so an empty probe means none of them has anything new.
+
+
+def status_changes(engagement: Engagement, since: datetime | None) -> Any:
+    """Every commitment status change the six commitment indicators may read."""
+    rows = model("followup", "CommitmentStatusChange").objects.filter(
+        commitment__engagement=engagement
+    )
+    return rows.filter(changed_at__gte=stood_since(since)) if since is not None else rows
+
+
+def attendance_changes(engagement: Engagement, since: datetime | None) -> Any:
+    rows = model("followup", "MeetingAttendee").objects.filter(
+        meeting__engagement=engagement, attendance__in=("present", "absent")
+    )
+    return rows.filter(recorded_at__gte=stood_since(since)) if since is not None else rows
+
+
+def revisions(engagement: Engagement, since: datetime | None) -> Any:
+    rows = model("followup", "CommitmentRevision").objects.filter(
+        commitment__engagement=engagement, version__gte=3
+    )
+    return rows.filter(created_at__gte=since) if since is not None else rows
+
+
+def cancellations(engagement: Engagement, since: datetime | None) -> Any:
+    rows = model("followup", "Meeting").objects.filter(engagement=engagement, status="cancelled")
+    return rows.filter(cancelled_at__gte=since) if since is not None else rows
+
+
+def payment_changes(engagement: Engagement, since: datetime | None) -> Any:
+    """Payments recorded paid since the moment, or unpaid a week past due (payment_overdue)."""
+    rows = model("followup", "Payment").objects.filter(engagement=engagement)
+    if since is None:
+        return rows
+    week_ago = timezone.localdate() - timedelta(days=6)
+    return rows.filter(
+        Q(paid_recorded_at__gte=since) | Q(paid_date__isnull=True, due_date__lt=week_ago)
+    )
+
+
+def commitment_rows(side: str, status: str) -> Rows:
+    """The status changes `commitments(side, status)` reads (kept ones from CONFIRM_DAYS earlier:
+    they may have stood since)."""
+
+    def rows(engagement: Engagement, since: datetime | None) -> Any:
+        to = ("broken", "withdrawn") if status == "broken" else (status,)
+        found = model("followup", "CommitmentStatusChange").objects.filter(
+            commitment__engagement=engagement, commitment__side=side, to_status__in=to
+        )
+        if since is None:
+            return found
+        return found.filter(changed_at__gte=stood_since(since) if status == "kept" else since)
+
+    return rows
+
+
 def commitments(side: str, status: str) -> Collect:
     """Kept (+), kept late (-) or broken (-) commitments of one side."""
+    source = commitment_rows(side, status)
 
     def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
         held = _held(engagement, "followup.commitmentstatuschange")
-        changes = model("followup", "CommitmentStatusChange")
-        to = ("broken", "withdrawn") if status == "broken" else (status,)
         clients = client_people(engagement)
-        rows = changes.objects.filter(
-            commitment__engagement=engagement, commitment__side=side, to_status__in=to
-        ).select_related("commitment")
-        if since is not None:
-            rows = rows.filter(changed_at__gte=stood_since(since) if status == "kept" else since)
+        rows = source(engagement, since).select_related("commitment")
         now = timezone.now()
         for change in rows.order_by("changed_at", "id").iterator(chunk_size=1000):
             if str(change.pk) in held:
@@ -162,17 +216,23 @@ def commitments(side: str, status: str) -> Collect:
     return collect
 
 
+def renegotiation_rows(side: str) -> Rows:
+    def rows(engagement: Engagement, since: datetime | None) -> Any:
+        found = model("followup", "CommitmentRevision").objects.filter(
+            commitment__engagement=engagement, commitment__side=side, version__gte=3
+        )
+        return found.filter(created_at__gte=since) if since is not None else found
+
+    return rows
+
+
 def renegotiations(side: str) -> Collect:
     """Each agreed renegotiation of a commitment from its second on: mild negative evidence
     (one change of plan is life; a commitment moved again and again is not being kept)."""
+    source = renegotiation_rows(side)
 
     def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
-        revisions = model("followup", "CommitmentRevision")
-        rows = revisions.objects.filter(
-            commitment__engagement=engagement, commitment__side=side, version__gte=3
-        ).select_related("commitment")
-        if since is not None:
-            rows = rows.filter(created_at__gte=since)
+        rows = source(engagement, since).select_related("commitment")
         for revision in rows.iterator(chunk_size=1000):
             yield Fact(
                 f"{side}_commitment_renegotiated",
@@ -189,16 +249,25 @@ def renegotiations(side: str) -> Collect:
     return collect
 
 
+def attendance_rows(side: str) -> Rows:
+    """The attendance `attendance(side)` reads (from CONFIRM_DAYS earlier: it may have stood)."""
+
+    def rows(engagement: Engagement, since: datetime | None) -> Any:
+        found = model("followup", "MeetingAttendee").objects.filter(
+            meeting__engagement=engagement, side=side, attendance__in=("present", "absent")
+        )
+        return found.filter(recorded_at__gte=stood_since(since)) if since is not None else found
+
+    return rows
+
+
 def attendance(side: str) -> Collect:
+    source = attendance_rows(side)
+
     def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
         held = _held(engagement, "followup.meetingattendee")
-        attendees = model("followup", "MeetingAttendee")
         clients = client_people(engagement)
-        rows = attendees.objects.filter(
-            meeting__engagement=engagement, side=side, attendance__in=("present", "absent")
-        ).select_related("meeting")
-        if since is not None:
-            rows = rows.filter(recorded_at__gte=stood_since(since))
+        rows = source(engagement, since).select_related("meeting")
         now = timezone.now()
         link = url("followup", engagement)
         for row in rows.iterator(chunk_size=1000):
@@ -266,15 +335,21 @@ def attendance(side: str) -> Collect:
     return collect
 
 
-def late_cancel(side: str) -> Collect:
-    def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
-        meetings = model("followup", "Meeting")
-        rows = meetings.objects.filter(
+def late_cancel_rows(side: str) -> Rows:
+    def rows(engagement: Engagement, since: datetime | None) -> Any:
+        found = model("followup", "Meeting").objects.filter(
             engagement=engagement, status="cancelled", cancelled_by_side=side
         )
-        if since is not None:
-            rows = rows.filter(cancelled_at__gte=since)
-        for meeting in rows.iterator(chunk_size=1000):
+        return found.filter(cancelled_at__gte=since) if since is not None else found
+
+    return rows
+
+
+def late_cancel(side: str) -> Collect:
+    source = late_cancel_rows(side)
+
+    def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+        for meeting in source(engagement, since).iterator(chunk_size=1000):
             if meeting.cancelled_at is None:
                 continue
             if meeting.starts_at - meeting.cancelled_at >= timedelta(hours=24):
@@ -294,20 +369,27 @@ def late_cancel(side: str) -> Collect:
     return collect
 
 
-def payments(on_time: bool) -> Collect:
-    def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
-        held = _held(engagement, "followup.payment")
-        rows = model("followup", "Payment").objects.filter(
+def payment_rows(on_time: bool) -> Rows:
+    def rows(engagement: Engagement, since: datetime | None) -> Any:
+        found = model("followup", "Payment").objects.filter(
             engagement=engagement, paid_date__isnull=False
         )
-        rows = (
-            rows.filter(paid_date__lte=F("due_date"))
+        found = (
+            found.filter(paid_date__lte=F("due_date"))
             if on_time
-            else rows.filter(paid_date__gt=F("due_date"))
+            else found.filter(paid_date__gt=F("due_date"))
         )
-        if since is not None:
-            rows = rows.filter(paid_recorded_at__gte=since)
-        for payment in rows.iterator(chunk_size=1000):
+        return found.filter(paid_recorded_at__gte=since) if since is not None else found
+
+    return rows
+
+
+def payments(on_time: bool) -> Collect:
+    source = payment_rows(on_time)
+
+    def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+        held = _held(engagement, "followup.payment")
+        for payment in source(engagement, since).iterator(chunk_size=1000):
             if str(payment.pk) in held:
                 continue
             yield Fact(
@@ -327,19 +409,23 @@ def payments(on_time: bool) -> Collect:
     return collect
 
 
-def payment_overdue(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
-    """Each full week a payment stays unpaid past its due date (counted while it is unpaid, and
-    kept once paid: the weeks of waiting happened)."""
+def overdue_rows(engagement: Engagement, since: datetime | None) -> Any:
+    """Payments a week or more past due: unpaid ones, and those paid since the last read."""
     today = timezone.localdate()
     rows = model("followup", "Payment").objects.filter(
         engagement=engagement, due_date__lt=today - timedelta(days=6)
     )
-    if since is not None:  # unpaid ones, and those paid since the last read
-        from django.db.models import Q
+    if since is None:
+        return rows
+    return rows.filter(Q(paid_date__isnull=True) | Q(paid_recorded_at__gte=since))
 
-        rows = rows.filter(Q(paid_date__isnull=True) | Q(paid_recorded_at__gte=since))
+
+def payment_overdue(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+    """Each full week a payment stays unpaid past its due date (counted while it is unpaid, and
+    kept once paid: the weeks of waiting happened)."""
+    today = timezone.localdate()
     link = url("followup", engagement)
-    for payment in rows.iterator(chunk_size=1000):
+    for payment in overdue_rows(engagement, since).iterator(chunk_size=1000):
         end = payment.paid_date or today
         weeks = (end - payment.due_date).days // 7
         for week in range(1, weeks + 1):

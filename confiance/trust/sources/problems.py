@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_noop
 
-from confiance.trust.facts import Collect, Fact, model, url_or
+from confiance.trust.facts import Collect, Fact, Rows, model, url_or
 
 if TYPE_CHECKING:
     from confiance.engagements.models import Engagement
@@ -18,17 +18,31 @@ def problem_link(engagement: Engagement, problem_id: int) -> str:
     return url_or("problem-detail", "problem-list", engagement, problem_id=problem_id)
 
 
-def problem_events(kind: str, key: str, label: str) -> Collect:
-    def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
-        rows = model("problems", "ProblemEvent").objects.filter(
+def events(engagement: Engagement, since: datetime | None) -> Any:
+    """Every problem event since the moment: the probe of the three event indicators."""
+    rows = model("problems", "ProblemEvent").objects.filter(problem__engagement=engagement)
+    return rows.filter(at__gte=since) if since is not None else rows
+
+
+def event_rows(kind: str) -> Rows:
+    def rows(engagement: Engagement, since: datetime | None) -> Any:
+        found = model("problems", "ProblemEvent").objects.filter(
             problem__engagement=engagement, kind=kind
         )
         if kind == "acknowledged":  # in time: no acknowledgement breach on that problem
-            rows = rows.exclude(problem__breaches__kind="acknowledge")
+            found = found.exclude(problem__breaches__kind="acknowledge")
         if kind == "escalated":  # early: before any target was missed
-            rows = rows.filter(before_breach=True)
-        if since is not None:
-            rows = rows.filter(at__gte=since)
+            found = found.filter(before_breach=True)
+        return found.filter(at__gte=since) if since is not None else found
+
+    return rows
+
+
+def problem_events(kind: str, key: str, label: str) -> Collect:
+    source = event_rows(kind)
+
+    def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+        rows = source(engagement, since)
         for event in rows.select_related("problem").iterator(chunk_size=1000):
             yield Fact(
                 key,
@@ -52,14 +66,13 @@ BREACH_LABELS = {
 }
 
 
+def breach_rows(engagement: Engagement, since: datetime | None) -> Any:
+    rows = model("problems", "ProblemBreach").objects.filter(problem__engagement=engagement)
+    return rows.filter(detected_at__gte=since) if since is not None else rows
+
+
 def problem_target_missed(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
-    rows = (
-        model("problems", "ProblemBreach")
-        .objects.filter(problem__engagement=engagement)
-        .select_related("problem")
-    )
-    if since is not None:
-        rows = rows.filter(detected_at__gte=since)
+    rows = breach_rows(engagement, since).select_related("problem")
     for breach in rows.iterator(chunk_size=1000):
         yield Fact(
             "problem_target_missed",
@@ -74,11 +87,13 @@ def problem_target_missed(engagement: Engagement, since: datetime | None) -> Ite
         )
 
 
-def problem_proactive(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+def proactive_rows(engagement: Engagement, since: datetime | None) -> Any:
     rows = model("problems", "Problem").objects.filter(engagement=engagement, proactive=True)
-    if since is not None:
-        rows = rows.filter(created_at__gte=since)
-    for problem in rows.iterator(chunk_size=1000):
+    return rows.filter(created_at__gte=since) if since is not None else rows
+
+
+def problem_proactive(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
+    for problem in proactive_rows(engagement, since).iterator(chunk_size=1000):
         yield Fact(
             "problem_proactive",
             problem.created_at,

@@ -16,7 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from confiance.trust.facts import Collect, Fact, model, url
+from confiance.trust.facts import Collect, Fact, Rows, model, url
 
 if TYPE_CHECKING:
     from confiance.engagements.models import Engagement
@@ -47,7 +47,31 @@ def _has_pulse_url() -> bool:
     return True
 
 
+def closed_rounds(engagement: Engagement, since: datetime | None) -> Any:
+    """Answers of either side in rounds closed since the moment (the probe of both pulses)."""
+    rows = model("pulse", "PulseAnswer").objects.filter(
+        engagement=engagement, survey__closes_at__lte=timezone.now()
+    )
+    return rows.filter(survey__closes_at__gte=since) if since is not None else rows
+
+
+def round_rows(side: str) -> Rows:
+    """The side's answers in rounds closed since a moment. A pulse fact appears only when a round
+    closes (a closed round's answers no longer change), so without such answers the side's pulse
+    has nothing new, although the collector re-reads every closed round for its pools."""
+
+    def rows(engagement: Engagement, since: datetime | None) -> Any:
+        found = model("pulse", "PulseAnswer").objects.filter(
+            engagement=engagement, side=side, survey__closes_at__lte=timezone.now()
+        )
+        return found.filter(survey__closes_at__gte=since) if since is not None else found
+
+    return rows
+
+
 def pulse(side: str) -> Collect:
+    source = round_rows(side)
+
     def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
         from confiance import access
 
@@ -55,8 +79,7 @@ def pulse(side: str) -> Collect:
         # Every closed round of the side is read (a pool may start before `since`); rounds are
         # few (one every few weeks), and the unique fact key makes re-reading harmless.
         rows = (
-            model("pulse", "PulseAnswer")
-            .objects.filter(engagement=engagement, side=side, survey__closes_at__lte=timezone.now())
+            source(engagement, None)
             .order_by("survey__closes_at", "survey_id", "id")
             .values_list("survey_id", "survey__closes_at", *VIRTUES)
         )
