@@ -8,6 +8,7 @@ overdue, a problem target missed). services.trust_check_alerts opens and closes 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -90,6 +91,45 @@ NEXT_STEPS: dict[str, str] = {
         "Remind the client of the payment and ask whether something blocks it."
     ),
 }
+
+
+# Snooze (services.trust_check_alerts): a snoozed alert sends no notice until its snooze ends,
+# unless its cause gets worse than when it was snoozed by at least this much, in the kind's own
+# measure (alerts.severity): trust 5 points lower, the budget projected 10 points higher, one
+# more commitment, payment or problem concerned. Silence has no such measure: its days grow by
+# themselves, which is what the person who snoozed it already knew.
+WORSE_BY: dict[str, float] = {
+    AlertKind.DROP: 5,
+    AlertKind.DECLINE: 5,
+    AlertKind.BUDGET_DRIFT: 10,
+    AlertKind.COMMITMENT_OVERDUE: 1,
+    AlertKind.PAYMENT_OVERDUE: 1,
+    AlertKind.PROBLEM_UNOWNED: 1,
+    AlertKind.PROBLEM_TARGET: 1,
+}
+
+
+def severity(kind: str, params: dict[str, Any] | None) -> float | None:
+    """How bad an alert's cause is, from its reason's parameters (higher is worse), or None."""
+    params = params or {}
+    try:
+        if kind in (AlertKind.DROP, AlertKind.DECLINE):
+            return -float(params["now"])
+        if kind == AlertKind.BUDGET_DRIFT:
+            return float(params["projection"])
+        if kind == AlertKind.PROBLEM_TARGET:
+            return float(params["unacknowledged"]) + float(params["silent"])
+        if kind in WORSE_BY:
+            return float(params["n"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
+
+
+def got_worse(kind: str, then: float | None, params: dict[str, Any] | None) -> bool:
+    """The cause is now worse than `then` (its severity when snoozed) by WORSE_BY[kind] or more."""
+    now = severity(kind, params)
+    return then is not None and now is not None and now - then >= WORSE_BY.get(kind, math.inf)
 
 
 @dataclass

@@ -5,11 +5,19 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _trust_alert_text(params: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
     from confiance.trust.alerts import alert_reason
     from confiance.trust.models import AlertKind
 
     reason = alert_reason(params["reason"], params.get("reason_params"))
-    return f"{params['engagement']}: {AlertKind(params['kind']).label} — {reason}"
+    text = f"{params['engagement']}: {AlertKind(params['kind']).label} — {reason}"
+    again = params.get("again")
+    if again == "worse":
+        return gettext("Worse while snoozed: %(text)s") % {"text": text}
+    if again == "snooze_over":
+        return gettext("Snooze over, still holds: %(text)s") % {"text": text}
+    return text
 
 
 def _trust_alert_details(params: dict[str, Any]) -> list[str]:

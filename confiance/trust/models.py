@@ -212,6 +212,18 @@ class TrustAlert(models.Model):
     )
     snoozed_until = models.DateTimeField(null=True, blank=True)
     snooze_reason = models.CharField(max_length=300, blank=True)
+    # How bad the cause was when snoozed (alerts.severity): a snoozed alert is told again before
+    # its snooze ends only if it gets worse than that (services.trust_check_alerts).
+    snooze_severity = models.FloatField(null=True, blank=True)
+    # The step taken on it (trust/actions.py: trust_alert_meeting_plan): the review meeting
+    # planned through the follow-up, by whom and when. Kept when the alert closes.
+    step_meeting = models.ForeignKey(
+        "followup.Meeting", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    step_taken_at = models.DateTimeField(null=True, blank=True)
+    step_taken_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-opened_at"]

@@ -284,10 +284,11 @@ def engagement_trust(
     )
     # Alerts are early warnings for the provider's people who should act, not for the client.
     alerts = (
-        list(
+        sorted(
             TrustAlert.objects.filter(
                 engagement=engagement, direction__in=directions, closed_at__isnull=True
-            ).select_related("assignee", "acknowledged_by")
+            ).select_related("assignee", "acknowledged_by", "step_meeting", "step_taken_by"),
+            key=lambda a: (a.snoozed(now), -a.opened_at.timestamp()),
         )
         if access.is_internal(fetched_by)
         else []
@@ -509,13 +510,16 @@ def trust_portfolio(
         p2c = Figure("overall", "", overall_of(dims, "p2c", base_rate))
         before = earlier.get(engagement.pk)
         trend = round((c2p.opinion.projected() - before) * 100) if before is not None else None
-        mine = alerts.get(engagement.pk, [])
-        # Risk: low trust, then high uncertainty (we do not know), open alerts, a falling trend.
+        # Alerts not snoozed first; a snoozed one was put aside with its reason until a date.
+        mine = sorted(alerts.get(engagement.pk, []), key=lambda a: (a.snoozed(now), a.opened_at))
+        awake = sum(1 for a in mine if not a.snoozed(now))
+        # Risk: low trust, then high uncertainty (we do not know), open alerts not snoozed (a
+        # snoozed one waits on purpose), a falling trend.
         risk = (
             (1 - c2p.opinion.projected())
             + 0.5 * (1 - p2c.opinion.projected())
             + 0.3 * c2p.opinion.uncertainty
-            + 0.2 * len(mine)
+            + 0.2 * awake
             + (max(0, -trend) / 100 if trend is not None else 0)
         )
         rows.append(PortfolioRow(engagement, c2p, p2c, found, base_rate, trend, mine, risk))

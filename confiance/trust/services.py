@@ -514,12 +514,46 @@ def _recipients(engagement: Engagement) -> list[Any]:
     return [m.user for m in owners if m.user.is_active]
 
 
-def _open(
-    engagement: Engagement, kind: str, direction: str, cause: Any, now: datetime
-) -> TrustAlert:
+def _tell(alert: TrustAlert, again: str = "") -> None:
+    """Send the alert's notice and e-mail once this transaction commits (`again`: why a second
+    time, "worse" or "snooze_over")."""
     from confiance.trust.tasks import send_trust_alert
 
+    transaction.on_commit(lambda pk=alert.pk: send_trust_alert.enqueue(pk, again))
+
+
+def _end_snooze(engagement: Engagement, alert: TrustAlert, why: str) -> None:
+    """The snooze is over (its time came, or the cause got worse): who should act hears again."""
+    alert.snoozed_until = None
+    alert.save(update_fields=["snoozed_until"])
+    audit_record(
+        verb="trust.alert.snooze_end",
+        actor=None,
+        workspace=engagement.workspace,
+        target=alert,
+        data={"why": why},
+    )
+    _tell(alert, "worse" if why == "worse" else "snooze_over")
+
+
+def _open(
+    engagement: Engagement,
+    kind: str,
+    direction: str,
+    cause: Any,
+    now: datetime,
+    snoozed: TrustAlert | None = None,
+) -> TrustAlert:
+    """Open an alert and tell who should act, unless it takes over a running snooze (`snoozed`:
+    the alert of the same kind it follows, closed or superseded while snoozed) and is no worse."""
+    from confiance.trust.alerts import got_worse
+
     people = _recipients(engagement)
+    keeps_snooze = (
+        snoozed is not None
+        and snoozed.snoozed(now)
+        and not got_worse(kind, snoozed.snooze_severity, cause.params)
+    )
     alert = TrustAlert.objects.create(
         workspace_id=engagement.workspace_id,
         engagement=engagement,
@@ -531,16 +565,36 @@ def _open(
         identity=cause.identity,
         who_should_act=", ".join(p.get_full_name() for p in people)[:200],
         link=cause.link,
+        snoozed_until=snoozed.snoozed_until if keeps_snooze and snoozed else None,
+        snooze_reason=snoozed.snooze_reason if keeps_snooze and snoozed else "",
+        snooze_severity=snoozed.snooze_severity if keeps_snooze and snoozed else None,
     )
     audit_record(
         verb="trust.alert.open",
         actor=None,
         workspace=engagement.workspace,
         target=alert,
-        data={"kind": kind, "direction": direction},
+        data={"kind": kind, "direction": direction, "snoozed": keeps_snooze},
     )
-    transaction.on_commit(lambda pk=alert.pk: send_trust_alert.enqueue(pk))
+    if not keeps_snooze:
+        _tell(alert, "worse" if snoozed is not None and snoozed.snoozed(now) else "")
     return alert
+
+
+def _follow(engagement: Engagement, alert: TrustAlert, cause: Any, now: datetime) -> None:
+    """An alert whose cause still holds: its reason kept current, its snooze ended when its time
+    came or when the cause got worse than when it was snoozed."""
+    from confiance.trust.alerts import got_worse
+
+    if (alert.reason, alert.reason_params, alert.link) != (cause.reason, cause.params, cause.link):
+        alert.reason, alert.reason_params, alert.link = cause.reason, cause.params, cause.link
+        alert.save(update_fields=["reason", "reason_params", "link"])
+    if alert.snoozed_until is None:
+        return
+    if not alert.snoozed(now):
+        _end_snooze(engagement, alert, "over")
+    elif got_worse(alert.kind, alert.snooze_severity, cause.params):
+        _end_snooze(engagement, alert, "worse")
 
 
 def _close(engagement: Engagement, alert: TrustAlert, outcome: str, now: datetime) -> None:
@@ -556,12 +610,33 @@ def _close(engagement: Engagement, alert: TrustAlert, outcome: str, now: datetim
     )
 
 
+def _snoozed_before(engagement: Engagement, kind: str, direction: str, now: datetime) -> Any:
+    """The last closed alert of this kind whose snooze still runs: a cause that went and came
+    back within a snooze does not ring again."""
+    return (
+        TrustAlert.objects.filter(
+            engagement=engagement,
+            kind=kind,
+            direction=direction,
+            closed_at__isnull=False,
+            snoozed_until__gt=now,
+        )
+        .order_by("-closed_at", "-id")
+        .first()
+    )
+
+
 @transaction.atomic
 def trust_check_alerts(
     *, engagement: Engagement, now: datetime | None = None
 ) -> tuple[list[TrustAlert], int]:
     """Open the alerts whose cause appeared (sent once), close those whose cause is gone (the
-    outcome kept), and re-arm one whose cause changed identity (a new budget revision)."""
+    outcome kept), and re-arm one whose cause changed identity (a new budget revision).
+
+    Snooze: a snoozed alert is not told again until its snooze ends (then once, if its cause
+    still holds), unless its cause gets worse (alerts.WORSE_BY); an alert that closes and opens
+    again, or is superseded, while snoozed keeps the snooze on those same terms.
+    """
     from confiance.trust.alerts import causes_of
 
     now = now or timezone.now()
@@ -582,10 +657,13 @@ def trust_check_alerts(
         elif cause.identity != alert.identity:
             _close(engagement, alert, "superseded", now)
             closed += 1
-            opened.append(_open(engagement, key[0], key[1], cause, now))
+            opened.append(_open(engagement, key[0], key[1], cause, now, snoozed=alert))
+        else:
+            _follow(engagement, alert, cause, now)
     for key, cause in causes.items():
         if key not in open_alerts:
-            opened.append(_open(engagement, key[0], key[1], cause, now))
+            before = _snoozed_before(engagement, key[0], key[1], now)
+            opened.append(_open(engagement, key[0], key[1], cause, now, snoozed=before))
     return opened, closed
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -32,14 +33,20 @@ def _trend(trend: int | None) -> str:
 def _alerts(row: PortfolioRow) -> str:
     if not row.alerts:
         return "—"
-    snoozed = escape(_("snoozed"))
     parts = []
-    for a in row.alerts:
+    for a in row.alerts:  # not snoozed first (selectors.trust_portfolio)
         if a.assignee is not None:
             who = a.assignee.get_full_name() or a.assignee.email
         else:
             who = a.who_should_act
-        later = f" · {snoozed}" if a.snoozed() else ""
+        later = ""
+        if a.snoozed() and a.snoozed_until is not None:
+            until = formats.date_format(timezone.localtime(a.snoozed_until), "SHORT_DATE_FORMAT")
+            said = _("snoozed until %(until)s: %(reason)s") % {
+                "until": until,
+                "reason": a.snooze_reason,
+            }
+            later = f' · <span data-testid="snoozed">{escape(said)}</span>'
         parts.append(
             f'<span class="badge">{escape(a.get_kind_display())}</span> '
             f"<small>{escape(who)}{later}</small> "

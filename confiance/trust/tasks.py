@@ -64,8 +64,9 @@ def trust_rebuild_workspace(workspace_id: int) -> None:
 
 
 @task()
-def send_trust_alert(alert_id: int) -> None:
-    """Tell who should act, in the app and by e-mail, once when the alert opens."""
+def send_trust_alert(alert_id: int, again: str = "") -> None:
+    """Tell who should act, in the app and by e-mail, when the alert opens; `again` ("worse",
+    "snooze_over") when a snooze ends and the cause still holds."""
     from confiance.trust.models import TrustAlert
     from confiance.trust.services import _recipients
 
@@ -82,6 +83,7 @@ def send_trust_alert(alert_id: int) -> None:
             "kind": alert.kind,
             "reason": alert.reason,
             "reason_params": alert.reason_params,
+            "again": again,
         },
         link=alert.link,
     )

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -47,6 +48,7 @@ def trust(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse
             "can_act": can_act,
             "assignable": selectors.alert_assignees(fetched_by=membership) if can_act else [],
             "snooze_max": actions.SNOOZE_MAX_DAYS,
+            "can_plan_meetings": can_act and access.can_manage_meetings(membership, engagement),
         },
     )
 
@@ -91,6 +93,70 @@ def trust_alert_act(
         response.status_code = 303
         return response
     return redirect("trust", ws=membership.workspace.slug, pk=engagement.pk)
+
+
+@workspace_view()
+def trust_alert_meeting(
+    request: HttpRequest, membership: Membership, pk: int, alert_id: int
+) -> HttpResponse:
+    """The step an alert proposes, taken: the follow-up's meeting form, pre-filled with a review
+    meeting a few working days ahead and the engagement's people of both sides."""
+    from confiance.engagements.selectors import engagement_people
+    from confiance.followup.forms import MeetingForm
+    from confiance.followup.models import MeetingChannel
+
+    engagement = access.get_engagement(membership, pk)
+    if not (
+        access.can_act_on_trust_alerts(membership, engagement)
+        and access.can_manage_meetings(membership, engagement)
+    ):
+        raise Http404
+    alert = engagement.trust_alerts.filter(pk=alert_id, closed_at__isnull=True).first()
+    if alert is None:
+        raise Http404
+    people = engagement_people(engagement=engagement)
+    status = 200
+    if request.method == "POST":
+        form = MeetingForm(request.POST, people=people, prefix="meeting")
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                actions.trust_alert_meeting_plan(
+                    membership=membership,
+                    alert_id=alert.pk,
+                    title=data["title"],
+                    starts_at=data["starts_at"],
+                    duration_minutes=data["duration_minutes"],
+                    channel=data["channel"],
+                    location=data["location"],
+                    attendees=list(data["attendees"]),
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(
+                    request, _("Review meeting planned: both sides have the invitation.")
+                )
+                return redirect("trust", ws=membership.workspace.slug, pk=engagement.pk)
+        status = 400
+    else:
+        form = MeetingForm(
+            people=people,
+            prefix="meeting",
+            initial={
+                "title": str(actions.REVIEW_MEETING_TITLE),
+                "starts_at": timezone.localtime(actions.review_meeting_start()),
+                "duration_minutes": 60,
+                "channel": MeetingChannel.VIDEO,
+                "attendees": [person.pk for person in people],
+            },
+        )
+    return render(
+        request,
+        "trust/alert_meeting.html",
+        {"engagement": engagement, "alert": alert, "form": form},
+        status=status,
+    )
 
 
 @workspace_view(access.can_see_trust_portfolio)

@@ -462,6 +462,11 @@ EXPECTED: dict[str, Case] = {
         method="post",
         statuses=only(["owner", "member"], 400),
     ),
+    # Taking an alert's step (the review meeting form): the provider's owners and consultants.
+    "trust-alert-meeting": Case(
+        kwargs=lambda w: {"ws": w.workspace.slug, "pk": w.engagement.pk, "alert_id": an_alert(w)},
+        statuses=only(["owner", "member"], 200),
+    ),
     "trust-portfolio": Case(kwargs=ws, statuses=only(INTERNAL, 200)),
     "trust-settings": Case(kwargs=ws, statuses=only(["owner"], 200)),
     # Closure: both sides see it; the provider runs it, each side writes its retrospective, the
