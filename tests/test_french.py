@@ -357,6 +357,7 @@ NOTICE_VARIANTS: dict[str, list[dict[str, object]]] = {
     "problem.raised": [{"proactive": False}],
     "webhook.disabled": [{"reason": "gone"}, {"reason": "paused"}],
     "budget.parameter": [{"name": "minutes_per_day", "before": 480, "after": 420}],
+    "trust.alert": [{"again": "worse"}, {"again": "snooze_over"}],
 }
 
 
