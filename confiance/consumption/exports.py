@@ -30,6 +30,7 @@ from confiance import access
 from confiance.consumption.figures import PERSON, Figures
 from confiance.consumption.models import Activity, TimeEntry
 from confiance.consumption.rollups import figures_load
+from confiance.core.forms import model_choice_field
 from confiance.core.models import Membership, User
 from confiance.engagements.models import Engagement
 
@@ -63,11 +64,14 @@ class EntryFilterForm(forms.Form):
             for (dimension, key), cell in figures.cells.items()
             if dimension == PERSON and cell.entries
         ]
-        self.fields["person"].queryset = User.objects.filter(email__in=emails).order_by("full_name")
-        self.fields["activity"].queryset = engagement.activities.order_by("name")
+        model_choice_field(self, "person").queryset = User.objects.filter(
+            email__in=emails
+        ).order_by("full_name")
+        model_choice_field(self, "activity").queryset = engagement.activities.order_by("name")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             self.add_error("end", _("The period ends before it starts."))
         return data

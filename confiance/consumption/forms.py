@@ -10,6 +10,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from confiance.consumption.models import Activity
+from confiance.core.forms import model_choice_field
 from confiance.core.models import User
 
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*[:h]\s*(\d{1,2})?|(\d+(?:[.,]\d+)?))\s*$")
@@ -43,7 +45,9 @@ class DurationField(forms.CharField):
 class EntryForm(forms.Form):
     date = forms.DateField(label=_("Date worked"), widget=forms.DateInput(attrs={"type": "date"}))
     duration = DurationField(label=_("Duration"), help_text=_("1:30, 1h30 or 1.5 (hours)"))
-    activity = forms.ModelChoiceField(label=_("Activity"), queryset=None, required=False)
+    activity = forms.ModelChoiceField(
+        label=_("Activity"), queryset=Activity.objects.none(), required=False
+    )
     person = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
     shared_note = forms.CharField(
         label=_("Note (shared with the client)"),
@@ -59,8 +63,8 @@ class EntryForm(forms.Form):
     def __init__(self, *args: Any, activities: Any, people: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("date", timezone.localdate())
         super().__init__(*args, **kwargs)
-        self.fields["activity"].queryset = activities
-        self.fields["person"].queryset = people
+        model_choice_field(self, "activity").queryset = activities
+        model_choice_field(self, "person").queryset = people
 
 
 class CorrectionForm(EntryForm):
@@ -76,7 +80,8 @@ class CorrectionForm(EntryForm):
             self.fields[name].required = False
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("withdraw"):
             for name in ("date", "duration", "person"):
                 if not data.get(name):
@@ -114,4 +119,4 @@ class RateForm(forms.Form):
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = people
+        model_choice_field(self, "person").queryset = people

@@ -12,6 +12,22 @@ from django.utils.translation import gettext_lazy as _
 from confiance.core.models import Client, Role, TokenScope, User
 
 
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    """The form's own copy of its model choice field `name`, to narrow its queryset per request."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{name} is not a model choice field")
+    return field
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """The form's own copy of its choice field `name`, to set its choices per request."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{name} is not a choice field")
+    return field
+
+
 class SetupForm(forms.Form):
     full_name = forms.CharField(label=_("Your name"), max_length=150)
     email = forms.EmailField(label=_("E-mail address"))
@@ -42,8 +58,8 @@ class InvitationForm(forms.Form):
         super().__init__(*args, **kwargs)
         labels = dict(Role.choices)
         ordered = [r for r in self.ORDER if r in roles]
-        self.fields["role"].choices = [(r, labels[r]) for r in ordered]
-        self.fields["client"].queryset = clients
+        choice_field(self, "role").choices = [(r, labels[r]) for r in ordered]
+        model_choice_field(self, "client").queryset = clients
         if "role" not in self.initial and ordered:
             # A client contact when there is a client to bind to, else a consultant; never owner.
             has_clients = clients.exists()

@@ -423,7 +423,10 @@ def api_token_create(
         actor=membership.user,
         workspace=membership.workspace,
         target=token,
-        data={"scope": scope, "expires_at": token.expires_at.isoformat()},
+        data={
+            "scope": scope,
+            "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+        },
     )
     return token, plaintext
 

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from confiance.core.forms import model_choice_field
 from confiance.core.models import Client, User
 from confiance.engagements.models import ContactOrigin, EngagementStatus
 
@@ -57,8 +58,8 @@ class EngagementForm(forms.Form):
 
     def __init__(self, *args: Any, clients: Any, leads: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["client"].queryset = clients
-        self.fields["lead"].queryset = leads
+        model_choice_field(self, "client").queryset = clients
+        model_choice_field(self, "lead").queryset = leads
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -109,7 +110,7 @@ class EngagementEditForm(forms.Form):
 
     def __init__(self, *args: Any, leads: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lead"].queryset = leads
+        model_choice_field(self, "lead").queryset = leads
 
 
 class ObjectiveForm(forms.Form):
@@ -125,7 +126,7 @@ class InterlocutorForm(forms.Form):
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = people
+        model_choice_field(self, "user").queryset = people
 
 
 class StatusForm(forms.Form):

@@ -7,24 +7,38 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from confiance.core.forms import choice_field, model_choice_field
 from confiance.core.models import User
 from confiance.followup.models import Attendance, MeetingChannel, PaymentKind, Side
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+class PersonChoiceField(forms.ModelChoiceField[User]):
+    """A person, shown by full name."""
+
+    def label_from_instance(self, obj: User) -> str:
+        return obj.get_full_name()
+
+
+class PeopleChoiceField(forms.ModelMultipleChoiceField[User]):
+    """People, each shown by full name."""
+
+    def label_from_instance(self, obj: User) -> str:
+        return obj.get_full_name()
+
+
 class CommitmentForm(forms.Form):
     side = forms.ChoiceField(label=_("Whose commitment"), choices=Side.choices)
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none())
+    owner = PersonChoiceField(label=_("Owner"), queryset=User.objects.none())
     text = forms.CharField(label=_("Commitment"), widget=forms.Textarea(attrs={"rows": 2}))
     due_date = forms.DateField(label=_("Due date"), widget=DATE)
 
     def __init__(self, *args: Any, sides: list[str], people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(Side.choices)
-        self.fields["side"].choices = [(s, labels[s]) for s in sides]
-        self.fields["owner"].queryset = people
-        self.fields["owner"].label_from_instance = lambda u: u.get_full_name()
+        choice_field(self, "side").choices = [(s, labels[s]) for s in sides]
+        model_choice_field(self, "owner").queryset = people
 
 
 class StatusForm(forms.Form):
@@ -56,7 +70,7 @@ class MeetingForm(forms.Form):
     duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), min_value=1, initial=60)
     channel = forms.ChoiceField(label=_("Channel"), choices=MeetingChannel.choices)
     location = forms.CharField(label=_("Place or link"), required=False, max_length=300)
-    attendees = forms.ModelMultipleChoiceField(
+    attendees = PeopleChoiceField(
         label=_("Expected attendees"),
         queryset=User.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -64,8 +78,7 @@ class MeetingForm(forms.Form):
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["attendees"].queryset = people
-        self.fields["attendees"].label_from_instance = lambda u: u.get_full_name()
+        model_choice_field(self, "attendees").queryset = people
 
 
 class CancelForm(forms.Form):

@@ -207,7 +207,7 @@ def ledger_append_many(
     start = head.size
     leaves = []
     entries = []
-    openings = []
+    openings: list[LedgerOpening] = []
     for offset, payload in enumerate(payloads):
         fields = {**payload, "by": actor.email if actor is not None else None}
         leaf, opened = sealing.seal(kind, fields, overrides=confidential)

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from confiance.core.forms import model_choice_field
 from confiance.core.models import User
 
 
@@ -40,4 +41,4 @@ class KudosForm(forms.Form):
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["recipients"].queryset = people
+        model_choice_field(self, "recipients").queryset = people

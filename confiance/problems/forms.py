@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from confiance.core.forms import model_choice_field
 from confiance.core.models import User
 from confiance.problems.models import MAX_LEVEL, Severity
 from confiance.problems.services import MAX_UPDATE_LENGTH
@@ -37,7 +38,7 @@ class OwnerForm(forms.Form):
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = people
+        model_choice_field(self, "owner").queryset = people
 
 
 class PlanForm(forms.Form):
@@ -52,7 +53,7 @@ class EscalateForm(forms.Form):
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = people
+        model_choice_field(self, "person").queryset = people
 
 
 class UpdateForm(forms.Form):
@@ -118,7 +119,7 @@ class ClientEscalationForm(forms.Form):
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = people
+        model_choice_field(self, "person").queryset = people
 
 
 class EmptyForm(forms.Form):
@@ -148,4 +149,4 @@ class SettingsForm(forms.Form):
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("level1", "level2", "level3"):
-            self.fields[name].queryset = people
+            model_choice_field(self, name).queryset = people

@@ -22,7 +22,7 @@ class TrustSettingsForm(forms.Form):
         self.fields["half_life_days"].initial = current.half_life_days
         for indicator in indicators.INDICATORS:
             self.fields[f"weight_{indicator.key}"] = forms.FloatField(
-                label=indicator.reason,
+                label=str(indicator.reason),  # built per request, in its language
                 min_value=0,
                 max_value=100,
                 initial=current.weight(indicator.key),
