@@ -151,7 +151,8 @@ def run(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr)
         print(f"confiance witness: {exc}", file=err)
         return EXIT_USAGE
     host, port = server.server_address[:2]
-    print(f"Witness {name} listening on http://{host}:{port}{args.prefix}", file=out)
+    host_text = host.decode() if isinstance(host, bytes) else host
+    print(f"Witness {name} listening on http://{host_text}:{port}{args.prefix}", file=out)
     out.flush()
     try:
         server.serve_forever()
