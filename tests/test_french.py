@@ -292,6 +292,14 @@ NOTICE_CONTEXT: dict[str, dict[str, object]] = {
     },
     "engagement": {"state": "accepted", "reason": "Capteurs indisponibles", "answer": "D'accord"},
     "glossary": {"term": "lot"},
+    "payment": {
+        "payment_kind": "invoice",
+        "label": "Facture octobre",
+        "amount": "1200.50",
+        "currency": "EUR",
+        "issue_date": "2026-11-01",
+        "due_date": "2026-11-30",
+    },
     "kudos": {"author": "Sophie Lefèvre"},
     "ledger": {
         "size": 412,
@@ -355,6 +363,7 @@ NOTICE_VARIANTS: dict[str, list[dict[str, object]]] = {
     "engagement.stop_answered": [{"state": "declined"}],
     "emergence.accepted": [{"waiting": []}],
     "problem.raised": [{"proactive": False}],
+    "payment.issued": [{"payment_kind": "deposit"}],
     "webhook.disabled": [{"reason": "gone"}, {"reason": "paused"}],
     "budget.parameter": [{"name": "minutes_per_day", "before": 480, "after": 420}],
     "trust.alert": [{"again": "worse"}, {"again": "snooze_over"}],

@@ -23,6 +23,54 @@ def _renegotiation_text(params: dict[str, Any]) -> str:
     }
 
 
+def _created_text(params: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    return gettext(
+        "%(engagement)s: %(who)s recorded a commitment of yours, due on %(due)s: %(text)s"
+    ) % {
+        "engagement": params.get("engagement", ""),
+        "who": params.get("who", ""),
+        "due": _day(params.get("due_date", "")),
+        "text": params.get("text", ""),
+    }
+
+
+def _created_details(params: dict[str, Any]) -> list[str]:
+    from django.utils.translation import gettext
+
+    return [
+        gettext(
+            "If it is not yours, or the date does not hold, say so on its page: propose a "
+            "renegotiation."
+        )
+    ]
+
+
+def _payment_text(params: dict[str, Any]) -> str:
+    from decimal import Decimal, InvalidOperation
+
+    from django.utils import formats
+    from django.utils.translation import gettext
+
+    try:
+        amount = formats.number_format(Decimal(str(params.get("amount", ""))), 2, use_l10n=True)
+    except InvalidOperation:
+        amount = str(params.get("amount", ""))
+    template = (
+        gettext("%(engagement)s: deposit “%(label)s”, %(amount)s %(currency)s due on %(due)s")
+        if params.get("payment_kind") == "deposit"
+        else gettext("%(engagement)s: invoice “%(label)s”, %(amount)s %(currency)s due on %(due)s")
+    )
+    return template % {
+        "engagement": params.get("engagement", ""),
+        "label": params.get("label", ""),
+        "amount": amount,
+        "currency": params.get("currency", ""),
+        "due": _day(params.get("due_date", "")),
+    }
+
+
 def _overdue_details(params: dict[str, Any]) -> list[str]:
     from django.utils.translation import gettext, ngettext
 
@@ -217,6 +265,9 @@ class FollowupConfig(AppConfig):
         register_notice(
             "commitment.renegotiation", _renegotiation_text, details=_renegotiation_details
         )
+        register_notice("commitment.created", _created_text, details=_created_details)
+        register_notice_group("payment", _("Payments to make"))
+        register_notice("payment.issued", _payment_text)
         register_notice_group("review", _("Records to confirm or contest"))
         for kind in ("requested", "confirmed", "contested", "resolved"):
             register_notice(f"review.{kind}", _review_text(kind), details=_review_details)

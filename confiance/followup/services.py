@@ -157,6 +157,26 @@ def commitment_create(
         },
         actor=membership.user,
     )
+    if owner.pk != membership.user_id:
+        # What one side records about someone is shown to them at once: the owner learns of it.
+        from django.urls import reverse
+
+        notify_on_commit(
+            workspace_id=engagement.workspace_id,
+            user_ids=[owner.pk],
+            kind="commitment.created",
+            params={
+                "engagement": engagement.title,
+                "who": membership.user.get_full_name(),
+                "text": commitment.text,
+                "due_date": due_date.isoformat(),
+            },
+            link=reverse(
+                "commitment-detail",
+                kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk, "cid": commitment.pk},
+            ),
+            at=at,
+        )
     return commitment
 
 
@@ -834,6 +854,28 @@ def payment_create(
         workspace=membership.workspace,
         target=payment,
         data={"kind": kind, "amount": str(amount), "due_date": due_date.isoformat()},
+    )
+    from django.urls import reverse
+
+    # The client pays: its contacts of the engagement learn of it, with the amount and due date.
+    notify_on_commit(
+        workspace_id=engagement.workspace_id,
+        user_ids=engagement_people(engagement=engagement, side="client").values_list(
+            "pk", flat=True
+        ),
+        kind="payment.issued",
+        params={
+            "engagement": engagement.title,
+            "payment_kind": kind,
+            "label": payment.label,
+            "amount": str(amount),
+            "currency": payment.currency,
+            "issue_date": issue_date.isoformat(),
+            "due_date": due_date.isoformat(),
+        },
+        link=reverse("followup", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk})
+        + "#payments",
+        at=at,
     )
     return payment
 

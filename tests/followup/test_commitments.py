@@ -364,3 +364,31 @@ def test_the_other_side_is_told_a_renegotiation_awaits_it(
         )
     # No lead on this engagement: the workspace's owners answer for the provider.
     assert [m.to for m in mail.outbox] == [[world.owner.user.email]]
+
+
+def test_a_commitment_recorded_for_someone_else_is_shown_to_them_at_once(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    from confiance.core.models import Notice
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.commitment_create(
+            membership=world.member,
+            engagement=world.engagement,
+            side="client",
+            owner=world.client_contact.user,
+            text="Send the list of services",
+            due_date=timezone.localdate() + timedelta(days=10),
+        )
+        services.commitment_create(
+            membership=world.member,
+            engagement=world.engagement,
+            side="provider",
+            owner=world.member.user,
+            text="Deliver the plan",
+            due_date=timezone.localdate() + timedelta(days=10),
+        )
+    [notice] = Notice.objects.filter(kind="commitment.created")
+    assert notice.user == world.client_contact.user
+    assert "recorded a commitment of yours" in notice.text()
+    assert "Send the list of services" in notice.text()

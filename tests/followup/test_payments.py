@@ -231,3 +231,31 @@ def test_objects_of_one_engagement_are_not_reachable_through_another(world: Worl
     assert client.post(paid, {"paid-paid_date": TODAY().isoformat()}).status_code == 404
     payment.refresh_from_db()
     assert payment.paid_date is None
+
+
+def test_the_client_is_told_of_a_payment_to_make_in_its_language(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    from django.core import mail
+
+    from confiance.core.models import Notice
+    from confiance.core.services import user_language_set
+
+    user_language_set(user=world.client_contact.user, language="fr")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payment_create(
+            membership=world.finance,
+            engagement=world.engagement,
+            kind="invoice",
+            label="Facture 1",
+            amount=Decimal("1200.50"),
+            issue_date=timezone.localdate(),
+            due_date=timezone.localdate() + timedelta(days=30),
+        )
+    told = Notice.objects.filter(kind="payment.issued")
+    assert set(told.values_list("user_id", flat=True)) == {world.client_contact.user.pk}
+    [message] = mail.outbox
+    assert message.to == [world.client_contact.user.email]
+    assert "facture « Facture 1 »" in message.subject and "EUR" in message.subject
+    assert "1" in message.subject and "200,50" in message.subject  # French decimal comma
