@@ -139,6 +139,8 @@ def scope_engagements(
     if is_internal(membership):
         return queryset
     if membership.role == Role.CLIENT:
+        if membership.client_id is None:  # a client contact bound to no client sees nothing
+            return queryset.none()
         return queryset.filter(client_id=membership.client_id).exclude(
             status=EngagementStatus.DRAFT
         )
