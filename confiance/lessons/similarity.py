@@ -15,6 +15,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 MIN_WORD_LENGTH = 3
 
@@ -90,12 +91,15 @@ def normalise(text: str) -> list[str]:
     ]
 
 
+K = TypeVar("K", bound=Hashable)
+
+
 @dataclass
-class TfIdfIndex:
+class TfIdfIndex(Generic[K]):
     """Documents indexed by key; `similar` ranks them against a query by cosine similarity."""
 
-    documents: Mapping[Hashable, str]
-    _vectors: dict[Hashable, dict[str, float]] = field(init=False, default_factory=dict)
+    documents: Mapping[K, str]
+    _vectors: dict[K, dict[str, float]] = field(init=False, default_factory=dict)
     _idf: dict[str, float] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -116,12 +120,12 @@ class TfIdfIndex:
         norm = math.sqrt(sum(v * v for v in vector.values()))
         return {t: v / norm for t, v in vector.items()} if norm else {}
 
-    def score(self, query: str, key: Hashable) -> float:
+    def score(self, query: str, key: K) -> float:
         """Cosine similarity (0..1) between the query and one indexed document."""
         query_vector = self._weigh(Counter(normalise(query)))
         return _dot(query_vector, self._vectors.get(key, {}))
 
-    def scores(self, query: str) -> dict[Hashable, float]:
+    def scores(self, query: str) -> dict[K, float]:
         """Cosine similarity of the query with every indexed document (zeros left out)."""
         query_vector = self._weigh(Counter(normalise(query)))
         if not query_vector:
@@ -131,7 +135,7 @@ class TfIdfIndex:
 
     def similar(
         self, query: str, *, limit: int = 5, threshold: float = 0.0
-    ) -> list[tuple[Hashable, float]]:
+    ) -> list[tuple[K, float]]:
         """The documents most similar to the query, best first, above the threshold."""
         query_vector = self._weigh(Counter(normalise(query)))
         if not query_vector:
