@@ -27,6 +27,42 @@ def _count(connection: Any, fn: Callable[[], Any]) -> int:
     return len(seen)
 
 
+def _appends(coalesced_id: int, baseline_id: int, slug: str, seconds: float) -> tuple[float, float]:
+    """Time entries logged one by one (each a ledger append), per second, trust included: with
+    the live update coalesced (trust/live.py: the burst queues one update, run once at the end)
+    and, as the baseline, with a trust update after each append."""
+    from django.utils import timezone
+
+    from confiance.consumption.services import EntryInput, time_entry_log
+    from confiance.core.models import Membership, Role
+    from confiance.engagements.models import Engagement
+    from confiance.trust.services import trust_update
+
+    owner = Membership.objects.select_related("workspace", "user").get(
+        workspace__slug=slug, role=Role.OWNER
+    )
+    today = timezone.localdate()
+
+    def measure(engagement_id: int, each: bool) -> float:
+        engagement = Engagement.objects.select_related("workspace", "lead").get(pk=engagement_id)
+        trust_update(engagement=engagement)
+        count, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            time_entry_log(
+                membership=owner,
+                engagement=engagement,
+                item=EntryInput(person=owner.user, date=today, minutes=1),
+            )
+            count += 1
+            if each:
+                trust_update(engagement=engagement)
+        if not each:
+            trust_update(engagement=engagement)  # the one update the burst left pending
+        return count / (time.perf_counter() - start)
+
+    return measure(coalesced_id, each=False), measure(baseline_id, each=True)
+
+
 def run(seconds: float = 3.0, engagements: int = 1000, facts: int = 100_000) -> None:
     from django.db import connection
     from django.test import Client
@@ -147,6 +183,23 @@ def run(seconds: float = 3.0, engagements: int = 1000, facts: int = 100_000) -> 
     # Memory measured on a second run: tracemalloc slows Python down several times.
     _, peak_mb = peak_memory(lambda: trust_recompute(engagement=big))
 
+    # Baseline: a bare streaming read of the same facts (the recompute's query, no arithmetic).
+    def bare_read() -> int:
+        rows = (
+            TrustFact.objects.filter(engagement=big)
+            .order_by("at", "id")
+            .values_list("direction", "dimension", "positive", "negative", "at")
+        )
+        return sum(1 for _row in rows.iterator(chunk_size=5000))
+
+    t0 = time.perf_counter()
+    bare_read()
+    read_s = time.perf_counter() - t0
+    _, read_mb = peak_memory(bare_read)
+
+    # -- appends (time entries, ledgered) with the coalesced live update -------------------------
+    appends, one_by_one = _appends(ids[2], ids[3], workspace_slug, seconds)
+
     # -- portfolio page vs bare view -------------------------------------------------------------
     http = Client()
     http.force_login(User.objects.get(email=data.member_emails[0]))
@@ -166,8 +219,21 @@ def run(seconds: float = 3.0, engagements: int = 1000, facts: int = 100_000) -> 
         [
             ("one incremental update (trust_record_fact)", f"{updates:8.0f} /s"),
             (
+                "appends, one trust update after each (baseline)",
+                f"{one_by_one:8.1f} /s",
+            ),
+            (
+                "appends, coalesced update (one pending per engagement)",
+                f"{appends:8.1f} /s   ratio {appends / one_by_one:.2f}",
+            ),
+            (
+                f"bare streaming read of the {facts:,} facts (baseline)",
+                f"{read_s:8.2f} s   peak Python memory {read_mb:.1f} MB",
+            ),
+            (
                 f"recompute from {facts:,} facts (streaming)",
-                f"{recompute_s:8.2f} s   peak Python memory {peak_mb:.1f} MB",
+                f"{recompute_s:8.2f} s   peak Python memory {peak_mb:.1f} MB   "
+                f"ratio {recompute_s / read_s:.2f}",
             ),
             ("bare Django view (baseline)", f"{bare:8.0f} req/s"),
             ("trust portfolio page", f"{portfolio:8.1f} req/s   ratio {portfolio / bare:.4f}"),
