@@ -9,7 +9,7 @@ withdrawal by the committing side alone counts as broken.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import F, Q
@@ -43,9 +43,9 @@ def _side_of(user_id: int | None, clients: set[int]) -> str:
     return "client" if user_id in clients else "provider"
 
 
-def promise_share(created: datetime, kept: datetime, due: object) -> float:
+def promise_share(created: datetime, kept: datetime, due: date) -> float:
     """How much a kept commitment matters: the days it was a promise, up to FULL_PROMISE_DAYS."""
-    end = min(timezone.localdate(kept), due)  # type: ignore[type-var]
+    end = min(timezone.localdate(kept), due)
     days = (end - timezone.localdate(created)).days
     return max(MIN_PROMISE_SHARE, min(1.0, days / FULL_PROMISE_DAYS))
 
