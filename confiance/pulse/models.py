@@ -8,6 +8,7 @@ through selectors.answers_for_trust().
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils import timezone
@@ -16,10 +17,13 @@ from django.utils.translation import gettext_lazy as _
 from confiance.core.models import User, Workspace
 from confiance.engagements.models import Engagement
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise  # a str, or a lazy translation
+
 DEFAULT_CADENCE_DAYS = 14
 
 # The five virtues: field name, label, one-line explanation (shown beside the scale).
-VIRTUES: list[tuple[str, str, str]] = [
+VIRTUES: list[tuple[str, _StrOrPromise, _StrOrPromise]] = [
     (
         "common_language",
         _("Common language"),
@@ -139,7 +143,7 @@ class PulseInvitee(models.Model):
         return f"{self.user} ({self.side})"
 
 
-def _score(verbose: str) -> models.PositiveSmallIntegerField:  # type: ignore[type-arg]
+def _score(verbose: _StrOrPromise) -> models.PositiveSmallIntegerField:  # type: ignore[type-arg]
     return models.PositiveSmallIntegerField(verbose)
 
 
