@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from confiance import access
 from confiance.core.audit import audit_record
 from confiance.core.models import Membership, Workspace
+from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.trust import indicators
 from confiance.trust.models import (
@@ -519,7 +520,8 @@ def _tell(alert: TrustAlert, again: str = "") -> None:
     time, "worse" or "snooze_over")."""
     from confiance.trust.tasks import send_trust_alert
 
-    transaction.on_commit(lambda pk=alert.pk: send_trust_alert.enqueue(pk, again))
+    # Queued after commit, never failing the write that committed (core/taskqueue.py).
+    enqueue_on_commit(send_trust_alert, alert.pk, again)
 
 
 def _end_snooze(engagement: Engagement, alert: TrustAlert, why: str) -> None:
