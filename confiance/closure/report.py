@@ -225,7 +225,7 @@ def render_pdf(*, view: ClosureView, extras: ReportExtras) -> bytes:
     document = SimpleDocTemplate(
         buffer,
         pagesize=A4,
-        title=f"{_('Closure report')} · {engagement.title}",
+        title=" · ".join((_("Closure report"), engagement.title)),
         author="Confiance",
         leftMargin=20 * mm,
         rightMargin=20 * mm,

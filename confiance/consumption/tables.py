@@ -77,5 +77,6 @@ def entry_rows(
             f"<td>{action}</td></tr>"
         )
     if not rows:
-        return mark_safe(f'<tr><td colspan="8">{escape(_("Nothing logged yet."))}</td></tr>')  # noqa: S308
+        empty = escape(_("Nothing logged yet."))
+        return mark_safe(f'<tr><td colspan="8">{empty}</td></tr>')  # noqa: S308
     return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped

@@ -76,9 +76,9 @@ def portfolio_rows(rows: Iterable[PortfolioRow], *, workspace_slug: str) -> Safe
 
 def heat_rows(rows: Iterable[PortfolioRow]) -> SafeString:
     """The heat map: client → provider trust by dimension, grey where too little is known."""
+    unknown_text = escape(_("too little evidence to say"))  # outside the f-string for xgettext
     unknown = (
-        '<span aria-hidden="true">—</span>'
-        f'<span class="visually-hidden">{escape(_("too little evidence to say"))}</span>'
+        f'<span aria-hidden="true">—</span><span class="visually-hidden">{unknown_text}</span>'
     )
     html = []
     for row in rows:

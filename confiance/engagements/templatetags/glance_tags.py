@@ -41,7 +41,9 @@ def _status(status: str) -> str:
 def glance_cells(context: Any, g: Glance) -> SafeString:
     """Consumed, trust, open problems and next commitment due: four cells."""
     slug = context["membership"].workspace.slug
-    none = f'<span class="muted">{escape(_("none"))}</span>'
+    # gettext calls stay outside f-strings: xgettext does not read inside them.
+    none_text = escape(_("none"))
+    none = f'<span class="muted">{none_text}</span>'
     percent = f'<span class="num">{g.percent} %</span> ' if g.percent is not None else ""
     status = escape(_status(g.status))
     consumed = f'{percent}<span class="pill pill-{escape(g.status)}">{status}</span>'
@@ -71,18 +73,21 @@ def glance_cells(context: Any, g: Glance) -> SafeString:
         overdue = ""
         if g.overdue_commitments:
             n = g.overdue_commitments
-            overdue = (
-                f' <span class="pill pill-over">'
-                f"{ngettext('%(n)s overdue', '%(n)s overdue', n) % {'n': n}}</span>"
-            )
+            overdue_text = ngettext("%(n)s overdue", "%(n)s overdue", n) % {"n": n}
+            overdue = f' <span class="pill pill-over">{overdue_text}</span>'
         due = (
             f'<a href="{escape(url)}">{escape(short_date(commitment.due_date))}</a>{overdue}'
             f'<br><small class="clip" title="{escape(commitment.text)}">'
             f"{escape(Truncator(commitment.text).chars(60))}</small>"
         )
+    labels = [
+        escape(label)
+        for label in (_("Consumed"), _("Trust"), _("Open problems"), _("Next commitment due"))
+    ]
+    cells = (consumed, trust, problems, due)
     return mark_safe(  # noqa: S308 - every text above is escaped or from the catalogue
-        f'<td data-label="{escape(_("Consumed"))}">{consumed}</td>\n'
-        f'<td data-label="{escape(_("Trust"))}">{trust}</td>\n'
-        f'<td data-label="{escape(_("Open problems"))}">{problems}</td>\n'
-        f'<td data-label="{escape(_("Next commitment due"))}">{due}</td>\n'
+        "".join(
+            f'<td data-label="{label}">{cell}</td>\n'
+            for label, cell in zip(labels, cells, strict=True)
+        )
     )
