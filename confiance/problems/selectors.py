@@ -106,9 +106,10 @@ def problem_view(*, fetched_by: Membership, problem: Problem) -> ProblemView:
     )
     settings = problem_settings_for(problem.workspace_id)
     target = None
-    if problem.is_open and access.can_escalate_problem_as_client(fetched_by, problem.engagement):
+    can_escalate = problem.is_open and problem.level < MAX_LEVEL
+    if can_escalate and access.can_escalate_problem_as_client(fetched_by, problem.engagement):
         try:
-            target = client_escalation_target(problem, min(problem.level + 1, MAX_LEVEL))
+            target = client_escalation_target(problem, problem.level + 1)
         except ValidationError:
             target = None
     return ProblemView(

@@ -390,9 +390,10 @@ def problem_client_escalate(
 ) -> ProblemEvent:
     """The client's side escalates a problem itself, saying why.
 
-    The problem goes one level up (it stays at the top level if already there), the provider's
-    person for that level (else the lead) is named and told, and so is everyone of both sides
-    who follows the problem; the step is ledgered like the provider's own escalations."""
+    The problem goes one level up, the provider's person for that level (else the lead) is named
+    and told, and so is everyone of both sides who follows the problem; the step is ledgered like
+    the provider's own escalations. At the top level there is no one higher to tell: refused
+    (comments still reach both sides), so repeated escalations cannot flood anyone."""
     problem = _locked(problem)
     if not access.can_escalate_problem_as_client(membership, problem.engagement):
         raise PermissionDenied
@@ -404,12 +405,16 @@ def problem_client_escalate(
         raise ValidationError(
             {"reason": _("A reason is at most %(n)s characters.") % {"n": MAX_REASON_LENGTH}}
         )
-    level = min(problem.level + 1, MAX_LEVEL)
+    if problem.level >= MAX_LEVEL:
+        raise ValidationError(
+            _("This problem is already at the highest level (%(n)s): add a comment instead.")
+            % {"n": MAX_LEVEL}
+        )
+    level = problem.level + 1
     person = client_escalation_target(problem, level)
     now = timezone.now()
-    if level != problem.level:
-        problem.level = level
-        problem.save(update_fields=["level"])
+    problem.level = level
+    problem.save(update_fields=["level"])
     event = _event(
         problem,
         EventKind.CLIENT_ESCALATED,

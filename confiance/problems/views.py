@@ -302,9 +302,9 @@ def _applies(action: str, problem: Problem) -> bool:
     """Whether a step makes sense in the problem's current state (the page shows only those)."""
     if action == "acknowledge":
         return problem.status == ProblemStatus.RAISED
-    if action in ("owner", "plan", "update", "resolve", "client_escalate"):
+    if action in ("owner", "plan", "update", "resolve"):
         return problem.is_open
-    if action == "escalate":
+    if action in ("escalate", "client_escalate"):
         return problem.is_open and problem.level < MAX_LEVEL
     if action == "wait":
         return problem.is_open and not problem.waiting_on_client

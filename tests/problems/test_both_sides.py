@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from confiance.core.models import Notice
 from confiance.problems import selectors, services
-from confiance.problems.models import ProblemAttachment, ProblemBreach, ProblemComment
+from confiance.problems.models import MAX_LEVEL, ProblemAttachment, ProblemBreach, ProblemComment
 from tests.conftest import World
 from tests.problems.conftest import T0, Clock
 from tests.problems.support import PDF
@@ -309,6 +309,38 @@ def test_the_client_escalates_with_a_reason_ledgered_and_told_to_both_sides(
     problem.refresh_from_db()
     assert problem.level == 2
     assert problem.events.filter(kind="client_escalated").last().person == world.owner.user
+
+
+def test_a_problem_at_the_top_level_cannot_be_escalated_again_by_the_client(
+    world: World, client: HttpClient
+) -> None:
+    problem = raise_(world)
+    for reason in ("Down.", "Still down.", "Payroll failed."):
+        services.problem_client_escalate(
+            membership=world.client_contact, problem=problem, reason=reason
+        )
+    problem.refresh_from_db()
+    assert problem.level == MAX_LEVEL
+    told = Notice.objects.filter(kind="problem.client_escalated").count()
+    with pytest.raises(ValidationError, match="highest level"):
+        services.problem_client_escalate(
+            membership=world.client_contact, problem=problem, reason="Again."
+        )
+    # Nothing more recorded nor told; the page no longer offers the step.
+    assert problem.events.filter(kind="client_escalated").count() == 3
+    assert Notice.objects.filter(kind="problem.client_escalated").count() == told
+    client.force_login(world.client_contact.user)
+    page = client.get(
+        reverse(
+            "problem-detail",
+            kwargs={
+                "ws": world.workspace.slug,
+                "pk": world.engagement.pk,
+                "problem_id": problem.pk,
+            },
+        )
+    )
+    assert page.status_code == 200 and "Escalate this problem" not in page.content.decode()
 
 
 def test_only_the_client_side_escalates_as_client_and_a_reason_is_required(world: World) -> None:
