@@ -367,13 +367,35 @@ def trust_recompute(*, engagement: Engagement) -> list[TrustState]:
     return list(states.values())
 
 
-@transaction.atomic
 def trust_rebuild(*, engagement: Engagement) -> int:
-    """Forget the engagement's facts and read every source again (after the weights changed)."""
-    TrustFact.objects.filter(engagement=engagement).delete()
-    TrustState.objects.filter(engagement=engagement).delete()
-    TrustCursor.objects.filter(engagement=engagement).delete()
-    return trust_update(engagement=engagement)
+    """Forget the engagement's facts and read every source again (after the weights changed, or
+    a contest held or released a fact); returns how many facts are recorded.
+
+    As in trust_update, the sources are read outside any transaction (seconds on a large
+    engagement, and on SQLite a transaction holds the one write lock). The swap (forget, record,
+    move the cursor) is one transaction under the cursor's lock, so a reader sees the old figures
+    or the new ones, never none. Facts written while the sources were read are picked up by the
+    next update: the cursor says when the reading began.
+    """
+    began = timezone.now()
+    facts: list[indicators.Fact] = []
+    identities: set[tuple[str, str, str]] = set()
+    for fact in _collect(engagement, None):
+        identity = (fact.indicator, fact.source_type, fact.source_id)
+        if identity not in identities:
+            identities.add(identity)
+            facts.append(fact)
+    settings = trust_settings_for(engagement.workspace_id)
+    with transaction.atomic():
+        cursor = _lock_cursor(engagement)
+        TrustFact.objects.filter(engagement=engagement).delete()
+        TrustState.objects.filter(engagement=engagement).delete()
+        states: dict[StateKey, TrustState] = {}
+        recorded = _record(engagement, facts, settings, states)
+        _save_states(states.values())
+        cursor.processed_until = began
+        cursor.save(update_fields=["processed_until"])
+    return recorded
 
 
 # -- opinions ----------------------------------------------------------------------------------

@@ -109,6 +109,36 @@ def test_trust_update_reads_its_sources_outside_any_transaction(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_rebuild_reads_its_sources_outside_any_transaction_and_records_the_same_facts(
+    world: World, monkeypatch, settings
+) -> None:
+    # A rebuild runs on each contest of a fact and after a weight change: its reading, like an
+    # update's, must not hold SQLite's write lock.
+    from django.db import transaction
+
+    from confiance.trust import services
+    from confiance.trust.models import TrustFact, TrustState
+
+    _log_entries(world, 3, settings)
+    services.trust_update(engagement=world.engagement)
+    before = sorted(TrustFact.objects.values_list("indicator", "source_id", "positive"))
+    states = sorted(TrustState.objects.values_list("dimension", "facts"))
+    in_transaction: list[bool] = []
+    collect = services._collect
+
+    def watched(engagement, since):  # type: ignore[no-untyped-def]
+        for fact in collect(engagement, since):
+            in_transaction.append(transaction.get_connection().in_atomic_block)
+            yield fact
+
+    monkeypatch.setattr(services, "_collect", watched)
+    recorded = services.trust_rebuild(engagement=world.engagement)
+    assert recorded == len(before) >= 3 and not any(in_transaction)
+    assert sorted(TrustFact.objects.values_list("indicator", "source_id", "positive")) == before
+    assert sorted(TrustState.objects.values_list("dimension", "facts")) == states
+
+
+@pytest.mark.django_db(transaction=True)
 def test_two_updates_at_once_count_each_fact_once(world: World, monkeypatch, settings) -> None:
     # Another update records the same facts between this one's reading and its writing.
     from confiance.trust import services
