@@ -127,6 +127,10 @@ def _scrub_texts(workspace_id: int, terms: list[str], pseudonym: str) -> int:
             for pk, value in rows.values_list("pk", field.attname):
                 if isinstance(field, models.JSONField):
                     new: object = _json_replace(value, terms, pseudonym)
+                elif isinstance(field, models.EmailField):
+                    # An address may be unique within its parent (one participant per address
+                    # and opportunity): each row gets its own placeholder, still an address.
+                    new = f"erased-{pk}@erased.invalid"
                 else:
                     new = _replace(str(value), terms, pseudonym)[: field.max_length or None]
                 if new != value:
