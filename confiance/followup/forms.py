@@ -80,6 +80,12 @@ class MeetingForm(forms.Form):
         super().__init__(*args, **kwargs)
         model_choice_field(self, "attendees").queryset = people
 
+    def meeting_fields(self) -> dict[str, Any]:
+        """The valid form's values as the meeting services take them (create, update, plan)."""
+        data = self.cleaned_data
+        fields = {k: data[k] for k in ("title", "starts_at", "duration_minutes", "channel")}
+        return {**fields, "location": data["location"], "attendees": list(data["attendees"])}
+
 
 class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Why (both sides read it)"), required=False)

@@ -371,17 +371,11 @@ def meeting_create(request: HttpRequest, membership: Membership, pk: int) -> Htt
     if form is None:
         raise Http404
     if form.is_valid():
-        data = form.cleaned_data
         try:
             services.meeting_create(
                 membership=membership,
                 engagement=engagement,
-                title=data["title"],
-                starts_at=data["starts_at"],
-                duration_minutes=data["duration_minutes"],
-                channel=data["channel"],
-                location=data["location"],
-                attendees=list(data["attendees"]),
+                **form.meeting_fields(),
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -468,17 +462,11 @@ def meeting_edit(request: HttpRequest, membership: Membership, pk: int, mid: int
         form = _meeting_form(membership, engagement, request.POST)
         assert form is not None
         if form.is_valid():
-            data = form.cleaned_data
             try:
                 services.meeting_update(
                     membership=membership,
                     meeting=meeting,
-                    title=data["title"],
-                    starts_at=data["starts_at"],
-                    duration_minutes=data["duration_minutes"],
-                    channel=data["channel"],
-                    location=data["location"],
-                    attendees=list(data["attendees"]),
+                    **form.meeting_fields(),
                 )
             except ValidationError as error:
                 add_service_errors(form, error)

@@ -119,17 +119,11 @@ def trust_alert_meeting(
     if request.method == "POST":
         form = MeetingForm(request.POST, people=people, prefix="meeting")
         if form.is_valid():
-            data = form.cleaned_data
             try:
                 actions.trust_alert_meeting_plan(
                     membership=membership,
                     alert_id=alert.pk,
-                    title=data["title"],
-                    starts_at=data["starts_at"],
-                    duration_minutes=data["duration_minutes"],
-                    channel=data["channel"],
-                    location=data["location"],
-                    attendees=list(data["attendees"]),
+                    **form.meeting_fields(),
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
