@@ -92,14 +92,14 @@ class ApiMiddleware:
             # answers what the first did.
             with transaction.atomic():
                 response = self.get_response(request)
-                if response.status_code < 500 and not response.streaming:
+                if response.status_code < 500 and isinstance(response, HttpResponse):
                     IdempotentRequest.objects.create(
                         token=token,
                         key=key,
                         fingerprint=fingerprint,
                         status=response.status_code,
                         content_type=response.get("Content-Type", "application/json"),
-                        body=response.content,  # type: ignore[attr-defined]
+                        body=response.content,
                     )
         except IntegrityError:
             stored = IdempotentRequest.objects.filter(token=token, key=key).first()
@@ -109,10 +109,12 @@ class ApiMiddleware:
         return response
 
     def _conditional(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
-        if response.streaming:
+        if not isinstance(response, HttpResponse):  # streamed (a file): no ETag
             return response
         # Answers depend on who asks: caches must keep them apart, and revalidate.
         patch_vary_headers(response, ["Authorization", "Cookie"])
         response.headers.setdefault("Cache-Control", "private, no-cache")
-        set_response_etag(response)  # type: ignore[arg-type]
-        return get_conditional_response(request, etag=response["ETag"], response=response)  # type: ignore[arg-type]
+        set_response_etag(response)
+        # Given a response, Django answers it or a 304/412, never None (the stubs allow None).
+        conditional = get_conditional_response(request, etag=response["ETag"], response=response)
+        return conditional if conditional is not None else response

@@ -493,17 +493,21 @@ def portfolio_under_budget(*, fetched_by: Membership) -> PortfolioFigure:
     """
     engagements = Engagement.objects.visible_to(fetched_by).filter(status=EngagementStatus.CLOSED)
     closed = engagements.count()
-    margins = []
+    margins: list[Decimal] = []
     with_budget = 0
     for days, minutes_per_day, consumed in ConsumptionTotals.objects.filter(
         engagement__in=engagements, budget_days__isnull=False, minutes_per_day__isnull=False
     ).values_list("budget_days", "minutes_per_day", "consumed_minutes"):
+        if days is None or minutes_per_day is None:  # excluded by the query; narrows the types
+            continue
         with_budget += 1
         budget = days * minutes_per_day
         used = Decimal(consumed)
         if used < budget:
             margins.append((budget - used) / budget * 100)
-    average = (sum(margins) / len(margins)).quantize(Decimal("0.1")) if margins else None
+    average = None
+    if margins:
+        average = (sum(margins, Decimal(0)) / len(margins)).quantize(Decimal("0.1"))
     return PortfolioFigure(
         closed=closed,
         with_budget=with_budget,

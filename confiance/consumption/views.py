@@ -14,6 +14,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBase,
     JsonResponse,
     QueryDict,
     StreamingHttpResponse,
@@ -158,7 +159,7 @@ def _export_name(engagement: Engagement, extension: str) -> str:
 @workspace_view()
 def entries_export(
     request: HttpRequest, membership: Membership, pk: int, extension: str
-) -> HttpResponse:
+) -> HttpResponseBase:
     """The filtered time entries as CSV or XLSX, with the columns this reader may see."""
     engagement = access.get_engagement(membership, pk)
     form = exports.EntryFilterForm(request.GET, engagement=engagement)
@@ -169,7 +170,7 @@ def entries_export(
     )
     name = _export_name(engagement, extension)
     if extension == "csv":
-        response: HttpResponse = StreamingHttpResponse(
+        response = StreamingHttpResponse(
             exports.csv_chunks(header, rows), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = f'attachment; filename="{name}"'

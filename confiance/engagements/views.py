@@ -44,8 +44,9 @@ def engagement_list(request: HttpRequest, membership: Membership) -> HttpRespons
     status = filters.cleaned_data["status"] if filters.is_valid() else ""
     queryset = selectors.engagement_list(fetched_by=membership, status=status)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    figures = glance(fetched_by=membership, engagements=page.object_list)
-    rows = [(e, figures[e.pk]) for e in page.object_list]
+    engagements = list(page.object_list)
+    figures = glance(fetched_by=membership, engagements=engagements)
+    rows = [(e, figures[e.pk]) for e in engagements]
     context = {"filters": filters, "page": page, "status": status, "rows": rows}
     template = "engagements/engagement_list.html"
     if request.htmx:  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -34,7 +35,7 @@ class CommitmentForm(forms.Form):
     text = forms.CharField(label=_("Commitment"), widget=forms.Textarea(attrs={"rows": 2}))
     due_date = forms.DateField(label=_("Due date"), widget=DATE)
 
-    def __init__(self, *args: Any, sides: list[str], people: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sides: Sequence[str], people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(Side.choices)
         choice_field(self, "side").choices = [(s, labels[s]) for s in sides]

@@ -34,7 +34,7 @@ def _reachable(fetched_by: Membership, engagement: Engagement) -> None:
 
 def commitment_list(*, fetched_by: Membership, engagement: Engagement) -> list[Commitment]:
     """The engagement's commitments of both sides, with owner and pending renegotiation."""
-    commitments = list(
+    commitments: list[Commitment] = list(
         Commitment.objects.filter(
             engagement__in=Engagement.objects.visible_to(fetched_by), engagement=engagement
         )

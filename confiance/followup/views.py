@@ -557,7 +557,7 @@ def payment_paid(request: HttpRequest, membership: Membership, pk: int, pid: int
             messages.success(request, _("Payment recorded as paid."))
             return _back(membership, engagement, "#payments")
     for e in form.errors.values():
-        messages.error(request, " ".join(e))
+        messages.error(request, " ".join(str(message) for message in e))
     return _page(request, membership, engagement, status=400)
 
 

@@ -33,7 +33,7 @@ import binascii
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, TextIO, TypedDict
 
 from confiance.ledger.checkpoint import (
     COSIGNATURE_ALGORITHM,
@@ -747,14 +747,24 @@ def verify_bundle(
     return _run(feed, key, known, witnesses, allow_unsigned_tail, on_entry)
 
 
+class BundleEntry(TypedDict, total=False):
+    """One entry as it travels in a bundle (the module's docstring gives the format)."""
+
+    index: int
+    data: str
+    openings: dict[str, dict[str, str]]  # {field: {"salt": base64, "json": value}}
+    erased: list[str]
+    leaf_hash: str  # base64; instead of data, openings and erased when withheld
+
+
 def bundle_entry(
     index: int,
     data: bytes | str,
     openings: Sequence[Opening] = (),
     erased: Sequence[str] = (),
-) -> dict[str, object]:
+) -> BundleEntry:
     """One entry as it travels in a bundle."""
-    entry: dict[str, object] = {
+    entry: BundleEntry = {
         "index": index,
         "data": data.decode("utf-8") if isinstance(data, bytes) else data,
     }
@@ -765,7 +775,7 @@ def bundle_entry(
     return entry
 
 
-def withheld_entry(index: int, data: bytes | str) -> dict[str, object]:
+def withheld_entry(index: int, data: bytes | str) -> BundleEntry:
     """An entry whose leaf this reader may not read: its leaf hash only."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     return {"index": index, "leaf_hash": base64.b64encode(leaf_hash(raw)).decode("ascii")}

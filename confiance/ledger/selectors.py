@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from confiance.engagements.models import Engagement
 from confiance.ledger import sealing
-from confiance.ledger.bundle import BUNDLE_FORMAT, bundle_entry, withheld_entry
+from confiance.ledger.bundle import BUNDLE_FORMAT, BundleEntry, bundle_entry, withheld_entry
 from confiance.ledger.merkle import leaf_hash
 from confiance.ledger.models import (
     Checkpoint,
@@ -204,7 +204,7 @@ def legacy_hidden(data: str, audiences: Sequence[str]) -> bool:
 
 def entry_for_reader(
     index: int, data: str, audiences: Sequence[str], openings: Sequence[Opening]
-) -> dict[str, object]:
+) -> BundleEntry:
     """One entry of a reader's bundle: with the openings it may see, the erased fields named;
     or only its leaf hash, for a legacy leaf showing what this reader may not see."""
     if legacy_hidden(data, audiences):

@@ -460,10 +460,11 @@ def checkpoint_latest(*, engagement: Engagement) -> Checkpoint:
         late = timezone.now() - timedelta(seconds=CHECKPOINT_MAX_DELAY_SECONDS)
         if head is None or head.size == last.size or due is None or due > late:
             return last
-    return (
-        checkpoint_sign(engagement=engagement)
-        or Checkpoint.objects.filter(engagement=engagement).order_by("-size").first()
-    )  # type: ignore[return-value]
+    signed = checkpoint_sign(engagement=engagement)
+    if signed is not None:
+        return signed
+    # Nothing new to sign: a checkpoint of the current size exists (maybe signed meanwhile).
+    return Checkpoint.objects.filter(engagement=engagement).latest("size")
 
 
 def reader_audiences(membership: Membership) -> list[str]:

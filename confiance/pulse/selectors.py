@@ -6,9 +6,10 @@ of one). The page's queries do not grow with the answers: counts and means are G
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Avg, Count, IntegerField, Q, QuerySet, Sum
 from django.db.models.functions import Cast
@@ -50,7 +51,7 @@ class SideResult:
 
     @property
     def label(self) -> str:
-        return Side(self.side).label
+        return str(Side(self.side).label)
 
     def mean_list(self) -> list[float | None]:
         return [self.means.get(name) if self.visible else None for name in VIRTUE_FIELDS]
@@ -121,7 +122,9 @@ def _side_results(surveys: list[PulseSurvey], now: datetime) -> dict[tuple[int, 
         result = results[(row["survey_id"], row["side"])]
         result.answered = row["n"]
         result.signed = row["n_signed"] or 0
-        result.means = {name: round(float(row[name]), 1) for name in VIRTUE_FIELDS}
+        # django-stubs types the row without the averages unpacked into annotate(**...).
+        averages: Mapping[str, Any] = row
+        result.means = {name: round(float(averages[name]), 1) for name in VIRTUE_FIELDS}
     for (sid, _side), result in results.items():
         result.visible = access.can_see_pulse_aggregate(
             answered=result.answered, asked=result.asked, signed=result.signed, closed=closed[sid]
@@ -134,8 +137,8 @@ def _side_results(surveys: list[PulseSurvey], now: datetime) -> dict[tuple[int, 
     ]
     if single_signed:
         condition = Q()
-        for sid, side in single_signed:
-            condition |= Q(survey_id=sid, side=side)
+        for sid, side_value in single_signed:
+            condition |= Q(survey_id=sid, side=side_value)
         for answer in PulseAnswer.objects.filter(condition, signed=True).select_related(
             "respondent"
         ):

@@ -190,18 +190,18 @@ def _chart(
 
 def _ladder(engagement: Engagement, opinions: dict[tuple[str, str], Opinion]) -> list[LadderStep]:
     """The interaction ladder, inferred from the facts; a stage counts once all below it hold."""
-    counts = {
-        row["indicator"]: row
+    counts = {  # indicator: (facts, good facts)
+        row["indicator"]: (row["n"], row["good"])
         for row in TrustFact.objects.filter(engagement=engagement)
         .values("indicator")
         .annotate(n=Count("id"), good=Count("id", filter=Q(positive__gt=F("negative"))))
     }
 
     def good(key: str) -> int:
-        return counts.get(key, {}).get("good", 0)
+        return counts.get(key, (0, 0))[1]
 
     def total(key: str) -> int:
-        return counts.get(key, {}).get("n", 0)
+        return counts.get(key, (0, 0))[0]
 
     perceived = opinions.get(("c2p", indicators.PERCEIVED))
     both_high = all(
