@@ -1,12 +1,13 @@
 """What the trust pages, the portfolios, an inclusion proof and the bare page cost in process.
 
-A workspace of 1,000 active engagements with their trust states, a snapshot and some open
-alerts; one engagement filled with entries through the services (BENCH_TRUST_PAGES_ENTRIES,
-default 5,000) and its trust updated. Each page is fetched through the Django test client for
-about `seconds`: CPU time of the process per request (p50; what a page costs a server's core,
-little affected by other work on the machine), wall time (p50) and queries per request. The
-baselines of the same run: the bare view (no session, no database) and a bare workspace page
-(log-in, membership, navigation and the base template, nothing else): what every page pays.
+A workspace of 1,000 active engagements with their trust states, a month of daily snapshots
+and some open alerts; one engagement filled with entries through the services
+(BENCH_TRUST_PAGES_ENTRIES, default 5,000) and its trust updated. Each page is fetched through
+the Django test client for about `seconds`: CPU time of the process per request (p50; what a
+page costs a server's core, little affected by other work on the machine), wall time (p50) and
+queries per request. The baselines of the same run: the bare view (no session, no database) and
+a bare workspace page (log-in, membership, navigation and the base template, nothing else):
+what every page pays.
 
     python bench/bench_trust_pages.py [--reuse] [--seconds 3] [--profile LABEL]
 
@@ -33,6 +34,7 @@ from bench.common import ROOT, report
 ENGAGEMENTS = 1000
 ENTRIES = int(os.environ.get("BENCH_TRUST_PAGES_ENTRIES", "5000"))
 SLUG = "tp-0"
+SNAPSHOT_DAYS = 30
 
 
 def _prepare() -> dict[str, Any]:
@@ -106,10 +108,10 @@ def _generate() -> None:
     membership_add(
         by=owner, user=contact, role=Role.CLIENT, client=Client.objects.get(pk=big.client_id)
     )
-    # Every other engagement: states, a snapshot a week old, an open alert one in five.
+    # Every other engagement: states, a month of daily snapshots, an open alert one in five.
     ids = list(qs.exclude(pk=big.pk).values_list("pk", flat=True))
     now = timezone.now()
-    day = timezone.localdate(now) - timedelta(days=7)
+    day = timezone.localdate(now)
     states, snapshots, alerts = [], [], []
     for n, pk in enumerate(ids):
         for direction in indicators.DIRECTIONS:
@@ -127,20 +129,22 @@ def _generate() -> None:
                         facts=10,
                     )
                 )
-            snapshots.append(
+            # One overall snapshot a day, as the daily job writes them: the trend's window.
+            snapshots += [
                 TrustSnapshot(
                     workspace_id=owner.workspace_id,
                     engagement_id=pk,
-                    day=day,
+                    day=day - timedelta(days=d),
                     direction=direction,
                     dimension="overall",
                     belief=0.5,
                     disbelief=0.1,
                     uncertainty=0.4,
                     base_rate=0.5,
-                    projected=0.5 + (n % 40) / 100,
+                    projected=0.5 + ((n + d) % 40) / 100,
                 )
-            )
+                for d in range(SNAPSHOT_DAYS)
+            ]
         if n % 5 == 0:
             alerts.append(
                 TrustAlert(
