@@ -6,26 +6,39 @@ TrustState, TrustFact and TrustSnapshot in a fixed number of queries, whatever t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db import connections
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from confiance import access
 from confiance.core.models import Membership
-from confiance.engagements.models import ContactOrigin, Engagement, EngagementStatus
+from confiance.engagements.models import (
+    ContactOrigin,
+    Engagement,
+    EngagementQuerySet,
+    EngagementStatus,
+)
 from confiance.trust import indicators, sentences
 from confiance.trust.facts import render_label
 from confiance.trust.models import TrustAlert, TrustFact, TrustSnapshot, TrustState
-from confiance.trust.opinion import Opinion
+from confiance.trust.opinion import (
+    Masses,
+    Opinion,
+    evidence_masses,
+    projected_of,
+    weighted_average_masses,
+)
 from confiance.trust.services import (
     ACTIVE_STATUSES,
     opinions_of,
-    overall_of,
     trust_settings_for,
 )
 
@@ -401,18 +414,29 @@ class PortfolioRow:
     @cached_property
     def cells(self) -> list[Figure]:
         """The client→provider dimensions for the heat map (computed for shown rows only)."""
+        labels = _dimension_labels()
         return [
-            Figure(
-                d,
-                str(indicators.DIMENSION_LABELS[d]),
-                _summed(self.evidence, "c2p", (d,), self.base_rate),
-            )
+            Figure(d, labels[d], _summed(self.evidence, "c2p", (d,), self.base_rate))
             for d in PORTFOLIO_DIMENSIONS
         ]
 
     @property
     def heat(self) -> list[tuple[Figure, str]]:
         return [(cell, _heat_class(cell)) for cell in self.cells]
+
+
+_LABELS: dict[str | None, dict[str, str]] = {}
+
+
+def _dimension_labels() -> dict[str, str]:
+    """The dimensions' labels in the current language, translated once per language."""
+    language = get_language()
+    labels = _LABELS.get(language)
+    if labels is None:
+        labels = _LABELS[language] = {
+            d: str(label) for d, label in indicators.DIMENSION_LABELS.items()
+        }
+    return labels
 
 
 def _heat_class(figure: Figure) -> str:
@@ -443,23 +467,24 @@ def _summed(
 PORTFOLIO_DIMENSIONS = tuple(d for d in indicators.DIMENSIONS if d != indicators.GOOD_FAITH)
 
 
-def trust_portfolio(
-    *,
-    fetched_by: Membership,
-    client_id: int | None = None,
-    lead_id: int | None = None,
-    status: str | None = None,
-    now: datetime | None = None,
-) -> list[PortfolioRow]:
-    """Every engagement in reach (active by default) with its trust, sorted by risk, highest first.
+@dataclass(slots=True)
+class RankedEngagement:
+    """One engagement of the portfolio as ranked: its risk and what its row is built from."""
 
-    Five queries whatever the number of engagements: engagements, states, snapshots, alerts,
-    settings.
-    """
-    if not access.can_see_trust_portfolio(fetched_by):
-        return []
-    now = now or timezone.now()
-    engagements = Engagement.objects.visible_to(fetched_by).select_related("client", "lead")
+    pk: int
+    title: str
+    base_rate: float
+    evidence: dict[tuple[str, str], tuple[float, float]]  # decayed to now
+    c2p: Masses  # the overall opinion of each direction
+    p2c: Masses
+    trend: int | None
+    risk: float
+
+
+def _portfolio_engagements(
+    fetched_by: Membership, client_id: int | None, lead_id: int | None, status: str | None
+) -> EngagementQuerySet:
+    engagements = Engagement.objects.visible_to(fetched_by)
     if status:
         engagements = engagements.filter(status=status)
     else:
@@ -468,63 +493,177 @@ def trust_portfolio(
         engagements = engagements.filter(client_id=client_id)
     if lead_id:
         engagements = engagements.filter(lead_id=lead_id)
-    engagements_list = list(engagements)
+    return engagements
+
+
+def _raw(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
+    """A values_list query's rows as the driver gives them, without the ORM's conversion of each
+    value (a thousand engagements' states are eleven thousand rows; the caller converts each
+    distinct datetime once)."""
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _overall(
+    evidence: dict[tuple[str, str], tuple[float, float]], direction: str, base_rate: float
+) -> Masses:
+    """services.overall_of for evidence, as plain floats (the same arithmetic: opinion.py)."""
+    vacuous = (0.0, 0.0, 1.0, float(base_rate))
+    weighted = []
+    for dimension, weight in _WEIGHTED_DIMENSIONS[direction]:
+        found = evidence.get((direction, dimension))
+        weighted.append(
+            (vacuous if found is None else evidence_masses(found[0], found[1], base_rate), weight)
+        )
+    return weighted_average_masses(weighted)
+
+
+_WEIGHTED_DIMENSIONS = {
+    direction: [(d, indicators.DIMENSION_WEIGHTS[d]) for d in indicators.dimensions_of(direction)]
+    for direction in indicators.DIRECTIONS
+}
+
+
+def trust_portfolio_ranking(
+    *,
+    fetched_by: Membership,
+    client_id: int | None = None,
+    lead_id: int | None = None,
+    status: str | None = None,
+    now: datetime | None = None,
+) -> list[RankedEngagement]:
+    """Every engagement in reach (active by default), riskiest first, from values only.
+
+    Two queries whatever the number of engagements (the states; the engagements with the first
+    snapshot of the trend's window and their open alerts) and the settings; no model object is
+    built: trust_portfolio_rows builds the shown ones.
+    """
+    if not access.can_see_trust_portfolio(fetched_by):
+        return []
+    now = now or timezone.now()
+    engagements = _portfolio_engagements(fetched_by, client_id, lead_id, status)
     # The same filter as a subquery: a thousand ids as parameters cost more to bind than to run.
     ids = engagements.values("pk")
     settings = trust_settings_for(fetched_by.workspace_id)
     h = settings.half_life.total_seconds()
+    connection = connections[engagements.db]
+    convert = getattr(connection.ops, "convert_datetimefield_value", None)
+    factors: dict[Any, float] = {}
     evidence: dict[int, dict[tuple[str, str], tuple[float, float]]] = {}
-    for engagement_id, direction, dimension, positive, negative, at in TrustState.objects.filter(
-        workspace_id=fetched_by.workspace_id, engagement_id__in=ids
-    ).values_list("engagement_id", "direction", "dimension", "positive", "negative", "at"):
-        factor = 2.0 ** (-max(0.0, (now - at).total_seconds()) / h)
-        evidence.setdefault(engagement_id, {})[(direction, dimension)] = (
-            positive * factor,
-            negative * factor,
-        )
+    for engagement_id, direction, dimension, positive, negative, raw_at in _raw(
+        TrustState.objects.filter(
+            workspace_id=fetched_by.workspace_id, engagement_id__in=ids
+        ).values_list("engagement_id", "direction", "dimension", "positive", "negative", "at")
+    ):
+        factor = factors.get(raw_at)
+        if factor is None:
+            at = convert(raw_at, None, connection) if convert is not None else raw_at
+            factor = factors[raw_at] = 2.0 ** (-max(0.0, (now - at).total_seconds()) / h)
+        found = evidence.get(engagement_id)
+        if found is None:
+            found = evidence[engagement_id] = {}
+        found[(direction, dimension)] = (positive * factor, negative * factor)
+    # The trend compares with the earliest day of the window that has a snapshot: one index
+    # seek per engagement (trust_snapshot_once), a column of the engagements' query.
     window = timezone.localdate(now) - timedelta(days=settings.drop_window_days)
-    earlier: dict[int, float] = {}
-    for engagement_id, projected in (
+    earliest = Subquery(
         TrustSnapshot.objects.filter(
-            workspace_id=fetched_by.workspace_id,
-            engagement_id__in=ids,
+            engagement_id=OuterRef("pk"),
             day__gte=window,
             direction="c2p",
             dimension=indicators.OVERALL,
         )
-        .order_by("-day")
-        .values_list("engagement_id", "projected")
-    ):
-        earlier[engagement_id] = projected  # the last written is the earliest day
+        .order_by("day")
+        .values("projected")[:1]
+    )
+    # Open alerts not snoozed (TrustAlert.snoozed): one index seek per engagement too.
+    awake = Subquery(
+        TrustAlert.objects.filter(engagement_id=OuterRef("pk"), closed_at__isnull=True)
+        .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now))
+        .order_by()
+        .values("engagement_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    ranked = []
+    for pk, title, origin, before, alerts in engagements.annotate(
+        earliest=earliest, awake=awake
+    ).values_list("pk", "title", "contact_origin", "earliest", "awake"):
+        base_rate = settings.base_rate(origin)
+        found = evidence.get(pk, {})
+        c2p = _overall(found, "c2p", base_rate)
+        p2c = _overall(found, "p2c", base_rate)
+        c2p_projected = projected_of(c2p)
+        trend = round((c2p_projected - before) * 100) if before is not None else None
+        # Risk: low trust, then high uncertainty (we do not know), open alerts not snoozed (a
+        # snoozed one waits on purpose), a falling trend.
+        risk = (
+            (1 - c2p_projected)
+            + 0.5 * (1 - projected_of(p2c))
+            + 0.3 * c2p[2]
+            + 0.2 * (alerts or 0)
+            + (max(0, -trend) / 100 if trend is not None else 0)
+        )
+        ranked.append(RankedEngagement(pk, title, base_rate, found, c2p, p2c, trend, risk))
+    ranked.sort(key=lambda row: (-row.risk, row.title))
+    return ranked
+
+
+def trust_portfolio_rows(
+    *, fetched_by: Membership, ranked: Sequence[RankedEngagement], now: datetime | None = None
+) -> list[PortfolioRow]:
+    """The rows of some ranked engagements, in their order: the engagements with their client
+    and lead, both directions' figures, their open alerts (not snoozed first). Two queries."""
+    if not ranked:
+        return []
+    now = now or timezone.now()
+    ids = [row.pk for row in ranked]
+    engagements = (
+        Engagement.objects.visible_to(fetched_by)
+        .select_related("client", "lead")
+        .only("title", "client__name", "lead__full_name", "lead__email")
+    )
+    found = {e.pk: e for e in engagements.filter(pk__in=ids)}
     alerts: dict[int, list[TrustAlert]] = {}
     for alert in TrustAlert.objects.filter(
         workspace_id=fetched_by.workspace_id, engagement_id__in=ids, closed_at__isnull=True
     ).select_related("assignee"):
         alerts.setdefault(alert.engagement_id, []).append(alert)
     rows = []
-    for engagement in engagements_list:
-        base_rate = settings.base_rate(engagement.contact_origin)
-        found = evidence.get(engagement.pk, {})
-        dims = {key: Opinion.from_evidence(r, s, base_rate) for key, (r, s) in found.items()}
-        c2p = Figure("overall", "", overall_of(dims, "c2p", base_rate))
-        p2c = Figure("overall", "", overall_of(dims, "p2c", base_rate))
-        before = earlier.get(engagement.pk)
-        trend = round((c2p.opinion.projected() - before) * 100) if before is not None else None
+    for row in ranked:
+        engagement = found.get(row.pk)
+        if engagement is None:  # gone out of reach since it was ranked
+            continue
+        # The overall opinions as ranked: services.overall_of's very floats (opinion.py).
+        c2p = Figure("overall", "", Opinion(*row.c2p))
+        p2c = Figure("overall", "", Opinion(*row.p2c))
         # Alerts not snoozed first; a snoozed one was put aside with its reason until a date.
-        mine = sorted(alerts.get(engagement.pk, []), key=lambda a: (a.snoozed(now), a.opened_at))
-        awake = sum(1 for a in mine if not a.snoozed(now))
-        # Risk: low trust, then high uncertainty (we do not know), open alerts not snoozed (a
-        # snoozed one waits on purpose), a falling trend.
-        risk = (
-            (1 - c2p.opinion.projected())
-            + 0.5 * (1 - p2c.opinion.projected())
-            + 0.3 * c2p.opinion.uncertainty
-            + 0.2 * awake
-            + (max(0, -trend) / 100 if trend is not None else 0)
+        mine = sorted(alerts.get(row.pk, []), key=lambda a: (a.snoozed(now), a.opened_at))
+        rows.append(
+            PortfolioRow(
+                engagement, c2p, p2c, row.evidence, row.base_rate, row.trend, mine, row.risk
+            )
         )
-        rows.append(PortfolioRow(engagement, c2p, p2c, found, base_rate, trend, mine, risk))
-    rows.sort(key=lambda row: (-row.risk, row.engagement.title))
     return rows
+
+
+def trust_portfolio(
+    *,
+    fetched_by: Membership,
+    client_id: int | None = None,
+    lead_id: int | None = None,
+    status: str | None = None,
+    now: datetime | None = None,
+) -> list[PortfolioRow]:
+    """Every engagement in reach (active by default) with its trust, sorted by risk, highest
+    first: the rows of the whole ranking (the page builds only the rows it shows)."""
+    now = now or timezone.now()
+    ranked = trust_portfolio_ranking(
+        fetched_by=fetched_by, client_id=client_id, lead_id=lead_id, status=status, now=now
+    )
+    return trust_portfolio_rows(fetched_by=fetched_by, ranked=ranked, now=now)
 
 
 def portfolio_filters(*, fetched_by: Membership) -> dict[str, Any]:

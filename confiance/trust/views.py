@@ -159,25 +159,29 @@ def portfolio(request: HttpRequest, membership: Membership) -> HttpResponse:
     client_id = _int(request.GET.get("client"))
     lead_id = _int(request.GET.get("lead"))
     status = request.GET.get("status") or None
-    rows = selectors.trust_portfolio(
-        fetched_by=membership, client_id=client_id, lead_id=lead_id, status=status
+    now = timezone.now()
+    ranked = selectors.trust_portfolio_ranking(
+        fetched_by=membership, client_id=client_id, lead_id=lead_id, status=status, now=now
     )
-    # Sorted by risk over every engagement; shown a hundred at a time, the riskiest first.
-    page = Paginator(rows, PORTFOLIO_PAGE).get_page(request.GET.get("page"))
-    shown = list(page.object_list)
+    # Ranked by risk over every engagement from values; shown a hundred at a time, the riskiest
+    # first, and only the shown ones built as objects.
+    page = Paginator(ranked, PORTFOLIO_PAGE).get_page(request.GET.get("page"))
+    shown = selectors.trust_portfolio_rows(
+        fetched_by=membership, ranked=list(page.object_list), now=now
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "trust/portfolio.html",
         {
-            "rows": page.object_list,
+            "rows": shown,
             "portfolio_rows": tables.portfolio_rows(
                 shown, workspace_slug=membership.workspace.slug
             ),
             "heat_rows": tables.heat_rows(shown),
             "page": page,
-            "total": len(rows),
+            "total": len(ranked),
             "query": query.urlencode(),
             "filters": selectors.portfolio_filters(fetched_by=membership),
             "chosen": {"client": client_id, "lead": lead_id, "status": status},

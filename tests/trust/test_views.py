@@ -17,6 +17,10 @@ from confiance.trust.models import TrustAlert, TrustSnapshot
 from confiance.trust.services import trust_record_fact, trust_snapshot_daily
 from tests.conftest import World
 
+# What every workspace page costs before its own work: the user, the membership, and the
+# navigation's counts (pulse rounds waiting, unread notices).
+PAGE_QUERIES = 4
+
 pytestmark = pytest.mark.django_db
 
 
@@ -145,6 +149,32 @@ def test_portfolio_is_sorted_by_risk_and_has_a_heat_map(world: World, login) -> 
     assert "Beta audit" in text and "Foreign work" not in text
 
 
+def test_portfolio_ranks_with_the_figures_it_shows_and_pages_by_risk(  # type: ignore[no-untyped-def]
+    world: World, login, monkeypatch
+) -> None:
+    from dataclasses import astuple
+
+    from confiance.trust import selectors, views
+    from confiance.trust.opinion import Opinion
+    from confiance.trust.services import overall_of
+
+    _engagements(world, 3)
+    fact(world, "provider_commitment_kept", 1)
+    ranked = selectors.trust_portfolio_ranking(fetched_by=world.owner)
+    for row in ranked:  # the ranking's plain floats are the opinions' own
+        dims = {k: Opinion.from_evidence(r, s, row.base_rate) for k, (r, s) in row.evidence.items()}
+        for direction, masses in (("c2p", row.c2p), ("p2c", row.p2c)):
+            assert astuple(overall_of(dims, direction, row.base_rate)) == masses
+    assert [r.risk for r in ranked] == sorted((r.risk for r in ranked), reverse=True)
+    monkeypatch.setattr(views, "PORTFOLIO_PAGE", 2)
+    target = reverse("trust-portfolio", kwargs={"ws": world.workspace.slug})
+    second = login("owner").get(target, {"page": 2}).content.decode()
+    shown = [row.title for row in ranked[2:4]]
+    assert all(title in second for title in shown)
+    assert not any(row.title in second for row in ranked[:2])
+    assert f"({len(ranked)})" in second
+
+
 def test_portfolio_filters_by_client(world: World, login) -> None:  # type: ignore[no-untyped-def]
     response = login("owner").get(
         reverse("trust-portfolio", kwargs={"ws": world.workspace.slug}),
@@ -166,6 +196,9 @@ def test_portfolio_query_count_does_not_grow_with_engagements(world: World, logi
     with CaptureQueriesContext(connection) as many:
         assert http.get(target).status_code == 200
     assert len(many) == len(few)
+    # The page's own: states; engagements with their trend's snapshot and open alerts; the
+    # shown engagements; their alerts; settings; the filters' clients and leads.
+    assert len(many) == PAGE_QUERIES + 7, [q["sql"] for q in many.captured_queries]
     assert TrustSnapshot.objects.exists()
 
 
