@@ -55,6 +55,12 @@ Rows = Callable[["Engagement", "datetime | None"], "QuerySet[Any]"]
 none, the indicator has nothing new, and the refresh skips it (services._collect)."""
 
 
+Appended = Callable[["Engagement", range], Iterator[Fact]]
+"""The facts of the source rows appended to the engagement's ledger at these indexes: for a source
+whose rows carry their ledger index, an update reads only what was appended since the last one
+(the ledger's lock orders the appends, so a size read once covers every row below it)."""
+
+
 def render_label(label: str, params: dict[str, Any] | None) -> str:
     """The label in the active language, its dates in the active language's format."""
     text = gettext(label)

@@ -19,7 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from confiance.trust.facts import Collect, Fact, Rows, model
+from confiance.trust.facts import Appended, Collect, Fact, Rows, model
 from confiance.trust.sources import consumption, followup, problems, pulse
 
 __all__ = ["BY_KEY", "INDICATORS", "Collect", "Fact", "Indicator", "available_indicators"]
@@ -84,6 +84,10 @@ class Indicator:
     # The rows `collect` reads since a moment (facts.Rows): none, nothing new to read, and the
     # refresh skips the indicator. None: always collected.
     changed: Rows | None = None
+    # The facts of the rows appended to the ledger at some indexes (facts.Appended): an update
+    # reads this instead of `collect` since a moment, so it reads only the rows appended since
+    # the last one (an import's 100,000 entries are read once, not again at every update).
+    appended: Appended | None = None
 
     @property
     def available(self) -> bool:
@@ -105,6 +109,7 @@ INDICATORS: tuple[Indicator, ...] = (
         _("Time logged within the workspace's delay: the client sees the effort as it happens."),
         consumption.time_logged_promptly,
         changed=consumption.time_rows,
+        appended=consumption.time_logged_promptly_appended,
         per_week=7,
     ),
     Indicator(
@@ -117,6 +122,7 @@ INDICATORS: tuple[Indicator, ...] = (
         _("Time logged late: the client saw the consumption only afterwards."),
         consumption.time_logged_late,
         changed=consumption.time_rows,
+        appended=consumption.time_logged_late_appended,
     ),
     Indicator(
         "budget_threshold_shared",

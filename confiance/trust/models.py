@@ -65,6 +65,9 @@ class TrustCursor(models.Model):
         Engagement, on_delete=models.CASCADE, related_name="trust_cursor"
     )
     processed_until = models.DateTimeField(null=True, blank=True)
+    # The engagement's ledger size when its sources were last read: the sources whose rows carry
+    # their ledger index (Indicator.appended) are read from here on, never again from a moment.
+    ledger_size = models.PositiveBigIntegerField(null=True, blank=True)
 
 
 class TrustState(models.Model):

@@ -23,6 +23,7 @@ from confiance.core.audit import audit_record
 from confiance.core.models import Membership, Workspace
 from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement, EngagementStatus
+from confiance.ledger.models import LedgerHead
 from confiance.trust import indicators
 from confiance.trust.models import (
     TrustAlert,
@@ -272,12 +273,27 @@ def _changed(
     return kept
 
 
-def _collect(engagement: Engagement, since: datetime | None) -> Iterator[indicators.Fact]:
+def _collect(
+    engagement: Engagement, since: datetime | None, appended: range | None = None
+) -> Iterator[indicators.Fact]:
+    """The facts of every source since `since` (None: all); with `appended`, the indicators that
+    read ledger indexes (Indicator.appended) read only those indexes."""
     chosen = indicators.available_indicators()
+    if since is not None and appended is not None:
+        for indicator in chosen:
+            if indicator.appended is not None and appended:
+                yield from indicator.appended(engagement, appended)
+        chosen = [indicator for indicator in chosen if indicator.appended is None]
     if since is not None:
         chosen = _changed(engagement, chosen, since)
     for indicator in chosen:
         yield from indicator.collect(engagement, since)
+
+
+def _ledger_size(engagement: Engagement) -> int:
+    """The engagement's ledger size now: every row appended below it has committed."""
+    size = LedgerHead.objects.filter(engagement=engagement).values_list("size", flat=True).first()
+    return int(size or 0)
 
 
 def _lock_cursor(engagement: Engagement) -> TrustCursor:
@@ -296,14 +312,16 @@ def trust_update(*, engagement: Engagement, now: datetime | None = None) -> int:
     updates at once never count a fact twice and a stopped update leaves consistent states.
     """
     now = now or timezone.now()
-    processed_until = (
-        TrustCursor.objects.filter(engagement=engagement)
-        .values_list("processed_until", flat=True)
-        .first()
-    )
+    processed_until, ledger_from = TrustCursor.objects.filter(engagement=engagement).values_list(
+        "processed_until", "ledger_size"
+    ).first() or (None, None)
     since = processed_until - OVERLAP if processed_until else None
+    # Read before the sources: the rows appended below this size are all committed (appends to
+    # the log are serialised by its lock), so the next update starts exactly here.
+    ledger_to = _ledger_size(engagement)
+    appended = range(ledger_from, ledger_to) if ledger_from is not None else None
     settings = trust_settings_for(engagement.workspace_id)
-    new = _not_recorded(engagement, _collect(engagement, since))
+    new = _not_recorded(engagement, _collect(engagement, since, appended))
     recorded = 0
     for start in range(0, len(new), BATCH):
         with transaction.atomic():
@@ -317,7 +335,9 @@ def trust_update(*, engagement: Engagement, now: datetime | None = None) -> int:
         cursor = _lock_cursor(engagement)
         if cursor.processed_until is None or cursor.processed_until < now:
             cursor.processed_until = now
-            cursor.save(update_fields=["processed_until"])
+        # Never backwards: an update that read a smaller log may finish after one that read more.
+        cursor.ledger_size = max(cursor.ledger_size or 0, ledger_to)
+        cursor.save(update_fields=["processed_until", "ledger_size"])
     return recorded
 
 
@@ -378,6 +398,7 @@ def trust_rebuild(*, engagement: Engagement) -> int:
     next update: the cursor says when the reading began.
     """
     began = timezone.now()
+    ledger_to = _ledger_size(engagement)
     facts: list[indicators.Fact] = []
     identities: set[tuple[str, str, str]] = set()
     for fact in _collect(engagement, None):
@@ -394,7 +415,8 @@ def trust_rebuild(*, engagement: Engagement) -> int:
         recorded = _record(engagement, facts, settings, states)
         _save_states(states.values())
         cursor.processed_until = began
-        cursor.save(update_fields=["processed_until"])
+        cursor.ledger_size = ledger_to
+        cursor.save(update_fields=["processed_until", "ledger_size"])
     return recorded
 
 

@@ -97,8 +97,8 @@ def test_trust_update_reads_its_sources_outside_any_transaction(
     in_transaction: list[bool] = []
     collect = services._collect
 
-    def watched(engagement, since):  # type: ignore[no-untyped-def]
-        for fact in collect(engagement, since):
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        for fact in collect(*args, **kwargs):
             in_transaction.append(transaction.get_connection().in_atomic_block)
             yield fact
 
@@ -126,8 +126,8 @@ def test_a_rebuild_reads_its_sources_outside_any_transaction_and_records_the_sam
     in_transaction: list[bool] = []
     collect = services._collect
 
-    def watched(engagement, since):  # type: ignore[no-untyped-def]
-        for fact in collect(engagement, since):
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        for fact in collect(*args, **kwargs):
             in_transaction.append(transaction.get_connection().in_atomic_block)
             yield fact
 

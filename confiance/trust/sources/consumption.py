@@ -22,7 +22,15 @@ def time_rows(engagement: Engagement, since: datetime | None) -> Any:
     return rows.filter(created_at__gte=since) if since is not None else rows
 
 
-def _entries(engagement: Engagement, since: datetime | None, late: bool) -> Iterator[Fact]:
+def appended_time_rows(engagement: Engagement, indexes: range) -> Any:
+    """The entries appended to the ledger at these indexes (each entry carries its index)."""
+    rows = model("consumption", "TimeEntry").objects.filter(
+        engagement=engagement, ledger_index__gte=indexes.start, ledger_index__lt=indexes.stop
+    )
+    return rows.exclude(kind="reversal")
+
+
+def _entries(engagement: Engagement, rows: Any, late: bool) -> Iterator[Fact]:
     """One fact per day logged, not per entry or person: splitting a day's time into six entries
     says nothing more about transparency than one entry (docs/trust.md, "Padding")."""
     from confiance.consumption.rollups import figures_load
@@ -31,7 +39,6 @@ def _entries(engagement: Engagement, since: datetime | None, late: bool) -> Iter
     # can move "logged late" without a trace.
     ledgered = figures_load(engagement=engagement, cells=False).late_logging_days
     threshold = engagement.workspace.late_logging_days if ledgered is None else ledgered
-    rows = time_rows(engagement, since)
     rows = (
         rows.filter(log_delay_days__gt=threshold)
         if late
@@ -63,11 +70,19 @@ def _entries(engagement: Engagement, since: datetime | None, late: bool) -> Iter
 
 
 def time_logged_promptly(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
-    return _entries(engagement, since, late=False)
+    return _entries(engagement, time_rows(engagement, since), late=False)
 
 
 def time_logged_late(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
-    return _entries(engagement, since, late=True)
+    return _entries(engagement, time_rows(engagement, since), late=True)
+
+
+def time_logged_promptly_appended(engagement: Engagement, indexes: range) -> Iterator[Fact]:
+    return _entries(engagement, appended_time_rows(engagement, indexes), late=False)
+
+
+def time_logged_late_appended(engagement: Engagement, indexes: range) -> Iterator[Fact]:
+    return _entries(engagement, appended_time_rows(engagement, indexes), late=True)
 
 
 def alert_rows(engagement: Engagement, since: datetime | None) -> Any:
