@@ -5,6 +5,7 @@ PostgreSQL (DATABASE_URL)."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from datetime import date
@@ -104,11 +105,103 @@ def test_on_sqlite_the_import_gives_way_to_waiting_writes_after_each_short_chunk
     clock = SimpleNamespace(monotonic=time.monotonic, sleep=pauses.append)
     monkeypatch.setattr(services, "time", clock)
     job = prepare(world, generic_csv(2 * services.SQLITE_CHUNK_SIZE + 1))
-    job = import_run(job_id=job.pk)
+    commits: list[int] = []
+    job = import_run(job_id=job.pk, progress=lambda done, total: commits.append(done))
     assert job.status == ImportJob.Status.DONE
     assert services.SQLITE_CHUNK_SIZE <= 200
-    assert len(pauses) == 3, "one pause after each chunk"
+    chunks = [b - a for a, b in itertools.pairwise(commits[:-1]) if b > a]  # start, ..., end
+    assert len(chunks) >= 3 and max(chunks) <= services.SQLITE_CHUNK_SIZE
+    assert len(pauses) == len(chunks), "one pause after each chunk"
     assert min(pauses) >= services.SQLITE_MIN_PAUSE_SECONDS > 0.1, "longer than a poll of the lock"
+
+
+class _Clock:
+    """time for the import, in which writing a row takes ROW_SECONDS and nothing else does."""
+
+    ROW_SECONDS = 1 / 64  # exact in binary: the sums below are exact
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.pauses: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+
+
+@pytest.mark.usefixtures("var_dir")
+def test_a_chunk_commits_once_its_time_is_spent(world: World, monkeypatch) -> None:
+    # A chunk holds the engagement's ledger lock until it commits, and a write to the engagement
+    # waits for it: on PostgreSQL a 1,000-row chunk held it up to 20 s on a loaded machine.
+    clock = _Clock()
+    monkeypatch.setattr(services, "time", clock)
+    real = consumption_services.time_entries_log
+
+    def taking_time(**kwargs):  # type: ignore[no-untyped-def]
+        clock.now += clock.ROW_SECONDS * len(kwargs["items"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(consumption_services, "time_entries_log", taking_time)
+    job = prepare(world, generic_csv(100))
+    commits: list[tuple[int, float]] = []  # (rows written, clock) at each commit
+    job = import_run(job_id=job.pk, progress=lambda done, total: commits.append((done, clock.now)))
+    assert job.status == ImportJob.Status.DONE and job.created_count == 100
+    chunks = [
+        (rows - rows_before, now - before)
+        for (rows_before, before), (rows, now) in itertools.pairwise(commits[:-1])
+    ]
+    assert sum(rows for rows, _held in chunks) == 100
+    # 32 rows fit in CHUNK_SECONDS: far below the rows' bound, the time's bound ends each chunk.
+    rows_in_time = services.CHUNK_SECONDS / clock.ROW_SECONDS
+    assert rows_in_time < min(services.CHUNK_SIZE, services.SQLITE_CHUNK_SIZE)
+    assert [rows for rows, _held in chunks] == [32, 32, 32, 4]
+    assert all(held <= services.CHUNK_SECONDS for _rows, held in chunks)
+
+
+@pytest.mark.usefixtures("var_dir")
+@pytest.mark.django_db(transaction=True)
+def test_a_write_to_the_importing_engagement_gets_in_between_two_chunks(
+    world: World, monkeypatch
+) -> None:
+    monkeypatch.setattr(services, "CHUNK_SIZE", 20)
+    monkeypatch.setattr(services, "SQLITE_CHUNK_SIZE", 20)
+    monkeypatch.setattr(services, "time", _Clock())  # no pause on SQLite
+    job = prepare(world, generic_csv(60))
+    written: list[BaseException | int] = []
+
+    def write_from_another_connection() -> None:
+        try:
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:  # fail, rather than wait, on a held lock
+                    cursor.execute("SET lock_timeout = '5s'")
+            entry = consumption_services.time_entry_log(
+                membership=world.owner,
+                engagement=world.engagement,
+                item=consumption_services.EntryInput(
+                    person=world.owner.user, date=date(2026, 10, 2), minutes=15
+                ),
+            )
+            written.append(entry.pk)
+        except BaseException as error:
+            written.append(error)
+        finally:
+            connection.close()
+
+    def after_a_chunk(done: int, total: int) -> None:
+        if done == 20:  # the first chunk committed, the import goes on after this returns
+            writer = threading.Thread(target=write_from_another_connection)
+            writer.start()
+            writer.join(timeout=60)
+
+    job = import_run(job_id=job.pk, progress=after_a_chunk)
+    assert job.status == ImportJob.Status.DONE and job.created_count == 60
+    assert len(written) == 1 and isinstance(written[0], int), written
+    manual = TimeEntry.objects.get(pk=written[0])
+    imported = TimeEntry.objects.filter(engagement=world.engagement, source="generic")
+    assert imported.filter(ledger_index__lt=manual.ledger_index).count() == 20
+    assert imported.filter(ledger_index__gt=manual.ledger_index).count() == 40
 
 
 def test_reading_the_consumption_page_takes_no_write_lock(world: World, client) -> None:

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
@@ -49,7 +50,15 @@ from confiance.core.models import Membership, Role, User
 from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement
 
-CHUNK_SIZE = 1000  # rows written (and checked for earlier imports) per transaction
+CHUNK_SIZE = (
+    1000  # at most this many rows written (and checked for earlier imports) per transaction
+)
+# ...and for at most about this long: a chunk holds the engagement's ledger lock until it commits,
+# and a write to the engagement being imported into waits for it (on PostgreSQL a 1,000-row chunk
+# took up to 20 s on a loaded machine). A chunk is written in steps sized to the time it has left
+# at the pace measured so far, and commits when fewer than MIN_STEP rows would still fit.
+CHUNK_SECONDS = 0.5
+MIN_STEP = 10
 # A running import beats at least once a chunk (a second or two); silent this long, it is dead.
 STALE_AFTER = timedelta(minutes=2)
 # SQLite has one writer at a time, and a write waiting for the lock polls it only every 100 ms
@@ -755,9 +764,10 @@ def import_run(*, job_id: int, progress: ProgressCallback | None = None) -> Impo
     """Write a previewed or queued import; other states are left as they are.
 
     First every row is checked again against the workspace as it is now, writing nothing: a bad
-    row fails the whole import, nothing written. Then the rows are written in chunks of
-    CHUNK_SIZE (SQLITE_CHUNK_SIZE on SQLite, with a pause after each), each in its own short
-    transaction with the job's position, so no write waits long on the import. If the worker
+    row fails the whole import, nothing written. Then the rows are written in chunks of at most
+    CHUNK_SIZE rows (SQLITE_CHUNK_SIZE on SQLite, with a pause after each) and about
+    CHUNK_SECONDS, each in its own transaction with the job's position, so no write waits long
+    on the import. If the worker
     stops mid-way the import is INTERRUPTED (never left "running") and starting it again writes
     the rest: rows already written are not written twice.
 
@@ -866,54 +876,97 @@ def _check(job: ImportJob, membership: Membership) -> None:
                 _beat(job)
 
 
+class _Pace:
+    """Seconds per row of the latest steps (weighted towards the latest: the machine's load
+    varies), to size each step of a chunk to the time the chunk has left."""
+
+    def __init__(self) -> None:
+        self.per_row: float | None = None
+
+    def measured(self, rows: int, seconds: float) -> None:
+        latest = seconds / rows
+        self.per_row = latest if self.per_row is None else (self.per_row + latest) / 2
+
+    def rows_within(self, seconds: float) -> int:
+        if self.per_row is None:
+            return MIN_STEP  # the first step measures the pace
+        if self.per_row <= 0:
+            return CHUNK_SIZE
+        return max(0, int(seconds / self.per_row))
+
+
 def _write(job: ImportJob, membership: Membership, report: Callable[[int], None]) -> None:
     """Write the checked rows chunk by chunk, each chunk committed with the job's position.
 
-    A chunk before the job's position was committed by an earlier attempt: it is passed over.
+    A chunk ends after CHUNK_SECONDS (or CHUNK_SIZE rows), so a write to the engagement waits at
+    most about that long for the engagement's ledger lock. The rows before the job's position
+    were committed by an earlier attempt: they are passed over.
     """
     engagement = job.engagement
     source = job.source_format
     activities = _Activities(engagement)
     people = _People(engagement.workspace_id)
-    processed = 0
     sqlite = connection.vendor == "sqlite"
-    report(job.processed_rows)
+    most = min(CHUNK_SIZE, SQLITE_CHUNK_SIZE) if sqlite else CHUNK_SIZE
+    pace = _Pace()
+    processed = job.processed_rows
+    report(processed)
+
+    def write(valid: list[_Valid]) -> int:
+        """One step: the rows not imported before, through the service; how many it created."""
+        existing = _already_imported(engagement, source, [v.external_id for v in valid])
+        items = [
+            consumption_services.EntryInput(
+                person=v.person,
+                date=v.row.date,
+                minutes=v.row.minutes,
+                activity=activities.get_or_create(v.activity_key, membership),
+                shared_note=v.row.note,
+                internal_note=v.row.internal_note,
+                source=source,
+                external_id=v.external_id,
+            )
+            for v in valid
+            if v.external_id not in existing
+        ]
+        if items:
+            consumption_services.time_entries_log(
+                membership=membership, engagement=engagement, items=items
+            )
+        return len(items)
+
     with open(job.stored_path, "rb") as stream:
         checked = _validated(_reader(job, stream), people, activities)
-        size = min(CHUNK_SIZE, SQLITE_CHUNK_SIZE) if sqlite else CHUNK_SIZE
-        for chunk in _chunks(checked, size):
-            valid = [item for item in chunk if isinstance(item, _Valid)]
-            processed += len(valid)
-            if processed <= job.processed_rows:
-                continue  # written by an earlier attempt
+        rows = islice((item for item in checked if isinstance(item, _Valid)), processed, None)
+        more = True
+        while more:
             with transaction.atomic():
-                locked_at = time.monotonic()  # on SQLite, BEGIN IMMEDIATE took the write lock
-                existing = _already_imported(engagement, source, [v.external_id for v in valid])
-                items = [
-                    consumption_services.EntryInput(
-                        person=v.person,
-                        date=v.row.date,
-                        minutes=v.row.minutes,
-                        activity=activities.get_or_create(v.activity_key, membership),
-                        shared_note=v.row.note,
-                        internal_note=v.row.internal_note,
-                        source=source,
-                        external_id=v.external_id,
-                    )
-                    for v in valid
-                    if v.external_id not in existing
-                ]
-                if items:
-                    consumption_services.time_entries_log(
-                        membership=membership, engagement=engagement, items=items
-                    )
+                started = time.monotonic()  # on SQLite, BEGIN IMMEDIATE took the write lock
+                written = created = 0
+                while written < most:
+                    fit = pace.rows_within(CHUNK_SECONDS - (time.monotonic() - started))
+                    if written and fit < MIN_STEP:
+                        break  # the chunk's time is spent: commit, let waiting writes in
+                    wanted = min(max(fit, MIN_STEP), most - written)
+                    valid = list(islice(rows, wanted))
+                    if valid:
+                        step_started = time.monotonic()
+                        created += write(valid)
+                        pace.measured(len(valid), time.monotonic() - step_started)
+                        written += len(valid)
+                    if len(valid) < wanted:
+                        more = False  # the end of the file
+                        break
+                if not written:
+                    break
+                processed += written
                 _beat(
                     job,
                     processed_rows=processed,
-                    created_count=job.created_count + len(items),
-                    skipped_count=job.skipped_count + len(valid) - len(items),
+                    created_count=job.created_count + created,
+                    skipped_count=job.skipped_count + written - created,
                 )
-            held = time.monotonic() - locked_at
+            held = time.monotonic() - started
             report(processed)
             if sqlite:
                 # Let the writes waiting for SQLite's single write lock in before the next chunk.
