@@ -45,7 +45,7 @@ def main() -> None:
             workspace_id=ws, engagement=engagement
         ).order_by("index")[:1000],
         "subtree hashes of an inclusion proof": LedgerNode.objects.filter(
-            engagement=engagement, level=3, index__in=[0, 1, 2]
+            workspace_id=ws, engagement=engagement, level=3, index__in=[0, 1, 2]
         ),
         "trust states of one workspace (portfolio)": TrustState.objects.filter(workspace_id=ws)[
             :100

@@ -94,6 +94,7 @@ class ApiMiddleware:
                 response = self.get_response(request)
                 if response.status_code < 500 and isinstance(response, HttpResponse):
                     IdempotentRequest.objects.create(
+                        workspace_id=token.workspace_id,
                         token=token,
                         key=key,
                         fingerprint=fingerprint,

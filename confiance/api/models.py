@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from confiance.core.models import ApiToken
+from confiance.core.models import ApiToken, Workspace
 
 
 class IdempotentRequest(models.Model):
@@ -15,6 +15,7 @@ class IdempotentRequest(models.Model):
     answer or finds nothing was written. Keys are per token and live IDEMPOTENCY_KEY_HOURS.
     """
 
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     # SHA-256 of method, path and body: the same key with another request is refused.

@@ -4,8 +4,8 @@ An export is one zip archive:
 
 - `manifest.json`: the format, the workspace, when, and how many objects of each model;
 - `objects/<app>.<model>.json`: every object of the workspace in Django's serialisation
-  (the workspace, the people its rows point at, every workspace-owned row, and the rows that
-  hang from those, such as ledger tree nodes and cosignatures), primary keys kept;
+  (the workspace, the people its rows point at, and every row whose `workspace` is it: every
+  tenant table carries one, ledger tree nodes and cosignatures included), primary keys kept;
 - `secrets.json`: the signing keys of the ledgers and the webhook secrets, decrypted, since the
   installation restoring them has another SECRET_KEY (an archive is as sensitive as a database
   dump together with its SECRET_KEY: keep it so);
@@ -65,40 +65,29 @@ def _owned(model: type[models.Model]) -> bool:
     return "workspace" in {f.name for f in model._meta.concrete_fields}
 
 
-def _exported_models() -> list[tuple[type[models.Model], str]]:
-    """(model, how its rows are chosen): "ws" (its workspace field) or "via:<fk>" (a foreign
-    key to a workspace-owned model)."""
-    chosen: list[tuple[type[models.Model], str]] = []
-    for model in django_apps.get_models():
-        label = model._meta.label_lower
-        if not model.__module__.startswith("confiance.") or label in SKIPPED:
-            continue
-        if model in (User, Workspace):
-            continue
-        if _owned(model):
-            chosen.append((model, "ws"))
-            continue
-        for f in model._meta.concrete_fields:
-            if f.is_relation and f.related_model is not None and _owned(f.related_model):
-                chosen.append((model, f"via:{f.name}"))
-                break
-    return chosen
+def _exported_models() -> list[type[models.Model]]:
+    """The tenant tables: every model of ours with a workspace (tests/core/test_workspace_path.py
+    holds every model but the global ones to having one)."""
+    return [
+        model
+        for model in django_apps.get_models()
+        if model.__module__.startswith("confiance.")
+        and model._meta.label_lower not in SKIPPED
+        and model not in (User, Workspace)
+        and _owned(model)
+    ]
 
 
-def _rows(model: type[models.Model], how: str, workspace_id: int) -> models.QuerySet[Any]:
-    manager = model._base_manager
-    if how == "ws":
-        return manager.filter(workspace_id=workspace_id).order_by("pk")
-    fk = how.removeprefix("via:")
-    return manager.filter(**{f"{fk}__workspace_id": workspace_id}).order_by("pk")
+def _rows(model: type[models.Model], workspace_id: int) -> models.QuerySet[Any]:
+    return model._base_manager.filter(workspace_id=workspace_id).order_by("pk")
 
 
-def _people(workspace_id: int, chosen: Sequence[tuple[type[models.Model], str]]) -> set[int]:
+def _people(workspace_id: int, chosen: Sequence[type[models.Model]]) -> set[int]:
     ids = set(
         Membership.objects.filter(workspace_id=workspace_id).values_list("user_id", flat=True)
     )
-    for model, how in chosen:
-        rows = _rows(model, how, workspace_id)
+    for model in chosen:
+        rows = _rows(model, workspace_id)
         for f in model._meta.concrete_fields:
             if f.is_relation and f.related_model is User:
                 ids |= {pk for pk in rows.values_list(f.attname, flat=True) if pk is not None}
@@ -163,8 +152,8 @@ def workspace_export(
 
         write("core.workspace", Workspace.objects.filter(pk=workspace.pk))
         write("core.user", User.objects.filter(pk__in=_people(workspace.pk, chosen)).order_by("pk"))
-        for model, how in chosen:
-            write(model._meta.label_lower, _rows(model, how, workspace.pk))
+        for model in chosen:
+            write(model._meta.label_lower, _rows(model, workspace.pk))
         archive.writestr("secrets.json", json.dumps(_secrets(workspace.pk)))
         ledgers = Engagement.objects.filter(
             pk__in=LedgerHead.objects.filter(workspace=workspace).values("engagement_id")
@@ -298,6 +287,7 @@ def archive_restore(*, source: Path | IO[bytes], progress: Progress | None = Non
                 label = name.removeprefix("objects/").removesuffix(".json")
                 try:
                     rows = json.loads(archive.read(name))
+                    _fill_workspace(label, rows, manifest)
                     objects = list(serializers.deserialize("python", rows))
                 except Exception as error:  # the serializer wraps every fault in its own error
                     raise RestoreError(f"{name}: {error}") from None
@@ -320,6 +310,22 @@ def archive_restore(*, source: Path | IO[bytes], progress: Progress | None = Non
         entries=entries,
         counts=counts,
     )
+
+
+def _fill_workspace(label: str, rows: list[dict[str, Any]], manifest: dict[str, Any]) -> None:
+    """Rows of an archive made before their table carried its workspace (ledger tree nodes,
+    cosignatures, visits) get the archive's one workspace."""
+    try:
+        model = django_apps.get_model(label)
+    except (LookupError, ValueError):
+        return  # the serializer names the unknown model
+    if model is Workspace or not _owned(model):
+        return
+    workspace_id = manifest.get("workspace", {}).get("id")
+    for row in rows:
+        fields = row.get("fields") if isinstance(row, dict) else None
+        if isinstance(fields, dict) and "workspace" not in fields:
+            fields["workspace"] = workspace_id
 
 
 def _reset_sequences(restored: set[type[models.Model]]) -> None:

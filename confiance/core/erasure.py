@@ -201,7 +201,7 @@ def person_erase(*, by: Membership, user_id: int) -> ErasureReport:
     moved = _move_rows(by.workspace_id, user, pseudonym)
     texts = _scrub_texts(by.workspace_id, terms, label)
     # Answers the API remembers for retries may quote the person: forget those of this workspace.
-    remembered = IdempotentRequest.objects.filter(token__workspace_id=by.workspace_id)
+    remembered = IdempotentRequest.objects.filter(workspace_id=by.workspace_id)
     quoting = [
         pk
         for pk, body in remembered.values_list("pk", "body")

@@ -424,6 +424,7 @@ class Referral(models.Model):
 class Visit(models.Model):
     """When a person last opened an opportunity's discussion: what is new since then."""
 
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     seen_at = models.DateTimeField()

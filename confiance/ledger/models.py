@@ -152,8 +152,16 @@ class LedgerOpening(models.Model):
 
 
 class LedgerNode(models.Model):
-    """The hash of a complete subtree (level, index) of one engagement's log."""
+    """The hash of a complete subtree (level, index) of one engagement's log.
 
+    As large as the ledger: its one index is the unique key, led by the workspace (the
+    distribution column of the sharding plan, docs/scale.md), which every read names.
+    """
+
+    # No index of its own: the unique index starts with it.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="+")
     level = models.PositiveSmallIntegerField()
     index = models.PositiveBigIntegerField()
@@ -162,7 +170,7 @@ class LedgerNode(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["engagement", "level", "index"], name="ledger_node_unique"
+                fields=["workspace", "engagement", "level", "index"], name="ledger_node_unique"
             )
         ]
 
@@ -222,6 +230,7 @@ class Witness(models.Model):
 class Cosignature(models.Model):
     """A witness's C2SP tlog-cosignature line on one checkpoint."""
 
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     checkpoint = models.ForeignKey(
         Checkpoint, on_delete=models.CASCADE, related_name="cosignatures"
     )

@@ -15,10 +15,10 @@ from confiance.ledger.tree import MissingNodeError, NodeKey
 def _select(count: int) -> str:
     """SELECT level, index, hash of `count` nodes, each term on the unique index."""
     quote = connection.ops.quote_name
-    engagement, level, index, digest = (
-        quote(name) for name in ("engagement_id", "level", "index", "hash")
+    workspace, engagement, level, index, digest = (
+        quote(name) for name in ("workspace_id", "engagement_id", "level", "index", "hash")
     )
-    term = f"({engagement} = %s AND {level} = %s AND {index} = %s)"
+    term = f"({workspace} = %s AND {engagement} = %s AND {level} = %s AND {index} = %s)"
     # Only the model's own quoted names are interpolated; every value is a parameter.
     table = quote(LedgerNode._meta.db_table)
     return f"SELECT {level}, {index}, {digest} FROM {table} WHERE " + " OR ".join(  # noqa: S608
@@ -31,6 +31,7 @@ class DatabaseNodeStore:
 
     def __init__(self, head: LedgerHead) -> None:
         self.head = head
+        self.workspace_id = head.workspace_id
         self.engagement_id = head.engagement_id
 
     def get(self, level: int, index: int) -> bytes:
@@ -42,12 +43,12 @@ class DatabaseNodeStore:
     def get_many(self, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]:
         if not keys:
             return {}
-        # engagement_id inside every term, so each term is a lookup on the unique index
-        # (engagement, level, index); outside the OR, SQLite scans the engagement's nodes.
-        # Written as SQL: the ORM spends ~10x the query's own time compiling this OR-chain.
+        # The whole key inside every term, so each term is a lookup on the unique index
+        # (workspace, engagement, level, index); outside the OR, SQLite scans the engagement's
+        # nodes. Written as SQL: the ORM spends ~10x the query's own time compiling the OR-chain.
         params: list[int] = []
         for level, index in keys:
-            params += (self.engagement_id, level, index)
+            params += (self.workspace_id, self.engagement_id, level, index)
         with connection.cursor() as cursor:
             cursor.execute(_select(len(keys)), params)
             rows = cursor.fetchall()
@@ -55,7 +56,13 @@ class DatabaseNodeStore:
 
     def put_many(self, items: Iterable[tuple[int, int, bytes]]) -> None:
         nodes = [
-            LedgerNode(engagement_id=self.engagement_id, level=lv, index=ix, hash=digest)
+            LedgerNode(
+                workspace_id=self.workspace_id,
+                engagement_id=self.engagement_id,
+                level=lv,
+                index=ix,
+                hash=digest,
+            )
             for lv, ix, digest in items
         ]
         if not nodes:
@@ -64,7 +71,7 @@ class DatabaseNodeStore:
         LedgerNode.objects.bulk_create(
             nodes,
             update_conflicts=True,
-            unique_fields=["engagement", "level", "index"],
+            unique_fields=["workspace", "engagement", "level", "index"],
             update_fields=["hash"],
             batch_size=500,
         )

@@ -206,7 +206,11 @@ def _store_cosignatures(witness: Witness, checkpoint: Checkpoint, text: str) -> 
     Cosignature.objects.get_or_create(
         checkpoint=checkpoint,
         witness=witness,
-        defaults={"line": ours[0], "timestamp": timestamp},
+        defaults={
+            "workspace_id": checkpoint.workspace_id,
+            "line": ours[0],
+            "timestamp": timestamp,
+        },
     )
     return None
 

@@ -24,6 +24,7 @@ from confiance.core.models import Membership, Role, User, Workspace
 from confiance.engagements.models import Engagement
 from confiance.ledger import verify_cli
 from confiance.ledger.services import log_verifier_key
+from tests.conftest import World
 from tests.crawl import crawl, fetcher
 
 CSRF = re.compile(
@@ -169,3 +170,49 @@ def test_backups_keep_the_newest_archives(world, tmp_path: Path) -> None:  # typ
     ]
     with zipfile.ZipFile(tmp_path / names[-1]) as archive:
         assert json.loads(archive.read("manifest.json"))["workspace"]["slug"] == "provider"
+
+
+def test_tree_nodes_cosignatures_and_visits_travel_with_their_workspace_even_from_older_archives(
+    world: World,
+) -> None:
+    from datetime import date
+
+    from confiance.consumption.services import EntryInput, time_entries_log
+    from confiance.emergence.models import Visit
+    from confiance.emergence.services import visit_record
+    from confiance.ledger.models import LedgerNode
+    from confiance.ledger.services import checkpoint_latest
+    from tests.emergence.support import open_opportunity
+
+    time_entries_log(
+        membership=world.member,
+        engagement=world.engagement,
+        items=[EntryInput(person=world.member.user, date=date(2026, 10, 5), minutes=30)] * 3,
+    )
+    checkpoint_latest(engagement=world.engagement)
+    visit_record(membership=world.owner, opportunity=open_opportunity(world))
+    buffer = io.BytesIO()
+    workspace_export(workspace=world.workspace, target=buffer)
+    # As an archive made before these tables carried their workspace: the field is absent.
+    older = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(older, "w") as out,
+    ):
+        for name in source.namelist():
+            data = source.read(name)
+            if name in ("objects/ledger.ledgernode.json", "objects/emergence.visit.json"):
+                rows = json.loads(data)
+                assert all(r["fields"]["workspace"] == world.workspace.pk for r in rows)
+                for row in rows:
+                    del row["fields"]["workspace"]
+                data = json.dumps(rows).encode()
+            out.writestr(name, data)
+    nodes = LedgerNode.objects.filter(workspace=world.workspace).count()
+    assert nodes > 3
+    _empty_installation()
+    report = archive_restore(source=io.BytesIO(older.getvalue()))
+    assert report.ledgers >= 1  # the restored nodes give the signed roots
+    workspace = Workspace.objects.get()
+    assert LedgerNode.objects.filter(workspace=workspace).count() == nodes
+    assert Visit.objects.filter(workspace=workspace).count() == 1

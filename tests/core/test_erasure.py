@@ -120,14 +120,21 @@ def test_owners_are_not_erased_and_others_may_not_erase(world: World) -> None:
 
 def test_a_person_of_two_workspaces_keeps_their_account_there(world: World) -> None:
     from confiance.core.services import membership_add
+    from confiance.emergence.models import Visit
+    from confiance.emergence.services import visit_record
+    from tests.emergence.support import open_opportunity
 
     membership_add(by=world.outsider, user=world.member.user, role=Role.MEMBER)
+    opportunity = open_opportunity(world)
+    visit_record(membership=world.member, opportunity=opportunity)
     report = erasure.person_erase(by=world.owner, user_id=world.member.user.pk)
     assert not report.account_anonymised
     user = User.objects.get(pk=world.member.user.pk)
     assert user.email == "member@provider.test" and user.is_active
     assert not Membership.objects.filter(user=user, workspace=world.workspace).exists()
     assert Membership.objects.filter(user=user, workspace=world.other_workspace).exists()
+    # Nothing of this workspace stays attached to the account, down to when they last looked.
+    assert Visit.objects.get(opportunity=opportunity).user_id == report.pseudonym_id
 
 
 def test_erasure_page_asks_for_the_email_again(world: World) -> None:

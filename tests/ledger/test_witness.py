@@ -149,6 +149,7 @@ def test_a_client_names_its_witness_and_cosignatures_travel_with_checkpoints(
     row.refresh_from_db()
     assert (row.last_error, row.last_size) == ("", 5)
     assert Cosignature.objects.filter(witness=row).count() == 2
+    assert Cosignature.objects.filter(witness=row, workspace=world.workspace).count() == 2
     bundle = bundle_of(world, "client_contact", client)
     key = services.log_verifier_key(world.engagement)
     report = verify_bundle(bundle, key=key, witnesses=[vkey])

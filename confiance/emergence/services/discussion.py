@@ -196,7 +196,12 @@ def visit_record(*, membership: Membership, opportunity: Opportunity) -> datetim
     now = timezone.now()
     visit = Visit.objects.filter(opportunity=opportunity, user=membership.user).first()
     if visit is None:
-        Visit.objects.create(opportunity=opportunity, user=membership.user, seen_at=now)
+        Visit.objects.create(
+            workspace_id=opportunity.workspace_id,
+            opportunity=opportunity,
+            user=membership.user,
+            seen_at=now,
+        )
         return None
     previous = visit.seen_at
     Visit.objects.filter(pk=visit.pk).update(seen_at=now)
