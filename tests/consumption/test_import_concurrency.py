@@ -144,19 +144,20 @@ def test_a_chunk_commits_once_its_time_is_spent(world: World, monkeypatch) -> No
         return real(**kwargs)
 
     monkeypatch.setattr(consumption_services, "time_entries_log", taking_time)
-    job = prepare(world, generic_csv(100))
+    job = prepare(world, generic_csv(200))
     commits: list[tuple[int, float]] = []  # (rows written, clock) at each commit
     job = import_run(job_id=job.pk, progress=lambda done, total: commits.append((done, clock.now)))
-    assert job.status == ImportJob.Status.DONE and job.created_count == 100
+    assert job.status == ImportJob.Status.DONE and job.created_count == 200
     chunks = [
         (rows - rows_before, now - before)
         for (rows_before, before), (rows, now) in itertools.pairwise(commits[:-1])
     ]
-    assert sum(rows for rows, _held in chunks) == 100
-    # 32 rows fit in CHUNK_SECONDS: far below the rows' bound, the time's bound ends each chunk.
+    assert sum(rows for rows, _held in chunks) == 200
+    # 64 rows fit in CHUNK_SECONDS: below the rows' bound, the time's bound ends each chunk. The
+    # first chunk measures the pace with MIN_STEP rows, and commits when fewer than that still fit.
     rows_in_time = services.CHUNK_SECONDS / clock.ROW_SECONDS
-    assert rows_in_time < min(services.CHUNK_SIZE, services.SQLITE_CHUNK_SIZE)
-    assert [rows for rows, _held in chunks] == [32, 32, 32, 4]
+    assert services.MIN_STEP < rows_in_time < min(services.CHUNK_SIZE, services.SQLITE_CHUNK_SIZE)
+    assert [rows for rows, _held in chunks] == [50, 64, 64, 22]
     assert all(held <= services.CHUNK_SECONDS for _rows, held in chunks)
 
 

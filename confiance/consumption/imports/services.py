@@ -57,8 +57,11 @@ CHUNK_SIZE = (
 # and a write to the engagement being imported into waits for it (on PostgreSQL a 1,000-row chunk
 # took up to 20 s on a loaded machine). A chunk is written in steps sized to the time it has left
 # at the pace measured so far, and commits when fewer than MIN_STEP rows would still fit.
-CHUNK_SECONDS = 0.5
-MIN_STEP = 10
+CHUNK_SECONDS = 1.0
+# Each step also costs a fixed few queries (checks, ledger head, rollups, audit): on a machine so
+# loaded that these alone take most of CHUNK_SECONDS, steps of 10 rows wrote 10 rows a second.
+# A step of at least this many rows keeps the import going at a useful rate even then.
+MIN_STEP = 50
 # A running import beats at least once a chunk (a second or two); silent this long, it is dead.
 STALE_AFTER = timedelta(minutes=2)
 # SQLite has one writer at a time, and a write waiting for the lock polls it only every 100 ms
