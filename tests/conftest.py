@@ -15,32 +15,77 @@ from confiance.engagements.services import engagement_create, interlocutor_set
 
 PASSWORD = "correct-horse-battery"
 
+# The longest files first. `--dist loadfile` gives a worker whole files and `--no-loadscope-reorder`
+# (pyproject.toml) hands them out in collection order, so a long file started last would leave the
+# other worker idle until it ends (xdist's own order, most tests first, put the one-test scenario
+# suite last: a tail of minutes). Measured with --durations on 3 December 2026; a file not listed
+# keeps its place, after these.
+LONGEST_FIRST = (
+    "tests/trust/test_scenarios.py",
+    "tests/browser/test_every_page_on_a_phone.py",
+    "tests/test_french.py",
+    "tests/core/test_archive.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
+def _settings_for_tests(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    from django.conf import settings
+
+    # Tasks run at once in tests (the real framework's immediate backend), so their effects
+    # (e-mails) can be asserted; static files need no collectstatic manifest.
+    return {
+        "TASKS": {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+        "STORAGES": {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "EMERGENCE_ATTACHMENT_DIR": str(tmp_path_factory.mktemp("attachments")),
+        "PROBLEM_ATTACHMENT_DIR": str(tmp_path_factory.mktemp("problem-attachments")),
+        "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+        # Argon2 is the production hasher (asserted in test_security); tests need speed, not
+        # strength. (Set before the test runs: set after `yield`, it only ever applied to the
+        # teardown, and every persona of every test was hashed with argon2.)
+        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+    }
+
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
-    # Tasks run at once in tests (the real framework's immediate backend), so their effects
-    # (e-mails) can be asserted; static files need no collectstatic manifest.
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.EMERGENCE_ATTACHMENT_DIR = str(tmp_path_factory.mktemp("attachments"))
-    settings.PROBLEM_ATTACHMENT_DIR = str(tmp_path_factory.mktemp("problem-attachments"))
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    for name, value in _settings_for_tests(tmp_path_factory).items():
+        setattr(settings, name, value)
     from django.core.cache import cache
     from django.utils import translation
 
-    # Argon2 is the production hasher (asserted in test_security); tests need speed, not strength.
-    # (Set before the test runs: set after `yield`, it only ever applied to the teardown, and
-    # every persona of every test was hashed with argon2.)
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     # A request in an earlier test may leave its language active on this thread.
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The demo workspace built once for a module whose tests read it (each test's own writes
+    still roll back), and emptied after the module: a build costs seconds. It is built as
+    `make run` builds it, its after-commit work (notices, trust refreshes) run at the end."""
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.test import override_settings
+
+    from confiance.core.demo import build_demo
+
+    overridden = override_settings(**_settings_for_tests(tmp_path_factory))
+    with django_db_blocker.unblock(), overridden, transaction.atomic():
+        assert build_demo(), "the database held a demo already"
+    yield
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 from django.test import Client as HttpClient
 from django.utils import translation
 
-from confiance.core.demo import DEMO_SLUG, build_demo
+from confiance.core.demo import DEMO_SLUG
 from confiance.core.models import Membership
 from tests.crawl import crawl
 
@@ -119,8 +119,8 @@ def problems_in(html: str, sources: set[str], name: str = "") -> list[str]:
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("demo")  # built once for the module (tests/conftest.py)
 def test_every_page_type_for_every_role_is_in_french() -> None:
-    build_demo()
     sources = english_sources()
     report: dict[str, list[str]] = {}
     visited = 0
@@ -178,14 +178,13 @@ SOURCES: set[str] = set()
 
 
 @pytest.mark.django_db
-def test_every_kind_of_e_mail_is_in_french(mailoutbox, django_capture_on_commit_callbacks) -> None:
+@pytest.mark.usefixtures("demo")  # its after-commit work ran: the notices were sent
+def test_every_kind_of_e_mail_is_in_french(mailoutbox) -> None:
     """Each kind of notice the demo sends, e-mailed to a French reader, and a daily digest."""
     from confiance.core.models import Notice, NoticeEmail, User
     from confiance.core.notices import digest_send, notice_email_send
 
     SOURCES.update(english_sources())
-    with django_capture_on_commit_callbacks(execute=True):
-        build_demo()
     kinds: dict[str, Notice] = {}
     for notice in Notice.objects.select_related("user").order_by("pk"):
         kinds.setdefault(notice.kind, notice)
@@ -219,13 +218,13 @@ def test_every_kind_of_e_mail_is_in_french(mailoutbox, django_capture_on_commit_
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("demo")
 def test_the_statement_and_closure_report_pdfs_are_in_french() -> None:
     from pypdf import PdfReader
 
     from confiance.engagements.models import Engagement
 
     SOURCES.update(english_sources())
-    build_demo()
     contact = Membership.objects.get(user__email="sophie.lefevre@saint-roch.example")
     http = HttpClient(HTTP_ACCEPT_LANGUAGE="fr")
     http.cookies["django_language"] = "fr"

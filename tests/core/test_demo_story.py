@@ -1,20 +1,23 @@
-"""The demo reaches follow-up, problems, lessons and kudos, so the README's tour lands on data."""
+"""The demo reaches follow-up, problems, lessons and kudos, so the README's tour lands on data.
+
+The tests read one demo, built once for the module (the `demo` fixture of tests/conftest.py)."""
 
 from __future__ import annotations
 
+import pytest
 from django.utils import timezone
 
 from confiance.closure.models import Closure
 from confiance.consumption.models import BudgetAlert
-from confiance.core.demo import build_demo
 from confiance.engagements.models import Engagement
 from confiance.followup.models import Commitment, Meeting, MeetingAttendee, Payment
 from confiance.lessons.models import Kudos, Lesson
 from confiance.problems.models import Problem
 
+pytestmark = pytest.mark.usefixtures("demo")
+
 
 def test_demo_tells_follow_up_problems_lessons_kudos_and_a_closure_of_its_own_dates(db) -> None:
-    build_demo()
     statuses = set(Commitment.objects.values_list("side", "status"))
     for side in ("provider", "client"):
         for status in ("kept", "kept_late", "renegotiated", "broken", "open"):
@@ -52,7 +55,6 @@ def test_demo_tells_follow_up_problems_lessons_kudos_and_a_closure_of_its_own_da
 def test_demo_has_a_live_trust_alert(db) -> None:
     from confiance.trust.models import TrustAlert
 
-    build_demo()
     assert TrustAlert.objects.filter(closed_at__isnull=True).exists()
 
 
@@ -62,9 +64,7 @@ def _day(offset: int):
     return timezone.localdate() + timedelta(days=offset)
 
 
-def test_every_act_of_the_demo_story_carries_its_day_in_the_story(
-    db, django_capture_on_commit_callbacks
-) -> None:
+def test_every_act_of_the_demo_story_carries_its_day_in_the_story(db) -> None:
     """Ages, targets, late payments and trust facts follow the story's dates, not the day the
     demo was loaded; nothing is dated after now but the meetings still planned."""
     from confiance.core.models import Notice, NoticeEmail
@@ -74,8 +74,6 @@ def test_every_act_of_the_demo_story_carries_its_day_in_the_story(
     from confiance.problems.services import problem_settings_for
     from confiance.trust.models import TrustFact
 
-    with django_capture_on_commit_callbacks(execute=True):
-        build_demo()
     now = timezone.now()
     local = timezone.localdate
 
@@ -177,7 +175,6 @@ def test_the_invited_expert_lands_on_an_opportunity_with_its_discussion(db, clie
     from confiance.core.demo import DEMO_SLUG
     from confiance.emergence.models import Opportunity
 
-    build_demo()
     opportunity = Opportunity.objects.get()
     assert opportunity.phase == "converging"
     client.force_login(opportunity.participants.get(user__email__startswith="nadia").user)
