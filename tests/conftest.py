@@ -23,8 +23,14 @@ PASSWORD = "correct-horse-battery"
 LONGEST_FIRST = (
     "tests/trust/test_scenarios.py",
     "tests/browser/test_every_page_on_a_phone.py",
+    "tests/core/test_url_access.py",
+    "tests/api/test_schema.py",
     "tests/test_french.py",
     "tests/core/test_archive.py",
+    "tests/browser/test_client_journey.py",
+    "tests/browser/test_from_zero_journey.py",
+    "tests/core/test_erasure.py",
+    "tests/consumption/test_import_concurrency.py",
 )
 
 
