@@ -148,6 +148,30 @@ def scope_engagements(
     return queryset.none()
 
 
+def sees_engagement(membership: Membership | None, engagement: Engagement) -> bool:
+    """`scope_engagements` for one engagement already loaded: the same rule, no query."""
+    from confiance.engagements.models import EngagementStatus
+
+    if membership is None or engagement.workspace_id != membership.workspace_id:
+        return False
+    if is_internal(membership):
+        return True
+    if membership.role == Role.CLIENT:
+        return (
+            membership.client_id is not None
+            and engagement.client_id == membership.client_id
+            and engagement.status != EngagementStatus.DRAFT
+        )
+    return False
+
+
+def check_engagement(membership: Membership, engagement: Engagement) -> None:
+    """404 unless the membership may see this engagement (a selector's second line of defence
+    when its caller already loaded the engagement through `get_engagement`)."""
+    if not sees_engagement(membership, engagement):
+        raise Http404
+
+
 def get_engagement(membership: Membership, pk: int) -> Engagement:
     """One engagement the membership may see, or 404."""
     from confiance.engagements.models import Engagement

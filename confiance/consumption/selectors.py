@@ -420,7 +420,7 @@ def consumption_summary(
 
 def entry_list(*, fetched_by: Membership, engagement: Engagement) -> QuerySet[TimeEntry]:
     """The engagement's entries, newest first, with what a row shows (one query a page)."""
-    access.get_engagement(fetched_by, engagement.pk)
+    access.check_engagement(fetched_by, engagement)
     return (
         TimeEntry.objects.filter(engagement=engagement)
         .select_related("person", "activity")
@@ -466,7 +466,7 @@ def mark_corrected(entries: list[TimeEntry]) -> None:
 
 
 def budget_history(*, fetched_by: Membership, engagement: Engagement) -> QuerySet[BudgetRevision]:
-    access.get_engagement(fetched_by, engagement.pk)
+    access.check_engagement(fetched_by, engagement)
     return engagement.budget_revisions.select_related("changed_by").order_by("-created_at", "-id")
 
 

@@ -19,7 +19,8 @@ from confiance.core.decorators import workspace_view
 from confiance.core.forms import ClientForm, add_service_errors
 from confiance.core.models import Client, Membership
 from confiance.engagements.glance import glance
-from confiance.engagements.selectors import engagement_list
+from confiance.engagements.selectors import engagement_table
+from confiance.engagements.tables import client_rows
 
 
 @workspace_view(check=access.is_internal)
@@ -51,8 +52,9 @@ def _client_page(
     status: int = 200,
 ) -> HttpResponse:
     manage = access.can_manage_clients(membership)
-    engagements = list(engagement_list(fetched_by=membership, client_id=client.pk))
+    engagements = list(engagement_table(fetched_by=membership, client_id=client.pk))
     figures = glance(fetched_by=membership, engagements=engagements)
+    rows = [figures[e.pk] for e in engagements]
     context = {
         "client": client,
         "manage": manage,
@@ -62,7 +64,8 @@ def _client_page(
             for i in selectors.pending_invitations(fetched_by=membership)
             if i.client_id == client.pk
         ],
-        "rows": [figures[e.pk] for e in engagements],
+        "rows": rows,
+        "table_rows": client_rows(rows, workspace_slug=membership.workspace.slug),
         "rename_form": rename_form
         or (ClientForm(initial={"name": client.name}, prefix="rename") if manage else None),
         "can_invite": access.can_invite(membership, "client") and client.archived_at is None,

@@ -22,6 +22,34 @@ def engagement_list(
     return queryset.order_by("-start_date", "-id")
 
 
+# What a row of the engagement list (or of a client's page) and its glance read. Loading only
+# these halves the cost of building 50 engagements with their client and lead; a field read
+# beyond them would cost a query per row, which the pinned query counts of the pages catch.
+TABLE_FIELDS = (
+    "workspace_id",
+    "client_id",
+    "lead_id",
+    "title",
+    "reference",
+    "status",
+    "contact_origin",
+    "start_date",
+    "end_date",
+    "client__name",
+    "lead__full_name",
+    "lead__email",
+)
+
+
+def engagement_table(
+    *, fetched_by: Membership, status: str = "", client_id: int | None = None
+) -> QuerySet[Engagement]:
+    """`engagement_list` with only the columns a table row and its glance show."""
+    return engagement_list(fetched_by=fetched_by, status=status, client_id=client_id).only(
+        *TABLE_FIELDS
+    )
+
+
 def _provider_people_q(engagements: QuerySet[Engagement]) -> Q:
     """Provider people who take part in these engagements: the lead, the team (rate card),
     the provider's interlocutors, and whoever logged time on them."""

@@ -20,7 +20,7 @@ from confiance.core import services as core_services
 from confiance.core.decorators import workspace_view
 from confiance.core.forms import add_service_errors
 from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
-from confiance.engagements import selectors, services, stops
+from confiance.engagements import selectors, services, stops, tables
 from confiance.engagements.forms import (
     EngagementEditForm,
     EngagementFilterForm,
@@ -42,12 +42,18 @@ def engagement_list(request: HttpRequest, membership: Membership) -> HttpRespons
     """The engagements the viewer may see; htmx requests get only the table."""
     filters = EngagementFilterForm(request.GET or None)
     status = filters.cleaned_data["status"] if filters.is_valid() else ""
-    queryset = selectors.engagement_list(fetched_by=membership, status=status)
+    queryset = selectors.engagement_table(fetched_by=membership, status=status)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     engagements = list(page.object_list)
     figures = glance(fetched_by=membership, engagements=engagements)
     rows = [(e, figures[e.pk]) for e in engagements]
-    context = {"filters": filters, "page": page, "status": status, "rows": rows}
+    context = {
+        "filters": filters,
+        "page": page,
+        "status": status,
+        "rows": rows,
+        "table_rows": tables.list_rows(rows, workspace_slug=membership.workspace.slug),
+    }
     template = "engagements/engagement_list.html"
     if request.htmx:  # type: ignore[attr-defined]
         template += "#results"

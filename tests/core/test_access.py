@@ -118,3 +118,19 @@ def test_engagement_detail_and_api_list_query_counts_do_not_grow(login, world: W
     with CaptureQueriesContext(connection) as many:
         assert len(api.get("/api/v1/engagements?page_size=100").json()["results"]) == 43
     assert len(many) == len(few)
+
+
+def test_the_one_engagement_check_agrees_with_the_scoped_queryset(world: World) -> None:
+    """Selectors re-check a loaded engagement in Python: the same answer as the SQL scope."""
+    from confiance import access
+    from tests.conftest import PERSONAS
+
+    engagements = [world.engagement, world.draft, world.engagement_b, world.foreign_engagement]
+    for persona in PERSONAS:
+        membership = getattr(world, persona)
+        visible = set(Engagement.objects.visible_to(membership).values_list("pk", flat=True))
+        for engagement in engagements:
+            assert access.sees_engagement(membership, engagement) == (engagement.pk in visible), (
+                persona,
+                engagement.title,
+            )

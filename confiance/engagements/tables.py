@@ -1,0 +1,174 @@
+"""The engagement list's and a client page's rows built once in Python, not cell by cell.
+
+A row shows the engagement, its status, where it is (consumed, trust, open problems, next
+commitment due) and, on the list, its lead and dates. The template spent about 0.3 ms a row on
+lookups, `{% url %}`, filters and translation tags; these rows are the same markup written
+directly, with the catalogue's texts (translated once a table, not once a cell) and the
+filters the template used (`date:"SHORT_DATE_FORMAT"` through `short_date`), so both
+languages read exactly what they read before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from confiance.consumption.templatetags.consumption_tags import short_date
+from confiance.engagements.glance import Glance
+from confiance.engagements.models import Engagement
+
+_TO = "\u2013"  # the en dash between the two ends of a range
+_PK = 999_999_999_999  # an engagement id no table holds, replaced by each row's
+
+
+def _status(status: str) -> str:
+    if status == "under":
+        return _("Under budget")
+    if status == "on":
+        return _("On budget")
+    if status == "at_risk":
+        return _("Forecast over budget")
+    if status == "over":
+        return _("Over budget")
+    return _("No budget in days")
+
+
+class _Urls:
+    """An engagement's page URLs, reversed once a table and filled in per row."""
+
+    def __init__(self, slug: str) -> None:
+        self._patterns = {
+            name: reverse(name, kwargs={"ws": slug, "pk": _PK})
+            for name in ("engagement-detail", "problem-list", "followup")
+        }
+
+    def __call__(self, name: str, pk: int) -> str:
+        return self._patterns[name].replace(f"/{_PK}/", f"/{pk}/")
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """The catalogue's texts of a table, in the current language, escaped."""
+
+    none: str
+    labels: tuple[str, str, str, str]
+    engagement: str
+    status: str
+    lead: str
+    dates: str
+
+    @classmethod
+    def now(cls) -> _Texts:
+        # gettext calls stay outside f-strings: xgettext does not read inside them.
+        none_text = escape(_("none"))
+        labels = tuple(
+            escape(label)
+            for label in (_("Consumed"), _("Trust"), _("Open problems"), _("Next commitment due"))
+        )
+        return cls(
+            none=f'<span class="muted">{none_text}</span>',
+            labels=labels,  # type: ignore[arg-type]
+            engagement=escape(_("Engagement")),
+            status=escape(_("Status")),
+            lead=escape(_("Lead")),
+            dates=escape(_("Dates")),
+        )
+
+
+def glance_cells(g: Glance, *, urls: _Urls, texts: _Texts) -> str:
+    """Consumed, trust, open problems and next commitment due: four cells."""
+    none = texts.none
+    percent = f'<span class="num">{g.percent} %</span> ' if g.percent is not None else ""
+    status = escape(_status(g.status))
+    consumed = f'{percent}<span class="pill pill-{escape(g.status)}">{status}</span>'
+    if g.trust:
+        t = g.trust
+        # As {% blocktranslate %} did: the catalogue's text as is, the values escaped.
+        title = _("Between %(low)s %% and %(high)s %%, uncertainty %(u)s %%") % {
+            "low": t.low,
+            "high": t.high,
+            "u": t.uncertainty,
+        }
+        trust = (
+            f'<span class="pill pill-trust-{t.level}" title="{title}">{t.projected} % '
+            f"<small>({t.low}{_TO}{t.high})</small></span>"
+        )
+    else:
+        trust = '<span class="muted">—</span>'
+    problems = none
+    if g.open_problems:
+        url = urls("problem-list", g.engagement.pk)
+        count = ngettext("%(n)s open", "%(n)s open", g.open_problems) % {"n": g.open_problems}
+        problems = f'<a href="{escape(url)}" class="pill pill-over">{count}</a>'
+    due = none
+    if g.next_commitment:
+        commitment = g.next_commitment
+        url = urls("followup", g.engagement.pk)
+        overdue = ""
+        if g.overdue_commitments:
+            n = g.overdue_commitments
+            overdue_text = ngettext("%(n)s overdue", "%(n)s overdue", n) % {"n": n}
+            overdue = f' <span class="pill pill-over">{overdue_text}</span>'
+        due = (
+            f'<a href="{escape(url)}">{escape(short_date(commitment.due_date))}</a>{overdue}'
+            f'<br><small class="clip" title="{escape(commitment.text)}">'
+            f"{escape(Truncator(commitment.text).chars(60))}</small>"
+        )
+    return "".join(
+        f'<td data-label="{label}">{cell}</td>\n'
+        for label, cell in zip(texts.labels, (consumed, trust, problems, due), strict=True)
+    )
+
+
+def _status_cell(e: Engagement, texts: _Texts) -> str:
+    return (
+        f'<td data-label="{texts.status}"><span class="status status-{escape(e.status)}">'
+        f"{escape(e.get_status_display())}</span></td>"
+    )
+
+
+def list_rows(rows: Iterable[tuple[Engagement, Glance]], *, workspace_slug: str) -> SafeString:
+    """The engagement list's rows: engagement and client, status, glance, lead, dates."""
+    urls, texts = _Urls(workspace_slug), _Texts.now()
+    out = []
+    for e, g in rows:
+        reference = f" · {escape(e.reference)}" if e.reference else ""
+        lead = escape(e.lead.get_full_name()) if e.lead is not None else ""
+        start = escape(short_date(e.start_date)) or "—"
+        end = escape(short_date(e.end_date)) or "—"
+        out.append(
+            f'\n      <tr>\n        <td data-label="{texts.engagement}">'
+            f'<a href="{escape(urls("engagement-detail", e.pk))}">{escape(e.title)}</a><br>'
+            f'<small class="muted">{escape(e.client.name)}{reference}</small></td>\n'
+            f"        {_status_cell(e, texts)}\n"
+            f"        {glance_cells(g, urls=urls, texts=texts)}\n"
+            f'        <td data-label="{texts.lead}">{lead or "—"}</td>\n'
+            f'        <td data-label="{texts.dates}" class="nowrap">{start} → {end}</td>\n'
+            "      </tr>\n    "
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
+def client_rows(glances: Iterable[Glance], *, workspace_slug: str) -> SafeString:
+    """A client page's rows: engagement and reference, status, glance."""
+    urls, texts = _Urls(workspace_slug), _Texts.now()
+    out = []
+    for g in glances:
+        e = g.engagement
+        reference = f' <small class="muted">{escape(e.reference)}</small>' if e.reference else ""
+        out.append(
+            f'\n      <tr>\n        <td data-label="{texts.engagement}">'
+            f'<a href="{escape(urls("engagement-detail", e.pk))}">{escape(e.title)}</a>'
+            f"{reference}</td>\n"
+            f"        {_status_cell(e, texts)}\n"
+            f"        {glance_cells(g, urls=urls, texts=texts)}\n"
+            "      </tr>\n    "
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
