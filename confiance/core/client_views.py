@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from confiance.core.models import Client, Membership
 from confiance.engagements.glance import glance
 from confiance.engagements.selectors import engagement_table
 from confiance.engagements.tables import client_rows
+from confiance.engagements.views import PAGE_SIZE
 
 
 @workspace_view(check=access.is_internal)
@@ -52,7 +54,12 @@ def _client_page(
     status: int = 200,
 ) -> HttpResponse:
     manage = access.can_manage_clients(membership)
-    engagements = list(engagement_table(fetched_by=membership, client_id=client.pk))
+    # Fifty engagements a page, as the engagement list: the page costs the same for a client
+    # of three engagements and for one of three hundred.
+    page = Paginator(
+        engagement_table(fetched_by=membership, client_id=client.pk), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    engagements = list(page.object_list)
     figures = glance(fetched_by=membership, engagements=engagements)
     rows = [figures[e.pk] for e in engagements]
     context = {
@@ -65,6 +72,7 @@ def _client_page(
             if i.client_id == client.pk
         ],
         "rows": rows,
+        "page": page,
         "table_rows": client_rows(rows, workspace_slug=membership.workspace.slug),
         "rename_form": rename_form
         or (ClientForm(initial={"name": client.name}, prefix="rename") if manage else None),

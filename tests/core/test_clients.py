@@ -106,6 +106,22 @@ def test_client_contact_sees_its_own_overview_without_drafts(world: World, login
     assert http.get(_url(world, "client-detail", pk=world.client_b.pk)).status_code == 404
 
 
+def test_client_page_shows_its_engagements_a_page_at_a_time(
+    world: World, login, monkeypatch
+) -> None:
+    from confiance.core import client_views
+
+    monkeypatch.setattr(client_views, "PAGE_SIZE", 1)
+    url = _url(world, "client-detail", pk=world.client_a.pk)
+    http = login("member")
+    first, second = (http.get(url, {"page": n}).content.decode() for n in (1, 2))
+    shown = [("Alpha migration" in page, "Alpha draft" in page) for page in (first, second)]
+    assert sorted(shown) == [(False, True), (True, False)], "each engagement on one page"
+    assert "Page 1 of 2" in first and "Page 2 of 2" in second
+    page = login("client_contact").get(url).content.decode()
+    assert "Alpha migration" in page and "Page 1 of" not in page, "drafts are not counted"
+
+
 # A new client straight from the engagement form -----------------------------------------------
 
 

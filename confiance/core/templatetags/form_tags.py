@@ -32,8 +32,9 @@ def _field_key(bound: forms.BoundField) -> tuple[Any, ...]:
     field, widget = bound.field, bound.field.widget
     choices: tuple[tuple[str, str], ...] = ()
     if isinstance(field, forms.ChoiceField):
-        # Read once (a model choice field queries on every read); rendering reads the same.
-        read: list[Any] = list(field.choices)  # type: ignore[arg-type]
+        # Read once (a model choice field queries on every read) and not through list(),
+        # which asks the iterator's length first: a COUNT query. Rendering reads the same.
+        read: list[Any] = [choice for choice in field.choices]  # type: ignore[union-attr]
         widget.choices = read  # type: ignore[attr-defined]
         choices = tuple((str(value), str(label)) for value, label in read)
     return (
