@@ -181,6 +181,9 @@ def get_engagement(membership: Membership, pk: int) -> Engagement:
     ).first()
     if engagement is None:
         raise Http404
+    # The same workspace row the membership already holds (pages read its settings): no query.
+    if Membership.workspace.is_cached(membership):  # type: ignore[attr-defined]
+        engagement.workspace = membership.workspace
     return engagement
 
 

@@ -105,20 +105,24 @@ def glance(
         .order_by("due_date", "id")
         .values("pk")[:1]
     )
-    next_due = {
-        c.engagement_id: c
-        for c in Commitment.objects.filter(
-            engagement_id__in=ids, pk=Subquery(first_due)
-        ).select_related("owner")
-    }
-    overdue = dict(
+    # An engagement with an overdue commitment has a live one, hence a next one due: the
+    # overdue count rides on that row (one query for both).
+    overdue_count = (
         Commitment.objects.filter(
-            engagement_id__in=ids, status__in=LIVE_STATUSES, due_date__lt=today
+            engagement_id=OuterRef("engagement_id"), status__in=LIVE_STATUSES, due_date__lt=today
         )
+        .order_by()
         .values("engagement_id")
         .annotate(n=Count("id"))
-        .values_list("engagement_id", "n")
+        .values("n")
     )
+    next_due = {
+        c.engagement_id: c
+        for c in Commitment.objects.filter(engagement_id__in=ids, pk=Subquery(first_due))
+        .select_related("owner")
+        .annotate(overdue=Subquery(overdue_count))
+    }
+    overdue = {pk: c.overdue or 0 for pk, c in next_due.items()}
 
     bands: dict[int, TrustBand] = {}
     directions_seen = {e.pk: access.trust_directions(fetched_by, e) for e in engagements}

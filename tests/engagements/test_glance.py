@@ -100,11 +100,24 @@ def test_overdue_commitments_are_counted(world: World) -> None:
         text="Old promise",
         due_date=date(2026, 9, 15),
     )
-    figures = glance(
-        fetched_by=world.owner, engagements=[world.engagement], today=date(2026, 10, 1)
-    )[world.engagement.pk]
-    assert figures.overdue_commitments == 1
+    for text, due in (("Later promise", date(2026, 9, 20)), ("Future promise", date(2026, 11, 1))):
+        commitment_create(
+            membership=world.owner,
+            engagement=world.engagement,
+            side="provider",
+            owner=world.member.user,
+            text=text,
+            due_date=due,
+        )
+    both = glance(
+        fetched_by=world.owner,
+        engagements=[world.engagement, world.engagement_b],
+        today=date(2026, 10, 1),
+    )
+    figures = both[world.engagement.pk]
+    assert figures.overdue_commitments == 2
     assert figures.next_commitment.text == "Old promise"  # type: ignore[union-attr]
+    assert both[world.engagement_b.pk].overdue_commitments == 0
 
 
 def _queries(http, url: str) -> int:  # type: ignore[no-untyped-def]
