@@ -2,14 +2,18 @@
 
 A workspace with 1,000 engagements; one of them is filled through the services up to each size
 of BENCH_SCALE_SIZES (default 1,000 and 100,000 entries; add 1000000 for the full run, which
-takes long on two cores). At each size a real gunicorn (2 workers, the benchmarks' database,
-`bench/scale_settings.py`) serves: the engagement list, the consumption and trust pages of the
-big engagement, the portfolio, an inclusion proof through the API, and the bare view measured
-in the same run. One person at a time: p50 latency and rate, ratio to the bare view. Then 16
-people at once (threads, each its own keep-alive connection, pages in turn): p50 and p95. The
-growth between the first and the last size is printed last. Targets (issue 14): every page p50
-under 60 ms, consumption and trust at least 0.05 of the bare view's rate, lists at least 0.1,
-an inclusion proof under 3 ms, p95 under 500 ms with 16 people.
+takes about half an hour on two cores). After each fill, what the task worker would do next is
+done in process and timed: a checkpoint signed, the engagement's trust brought up to date. At
+each size a real gunicorn (2 workers, the benchmarks' database, `bench/scale_settings.py`)
+serves: the engagement list, the consumption and trust pages of the big engagement, the
+portfolio, an inclusion proof through the API, and the bare view measured in the same run. One
+person at a time: p50 latency and rate, ratio to the bare view. Then 16 people at once
+(threads, each its own keep-alive connection, pages in turn): p50 and p95. The growth between
+the first and the last size is printed last, then a check of the data the pages read: the
+engagement's ledger bundle, exported over HTTP, verified offline by `confiance verify` against
+the log's key, and the consumption rollups equal to a recount of the entries. Targets (issue
+14): every page p50 under 60 ms, consumption and trust at least 0.05 of the bare view's rate,
+lists at least 0.1, an inclusion proof under 3 ms, p95 under 500 ms with 16 people.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from bench.common import ROOT, report
 SIZES = [int(n) for n in os.environ.get("BENCH_SCALE_SIZES", "1000,100000").split(",")]
 ENGAGEMENTS = 1000
 PEOPLE_AT_ONCE = 16
+FILL_BATCH = 5000  # entries per call of the logging service (one transaction each)
 
 
 def _free_port() -> int:
@@ -138,7 +143,7 @@ def _fill(owner: Any, engagement: Any, people: list[Any], done: int, total: int)
 
     today = timezone.localdate()
     started = time.perf_counter()
-    for start in range(done, total, 5000):
+    for start in range(done, total, FILL_BATCH):
         items = [
             EntryInput(
                 person=people[i % len(people)],
@@ -146,7 +151,7 @@ def _fill(owner: Any, engagement: Any, people: list[Any], done: int, total: int)
                 minutes=30 + (i % 8) * 30,
                 shared_note=f"entry {i}",
             )
-            for i in range(start, min(total, start + 5000))
+            for i in range(start, min(total, start + FILL_BATCH))
         ]
         time_entries_log(membership=owner, engagement=engagement, items=items)
     return time.perf_counter() - started
@@ -217,20 +222,27 @@ def run(seconds: float = 3.0) -> None:
     }
     done = 0
     measured: dict[int, dict[str, float]] = {}
+    checks: list[tuple[str, str]] = []
     for size in SIZES:
         fill_s = _fill(owner, engagement, people, done, size)
         fill_rate = (size - done) / max(fill_s, 1e-9)
         done = size
+        worker_s = _worker_catches_up(engagement)
         print(
             f"\n{connection.vendor}, {ENGAGEMENTS:,} engagements, {size:,} entries in the big "
-            f"one (logged through the services at {fill_rate:,.0f} entries/s):"
+            f"one (logged through the services at {fill_rate:,.0f} entries/s, "
+            f"{fill_s:,.0f} s; checkpoint and trust up to date in {worker_s:.1f} s):"
         )
+        print(f"  load average before measuring: {_load()}")
         server = Server()
         try:
             rows, figures = _measure(server.port, cookie, pages, engagement, size, seconds)
+            if size == max(SIZES):
+                checks = _check_data(server.port, cookie, engagement)
         finally:
             server.stop()
         report(rows)
+        print(f"  load average after measuring: {_load()}")
         measured[size] = figures
     if len(measured) > 1:
         first, last = min(measured), max(measured)
@@ -241,6 +253,114 @@ def run(seconds: float = 3.0) -> None:
                 for label in measured[first]
             ]
         )
+    print(f"\nThe data the pages read, at {max(SIZES):,} entries:")
+    report(checks)
+
+
+def _load() -> str:
+    return " / ".join(f"{value:.1f}" for value in os.getloadavg()) + " (1, 5, 15 min)"
+
+
+def _worker_catches_up(engagement: Any) -> float:
+    """What the task worker does after the writes: sign a checkpoint, update trust; seconds."""
+    from django.db import transaction
+
+    from confiance.ledger.services import checkpoint_sign
+    from confiance.trust.tasks import trust_update_task
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        checkpoint_sign(engagement=engagement)
+    trust_update_task.call(engagement.pk)
+    return time.perf_counter() - started
+
+
+def _check_data(port: int, cookie: str, engagement: Any) -> list[tuple[str, str]]:
+    """The ledger verifies offline and the rollups equal a recount; fails loudly otherwise."""
+    import tempfile
+
+    from django.db.models import Count, Sum
+    from django.urls import reverse
+
+    from confiance.consumption.figures import ACTIVITY, DAY, PERSON
+    from confiance.consumption.models import TimeEntry
+    from confiance.consumption.rollups import figures_load
+    from confiance.ledger.services import log_verifier_key
+
+    rows = []
+    path = reverse("api:ledger_bundle", kwargs={"engagement_id": engagement.pk})
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle = Path(tmp) / "bundle.json"
+        started = time.perf_counter()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1800)
+        connection.request("GET", path, headers={"Cookie": cookie})
+        response = connection.getresponse()
+        if response.status != 200:
+            raise RuntimeError(f"{path} answered {response.status}")
+        with bundle.open("wb") as out:
+            while chunk := response.read(1 << 20):
+                out.write(chunk)
+        exported = time.perf_counter() - started
+        megabytes = bundle.stat().st_size / 1e6
+        started = time.perf_counter()
+        env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
+        key = log_verifier_key(engagement)
+        result = subprocess.run(
+            [sys.executable, "-m", "confiance.cli", "verify", str(bundle), "--key", key],
+            capture_output=True,
+            text=True,
+            env={**env, "LANG": "C.UTF-8", "PYTHONPATH": str(ROOT)},
+            check=False,
+        )
+        verified = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"the ledger does not verify: {result.stdout}{result.stderr}")
+    ok = next(line for line in result.stdout.splitlines() if line.startswith("OK"))
+    rows.append(("ledger bundle over HTTP", f"{megabytes:,.0f} MB in {exported:.0f} s"))
+    rows.append(("confiance verify", f"{ok.strip()} ({verified:.0f} s)"))
+
+    figures = figures_load(engagement=engagement)
+    entries = TimeEntry.objects.filter(engagement=engagement)
+    total = entries.aggregate(minutes=Sum("minutes"), rows=Count("pk"))
+    originals = entries.filter(kind="original").count()
+    recount: dict[tuple[str, str], tuple[int, int]] = {}
+    for dimension, field in (
+        (DAY, "date"),
+        (PERSON, "person__email"),
+        (ACTIVITY, "activity__name"),
+    ):
+        for key, minutes, count in (
+            entries.values_list(field)
+            .annotate(minutes=Sum("minutes"), count=Count("pk"))
+            .values_list(field, "minutes", "count")
+        ):
+            key = key.isoformat() if dimension == DAY else str(key or "")
+            recount[(dimension, key)] = (int(minutes), int(count))
+    rolled = {
+        key: (cell.minutes, cell.entries)
+        for key, cell in figures.cells.items()
+        if key[0] in (DAY, PERSON, ACTIVITY)
+    }
+    same = (
+        figures.consumed_minutes == total["minutes"]
+        and figures.entry_rows == total["rows"]
+        and figures.entry_count == originals
+        and rolled == recount
+    )
+    if not same:
+        raise RuntimeError(
+            f"rollups differ from a recount: {figures.consumed_minutes} / {total['minutes']} "
+            f"minutes, {figures.entry_rows} / {total['rows']} rows, {len(rolled)} / "
+            f"{len(recount)} cells"
+        )
+    rows.append(
+        (
+            "rollups = recount of the entries",
+            f"{total['rows']:,} entries, {total['minutes']:,} minutes, {len(recount):,} "
+            "day / person / activity cells equal",
+        )
+    )
+    return rows
 
 
 def _measure(
