@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from django.db.models import Max, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -22,7 +22,7 @@ from django.utils.translation import gettext_noop
 from confiance.engagements.models import Engagement
 from confiance.trust import indicators
 from confiance.trust.facts import model
-from confiance.trust.models import AlertKind, TrustFact, TrustSnapshot
+from confiance.trust.models import AlertKind, TrustFact, TrustSettings, TrustSnapshot
 
 DECLINE_WINDOWS = 3
 """A slow decline: the projected trust of a dimension fell over this many weekly windows…"""
@@ -231,14 +231,14 @@ def _silence_causes(
     engagement: Engagement, now: datetime, silence_days: int, link: str, causes: Causes
 ) -> None:
     """Each side's last own act (update, meeting, answer); silent past `silence_days`."""
-    for side, acts in ACTS.items():
-        last = (
-            TrustFact.objects.filter(engagement=engagement, indicator__in=acts)
-            .filter(Q(positive__gt=0) | Q(indicator__endswith="_kept_late"))
-            .exclude(source_type__endswith=".stood")
-            .aggregate(last=Max("at"))["last"]
-        )
-        since = last or engagement.created_at
+    lasts = (
+        TrustFact.objects.filter(engagement=engagement)
+        .filter(Q(positive__gt=0) | Q(indicator__endswith="_kept_late"))
+        .exclude(source_type__endswith=".stood")
+        .aggregate(**{side: Max("at", filter=Q(indicator__in=acts)) for side, acts in ACTS.items()})
+    )
+    for side in ACTS:
+        since = lasts[side] or engagement.created_at
         if now - since > timedelta(days=silence_days):
             causes[(AlertKind.UNCERTAINTY_RISE, SIDE_DIRECTION[side])] = Cause(
                 gettext_noop(
@@ -270,16 +270,17 @@ def _budget_causes(engagement: Engagement, now: datetime, causes: Causes) -> Non
         return
     budget = int(revision.days * engagement.workspace.minutes_per_day)
     today = timezone.localdate(now)
-    rows = entries.objects.filter(engagement=engagement)
-    consumed = rows.aggregate(m=Sum("minutes"))["m"] or 0
+    sums = entries.objects.filter(engagement=engagement).aggregate(
+        consumed=Sum("minutes"),
+        recent=Sum(
+            "minutes",
+            filter=Q(date__gt=today - timedelta(weeks=PACE_WEEKS), date__lte=today),
+        ),
+    )
+    consumed = sums["consumed"] or 0
     if not budget or consumed >= budget or consumed < budget * BUDGET_MIN_SHARE:
         return  # at 100 % the budget notice has spoken; too early, the pace says little
-    recent = (
-        rows.filter(date__gt=today - timedelta(weeks=PACE_WEEKS), date__lte=today).aggregate(
-            m=Sum("minutes")
-        )["m"]
-        or 0
-    )
+    recent = sums["recent"] or 0
     pace = recent / PACE_WEEKS
     weeks_left = max(0, (engagement.end_date - today).days) / 7
     projection = consumed + pace * weeks_left
@@ -316,13 +317,14 @@ def _followup_causes(engagement: Engagement, now: datetime, causes: Causes) -> N
     today = timezone.localdate(now)
     if commitment is not None:
         followup = _url("followup", engagement)
+        counts = commitment.objects.filter(
+            engagement=engagement, status__in=("open", "renegotiated"), due_date__lt=today
+        ).aggregate(
+            provider=Count("pk", filter=Q(side="provider")),
+            client=Count("pk", filter=Q(side="client")),
+        )
         for side, direction in (("provider", indicators.C2P), ("client", indicators.P2C)):
-            overdue = commitment.objects.filter(
-                engagement=engagement,
-                side=side,
-                status__in=("open", "renegotiated"),
-                due_date__lt=today,
-            ).count()
+            overdue = counts[side]
             if overdue:
                 causes[(AlertKind.COMMITMENT_OVERDUE, direction)] = Cause(
                     gettext_noop("%(n)s commitment(s) of ours past their due date.")
@@ -356,6 +358,8 @@ def _problem_causes(engagement: Engagement, causes: Causes) -> None:
     open_problems = problem.objects.filter(
         engagement=engagement, resolved_at__isnull=True, closed_at__isnull=True
     )
+    if not open_problems.filter(breaches__isnull=False).exists():
+        return  # every cause below is an open problem with a missed target
     link = _url("problem-list", engagement)
     unowned = open_problems.filter(owner__isnull=True, breaches__kind="owner").distinct().count()
     if unowned:
@@ -389,11 +393,13 @@ def _problem_causes(engagement: Engagement, causes: Causes) -> None:
         )
 
 
-def causes_of(engagement: Engagement, now: datetime) -> Causes:
+def causes_of(
+    engagement: Engagement, now: datetime, settings: TrustSettings | None = None
+) -> Causes:
     """The alerts whose cause holds now, each with its reason, link and identity."""
     from confiance.trust.services import base_rate_for, opinions_of, trust_settings_for
 
-    settings = trust_settings_for(engagement.workspace_id)
+    settings = settings or trust_settings_for(engagement.workspace_id)
     opinions = opinions_of(
         engagement.trust_states.all(), base_rate_for(engagement, settings), settings.half_life, now
     )

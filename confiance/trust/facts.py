@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -114,15 +116,45 @@ def url_or(name: str, fallback: str, engagement: Engagement, **extra: Any) -> st
         return url(fallback, engagement)
 
 
+_READ: ContextVar[dict[Any, Any] | None] = ContextVar("trust_read", default=None)
+
+
+@contextmanager
+def one_read() -> Iterator[None]:
+    """One reading of the sources (a refresh, a rebuild): what several collectors ask alike (who
+    is on the client side, which facts are held) is read once for all of them, not once each."""
+    token = _READ.set({})
+    try:
+        yield
+    finally:
+        _READ.reset(token)
+
+
+def read_once(key: Any, read: Callable[[], Any]) -> Any:
+    """`read()`, or within one_read() the answer it already gave for `key`."""
+    memo = _READ.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
 def client_people(engagement: Engagement) -> set[int]:
     """The ids of the people of the engagement's client side (everyone else is the provider's)."""
     from confiance.core.models import Membership, Role
 
-    return set(
-        Membership.objects.filter(
-            workspace_id=engagement.workspace_id, role=Role.CLIENT, client_id=engagement.client_id
-        ).values_list("user_id", flat=True)
-    )
+    def read() -> set[int]:
+        return set(
+            Membership.objects.filter(
+                workspace_id=engagement.workspace_id,
+                role=Role.CLIENT,
+                client_id=engagement.client_id,
+            ).values_list("user_id", flat=True)
+        )
+
+    found: set[int] = read_once(("client_people", engagement.pk), read)
+    return found
 
 
 def stood_since(since: datetime | None) -> datetime | None:

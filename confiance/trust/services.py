@@ -25,6 +25,7 @@ from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.ledger.models import LedgerHead
 from confiance.trust import indicators
+from confiance.trust.facts import one_read
 from confiance.trust.models import (
     TrustAlert,
     TrustCursor,
@@ -94,6 +95,7 @@ def _add(
 
 
 def _save_states(states: Iterable[TrustState]) -> None:
+    states = list(states)
     new = [s for s in states if s.pk is None]
     old = [s for s in states if s.pk is not None]
     TrustState.objects.bulk_create(new)
@@ -303,7 +305,9 @@ def _lock_cursor(engagement: Engagement) -> TrustCursor:
     return cursor
 
 
-def trust_update(*, engagement: Engagement, now: datetime | None = None) -> int:
+def trust_update(
+    *, engagement: Engagement, now: datetime | None = None, settings: TrustSettings | None = None
+) -> int:
     """Read the facts written since the last run and fold the new ones in; returns how many.
 
     The sources are read outside any transaction, so no write waits on the reading (on SQLite a
@@ -320,16 +324,19 @@ def trust_update(*, engagement: Engagement, now: datetime | None = None) -> int:
     # the log are serialised by its lock), so the next update starts exactly here.
     ledger_to = _ledger_size(engagement)
     appended = range(ledger_from, ledger_to) if ledger_from is not None else None
-    settings = trust_settings_for(engagement.workspace_id)
-    new = _not_recorded(engagement, _collect(engagement, since, appended))
+    settings = settings or trust_settings_for(engagement.workspace_id)
+    with one_read():
+        new = _not_recorded(engagement, _collect(engagement, since, appended))
     recorded = 0
     for start in range(0, len(new), BATCH):
         with transaction.atomic():
             _lock_cursor(engagement)  # one writer of the engagement's states at a time
             states = _load_states(engagement)
+            counts = {key: state.facts for key, state in states.items()}
             batch_recorded = _record(engagement, new[start : start + BATCH], settings, states)
             if batch_recorded:
-                _save_states(states.values())
+                # Only the states a fact moved (each fact adds one to its state's count).
+                _save_states(s for k, s in states.items() if s.facts != counts.get(k))
             recorded += batch_recorded
     with transaction.atomic():
         cursor = _lock_cursor(engagement)
@@ -401,11 +408,12 @@ def trust_rebuild(*, engagement: Engagement) -> int:
     ledger_to = _ledger_size(engagement)
     facts: list[indicators.Fact] = []
     identities: set[tuple[str, str, str]] = set()
-    for fact in _collect(engagement, None):
-        identity = (fact.indicator, fact.source_type, fact.source_id)
-        if identity not in identities:
-            identities.add(identity)
-            facts.append(fact)
+    with one_read():
+        for fact in _collect(engagement, None):
+            identity = (fact.indicator, fact.source_type, fact.source_id)
+            if identity not in identities:
+                identities.add(identity)
+                facts.append(fact)
     settings = trust_settings_for(engagement.workspace_id)
     with transaction.atomic():
         cursor = _lock_cursor(engagement)
@@ -674,7 +682,7 @@ def _snoozed_before(engagement: Engagement, kind: str, direction: str, now: date
 
 @transaction.atomic
 def trust_check_alerts(
-    *, engagement: Engagement, now: datetime | None = None
+    *, engagement: Engagement, now: datetime | None = None, settings: TrustSettings | None = None
 ) -> tuple[list[TrustAlert], int]:
     """Open the alerts whose cause appeared (sent once), close those whose cause is gone (the
     outcome kept), and re-arm one whose cause changed identity (a new budget revision).
@@ -686,7 +694,7 @@ def trust_check_alerts(
     from confiance.trust.alerts import causes_of
 
     now = now or timezone.now()
-    causes = causes_of(engagement, now)
+    causes = causes_of(engagement, now, settings)
     open_alerts = {
         (a.kind, a.direction): a
         for a in TrustAlert.objects.select_for_update().filter(

@@ -6,6 +6,7 @@ from django_tasks import task
 
 from confiance.core.notices import notify
 from confiance.engagements.models import Engagement
+from confiance.trust.models import TrustSettings
 
 
 @task()
@@ -28,6 +29,7 @@ def trust_refresh_all() -> int:
         ACTIVE_STATUSES,
         trust_backfill_snapshots,
         trust_check_alerts,
+        trust_settings_for,
         trust_snapshot_daily,
         trust_update,
     )
@@ -35,15 +37,23 @@ def trust_refresh_all() -> int:
     engagements = Engagement.objects.filter(status__in=ACTIVE_STATUSES).select_related(
         "workspace", "lead"
     )
+    settings_by_ws: dict[int, TrustSettings] = {}  # read once per workspace and refresh
+
+    def settings_of(engagement: Engagement) -> TrustSettings:
+        workspace_id = engagement.workspace_id
+        if workspace_id not in settings_by_ws:
+            settings_by_ws[workspace_id] = trust_settings_for(workspace_id)
+        return settings_by_ws[workspace_id]
+
     recorded = 0
     for engagement in engagements.iterator(chunk_size=200):
-        recorded += trust_update(engagement=engagement)
+        recorded += trust_update(engagement=engagement, settings=settings_of(engagement))
         if not engagement.trust_snapshots.exists():
             # First run on an engagement with history: draw its trend from the facts.
             trust_backfill_snapshots(engagement=engagement)
     trust_snapshot_daily()
     for engagement in engagements.iterator(chunk_size=200):
-        trust_check_alerts(engagement=engagement)
+        trust_check_alerts(engagement=engagement, settings=settings_of(engagement))
     return recorded
 
 

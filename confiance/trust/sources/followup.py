@@ -24,6 +24,7 @@ from confiance.trust.facts import (
     client_people,
     model,
     noon,
+    read_once,
     stood_since,
     url,
     url_or,
@@ -55,7 +56,10 @@ def _held(engagement: Engagement, source: str) -> set[str]:
     of the evidence (see confiance.followup.reviews)."""
     from confiance.followup.reviews import held_evidence
 
-    return held_evidence(engagement.pk, source)
+    found: set[str] = read_once(
+        ("held", engagement.pk, source), lambda: held_evidence(engagement.pk, source)
+    )
+    return found
 
 
 def _commitment_link(engagement: Engagement, commitment_id: int) -> str:
