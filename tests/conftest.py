@@ -205,3 +205,72 @@ def login(client: HttpClient, world: World):  # type: ignore[no-untyped-def]
         return client
 
     return do
+
+
+# -- the trust scenario suite: its histories spread over the workers, its figures over all --------
+
+_SPREAD = ("tests/trust/test_scenarios.py::",)
+"""Files whose tests xdist hands out one by one instead of as one file (the rest of the suite
+keeps `--dist loadfile`): each trust history takes seconds, one file of them took minutes."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):  # type: ignore[no-untyped-def]
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SpreadScheduling(LoadFileScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(_SPREAD):
+                return nodeid
+            return str(super()._split_scope(nodeid))
+
+    return SpreadScheduling(config, log)
+
+
+_scenario_outcomes: dict[str, str] = {}
+_scenario_summary: list[str] = []
+
+
+def pytest_runtest_logreport(report):  # type: ignore[no-untyped-def]
+    # In the process that reports (xdist's controller, or the only one): the outcome each
+    # history test recorded (tests/trust/test_scenarios.py).
+    if report.when == "call":
+        from tests.trust.scenario_figures import PROPERTY, Outcome
+
+        for name, value in report.user_properties:
+            if name == PROPERTY:
+                _scenario_outcomes[Outcome.loads(value).name] = value
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtestloop(session):  # type: ignore[no-untyped-def]
+    yield
+    if hasattr(session.config, "workerinput") or not _scenario_outcomes:
+        return  # a worker (the controller sums up), or no history ran
+    from tests.trust.scenario_figures import Outcome, report, shortfalls
+
+    outcomes = sorted(
+        (Outcome.loads(v) for v in _scenario_outcomes.values()),
+        key=lambda o: (o.complaint is not None, o.name),
+    )
+    declared = outcomes[0].of
+    if len(outcomes) < declared:
+        _scenario_summary.append(
+            f"trust scenarios: {len(outcomes)} of {declared} histories ran in this session; "
+            "the figures need all of them (not computed)."
+        )
+        return
+    found = report(outcomes, _scenario_summary.append)
+    missed = shortfalls(found)
+    if missed:
+        _scenario_summary.append("TRUST SCENARIO FIGURES BELOW TARGET: " + "; ".join(missed))
+        session.testsfailed += 1
+
+
+def pytest_terminal_summary(terminalreporter):  # type: ignore[no-untyped-def]
+    if _scenario_summary:
+        terminalreporter.section("trust scenarios")
+        for line in _scenario_summary:
+            terminalreporter.write_line(line)

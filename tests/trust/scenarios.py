@@ -13,9 +13,7 @@ the trust refresh with its alerts); live updates on each write are left to that 
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -55,6 +53,7 @@ from confiance.pulse.models import PulseInvitee, PulseSurvey
 from confiance.pulse.services import AnswerInput, pulse_answer_submit, pulse_open_due
 from confiance.trust.models import TrustAlert
 from confiance.trust.tasks import trust_refresh_all
+from tests.trust.scenario_figures import Outcome
 
 DAYS = 120
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # a Monday
@@ -169,19 +168,6 @@ class Cast:
     contacts: list[Membership]
     client: Client
     engagement: Engagement
-
-
-@dataclass
-class Result:
-    story: Story
-    first_alert_day: int | None
-    alerts: list[str] = field(default_factory=list)
-
-    @property
-    def lead(self) -> int | None:
-        if self.story.complaint is None or self.first_alert_day is None:
-            return None
-        return self.story.complaint - self.first_alert_day
 
 
 _people = 0
@@ -491,9 +477,10 @@ class Run:
         return (T0 + timedelta(days=day)).date()
 
 
-def run_all(stories: list[Story] | None = None) -> list[Result]:
+def run_all(stories: list[Story] | None = None) -> list[Outcome]:
     """Build every story day by day in one workspace; the alerts each one raised."""
-    stories = stories or STORIES
+    # Copies: a story changes its own rhythm as it runs (scope-grows logs more hours).
+    stories = [replace(story) for story in stories or STORIES]
     owner_user = _person("owner")
     workspace = workspace_create(name="Scenarios", owner=owner_user, slug="scenarios")
     owner = Membership.objects.get(user=owner_user, workspace=workspace)
@@ -522,50 +509,12 @@ def run_all(stories: list[Story] | None = None) -> list[Result]:
         )
         first = alerts[0] if alerts else None
         results.append(
-            Result(
-                story=run.story,
+            Outcome(
+                name=run.story.name,
+                complaint=run.story.complaint,
                 first_alert_day=(first.opened_at - T0).days if first else None,
-                alerts=[f"d{(a.opened_at - T0).days}:{a.kind}/{a.direction}" for a in alerts],
+                alerts=tuple(f"d{(a.opened_at - T0).days}:{a.kind}/{a.direction}" for a in alerts),
+                of=len(STORIES),
             )
         )
     return results
-
-
-@dataclass
-class Figures:
-    trouble: int
-    alerted_before: int
-    median_lead: float | None
-    false_alerts: int
-    healthy: int
-
-    @property
-    def share(self) -> float:
-        return self.alerted_before / self.trouble if self.trouble else 0.0
-
-
-def figures(results: list[Result]) -> Figures:
-    trouble = [r for r in results if r.story.complaint is not None]
-    leads = [r.lead for r in trouble if r.lead is not None and r.lead > 0]
-    healthy = [r for r in results if r.story.complaint is None]
-    return Figures(
-        trouble=len(trouble),
-        alerted_before=len(leads),
-        median_lead=statistics.median(leads) if leads else None,
-        false_alerts=sum(len(r.alerts) for r in healthy),
-        healthy=len(healthy),
-    )
-
-
-def report(results: list[Result], out: Callable[[str], None] = print) -> Figures:
-    found = figures(results)
-    for r in results:
-        kind = "trouble" if r.story.complaint is not None else "healthy"
-        complaint = f"complaint d{r.story.complaint}" if r.story.complaint is not None else ""
-        out(f"{kind:8} {r.story.name:20} {complaint:14} lead={r.lead} alerts={r.alerts}")
-    out(
-        f"alerted before the complaint: {found.alerted_before}/{found.trouble} "
-        f"({found.share:.0%}); median lead {found.median_lead} days; "
-        f"false alerts {found.false_alerts} on {found.healthy} healthy histories"
-    )
-    return found
