@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
+from confiance.core.queries import one_or_none
 
 if TYPE_CHECKING:
     from confiance.engagements.models import Engagement, EngagementQuerySet
@@ -23,10 +24,22 @@ def membership_for(user: User | None, workspace_slug: str) -> Membership | None:
     """The user's membership in the workspace with this slug, or None."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    return (
-        Membership.objects.select_related("workspace", "client", "user")
-        .filter(user=user, workspace__slug=workspace_slug)
-        .first()
+    return one_or_none(  # unique (workspace, user)
+        Membership.objects.select_related("workspace", "client", "user").filter(
+            user=user, workspace__slug=workspace_slug
+        )
+    )
+
+
+def membership_for_engagement(user: User | None, engagement_id: int) -> Membership | None:
+    """The user's membership in the workspace this engagement belongs to, or None (one query:
+    whether the engagement itself is within the membership's reach is get_engagement's)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    return one_or_none(  # unique (workspace, user); an engagement has one workspace
+        Membership.objects.select_related("workspace", "client", "user").filter(
+            user=user, workspace__engagements__pk=engagement_id
+        )
     )
 
 
@@ -176,9 +189,9 @@ def get_engagement(membership: Membership, pk: int) -> Engagement:
     """One engagement the membership may see, or 404."""
     from confiance.engagements.models import Engagement
 
-    engagement = (
+    engagement = one_or_none(
         Engagement.objects.visible_to(membership).select_related("client", "lead").filter(pk=pk)
-    ).first()
+    )
     if engagement is None:
         raise Http404
     # The same workspace row the membership already holds (pages read its settings): no query.

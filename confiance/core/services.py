@@ -34,6 +34,7 @@ from confiance.core.models import (
     User,
     Workspace,
 )
+from confiance.core.queries import one_or_none
 from confiance.core.taskqueue import enqueue_on_commit
 from confiance.core.tasks import send_invitation_email
 from confiance.core.throttle import RateLimit
@@ -453,10 +454,10 @@ def api_token_authenticate(plaintext: str) -> ApiToken | None:
     """The live (not revoked, not expired) token matching this plaintext, or None."""
     if not plaintext.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("membership__user", "membership__workspace", "workspace")
-        .filter(token_hash=_hash_token(plaintext), revoked_at__isnull=True)
-        .first()
+    token = one_or_none(  # unique token_hash
+        ApiToken.objects.select_related(
+            "membership__user", "membership__workspace", "workspace"
+        ).filter(token_hash=_hash_token(plaintext), revoked_at__isnull=True)
     )
     if token is None or not token.membership.user.is_active or token.is_expired:
         return None

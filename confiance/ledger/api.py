@@ -100,12 +100,7 @@ def _membership(request: HttpRequest, engagement_id: int) -> Membership:
         membership: Membership | None = auth
     else:
         # A session user may belong to several workspaces: use the engagement's own.
-        slug = (
-            Engagement.objects.filter(pk=engagement_id)
-            .values_list("workspace__slug", flat=True)
-            .first()
-        )
-        membership = access.membership_for(auth, slug) if slug is not None else None
+        membership = access.membership_for_engagement(auth, engagement_id)
     if membership is None:
         raise Http404
     return membership

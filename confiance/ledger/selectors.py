@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TypeVar
 
+from django.db.models import Subquery
 from django.utils.translation import gettext as _
 
+from confiance.core.queries import one_or_none
 from confiance.engagements.models import Engagement
 from confiance.ledger import sealing
 from confiance.ledger.bundle import BUNDLE_FORMAT, BundleEntry, bundle_entry, withheld_entry
@@ -58,7 +60,7 @@ class EntryProof:
 def _head(engagement: Engagement) -> LedgerHead:
     # An engagement nothing was appended to yet has no head row: it is the empty log. The
     # unsaved head is only read from, so reading never creates rows.
-    head = LedgerHead.objects.filter(engagement_id=engagement.pk).first()
+    head = one_or_none(LedgerHead.objects.filter(engagement_id=engagement.pk))
     return head or LedgerHead(engagement=engagement, workspace_id=engagement.workspace_id)
 
 
@@ -129,7 +131,17 @@ def _check_size(value: int, limit: int) -> None:
 
 def entry_with_proof(*, engagement: Engagement, index: int, size: int | None) -> EntryProof:
     """Entry `index` and its inclusion proof in the tree of `size` leaves (default: now)."""
-    head = _head(engagement)
+    # The head and the entry in one query (the entry as a column of the head's row).
+    found = one_or_none(
+        LedgerHead.objects.filter(engagement_id=engagement.pk).annotate(
+            entry_data=Subquery(
+                LedgerEntry.objects.filter(engagement_id=engagement.pk, index=index).values("data")[
+                    :1
+                ]
+            )
+        )
+    )
+    head = found or LedgerHead(engagement=engagement, workspace_id=engagement.workspace_id)
     size = head.size if size is None else size
     _check_size(size, head.size)
     if not 0 <= index < size:
@@ -137,11 +149,9 @@ def entry_with_proof(*, engagement: Engagement, index: int, size: int | None) ->
             _("There is no entry %(index)s in a log of %(size)s entries (they start at 0).")
             % {"index": index, "size": size}
         )
-    data = (
-        LedgerEntry.objects.filter(engagement_id=engagement.pk, index=index)
-        .values_list("data", flat=True)
-        .get()
-    )
+    data: str | None = getattr(found, "entry_data", None)
+    if data is None:  # within the log's size, an entry is always there
+        raise LedgerEntry.DoesNotExist
     proof, root = _prefetched(head, lambda log: (log.inclusion_proof(index, size), log.root(size)))
     return EntryProof(
         index=index,

@@ -201,14 +201,13 @@ def _chart(
     return {"labels": labels, "projected": projected, "low": low, "high": high}
 
 
-def _ladder(engagement: Engagement, opinions: dict[tuple[str, str], Opinion]) -> list[LadderStep]:
-    """The interaction ladder, inferred from the facts; a stage counts once all below it hold."""
-    counts = {  # indicator: (facts, good facts)
-        row["indicator"]: (row["n"], row["good"])
-        for row in TrustFact.objects.filter(engagement=engagement)
-        .values("indicator")
-        .annotate(n=Count("id"), good=Count("id", filter=Q(positive__gt=F("negative"))))
-    }
+def _ladder(
+    counts: dict[str, tuple[int, int]], opinions: dict[tuple[str, str], Opinion]
+) -> list[LadderStep]:
+    """The interaction ladder, inferred from the facts; a stage counts once all below it hold.
+
+    `counts`: per indicator, its facts and those more positive than negative ("good").
+    """
 
     def good(key: str) -> int:
         return counts.get(key, (0, 0))[1]
@@ -284,7 +283,11 @@ def engagement_trust(
     directions = access.trust_directions(fetched_by, engagement)
     settings = trust_settings_for(engagement.workspace_id)
     base_rate = settings.base_rate(engagement.contact_origin)
-    states = list(TrustState.objects.filter(engagement=engagement, direction__in=directions))
+    internal = access.is_internal(fetched_by)
+    # The provider's people see both directions and the ladder, which weighs both: one read of
+    # the states and one count of the facts serve the figures and the ladder.
+    all_states = list(TrustState.objects.filter(engagement=engagement))
+    states = [state for state in all_states if state.direction in directions]
     opinions = opinions_of(states, base_rate, settings.half_life, now)
     top, per_dimension = _explain(engagement, directions, settings.half_life, now)
     snapshots = list(
@@ -303,19 +306,25 @@ def engagement_trust(
             ).select_related("assignee", "acknowledged_by", "step_meeting", "step_taken_by"),
             key=lambda a: (a.snoozed(now), -a.opened_at.timestamp()),
         )
-        if access.is_internal(fetched_by)
+        if internal
         else []
     )
     vacuous = Opinion.vacuous(base_rate)
     counted: dict[tuple[str, str], list[tuple[str, int]]] = {}
-    for direction, dimension, indicator, n in (
-        TrustFact.objects.filter(engagement=engagement, direction__in=directions)
-        .values_list("direction", "dimension", "indicator")
-        .annotate(n=Count("id"))
+    per_indicator: dict[str, tuple[int, int]] = {}  # the ladder's: (facts, good facts)
+    facts = TrustFact.objects.filter(engagement=engagement)
+    if not internal:
+        facts = facts.filter(direction__in=directions)
+    for direction, dimension, indicator, n, good in (
+        facts.values_list("direction", "dimension", "indicator")
+        .annotate(n=Count("id"), good=Count("id", filter=Q(positive__gt=F("negative"))))
         .order_by()
     ):
-        counted.setdefault((direction, dimension), []).append((indicator, n))
-    reader_is_provider = access.is_internal(fetched_by)
+        if direction in directions:
+            counted.setdefault((direction, dimension), []).append((indicator, n))
+        before_n, before_good = per_indicator.get(indicator, (0, 0))
+        per_indicator[indicator] = (before_n + n, before_good + good)
+    reader_is_provider = internal
     result = []
     for direction in directions:
         figures = []
@@ -345,7 +354,8 @@ def engagement_trust(
                 question=sentences.question(
                     direction=direction,
                     reader_is_provider=reader_is_provider,
-                    provider=engagement.workspace.name,
+                    # The engagement is in the reader's workspace (access.get_engagement).
+                    provider=fetched_by.workspace.name,
                     client=engagement.client.name,
                 ),
                 overall=Figure(
@@ -363,11 +373,9 @@ def engagement_trust(
         )
     # The ladder weighs both directions: the provider's people see it, the client does not.
     ladder = None
-    if access.is_internal(fetched_by):
-        all_opinions = opinions_of(
-            TrustState.objects.filter(engagement=engagement), base_rate, settings.half_life, now
-        )
-        ladder = _ladder(engagement, all_opinions)
+    if internal:
+        all_opinions = opinions_of(all_states, base_rate, settings.half_life, now)
+        ladder = _ladder(per_indicator, all_opinions)
     stage = None
     if ladder:
         reached = [step for step in ladder if step.met]

@@ -229,6 +229,9 @@ def test_inclusion_proof_query_count_does_not_grow_with_the_log(world: World, ap
     log_entries(world, 290, note="Bulk")
     large = _queries_for_one_proof(world, api, 3)
     assert large == small
+    # The token (with its membership), the engagement within reach, the log's head with the
+    # entry, the proof's nodes (one statement), the reader's openings.
+    assert small == 5
     assert LedgerNode.objects.filter(engagement=world.engagement, level=0).count() == 300
 
 
