@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -17,9 +16,8 @@ from django.utils.translation import gettext as _
 from confiance.consumption.models import TimeEntry
 from confiance.consumption.selectors import ConsumptionSummary
 from confiance.consumption.templatetags.consumption_tags import days, hours, short_date
+from confiance.core.rows import row_url
 from confiance.engagements.models import Engagement
-
-_PLACEHOLDER = 999_999_999_999  # an entry id no table holds, replaced by each row's
 
 
 def week_rows(summary: ConsumptionSummary) -> SafeString:
@@ -43,10 +41,7 @@ def entry_rows(
     can_log: bool,
 ) -> SafeString:
     """One page of time entries; `is_corrected` set on each (selectors.mark_corrected)."""
-    correct_url = reverse(
-        "entry-correct",
-        kwargs={"ws": workspace_slug, "pk": engagement.pk, "entry_id": _PLACEHOLDER},
-    )
+    correct_url = row_url("entry-correct", "entry_id", ws=workspace_slug, pk=engagement.pk)
     corrected = escape(_("Corrected (see the entries that reference it)"))
     correct = escape(_("Correct"))
     rows = []
@@ -65,7 +60,7 @@ def entry_rows(
         internal = f"<td>{escape(e.internal_note)}</td>" if show_internal else ""
         action = ""
         if can_log and e.kind != "reversal" and not is_corrected:
-            url = correct_url.replace(f"/{_PLACEHOLDER}/", f"/{e.pk}/")
+            url = correct_url(e.pk)
             action = f'<a href="{escape(url)}">{correct}</a>'
         activity = e.activity.name if e.activity is not None and e.activity.name else "—"
         rows.append(

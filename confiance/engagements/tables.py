@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -21,11 +20,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from confiance.consumption.templatetags.consumption_tags import short_date
+from confiance.core.rows import row_url
 from confiance.engagements.glance import Glance
 from confiance.engagements.models import Engagement
 
 _TO = "\u2013"  # the en dash between the two ends of a range
-_PK = 999_999_999_999  # an engagement id no table holds, replaced by each row's
 
 
 def _status(status: str) -> str:
@@ -45,12 +44,12 @@ class _Urls:
 
     def __init__(self, slug: str) -> None:
         self._patterns = {
-            name: reverse(name, kwargs={"ws": slug, "pk": _PK})
+            name: row_url(name, ws=slug)
             for name in ("engagement-detail", "problem-list", "followup")
         }
 
     def __call__(self, name: str, pk: int) -> str:
-        return self._patterns[name].replace(f"/{_PK}/", f"/{pk}/")
+        return self._patterns[name](pk)
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from confiance.core.rows import row_url
 from confiance.trust.selectors import PortfolioRow
 
-_PLACEHOLDER = 999_999_999_999  # an engagement id no table holds, replaced by each row's
 _TO = "\u2013"  # the en dash between the two ends of a range
 
 
@@ -56,11 +55,11 @@ def _alerts(row: PortfolioRow) -> str:
 
 def portfolio_rows(rows: Iterable[PortfolioRow], *, workspace_slug: str) -> SafeString:
     """The riskiest-first table: engagement, client, lead, both directions, trend, alerts."""
-    trust_url = reverse("trust", kwargs={"ws": workspace_slug, "pk": _PLACEHOLDER})
+    trust_url = row_url("trust", ws=workspace_slug)
     html = []
     for row in rows:
         engagement = row.engagement
-        url = trust_url.replace(f"/{_PLACEHOLDER}/", f"/{engagement.pk}/")
+        url = trust_url(engagement.pk)
         lead = (engagement.lead.get_full_name() if engagement.lead is not None else "") or "—"
         c2p, p2c = row.c2p, row.p2c
         html.append(

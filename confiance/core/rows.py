@@ -1,0 +1,23 @@
+"""Helpers of the tables built once in Python (consumption entries, engagement list, trust
+portfolio): a row's link reversed once a table, with each row's id filled in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.urls import reverse
+
+_PLACEHOLDER = 999_999_999_999  # an id no table holds, replaced by each row's
+
+
+def row_url(name: str, id_kwarg: str = "pk", **kwargs: Any) -> Callable[[int], str]:
+    """`reverse(name, kwargs={**kwargs, id_kwarg: id})` for many ids, reversed once:
+    `reverse` costs about 20 µs, a table of a hundred rows and three links a row 6 ms."""
+    pattern = reverse(name, kwargs={**kwargs, id_kwarg: _PLACEHOLDER})
+    marker = f"/{_PLACEHOLDER}/"
+
+    def url(row_id: int) -> str:
+        return pattern.replace(marker, f"/{row_id}/")
+
+    return url
