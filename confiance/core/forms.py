@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from confiance.core.models import Client, Role, TokenScope, User
+from confiance.core.services import invitation_language
 
 
 def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
@@ -50,6 +52,12 @@ class InvitationForm(forms.Form):
     client = forms.ModelChoiceField(
         label=_("Client (for a client contact)"), queryset=Client.objects.none(), required=False
     )
+    language = forms.ChoiceField(
+        label=_("Language of the invitation"),
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text=_("The e-mail and their first pages are written in it; they can switch later."),
+    )
 
     # Least powerful first: whoever accepts the default grants the fewest rights.
     ORDER = (Role.CLIENT, Role.MEMBER, Role.EXPERT, Role.FINANCE, Role.OWNER)
@@ -59,6 +67,7 @@ class InvitationForm(forms.Form):
         labels = dict(Role.choices)
         ordered = [r for r in self.ORDER if r in roles]
         choice_field(self, "role").choices = [(r, labels[r]) for r in ordered]
+        self.initial.setdefault("language", invitation_language())
         model_choice_field(self, "client").queryset = clients
         if "role" not in self.initial and ordered:
             # A client contact when there is a client to bind to, else a consultant; never owner.

@@ -169,6 +169,9 @@ class Invitation(models.Model):
         Client, on_delete=models.CASCADE, null=True, blank=True, related_name="invitations"
     )
     invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # The language the invitee is written to in (the e-mail, the acceptance page, then their
+    # account's until they switch): the inviter chooses it, theirs by default.
+    language = models.CharField(_("language"), max_length=8, blank=True)
     nonce = models.CharField(max_length=32)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

@@ -228,10 +228,12 @@ def invitation_create(
     client: Client | None = None,
     base_url: str = "",
     send_email: bool = True,
+    language: str = "",
 ) -> IssuedInvitation:
     """Invite a person by e-mail with a role; the e-mail is sent by a task once committed.
 
     `base_url` is the public address the link starts with (confiance.core.links).
+    `language` is the one the newcomer is written to in (default: the inviter's current one).
     `send_email=False` lets a caller that invites to something more precise (an opportunity)
     send its own e-mail carrying the same signed link.
     """
@@ -257,6 +259,7 @@ def invitation_create(
                 % {"count": per_hour}
             }
         )
+    language = invitation_language(language)
     now = timezone.now()
     invitation = Invitation.objects.create(
         workspace=membership.workspace,
@@ -264,6 +267,7 @@ def invitation_create(
         role=role,
         client=client,
         invited_by=membership.user,
+        language=language,
         nonce=secrets.token_hex(16),
         created_at=now,
         expires_at=now + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
@@ -276,10 +280,18 @@ def invitation_create(
         data={"email": email, "role": role},
     )
     link = invitation_link(invitation, base_url)
-    language = translation.get_language() or settings.LANGUAGE_CODE
     if send_email:
         enqueue_on_commit(send_invitation_email, invitation.pk, link, language)
     return IssuedInvitation(invitation=invitation, link=link)
+
+
+def invitation_language(language: str = "") -> str:
+    """The language a newcomer is written to in: the one chosen, else the inviter's current one."""
+    codes = dict(settings.LANGUAGES)
+    if language in codes:
+        return language
+    current = (translation.get_language() or "").split("-")[0]
+    return current if current in codes else settings.LANGUAGE_CODE
 
 
 def invitation_from_token(token: str) -> Invitation:
@@ -318,8 +330,11 @@ def invitation_accept(
     user: User | None,
     full_name: str = "",
     password: str = "",
+    language: str = "",
 ) -> Membership:
-    """Use an invitation: join its workspace, creating the account if the person has none."""
+    """Use an invitation: join its workspace, creating the account if the person has none.
+
+    A new account reads Confiance in `language` (default: the current one)."""
     invitation = invitation_from_token(token)
     # Lock the row so two simultaneous uses of one link cannot both succeed.
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
@@ -329,6 +344,9 @@ def invitation_accept(
         if User.objects.filter(email=invitation.email).exists():
             raise InvitationError(_("An account exists for this address: log in first."))
         user = user_create(email=invitation.email, password=password, full_name=full_name)
+        # Their notices and e-mails follow the language the acceptance page was read in.
+        user.language = invitation_language(language)
+        user.save(update_fields=["language"])
     elif Membership.objects.filter(workspace=invitation.workspace, user=user).exists():
         raise InvitationError(_("You are already a member of this workspace."))
     membership = Membership.objects.create(

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -75,6 +76,10 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     except services.InvitationError as error:
         return render(request, "core/invitation_invalid.html", {"reason": str(error)}, status=410)
     user = request.user if request.user.is_authenticated else None
+    if user is None and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        # A newcomer who chose no language yet reads the page in the one they were invited in.
+        translation.activate(invitation.language or settings.LANGUAGE_CODE)
+        request.LANGUAGE_CODE = translation.get_language()
     wrong_account = user is not None and user.email != invitation.email  # type: ignore[union-attr]
     form = AcceptInvitationForm(request.POST or None) if user is None else None
     if request.method == "POST" and not wrong_account and (form is None or form.is_valid()):
@@ -85,12 +90,22 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             return render(
                 request, "core/invitation_invalid.html", {"reason": str(error)}, status=410
             )
+        response = redirect("workspace-home", ws=invitation.workspace.slug)
         if user is None:
             login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            # Their pages go on in the language their account was created in.
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                membership.user.language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            )
         messages.success(
             request, _("Welcome to %(workspace)s.") % {"workspace": invitation.workspace}
         )
-        return redirect("workspace-home", ws=invitation.workspace.slug)
+        return response
     return render(
         request,
         "core/invitation_accept.html",

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from confiance.core.models import Client
+from confiance.core.services import invitation_language
 from confiance.emergence.models import Partner, Phase, Visibility
 from confiance.engagements.models import ContactOrigin
 
@@ -85,6 +87,16 @@ class InviteForm(forms.Form):
         required=False,
         help_text=_("Invite them as a contact of this opportunity's client, not as an expert."),
     )
+    language = forms.ChoiceField(
+        label=_("Language of the invitation"),
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text=_("For someone without an account: the e-mail and their first pages."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("language", invitation_language())
 
 
 class PostForm(forms.Form):

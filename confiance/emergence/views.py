@@ -171,7 +171,10 @@ def invite(request: HttpRequest, membership: Membership, pk: int) -> HttpRespons
         if data["as_client"]:
             results.append(
                 services.opportunity_invite_client(
-                    membership=membership, opportunity=opportunity, email=data["email"]
+                    membership=membership,
+                    opportunity=opportunity,
+                    email=data["email"],
+                    language=data["language"],
                 )
             )
         else:
@@ -181,6 +184,7 @@ def invite(request: HttpRequest, membership: Membership, pk: int) -> HttpRespons
                     opportunity=opportunity,
                     email=data["email"],
                     introduction=data["introduction"],
+                    language=data["language"],
                 )
             )
 

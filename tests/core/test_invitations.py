@@ -138,3 +138,57 @@ def test_people_without_invite_rights_cannot_invite(login, world: World, persona
     )
     assert response.status_code == 404
     assert not Invitation.objects.filter(email="q@x.test").exists()
+
+
+def test_the_newcomer_is_written_to_in_the_language_chosen_for_them(
+    login, world: World, django_capture_on_commit_callbacks
+) -> None:
+    """An English-speaking inviter invites a French-speaking client contact: the e-mail, the
+    acceptance page and the new account are French, whatever the inviter reads."""
+    http = login("owner")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = http.post(
+            f"/w/{world.workspace.slug}/members/",
+            {
+                "email": "chloe@client-a.test",
+                "role": Role.CLIENT,
+                "client": world.client_a.pk,
+                "language": "fr",
+            },
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+    assert response.status_code == 200
+    assert b"Invitation sent" in response.content, "the inviter keeps reading English"
+    assert Invitation.objects.get(email="chloe@client-a.test").language == "fr"
+    (message,) = mail.outbox
+    assert message.subject.startswith("Invitation à rejoindre")
+    url = "/invitations/" + _token(response.context["issued_link"]) + "/"
+    newcomer = HttpClient()  # a browser that chose no language, even one asking for English
+    page = newcomer.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200 and page["Content-Language"] == "fr"
+    accepted = newcomer.post(url, {"full_name": "Chloé Martin", "password": "a-long-passphrase-42"})
+    assert accepted.status_code == 302
+    membership = Membership.objects.get(user__email="chloe@client-a.test")
+    assert membership.user.language == "fr", "their notices and e-mails will be French"
+    assert accepted.cookies["django_language"].value == "fr", "and so will their pages"
+
+
+def test_by_default_the_invitation_speaks_the_inviters_language_and_a_choice_wins(
+    login, world: World, django_capture_on_commit_callbacks
+) -> None:
+    http = login("owner")
+    http.cookies["django_language"] = "fr"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = http.post(
+            f"/w/{world.workspace.slug}/members/", {"email": "ana@x.test", "role": Role.EXPERT}
+        )
+    assert response.status_code == 200
+    invitation = Invitation.objects.get(email="ana@x.test")
+    assert invitation.language == "fr"
+    # The newcomer's browser already chose English on our site: their choice wins.
+    newcomer = HttpClient()
+    newcomer.cookies["django_language"] = "en"
+    url = "/invitations/" + _token(response.context["issued_link"]) + "/"
+    assert newcomer.get(url)["Content-Language"] == "en"
+    newcomer.post(url, {"full_name": "Ana", "password": "a-long-passphrase-42"})
+    assert Membership.objects.get(user__email="ana@x.test").user.language == "en"

@@ -467,3 +467,23 @@ def test_the_agreement_to_accept_and_each_acceptance_are_told(
         services.agreement_start(membership=world.owner, opportunity=opportunity, language="en")
     notice = Notice.objects.get(user=world.client_contact.user, kind="emergence.agreement")
     assert "ready to read and accept (version 1)" in notice.text()
+
+
+def test_a_newcomer_to_an_opportunity_is_written_to_in_the_language_chosen_for_them(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    opportunity = open_opportunity(world)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.opportunity_invite_client(
+            membership=world.owner, opportunity=opportunity, email="dg@client-a.test", language="fr"
+        )
+        services.opportunity_invite(
+            membership=world.owner, opportunity=opportunity, email="sam@x.test", language="en"
+        )
+    assert Invitation.objects.get(email="dg@client-a.test").language == "fr"
+    assert Invitation.objects.get(email="sam@x.test").language == "en"
+    french, english = sorted(mail.outbox, key=lambda m: m.to[0])
+    assert french.to == ["dg@client-a.test"] and english.to == ["sam@x.test"]
+    assert "vous invite à prendre part" in french.subject
+    assert "invites you to take part" in english.subject

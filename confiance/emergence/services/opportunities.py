@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from confiance import access
@@ -182,7 +181,12 @@ def participant_bind_invitation(invitation: Invitation, membership: Membership) 
 
 @transaction.atomic
 def opportunity_invite(
-    *, membership: Membership, opportunity: Opportunity, email: str, introduction: str = ""
+    *,
+    membership: Membership,
+    opportunity: Opportunity,
+    email: str,
+    introduction: str = "",
+    language: str = "",
 ) -> InviteResult:
     """Invite a person by e-mail: an expert of one's network, a colleague, or a client contact.
 
@@ -216,7 +220,11 @@ def opportunity_invite(
         user: User | None = theirs.user
     else:
         issued = invitation_create(
-            membership=membership, email=email, role=Role.EXPERT, send_email=False
+            membership=membership,
+            email=email,
+            role=Role.EXPERT,
+            send_email=False,
+            language=language,
         )
         side = Side.EXPERT
         user = None
@@ -250,7 +258,7 @@ def opportunity_invite(
     )
     link = issued.link if issued else None
     if issued is not None:
-        _email_newcomer(participant, issued.link)
+        _email_newcomer(participant, issued.link, issued.invitation.language)
     else:
         notify(
             opportunity,
@@ -266,11 +274,10 @@ def opportunity_invite(
     return InviteResult(participant=participant, link=link)
 
 
-def _email_newcomer(participant: Participant, link: str) -> None:
-    """Someone without an account: the invitation e-mail, in the inviter's language."""
+def _email_newcomer(participant: Participant, link: str, language: str) -> None:
+    """Someone without an account: the invitation e-mail, in the language chosen for them."""
     from confiance.emergence.tasks import send_opportunity_invitation
 
-    language = translation.get_language() or settings.LANGUAGE_CODE
     transaction.on_commit(
         lambda: send_opportunity_invitation.enqueue(participant.pk, link, language)
     )
@@ -278,7 +285,7 @@ def _email_newcomer(participant: Participant, link: str) -> None:
 
 @transaction.atomic
 def opportunity_invite_client(
-    *, membership: Membership, opportunity: Opportunity, email: str
+    *, membership: Membership, opportunity: Opportunity, email: str, language: str = ""
 ) -> InviteResult:
     """Invite a contact of the opportunity's client; a new address gets a client invitation."""
     if not access.can_invite_to_opportunity(membership):
@@ -300,6 +307,7 @@ def opportunity_invite_client(
             role=Role.CLIENT,
             client=opportunity.client,
             send_email=False,
+            language=language,
         )
         Participant.objects.filter(opportunity=opportunity, email=email).delete()
         participant = Participant.objects.create(
@@ -317,11 +325,13 @@ def opportunity_invite_client(
             target=participant,
             data={"email": email, "side": Side.CLIENT, "opportunity": opportunity.pk},
         )
-        _email_newcomer(participant, issued.link)
+        _email_newcomer(participant, issued.link, issued.invitation.language)
         return InviteResult(participant=participant, link=issued.link)
     if known is not None and known.role != Role.CLIENT:
         raise ValidationError({"email": _("This person is not a contact of a client.")})
-    return opportunity_invite(membership=membership, opportunity=opportunity, email=email)
+    return opportunity_invite(
+        membership=membership, opportunity=opportunity, email=email, language=language
+    )
 
 
 def _own_participation(membership: Membership, opportunity: Opportunity) -> Participant:
