@@ -173,6 +173,12 @@ EMERGENCE_ATTACHMENT_MAX_BYTES = env_int("EMERGENCE_ATTACHMENT_MAX_BYTES", 5 * 1
 PROBLEM_ATTACHMENT_DIR = env_str("PROBLEM_ATTACHMENT_DIR", str(VAR_DIR / "problem-attachments"))
 PROBLEM_ATTACHMENT_MAX_BYTES = env_int("PROBLEM_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
 
+# Ledger bundles of large logs, built by the task worker into files (docs/ledger.md): outside the
+# web root, on a disk the web and task processes share; served only by views that check access.
+LEDGER_BUNDLE_DIR = env_str("LEDGER_BUNDLE_DIR", str(VAR_DIR / "ledger-bundles"))
+# A log of at most this many entries is streamed at once (a few seconds); larger ones are built.
+LEDGER_BUNDLE_INLINE_MAX = env_int("LEDGER_BUNDLE_INLINE_MAX", 10_000)
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "confiance" / "locale"]

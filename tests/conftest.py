@@ -53,6 +53,7 @@ def _settings_for_tests(tmp_path_factory: pytest.TempPathFactory) -> dict[str, o
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "EMERGENCE_ATTACHMENT_DIR": str(tmp_path_factory.mktemp("attachments")),
         "PROBLEM_ATTACHMENT_DIR": str(tmp_path_factory.mktemp("problem-attachments")),
+        "LEDGER_BUNDLE_DIR": str(tmp_path_factory.mktemp("ledger-bundles")),
         "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
         # Argon2 is the production hasher (asserted in test_security); tests need speed, not
         # strength. (Set before the test runs: set after `yield`, it only ever applied to the

@@ -13,7 +13,14 @@ import base64
 from datetime import datetime
 from typing import Any
 
-from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
@@ -23,13 +30,15 @@ from confiance import access
 from confiance.api.auth import TokenAuth
 from confiance.core.models import Membership, User
 from confiance.engagements.models import Engagement
-from confiance.ledger import selectors, services
-from confiance.ledger.models import Witness
+from confiance.ledger import prepared, selectors, services
+from confiance.ledger.models import LedgerBundle, Witness
 from confiance.ledger.witnessing import note_with_cosignatures
 
 # The largest size a client may ask about; beyond it answers 400 before reaching the database
 # (whose integers are 64-bit), whatever the log's actual size.
 MAX_SIZE = 2**62
+# Seconds a caller waiting for a prepared bundle is asked to wait before asking again.
+PREPARED_RETRY_SECONDS = 5
 
 
 class SessionUserAuth(SessionAuth):
@@ -218,25 +227,86 @@ def ledger_consistency(
     return ConsistencyOut(old_size=old, new_size=new_size, proof=[_b64(node) for node in proof])
 
 
-@router.get(
-    "/{engagement_id}/ledger/bundle",
-    summary="The whole ledger as a bundle to check offline with `confiance verify`",
-    response={200: dict[str, Any]},
-)
-def ledger_bundle(request: HttpRequest, engagement_id: int) -> StreamingHttpResponse:
-    """Entries, every checkpoint oldest first, consistency proofs between them, public key."""
-    membership = _membership(request, engagement_id)
-    engagement = access.get_engagement(membership, engagement_id)
-    services.checkpoint_latest(engagement=engagement)  # a log never signed gets its first
+class BundlePreparingOut(Schema):
+    status: str  # "queued", "building" or "failed" (tried again after a few minutes)
+    size: int  # entries the bundle will cover (its checkpoint's size)
+    done: int  # entries written so far
+    retry_after: int  # seconds before asking again
+    detail: str
+
+
+def bundle_stream(
+    membership: Membership, engagement: Engagement, size: int
+) -> StreamingHttpResponse:
+    """A small log's bundle, streamed at once (selectors.bundle_chunks, up to `size`)."""
     chunks = selectors.bundle_chunks(
         engagement=engagement,
         public_key=services.log_verifier_key(engagement),
         origin=services.origin_of(engagement),
         audiences=services.reader_audiences(membership),
+        size=size,
     )
     response = StreamingHttpResponse(
         (chunk.encode("utf-8") for chunk in chunks), content_type="application/json"
     )
-    filename = f"ledger-{engagement.workspace.slug}-{engagement.pk}.json"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = f'attachment; filename="{bundle_filename(engagement)}"'
+    return response
+
+
+def bundle_filename(engagement: Engagement) -> str:
+    return f"ledger-{engagement.workspace.slug}-{engagement.pk}.json"
+
+
+def bundle_file(engagement: Engagement, bundle: LedgerBundle) -> FileResponse | None:
+    """A prepared bundle's file as it is, or None if it went meanwhile."""
+    handle = prepared.bundle_open(bundle)
+    if handle is None:
+        return None
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=bundle_filename(engagement),
+        content_type="application/json",
+    )
+
+
+@router.get(
+    "/{engagement_id}/ledger/bundle",
+    summary="The whole ledger as a bundle to check offline with `confiance verify`",
+    response={200: dict[str, Any], 202: BundlePreparingOut},
+)
+def ledger_bundle(request: HttpRequest, engagement_id: int) -> HttpResponseBase:
+    """Entries, every checkpoint oldest first, consistency proofs between them, public key.
+
+    A log of at most LEDGER_BUNDLE_INLINE_MAX entries (10,000 by default) comes at once. A
+    larger one is prepared by the task worker: until it is ready the answer is 202 with the
+    progress and a `Retry-After` header; ask again, and the file comes (200). A prepared
+    bundle covers the latest checkpoint when it was asked for.
+    """
+    membership = _membership(request, engagement_id)
+    engagement = access.get_engagement(membership, engagement_id)
+    answer = prepared.bundle_prepare(membership=membership, engagement=engagement)
+    if answer.inline:
+        return bundle_stream(membership, engagement, answer.size)
+    bundle = answer.bundle
+    assert bundle is not None
+    if answer.ready:
+        served = bundle_file(engagement, bundle)
+        if served is not None:
+            return served
+    status = bundle.status if not answer.ready else LedgerBundle.Status.QUEUED
+    retry = PREPARED_RETRY_SECONDS
+    if status == LedgerBundle.Status.FAILED:
+        retry = prepared.RETRY_FAILED_SECONDS
+        detail = _("The bundle could not be prepared; it will be tried again in a few minutes.")
+    else:
+        detail = _(
+            "The bundle of %(size)s entries is being prepared: %(done)s written so far. "
+            "Ask again in a few seconds."
+        ) % {"size": bundle.size, "done": bundle.done}
+    body = BundlePreparingOut(
+        status=status, size=bundle.size, done=bundle.done, retry_after=retry, detail=detail
+    )
+    response = JsonResponse(body.dict(), status=202)
+    response["Retry-After"] = str(retry)
     return response

@@ -243,3 +243,49 @@ class Cosignature(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["checkpoint", "witness"], name="cosignature_unique")
         ]
+
+
+class LedgerBundle(models.Model):
+    """A reader's bundle of a large log, built by the task worker into a file (docs/ledger.md).
+
+    One per (engagement, checkpoint size, reader audiences, cosignatures counted): the file
+    holds exactly what the API's bundle holds for a reader of those audiences at that
+    checkpoint. The file lives under LEDGER_BUNDLE_DIR, outside the web root, and is served
+    only by views that check access. Rows and files are a cache: deleting them loses nothing.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        BUILDING = "building", _("being prepared")
+        READY = "ready", _("ready")
+        FAILED = "failed", _("failed")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="+")
+    size = models.PositiveBigIntegerField()  # entries covered: the checkpoint's size
+    audiences = models.CharField(max_length=60)  # e.g. "personal,amounts"
+    cosignatures = models.PositiveIntegerField(default=0)  # on the log's checkpoints, when asked
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveBigIntegerField(default=0)  # entries written so far
+    bytes = models.PositiveBigIntegerField(default=0)
+    requested_at = models.DateTimeField(default=timezone.now)
+    # Moves while the worker writes (every chunk): a building row that stopped moving is stalled.
+    updated_at = models.DateTimeField(default=timezone.now)
+    ready_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "size", "audiences", "cosignatures"],
+                name="ledger_bundle_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def filename(self) -> str:
+        """The file's name under LEDGER_BUNDLE_DIR: engagement, size, audiences, cosignatures."""
+        audiences = self.audiences.replace(",", "+")
+        return f"{self.engagement_id}-{self.size}-{audiences}-{self.cosignatures}.json"

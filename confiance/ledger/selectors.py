@@ -232,20 +232,26 @@ def entry_for_reader(
 
 
 def bundle_chunks(
-    *, engagement: Engagement, public_key: str, origin: str, audiences: Sequence[str]
+    *,
+    engagement: Engagement,
+    public_key: str,
+    origin: str,
+    audiences: Sequence[str],
+    size: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
     """The export bundle (bundle.py's format) as JSON text chunks, entries streamed last.
 
-    Entries stop at the latest checkpoint's size, so everything exported is signed even if
-    facts are appended while the bundle streams. Each entry carries the openings of the
-    sealed fields its reader (`audiences`) may see. Entry rows are read as (index, data)
-    tuples in chunks, never as model instances.
+    Entries stop at the latest checkpoint's size (or at the checkpoint of `size`), so
+    everything exported is signed even if facts are appended while the bundle streams. Each
+    entry carries the openings of the sealed fields its reader (`audiences`) may see. Entry
+    rows are read as (index, data) tuples in chunks, never as model instances; `progress` is
+    told how many entries were written after each chunk.
     """
-    checkpoints = list(
-        Checkpoint.objects.filter(engagement_id=engagement.pk)
-        .order_by("size")
-        .prefetch_related("cosignatures")
-    )
+    signed_ones = Checkpoint.objects.filter(engagement_id=engagement.pk)
+    if size is not None:
+        signed_ones = signed_ones.filter(size__lte=size)
+    checkpoints = list(signed_ones.order_by("size").prefetch_related("cosignatures"))
     signed = checkpoints[-1].size if checkpoints else 0
     header = {
         "format": BUNDLE_FORMAT,
@@ -276,6 +282,8 @@ def bundle_chunks(
         ]
         yield separator + ",\n".join(parts)
         separator = ",\n"
+        if progress is not None:
+            progress(chunk[-1][0] + 1)
     yield "\n]}\n"
 
 

@@ -497,4 +497,8 @@ def ledger_erase_person(*, workspace: Workspace, email: str, names: Sequence[str
         condition
     )
     count, _detail = rows.delete()
+    # Prepared bundles hold the openings as they were: none of them may be served again.
+    from confiance.ledger.prepared import bundles_discard
+
+    bundles_discard(workspace=workspace)
     return int(count)

@@ -31,3 +31,11 @@ def mail_checkpoints() -> None:
     from confiance.ledger.services import checkpoint_mail_send
 
     checkpoint_mail_send()
+
+
+@task()
+def build_bundle(bundle_id: int) -> None:
+    """Write a large log's bundle to its file; its page and the API show the progress."""
+    from confiance.ledger.prepared import bundle_build
+
+    bundle_build(bundle_id=bundle_id)

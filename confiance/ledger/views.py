@@ -6,15 +6,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from confiance import access
 from confiance.core.decorators import workspace_view
 from confiance.core.models import Membership
-from confiance.ledger import services, witnessing
+from confiance.engagements.models import Engagement
+from confiance.ledger import prepared, services, witnessing
+from confiance.ledger.api import bundle_file, bundle_stream
 from confiance.ledger.models import Witness, WorkspaceKey
 
 
@@ -119,3 +122,36 @@ def signing_key_rotate(request: HttpRequest, membership: Membership) -> HttpResp
         ),
     )
     return redirect("ledger-key", ws=membership.workspace.slug)
+
+
+def _bundle_answer(membership: Membership, pk: int) -> tuple[Engagement, prepared.BundleAnswer]:
+    engagement = access.get_engagement(membership, pk)
+    return engagement, prepared.bundle_prepare(membership=membership, engagement=engagement)
+
+
+@require_GET
+@workspace_view()
+def bundle_download(request: HttpRequest, membership: Membership, pk: int) -> HttpResponseBase:
+    """The reader's ledger bundle: at once for a small log, else once the worker prepared it.
+
+    Whoever sees the engagement (both sides) gets the openings they may see, as from the API.
+    While a large log's bundle is prepared, a page shows the progress and then the link.
+    """
+    engagement, answer = _bundle_answer(membership, pk)
+    if answer.inline:
+        return bundle_stream(membership, engagement, answer.size)
+    if answer.ready and answer.bundle is not None:
+        response = bundle_file(engagement, answer.bundle)
+        if response is not None:
+            return response
+    context = {"engagement": engagement, "answer": answer}
+    return render(request, "ledger/bundle_preparing.html", context)
+
+
+@require_GET
+@workspace_view()
+def bundle_progress(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse:
+    """The progress of a bundle being prepared (polled by htmx), then its download link."""
+    engagement, answer = _bundle_answer(membership, pk)
+    context = {"engagement": engagement, "answer": answer}
+    return render(request, "ledger/bundle_preparing.html#progress", context)

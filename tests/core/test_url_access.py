@@ -443,6 +443,10 @@ EXPECTED: dict[str, Case] = {
         kwargs=ws, statuses=only([*INTERNAL, "client_contact", "other_client_contact"], 200)
     ),
     "ledger-key-rotate": Case(kwargs=ws, method="post", statuses=only(["owner"], 400)),
+    # The ledger bundle (streamed at once for the small test log) and the progress of a
+    # prepared one: whoever sees the engagement, both sides.
+    "ledger-bundle": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
+    "ledger-bundle-progress": Case(kwargs=eng, statuses=only([*INTERNAL, "client_contact"], 200)),
     "ledger-witness-add": Case(
         kwargs=eng, method="post", statuses=only(["owner", "finance", "client_contact"], 302)
     ),
