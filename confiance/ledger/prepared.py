@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -48,6 +49,8 @@ STALLED_SECONDS = 120
 REQUEUE_SECONDS = 600
 # A failed build is tried again on a request after this long, not on every poll.
 RETRY_FAILED_SECONDS = 300
+# The build writes its progress at most this often.
+PROGRESS_SECONDS = 1.0
 # No file is kept longer than this: asked for again, it is built again.
 KEEP_DAYS = 7
 
@@ -202,8 +205,18 @@ def bundle_build(*, bundle_id: int) -> LedgerBundle | None:
     final = bundle_path(bundle)
     part = final.with_name(f"{final.name}.{os.getpid()}.part")
 
+    last = [time.monotonic()]
+
     def progress(done: int) -> None:
-        LedgerBundle.objects.filter(pk=bundle_id).update(done=done, updated_at=timezone.now())
+        # At most once a second, and never the reason a build fails: on a busy SQLite a
+        # progress write may meet the lock; the next one says the same.
+        if time.monotonic() - last[0] < PROGRESS_SECONDS:
+            return
+        last[0] = time.monotonic()
+        try:
+            LedgerBundle.objects.filter(pk=bundle_id).update(done=done, updated_at=timezone.now())
+        except OperationalError:
+            logger.info("Progress of %s not written (database busy)", bundle.filename)
 
     try:
         with part.open("wb") as out:
