@@ -42,8 +42,14 @@ from django.utils import timezone
 from confiance.core.models import Membership, User, Workspace
 
 FORMAT = "confiance-workspace-export/1"
-# Transient or installation-wide: never part of a workspace's export.
-SKIPPED = {"api.idempotentrequest", "core.scheduledjob", "followup.calendarfeed"}
+# Transient or installation-wide: never part of a workspace's export. A prepared ledger bundle
+# is a cache of a file outside the archive: restored, its row would point at nothing.
+SKIPPED = {
+    "api.idempotentrequest",
+    "core.scheduledjob",
+    "followup.calendarfeed",
+    "ledger.ledgerbundle",
+}
 
 Progress = Callable[[str], None]
 

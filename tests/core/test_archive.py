@@ -216,3 +216,22 @@ def test_tree_nodes_cosignatures_and_visits_travel_with_their_workspace_even_fro
     workspace = Workspace.objects.get()
     assert LedgerNode.objects.filter(workspace=workspace).count() == nodes
     assert Visit.objects.filter(workspace=workspace).count() == 1
+
+
+def test_a_prepared_bundle_is_a_cache_left_out_of_the_archive(world: World) -> None:
+    """Its file is not in the archive: a restored row would offer a download of nothing."""
+    from confiance.ledger.models import LedgerBundle
+
+    LedgerBundle.objects.create(
+        workspace=world.workspace,
+        engagement=world.engagement,
+        size=1,
+        audiences="personal,amounts",
+        status=LedgerBundle.Status.READY,
+    )
+    buffer = io.BytesIO()
+    counts = workspace_export(workspace=world.workspace, target=buffer)
+    assert "ledger.ledgerbundle" not in counts
+    assert counts["engagements.engagement"] >= 1  # the export did run over the workspace
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
+        assert "objects/ledger.ledgerbundle.json" not in archive.namelist()
