@@ -308,6 +308,7 @@ def archive_restore(*, source: Path | IO[bytes], progress: Progress | None = Non
                 raise RestoreError(f"objects missing from the archive: {sorted(wrong)}")
             _restore_secrets(_read(archive, "secrets.json"))
             _reset_sequences(restored)
+            _fill_derived()
             ledgers, entries = _verify_ledgers(archive, say)
     return RestoreReport(
         workspace=str(manifest.get("workspace", {}).get("slug", "")),
@@ -332,6 +333,20 @@ def _fill_workspace(label: str, rows: list[dict[str, Any]], manifest: dict[str, 
         fields = row.get("fields") if isinstance(row, dict) else None
         if isinstance(fields, dict) and "workspace" not in fields:
             fields["workspace"] = workspace_id
+
+
+def _fill_derived() -> None:
+    """Rows derived from restored ones that an archive made before their table existed lacks:
+    the trust summary of each engagement with trust states (the portfolio ranks by it)."""
+    from confiance.trust.models import TrustState, TrustSummary
+    from confiance.trust.summaries import summaries_fill
+
+    missing = (
+        TrustState.objects.filter(engagement__trust_summary__isnull=True)
+        .values_list("engagement_id", flat=True)
+        .distinct()
+    )
+    summaries_fill(TrustState, TrustSummary, engagement_ids=list(missing))
 
 
 def _reset_sequences(restored: set[type[models.Model]]) -> None:

@@ -102,6 +102,18 @@ class TrustState(models.Model):
         return evidence.decayed_to(max(when, evidence.at), half_life)
 
 
+class TrustSummary(models.Model):
+    """Every state of one engagement in one row, written with them: what the portfolio ranks by
+    (trust/summaries.py: the items' layout, and why the ranking is not a stored key)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    engagement = models.OneToOneField(
+        Engagement, on_delete=models.CASCADE, related_name="trust_summary"
+    )
+    # [[direction, dimension, positive, negative, at in microseconds since the epoch], ...]
+    states = models.JSONField(default=list, blank=True)
+
+
 class TrustFact(models.Model):
     """One fact that moved trust, with its weighted evidence: the explanation of every figure."""
 

@@ -12,8 +12,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from django.db import connections
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -41,6 +40,7 @@ from confiance.trust.services import (
     opinions_of,
     trust_settings_for,
 )
+from confiance.trust.summaries import microseconds
 
 TOP_FACTS = 10
 TOP_PER_DIMENSION = 3
@@ -504,16 +504,6 @@ def _portfolio_engagements(
     return engagements
 
 
-def _raw(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
-    """A values_list query's rows as the driver gives them, without the ORM's conversion of each
-    value (a thousand engagements' states are eleven thousand rows; the caller converts each
-    distinct datetime once)."""
-    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def _overall(
     evidence: dict[tuple[str, str], tuple[float, float]], direction: str, base_rate: float
 ) -> Masses:
@@ -544,35 +534,18 @@ def trust_portfolio_ranking(
 ) -> list[RankedEngagement]:
     """Every engagement in reach (active by default), riskiest first, from values only.
 
-    Two queries whatever the number of engagements (the states; the engagements with the first
-    snapshot of the trend's window and their open alerts) and the settings; no model object is
-    built: trust_portfolio_rows builds the shown ones.
+    One query whatever the number of engagements (the engagements with their summary row, the
+    first snapshot of the trend's window and their open alerts) and the settings; no model object
+    is built: trust_portfolio_rows builds the shown ones.
     """
     if not access.can_see_trust_portfolio(fetched_by):
         return []
     now = now or timezone.now()
     engagements = _portfolio_engagements(fetched_by, client_id, lead_id, status)
-    # The same filter as a subquery: a thousand ids as parameters cost more to bind than to run.
-    ids = engagements.values("pk")
     settings = trust_settings_for(fetched_by.workspace_id)
     h = settings.half_life.total_seconds()
-    connection = connections[engagements.db]
-    convert = getattr(connection.ops, "convert_datetimefield_value", None)
-    factors: dict[Any, float] = {}
-    evidence: dict[int, dict[tuple[str, str], tuple[float, float]]] = {}
-    for engagement_id, direction, dimension, positive, negative, raw_at in _raw(
-        TrustState.objects.filter(
-            workspace_id=fetched_by.workspace_id, engagement_id__in=ids
-        ).values_list("engagement_id", "direction", "dimension", "positive", "negative", "at")
-    ):
-        factor = factors.get(raw_at)
-        if factor is None:
-            at = convert(raw_at, None, connection) if convert is not None else raw_at
-            factor = factors[raw_at] = 2.0 ** (-max(0.0, (now - at).total_seconds()) / h)
-        found = evidence.get(engagement_id)
-        if found is None:
-            found = evidence[engagement_id] = {}
-        found[(direction, dimension)] = (positive * factor, negative * factor)
+    now_us = microseconds(now)
+    factors: dict[int, float] = {}
     # The trend compares with the earliest day of the window that has a snapshot: one index
     # seek per engagement (trust_snapshot_once), a column of the engagements' query.
     window = timezone.localdate(now) - timedelta(days=settings.drop_window_days)
@@ -596,11 +569,19 @@ def trust_portfolio_ranking(
         .values("n")
     )
     ranked = []
-    for pk, title, origin, before, alerts in engagements.annotate(
+    for pk, title, origin, before, alerts, states in engagements.annotate(
         earliest=earliest, awake=awake
-    ).values_list("pk", "title", "contact_origin", "earliest", "awake"):
+    ).values_list("pk", "title", "contact_origin", "earliest", "awake", "trust_summary__states"):
         base_rate = settings.base_rate(origin)
-        found = evidence.get(pk, {})
+        # Each state's evidence decayed to now, from its own time (trust/summaries.py): the
+        # same floats as TrustState.evidence_at (an integer count of microseconds divided as
+        # timedelta.total_seconds() divides it); a time shared by many states is weighed once.
+        found: dict[tuple[str, str], tuple[float, float]] = {}
+        for direction, dimension, positive, negative, at in states or ():
+            factor = factors.get(at)
+            if factor is None:
+                factor = factors[at] = 2.0 ** (-max(0.0, (now_us - at) / 1_000_000) / h)
+            found[(direction, dimension)] = (positive * factor, negative * factor)
         c2p = _overall(found, "c2p", base_rate)
         p2c = _overall(found, "p2c", base_rate)
         c2p_projected = projected_of(c2p)

@@ -33,9 +33,11 @@ from confiance.trust.models import (
     TrustSettings,
     TrustSnapshot,
     TrustState,
+    TrustSummary,
     fact_rank,
 )
 from confiance.trust.opinion import DEFAULT_PRIOR_WEIGHT, Opinion, weighted_average
+from confiance.trust.summaries import summary_write
 
 BATCH = 500
 # Sources are re-read from a little before the last run: a row written during the previous run
@@ -101,6 +103,17 @@ def _save_states(states: Iterable[TrustState]) -> None:
     TrustState.objects.bulk_create(new)
     TrustState.objects.bulk_update(
         old, ["positive", "negative", "at", "last_fact_at", "facts"], batch_size=BATCH
+    )
+
+
+def _summarise(engagement: Engagement) -> None:
+    """Write the engagement's summary row (the portfolio's one row) from its states; called in
+    each transaction that changed them, under the cursor's lock."""
+    summary_write(
+        TrustState,
+        TrustSummary,
+        engagement_id=engagement.pk,
+        workspace_id=engagement.workspace_id,
     )
 
 
@@ -240,6 +253,7 @@ def trust_record_fact(*, engagement: Engagement, fact: indicators.Fact) -> bool:
     settings = trust_settings_for(engagement.workspace_id)
     indicator = indicators.BY_KEY[fact.indicator]
     key = (indicator.direction, indicator.dimension)
+    _lock_cursor(engagement)  # one writer of the engagement's states (and summary) at a time
     state = (
         TrustState.objects.select_for_update()
         .filter(engagement=engagement, direction=key[0], dimension=key[1])
@@ -249,6 +263,7 @@ def trust_record_fact(*, engagement: Engagement, fact: indicators.Fact) -> bool:
     recorded = _record(engagement, [fact], settings, states)
     if recorded:
         _save_states(states.values())
+        _summarise(engagement)
     return bool(recorded)
 
 
@@ -337,6 +352,7 @@ def trust_update(
             if batch_recorded:
                 # Only the states a fact moved (each fact adds one to its state's count).
                 _save_states(s for k, s in states.items() if s.facts != counts.get(k))
+                _summarise(engagement)
             recorded += batch_recorded
     with transaction.atomic():
         cursor = _lock_cursor(engagement)
@@ -389,8 +405,10 @@ def trust_recompute(*, engagement: Engagement) -> list[TrustState]:
     """Recompute every state of the engagement from its recorded facts, streaming them."""
     settings = trust_settings_for(engagement.workspace_id)
     states = _accumulate(engagement, settings.half_life)
+    _lock_cursor(engagement)
     TrustState.objects.filter(engagement=engagement).delete()
     TrustState.objects.bulk_create(list(states.values()))
+    _summarise(engagement)
     return list(states.values())
 
 
@@ -422,6 +440,7 @@ def trust_rebuild(*, engagement: Engagement) -> int:
         states: dict[StateKey, TrustState] = {}
         recorded = _record(engagement, facts, settings, states)
         _save_states(states.values())
+        _summarise(engagement)
         cursor.processed_until = began
         cursor.ledger_size = ledger_to
         cursor.save(update_fields=["processed_until", "ledger_size"])

@@ -182,6 +182,8 @@ def test_tree_nodes_cosignatures_and_visits_travel_with_their_workspace_even_fro
     from confiance.emergence.services import visit_record
     from confiance.ledger.models import LedgerNode
     from confiance.ledger.services import checkpoint_latest
+    from confiance.trust.models import TrustSummary
+    from confiance.trust.services import trust_update
     from tests.emergence.support import open_opportunity
 
     time_entries_log(
@@ -190,10 +192,14 @@ def test_tree_nodes_cosignatures_and_visits_travel_with_their_workspace_even_fro
         items=[EntryInput(person=world.member.user, date=date(2026, 10, 5), minutes=30)] * 3,
     )
     checkpoint_latest(engagement=world.engagement)
+    trust_update(engagement=world.engagement)
+    summaries = {s.engagement_id: s.states for s in TrustSummary.objects.all()}
+    assert summaries
     visit_record(membership=world.owner, opportunity=open_opportunity(world))
     buffer = io.BytesIO()
     workspace_export(workspace=world.workspace, target=buffer)
-    # As an archive made before these tables carried their workspace: the field is absent.
+    # As an archive made before these tables carried their workspace: the field is absent;
+    # and before the trust summaries existed: none in it.
     older = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
@@ -201,6 +207,12 @@ def test_tree_nodes_cosignatures_and_visits_travel_with_their_workspace_even_fro
     ):
         for name in source.namelist():
             data = source.read(name)
+            if name == "objects/trust.trustsummary.json":
+                continue
+            if name == "manifest.json":
+                manifest = json.loads(data)
+                del manifest["counts"]["trust.trustsummary"]
+                data = json.dumps(manifest).encode()
             if name in ("objects/ledger.ledgernode.json", "objects/emergence.visit.json"):
                 rows = json.loads(data)
                 assert all(r["fields"]["workspace"] == world.workspace.pk for r in rows)
@@ -216,6 +228,9 @@ def test_tree_nodes_cosignatures_and_visits_travel_with_their_workspace_even_fro
     workspace = Workspace.objects.get()
     assert LedgerNode.objects.filter(workspace=workspace).count() == nodes
     assert Visit.objects.filter(workspace=workspace).count() == 1
+    # The portfolio's summaries are rebuilt from the restored trust states.
+    assert {s.engagement_id: s.states for s in TrustSummary.objects.all()} == summaries
+    assert TrustSummary.objects.get().workspace_id == workspace.pk
 
 
 def test_a_prepared_bundle_is_a_cache_left_out_of_the_archive(world: World) -> None:

@@ -19,6 +19,7 @@ from confiance.core.services import api_token_create
 from confiance.engagements.models import Engagement
 from confiance.ledger import verify_cli
 from confiance.ledger.services import log_verifier_key
+from confiance.trust.models import TrustSummary
 from tests.conftest import World
 from tests.crawl import crawl, fetcher
 
@@ -90,6 +91,8 @@ def test_erased_people_appear_nowhere_and_every_ledger_still_verifies(tmp_path: 
     marc = Membership.objects.get(user__email="marc.dubois@velocite.example")
     before = {**_texts(owner), **{f"marc {k}": v for k, v in _texts(marc).items()}}
     assert len(_mentions(before)) > 10, "the demo names them before: the test can see them"
+    summaries = {s.engagement_id: s.states for s in TrustSummary.objects.all()}
+    assert summaries
 
     reports = []
     for email, _name in ERASED:
@@ -99,6 +102,8 @@ def test_erased_people_appear_nowhere_and_every_ledger_still_verifies(tmp_path: 
 
     after = {**_texts(owner), **{f"marc {k}": v for k, v in _texts(marc).items()}}
     assert _mentions(after) == []
+    # The trust summaries hold figures only: erasure leaves the portfolio's ranking as it was.
+    assert {s.engagement_id: s.states for s in TrustSummary.objects.all()} == summaries
     assert "Erased person" in after[f"/w/{DEMO_SLUG}/engagements/"] or any(
         "Erased person" in text for text in after.values()
     )

@@ -205,9 +205,9 @@ def test_portfolio_query_count_does_not_grow_with_engagements(world: World, logi
     with CaptureQueriesContext(connection) as many:
         assert http.get(target).status_code == 200
     assert len(many) == len(few)
-    # The page's own: states; engagements with their trend's snapshot and open alerts; the
+    # The page's own: engagements with their summary row, trend's snapshot and open alerts; the
     # shown engagements; their alerts; settings; the filters' clients and leads.
-    assert len(many) == PAGE_QUERIES + 7, [q["sql"] for q in many.captured_queries]
+    assert len(many) == PAGE_QUERIES + 6, [q["sql"] for q in many.captured_queries]
     assert TrustSnapshot.objects.exists()
 
 

@@ -1,0 +1,139 @@
+"""The portfolio ranks from one summary row per engagement, kept equal to the trust states."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from confiance.consumption.services import EntryInput, time_entries_log
+from confiance.engagements.services import engagement_create
+from confiance.trust import indicators, selectors
+from confiance.trust.models import TrustState, TrustSummary
+from confiance.trust.services import (
+    trust_rebuild,
+    trust_recompute,
+    trust_record_fact,
+    trust_settings_for,
+    trust_update,
+)
+from confiance.trust.summaries import STATE_COLUMNS, summaries_fill, summary_states
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+
+def _fact(world: World, key: str, days_ago: int, positive: float, negative: float, n: int) -> None:
+    trust_record_fact(
+        engagement=world.engagement,
+        fact=indicators.Fact(
+            key,
+            timezone.now() - timedelta(days=days_ago, minutes=n),
+            positive,
+            negative,
+            f"{key} {n}",
+            "",
+            "test",
+            f"{key}-{n}",
+        ),
+    )
+
+
+def _states_summary(engagement_id: int) -> list[list[object]]:
+    return summary_states(
+        TrustState.objects.filter(engagement_id=engagement_id).values_list(*STATE_COLUMNS)
+    )
+
+
+def _stored(engagement_id: int) -> list[list[object]]:
+    return TrustSummary.objects.get(engagement_id=engagement_id).states
+
+
+def test_every_write_of_the_states_writes_the_summary_with_them(world: World) -> None:
+    _fact(world, "provider_commitment_kept", 3, 1.0, 0.0, 1)
+    _fact(world, "payment_late", 2, 0.0, 1.0, 2)
+    assert len(_stored(world.engagement.pk)) == 2
+    assert _stored(world.engagement.pk) == _states_summary(world.engagement.pk)
+    time_entries_log(
+        membership=world.member,
+        engagement=world.engagement,
+        items=[
+            EntryInput(
+                person=world.member.user,
+                date=timezone.localdate() - timedelta(days=d),
+                minutes=60,
+            )
+            for d in range(3)
+        ],
+    )
+    assert trust_update(engagement=world.engagement) > 0
+    assert _stored(world.engagement.pk) == _states_summary(world.engagement.pk)
+    assert len(_stored(world.engagement.pk)) == 3
+    trust_recompute(engagement=world.engagement)
+    assert _stored(world.engagement.pk) == _states_summary(world.engagement.pk)
+    trust_rebuild(engagement=world.engagement)  # the recorded-by-hand facts have no source
+    assert _stored(world.engagement.pk) == _states_summary(world.engagement.pk)
+    assert TrustSummary.objects.filter(engagement=world.engagement).count() == 1
+
+
+def test_the_ranking_decays_each_state_as_the_states_do(world: World) -> None:
+    # Facts at odd moments (microseconds, future dates clamp), then the same floats from the
+    # summary as TrustState.evidence_at gives at a frozen moment.
+    for n in range(6):
+        _fact(world, "provider_commitment_kept", n * 11, 0.7 + n / 3, 0.0, n)
+        _fact(world, "provider_cancelled_late", n * 5, 0.0, 1.3 * n + 0.1, 10 + n)
+        _fact(world, "client_attendance", n * 7, 0.4 * n + 0.2, 0.0, 20 + n)
+    _fact(world, "payment_late", -2, 0.0, 1.0, 30)  # dated in the future
+    settings = trust_settings_for(world.workspace)
+    with time_machine.travel(timezone.now() + timedelta(days=9, microseconds=123457), tick=False):
+        now = timezone.now()
+        ranked = {
+            r.pk: r for r in selectors.trust_portfolio_ranking(fetched_by=world.owner, now=now)
+        }
+        expected = {}
+        for state in TrustState.objects.filter(engagement=world.engagement):
+            evidence = state.evidence_at(now, settings.half_life)
+            expected[(state.direction, state.dimension)] = (evidence.positive, evidence.negative)
+    assert ranked[world.engagement.pk].evidence == expected
+    assert len(expected) >= 3
+
+
+def test_the_backfill_writes_the_summaries_the_writes_would_have(world: World) -> None:
+    _fact(world, "provider_commitment_kept", 3, 1.0, 0.0, 1)
+    _fact(world, "payment_late", 2, 0.0, 1.0, 2)
+    written = {s.engagement_id: s.states for s in TrustSummary.objects.all()}
+    TrustSummary.objects.all().delete()
+    assert summaries_fill(TrustState, TrustSummary) == 1
+    assert summaries_fill(TrustState, TrustSummary) == 1  # run again: the same rows
+    assert {s.engagement_id: s.states for s in TrustSummary.objects.all()} == written
+    assert TrustSummary.objects.get().workspace_id == world.workspace.pk
+
+
+def test_the_ranking_reads_one_row_per_engagement_in_one_query(world: World) -> None:
+    def ranking_queries() -> int:
+        with CaptureQueriesContext(connection) as seen:
+            selectors.trust_portfolio_ranking(fetched_by=world.owner)
+        return len(seen)
+
+    _fact(world, "provider_commitment_kept", 3, 1.0, 0.0, 1)
+    few = ranking_queries()
+    for n in range(12):
+        engagement = engagement_create(
+            membership=world.owner,
+            client=world.client_a,
+            title=f"More {n}",
+            contact_origin="peer_referral",
+            status="active",
+        )
+        trust_record_fact(
+            engagement=engagement,
+            fact=indicators.Fact(
+                "payment_late", timezone.now(), 0.0, 1.0, "late", "", "test", f"late-{n}"
+            ),
+        )
+    # The settings, then the engagements with their summary, trend and alerts as columns.
+    assert ranking_queries() == few == 2
