@@ -151,7 +151,10 @@ class TimeEntry(models.Model):
         verbose_name_plural = _("time entries")
         ordering = ["-date", "-id"]
         indexes = [
-            models.Index(fields=["engagement", "date"], name="entry_eng_date"),
+            # The page of entries (ORDER BY date DESC, id DESC LIMIT 50) reads this index
+            # backwards and stops after 50 rows; with (engagement, date) alone PostgreSQL sorted
+            # the whole latest day. It serves every range of dates of an engagement as well.
+            models.Index(fields=["engagement", "date", "id"], name="entry_eng_date_id"),
             models.Index(fields=["engagement", "person"], name="entry_eng_person"),
             models.Index(fields=["engagement", "ledger_index"], name="entry_eng_ledger"),
         ]
