@@ -1,7 +1,7 @@
 """What the trust pages, the portfolios, an inclusion proof and the bare page cost in process.
 
-A workspace of 1,000 active engagements with their trust states, a month of daily snapshots
-and some open alerts; one engagement filled with entries through the services
+A workspace of 1,000 active engagements with their trust states (and summary rows), a month of
+daily snapshots and some open alerts; one engagement filled with entries through the services
 (BENCH_TRUST_PAGES_ENTRIES, default 5,000) and its trust updated. Each page is fetched through
 the Django test client for about `seconds`: CPU time of the process per request (p50; what a
 page costs a server's core, little affected by other work on the machine), wall time (p50) and
@@ -92,8 +92,9 @@ def _generate() -> None:
     from confiance.core.services import membership_add, user_create
     from confiance.engagements.models import Engagement
     from confiance.trust import indicators
-    from confiance.trust.models import TrustAlert, TrustSnapshot, TrustState
+    from confiance.trust.models import TrustAlert, TrustSnapshot, TrustState, TrustSummary
     from confiance.trust.services import trust_update
+    from confiance.trust.summaries import summaries_fill
 
     started = time.perf_counter()
     generate(workspaces=1, clients=5, engagements=ENGAGEMENTS, members=5, slug_prefix="tp")
@@ -159,6 +160,8 @@ def _generate() -> None:
                 )
             )
     TrustState.objects.bulk_create(states, batch_size=2000)
+    # The portfolio's one row per engagement, as the trust refresh writes it with the states.
+    summaries_fill(TrustState, TrustSummary, engagement_ids=ids)
     TrustSnapshot.objects.bulk_create(snapshots, batch_size=2000)
     TrustAlert.objects.bulk_create(alerts, batch_size=2000)
     budget_revise(

@@ -23,7 +23,7 @@ def main() -> None:
     from confiance.consumption.models import TimeEntry
     from confiance.engagements.models import Engagement
     from confiance.ledger.models import LedgerEntry, LedgerNode
-    from confiance.trust.models import TrustState
+    from confiance.trust.models import TrustSummary
 
     engagement = Engagement.objects.order_by("-id").first()
     if engagement is None:
@@ -33,9 +33,13 @@ def main() -> None:
         "engagement list (one workspace)": Engagement.objects.filter(workspace_id=ws).order_by(
             "-id"
         )[:50],
+        # The consumption page's page of entries: the index (engagement, date, id) read
+        # backwards, 50 rows, no sort (PostgreSQL sorted the whole latest day before).
         "entries of one engagement, latest first": TimeEntry.objects.filter(
             workspace_id=ws, engagement=engagement
-        ).order_by("-date", "-id")[:50],
+        )
+        .select_related("person", "activity")
+        .order_by("-date", "-id")[:50],
         "consumed minutes of one engagement": TimeEntry.objects.filter(
             workspace_id=ws, engagement=engagement
         )
@@ -47,9 +51,9 @@ def main() -> None:
         "subtree hashes of an inclusion proof": LedgerNode.objects.filter(
             workspace_id=ws, engagement=engagement, level=3, index__in=[0, 1, 2]
         ),
-        "trust states of one workspace (portfolio)": TrustState.objects.filter(workspace_id=ws)[
-            :100
-        ],
+        "trust summaries of one workspace (portfolio)": TrustSummary.objects.filter(
+            workspace_id=ws
+        )[:100],
     }
     for name, queryset in queries.items():
         print(f"-- {name}\n{queryset.query}\n{queryset.explain()}\n")
