@@ -33,6 +33,8 @@ def test_development_or_a_configured_address_starts(settings) -> None:
 
 def _whitenoise_storage(settings, root) -> None:  # type: ignore[no-untyped-def]
     settings.STATIC_ROOT = str(root)
+    # As in production: WhiteNoise lists the files at start-up (tests look them up on demand).
+    settings.WHITENOISE_AUTOREFRESH = False
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "confiance.core.storage.StaticFilesStorage"},
