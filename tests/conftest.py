@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.test import Client as HttpClient
@@ -79,6 +80,128 @@ def _test_settings(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+# -- one migrated database, copied for each worker ---------------------------------------------
+
+
+def _migrations_digest() -> str:
+    """What the migrated schema depends on: every migration file of every app, and Django."""
+    import hashlib
+    import sys
+
+    import django
+    from django.db.migrations.loader import MigrationLoader
+
+    digest = hashlib.sha256(django.get_version().encode())
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    for key in sorted(loader.disk_migrations):
+        source = sys.modules[type(loader.disk_migrations[key]).__module__].__file__
+        digest.update(repr(key).encode())
+        digest.update(Path(str(source)).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _clone_migrated(connection, worker: str | None) -> str | None:  # type: ignore[no-untyped-def]
+    """Make this worker's test database a copy of a migrated template, and return its name.
+
+    Migrating costs ~16 s of CPU; each xdist worker used to migrate its own database. The
+    template is migrated once (under a lock: the first worker builds it, the others wait) and
+    kept, named after a digest of the migrations, so a later run with the same migrations copies
+    it at once and a changed migration builds a new one. None where it does not apply (an
+    in-memory SQLite database, another engine): Django creates the database as usual."""
+    import fcntl
+    import hashlib
+    import sqlite3
+    import tempfile
+
+    creation = connection.creation
+    vendor = connection.vendor
+    name = str(creation._get_test_db_name())
+    if vendor not in ("sqlite", "postgresql") or (
+        vendor == "sqlite" and creation.is_in_memory_db(name)
+    ):
+        return None
+    base = name.removesuffix(f"_{worker}") if worker else name
+    template = f"{base}_tpl_{_migrations_digest()}"
+    lock = Path(tempfile.gettempdir()) / (
+        "confiance-test-template-" + hashlib.sha256(template.encode()).hexdigest()[:16] + ".lock"
+    )
+
+    def template_exists() -> bool:
+        if vendor == "sqlite":
+            return Path(template).exists()
+        with creation._nodb_cursor() as cursor:
+            return bool(creation._database_exists(cursor, template))
+
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        if not template_exists():
+            building = f"{template}_building"
+            test_settings = connection.settings_dict["TEST"]
+            wanted = test_settings.get("NAME")
+            test_settings["NAME"] = building
+            try:
+                creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+                connection.close()
+            finally:
+                test_settings["NAME"] = wanted
+                connection.settings_dict["NAME"] = creation._get_test_db_name()
+            if vendor == "sqlite":
+                Path(building).replace(template)
+            else:
+                with creation._nodb_cursor() as cursor:
+                    cursor.execute(
+                        f"ALTER DATABASE {creation._quote_name(building)} "
+                        f"RENAME TO {creation._quote_name(template)}"
+                    )
+        if vendor == "sqlite":
+            for stale in (name, f"{name}-wal", f"{name}-shm"):
+                Path(stale).unlink(missing_ok=True)
+            source, target = sqlite3.connect(template), sqlite3.connect(name)
+            with source, target:
+                source.backup(target)
+            source.close()
+            target.close()
+        else:
+            with creation._nodb_cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS {creation._quote_name(name)}")
+                cursor.execute(
+                    f"CREATE DATABASE {creation._quote_name(name)} "
+                    f"TEMPLATE {creation._quote_name(template)}"
+                )
+    return name
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request, django_test_environment, django_db_blocker, django_db_modify_db_settings
+):  # type: ignore[no-untyped-def]
+    """pytest-django's database set-up, each worker's database copied from a migrated template
+    (`_clone_migrated`) instead of migrated again."""
+    from django.conf import settings
+    from django.db import connections
+
+    connection = connections["default"]
+    worker = getattr(request.config, "workerinput", {}).get("workerid")
+    with django_db_blocker.unblock():
+        old_name = connection.settings_dict["NAME"]
+        name = _clone_migrated(connection, worker)
+        if name is None:
+            from django.test.utils import setup_databases, teardown_databases
+
+            config = setup_databases(verbosity=0, interactive=False)
+        else:
+            connection.close()
+            settings.DATABASES[connection.alias]["NAME"] = name
+            connection.settings_dict["NAME"] = name
+            connection.ensure_connection()
+    yield
+    with django_db_blocker.unblock():
+        if name is None:
+            teardown_databases(config, verbosity=0)
+        else:
+            connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
 
 
 @pytest.fixture(scope="module")
