@@ -276,6 +276,11 @@ def _engagement(owner: Membership, client: Client, title: str, status: str) -> E
 
 @pytest.fixture
 def world(db) -> World:  # type: ignore[no-untyped-def]
+    return build_world()
+
+
+def build_world() -> World:
+    """The personas and their engagements (the `world` fixture), in the current transaction."""
     owner_user = _person("owner@provider.test", "Olivia Owner")
     workspace = workspace_create(name="Provider", owner=owner_user, slug="provider")
     owner = Membership.objects.get(user=owner_user, workspace=workspace)
