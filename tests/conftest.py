@@ -147,14 +147,24 @@ def _clone_migrated(connection, worker: str | None) -> str | None:  # type: igno
             finally:
                 test_settings["NAME"] = wanted
                 connection.settings_dict["NAME"] = creation._get_test_db_name()
+            # The new template replaces those of earlier migrations.
             if vendor == "sqlite":
                 Path(building).replace(template)
+                for stale in Path(base).parent.glob(f"{Path(base).name}_tpl_*"):
+                    if stale.name != Path(template).name:
+                        stale.unlink(missing_ok=True)
             else:
                 with creation._nodb_cursor() as cursor:
                     cursor.execute(
                         f"ALTER DATABASE {creation._quote_name(building)} "
                         f"RENAME TO {creation._quote_name(template)}"
                     )
+                    cursor.execute(
+                        "SELECT datname FROM pg_database WHERE datname LIKE %s AND datname <> %s",
+                        [base.replace("_", r"\_") + r"\_tpl\_%", template],
+                    )
+                    for (stale,) in cursor.fetchall():
+                        cursor.execute(f"DROP DATABASE IF EXISTS {creation._quote_name(stale)}")
         if vendor == "sqlite":
             for stale in (name, f"{name}-wal", f"{name}-shm"):
                 Path(stale).unlink(missing_ok=True)
