@@ -14,21 +14,62 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
-from confiance.core.queries import one_or_none
+from confiance.core.queries import Prepared, build, columns, one_or_none
 
 if TYPE_CHECKING:
     from confiance.engagements.models import Engagement, EngagementQuerySet
+
+
+def _membership_query() -> Prepared:
+    from confiance.core.models import Client, Workspace
+
+    return Prepared(
+        lambda user_id, workspace_slug: Membership.objects.filter(
+            user_id=user_id, workspace__slug=workspace_slug
+        ).values_list(
+            *columns(Membership),
+            *columns(Workspace, "workspace__"),
+            *columns(Client, "client__"),
+            *columns(User, "user__"),
+        ),
+        user_id=int,
+        workspace_slug=str,
+    )
+
+
+_MEMBERSHIP_QUERY: Prepared | None = None
+
+
+def membership_row(user_id: int, workspace_slug: str) -> Membership | None:
+    """The membership of this user id in the workspace with this slug, its workspace, client and
+    user set, whoever the user is (active or not: the caller checks): one query compiled once
+    per process, as every page asks it."""
+    from confiance.core.models import Client, Workspace
+
+    global _MEMBERSHIP_QUERY
+    if _MEMBERSHIP_QUERY is None:
+        _MEMBERSHIP_QUERY = _membership_query()
+    for row in _MEMBERSHIP_QUERY.rows(user_id=user_id, workspace_slug=workspace_slug):
+        membership, at = build(Membership, row)
+        workspace, at = build(Workspace, row, at)
+        client, at = build(Client, row, at)
+        user, at = build(User, row, at)
+        assert membership is not None
+        membership.workspace = workspace  # type: ignore[assignment]
+        membership.client = client
+        membership.user = user  # type: ignore[assignment]
+        return membership
+    return None
 
 
 def membership_for(user: User | None, workspace_slug: str) -> Membership | None:
     """The user's membership in the workspace with this slug, or None."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    return one_or_none(  # unique (workspace, user)
-        Membership.objects.select_related("workspace", "client", "user").filter(
-            user=user, workspace__slug=workspace_slug
-        )
-    )
+    membership = membership_row(user.pk, workspace_slug)  # unique (workspace, user)
+    if membership is not None:
+        membership.user = user  # the very object the request holds
+    return membership
 
 
 def membership_for_engagement(user: User | None, engagement_id: int) -> Membership | None:
@@ -185,14 +226,45 @@ def check_engagement(membership: Membership, engagement: Engagement) -> None:
         raise Http404
 
 
-def get_engagement(membership: Membership, pk: int) -> Engagement:
-    """One engagement the membership may see, or 404."""
+def _engagement_query() -> Prepared:
+    from confiance.core.models import Client
     from confiance.engagements.models import Engagement
 
-    engagement = one_or_none(
-        Engagement.objects.visible_to(membership).select_related("client", "lead").filter(pk=pk)
+    return Prepared(
+        lambda pk, workspace_id: Engagement.objects.filter(
+            pk=pk, workspace_id=workspace_id
+        ).values_list(*columns(Engagement), *columns(Client, "client__"), *columns(User, "lead__")),
+        pk=int,
+        workspace_id=int,
     )
-    if engagement is None:
+
+
+_ENGAGEMENT_QUERY: Prepared | None = None
+
+
+def get_engagement(membership: Membership, pk: int) -> Engagement:
+    """One engagement the membership may see, or 404.
+
+    The row is read by key within the membership's workspace (with its client and lead, in one
+    query compiled once per process) and `sees_engagement`, the same rule as
+    `scope_engagements` (tested against it), decides: Django's compilation of the scoped
+    queryset cost more than the query.
+    """
+    from confiance.core.models import Client
+    from confiance.engagements.models import Engagement
+
+    global _ENGAGEMENT_QUERY
+    if _ENGAGEMENT_QUERY is None:
+        _ENGAGEMENT_QUERY = _engagement_query()
+    engagement: Engagement | None = None
+    for row in _ENGAGEMENT_QUERY.rows(pk=pk, workspace_id=membership.workspace_id):
+        engagement, at = build(Engagement, row)
+        client, at = build(Client, row, at)
+        lead, at = build(User, row, at)
+        assert engagement is not None
+        engagement.client = client  # type: ignore[assignment]
+        engagement.lead = lead
+    if engagement is None or not sees_engagement(membership, engagement):
         raise Http404
     # The same workspace row the membership already holds (pages read its settings): no query.
     if Membership.workspace.is_cached(membership):  # type: ignore[attr-defined]

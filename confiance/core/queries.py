@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
+from django.db import connections
 from django.db.models import Model, QuerySet
 
 M = TypeVar("M", bound=Model)
@@ -19,3 +23,112 @@ def one_or_none(queryset: QuerySet[M]) -> M | None:
     for row in queryset[:1]:
         return row
     return None
+
+
+def columns(model: type[Model], prefix: str = "") -> list[str]:
+    """The `values_list` names of a model's concrete columns, through `prefix` (a relation)."""
+    return [prefix + field.attname for field in model._meta.concrete_fields]
+
+
+def build(
+    model: type[M], row: Sequence[Any], start: int = 0, using: str = "default"
+) -> tuple[M | None, int]:
+    """The instance whose `columns(model)` start at `row[start]` (None for a missing row of a
+    LEFT JOIN: its primary key is NULL), and where the next model's columns start."""
+    fields = model._meta.concrete_fields
+    stop = start + len(fields)
+    values = row[start:stop]
+    primary = next(i for i, field in enumerate(fields) if field.primary_key)
+    if values[primary] is None:
+        return None, stop
+    return model.from_db(using, [field.attname for field in fields], values), stop
+
+
+class Prepared:
+    """A `values_list` queryset compiled to SQL once per process and database; each run binds
+    its values to that SQL.
+
+    On the hot paths of every request Django spends more time compiling a query (resolving
+    lookups, joins, the select list, the converters) than the database spends running it.
+    The queryset is built once with a stand-in for each named value; the stand-ins must reach
+    the SQL as parameters unchanged (an equality, `__in` of one value), which is checked when
+    compiling. Rows come back converted as the queryset's own rows would be.
+    """
+
+    def __init__(self, make: Callable[..., QuerySet[Any]], **kinds: type) -> None:
+        self._make = make
+        self._kinds = kinds
+        self._compiled: dict[str, tuple[str, list[tuple[bool, Any]], dict[int, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def _stand_ins(self) -> dict[str, Any]:
+        stand_ins: dict[str, Any] = {}
+        for number, (name, kind) in enumerate(self._kinds.items()):
+            if kind is int:
+                # Within every integer column's range (Django turns an out-of-range lookup into
+                # "no rows" without a parameter), and no constant of ours.
+                stand_ins[name] = 2_147_480_000 + number
+            elif kind is str:
+                stand_ins[name] = f"\x1fprepared:{name}\x1f"
+            elif kind is datetime:
+                stand_ins[name] = datetime(1901, 2, 3, 4, 5, 6, 7 + number, tzinfo=UTC)
+            else:
+                raise TypeError(f"a prepared value is an int, a str or a datetime, not {kind}")
+        return stand_ins
+
+    def _compile(self, alias: str) -> tuple[str, list[tuple[bool, Any]], dict[int, Any]]:
+        compiled = self._compiled.get(alias)
+        if compiled is not None:
+            return compiled
+        with self._lock:
+            stand_ins = self._stand_ins()
+            queryset = self._make(**stand_ins).using(alias)
+            compiler = queryset.query.get_compiler(alias)
+            sql, params = compiler.as_sql()
+            ops = connections[alias].ops
+            # A backend may adapt a datetime before it becomes a parameter (SQLite: a string).
+            by_value = {(type(v), v): name for name, v in self._adapted(stand_ins, ops).items()}
+            slots: list[tuple[bool, Any]] = []
+            for param in params:
+                try:
+                    name = by_value.get((type(param), param))
+                except TypeError:  # an unhashable constant
+                    name = None
+                slots.append((True, name) if name is not None else (False, param))
+            missing = set(stand_ins) - {slot for named, slot in slots if named}
+            if missing:
+                raise ValueError(f"prepared values that do not reach the SQL: {sorted(missing)}")
+            # What the compiler would apply to each column (dates on SQLite, decimals ...).
+            select = [column for column, _sql, _alias in compiler.select[: compiler.col_count]]
+            converters = compiler.get_converters(select)
+            compiled = (sql, slots, converters)
+            self._compiled[alias] = compiled
+            return compiled
+
+    def _adapted(self, values: dict[str, Any], ops: Any) -> dict[str, Any]:
+        return {
+            name: ops.adapt_datetimefield_value(value) if self._kinds[name] is datetime else value
+            for name, value in values.items()
+        }
+
+    def rows(self, using: str = "default", **values: Any) -> list[tuple[Any, ...]]:
+        """The rows of the query for these values."""
+        sql, slots, converters = self._compile(using)
+        connection = connections[using]
+        values = self._adapted(values, connection.ops)
+        params = [values[slot] if named else slot for named, slot in slots]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if not converters:
+            return [tuple(row) for row in rows]
+        converted = []
+        for row in rows:
+            values_ = list(row)
+            for position, (functions, expression) in converters.items():
+                value = values_[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                values_[position] = value
+            converted.append(tuple(values_))
+        return converted

@@ -34,7 +34,7 @@ from confiance.core.models import (
     User,
     Workspace,
 )
-from confiance.core.queries import one_or_none
+from confiance.core.queries import Prepared, build, columns
 from confiance.core.taskqueue import enqueue_on_commit
 from confiance.core.tasks import send_invitation_email
 from confiance.core.throttle import RateLimit
@@ -468,15 +468,43 @@ def api_token_revoke(*, membership: Membership, token_id: int) -> ApiToken:
     return token
 
 
+# The token of a hash with its membership, user and workspace, in one query compiled once: on
+# every API request Django's compilation of this join cost more than the query itself.
+_TOKEN_QUERY = Prepared(
+    lambda token_hash: ApiToken.objects.filter(
+        token_hash=token_hash, revoked_at__isnull=True
+    ).values_list(
+        *columns(ApiToken),
+        *columns(Membership, "membership__"),
+        *columns(User, "membership__user__"),
+        *columns(Workspace, "membership__workspace__"),
+    ),
+    token_hash=str,
+)
+
+
+def _token_with_membership(token_hash: str) -> ApiToken | None:
+    """The live-or-not token of this hash (unique), its membership's user and workspace set."""
+    for row in _TOKEN_QUERY.rows(token_hash=token_hash):
+        token, at = build(ApiToken, row)
+        membership, at = build(Membership, row, at)
+        user, at = build(User, row, at)
+        workspace, at = build(Workspace, row, at)
+        assert token is not None and membership is not None
+        membership.user = user  # type: ignore[assignment]
+        membership.workspace = workspace  # type: ignore[assignment]
+        token.membership = membership
+        if token.workspace_id == membership.workspace_id:
+            token.workspace = workspace  # type: ignore[assignment]
+        return token
+    return None
+
+
 def api_token_authenticate(plaintext: str) -> ApiToken | None:
     """The live (not revoked, not expired) token matching this plaintext, or None."""
     if not plaintext.startswith(TOKEN_PREFIX):
         return None
-    token = one_or_none(  # unique token_hash
-        ApiToken.objects.select_related(
-            "membership__user", "membership__workspace", "workspace"
-        ).filter(token_hash=_hash_token(plaintext), revoked_at__isnull=True)
-    )
+    token = _token_with_membership(_hash_token(plaintext))
     if token is None or not token.membership.user.is_active or token.is_expired:
         return None
     now = timezone.now()

@@ -17,7 +17,7 @@ from typing import TypeVar
 from django.db.models import Subquery
 from django.utils.translation import gettext as _
 
-from confiance.core.queries import one_or_none
+from confiance.core.queries import Prepared, build, columns, one_or_none
 from confiance.engagements.models import Engagement
 from confiance.ledger import sealing
 from confiance.ledger.bundle import BUNDLE_FORMAT, BundleEntry, bundle_entry, withheld_entry
@@ -129,18 +129,57 @@ def _check_size(value: int, limit: int) -> None:
         )
 
 
-def entry_with_proof(*, engagement: Engagement, index: int, size: int | None) -> EntryProof:
-    """Entry `index` and its inclusion proof in the tree of `size` leaves (default: now)."""
-    # The head and the entry in one query (the entry as a column of the head's row).
-    found = one_or_none(
-        LedgerHead.objects.filter(engagement_id=engagement.pk).annotate(
+# Compiled once per process (core.queries.Prepared): Django's compilation of these queries cost
+# more than running them, on every proof a verifier asks for.
+_HEAD_WITH_ENTRY = Prepared(
+    lambda engagement_id, index: (
+        LedgerHead.objects.filter(engagement_id=engagement_id)
+        .annotate(
             entry_data=Subquery(
-                LedgerEntry.objects.filter(engagement_id=engagement.pk, index=index).values("data")[
+                LedgerEntry.objects.filter(engagement_id=engagement_id, index=index).values("data")[
                     :1
                 ]
             )
         )
+        .values_list(*columns(LedgerHead), "entry_data")
+    ),
+    engagement_id=int,
+    index=int,
+)
+
+
+def _openings_query(count: int) -> Prepared:
+    """The openings of entries [start, stop) for `count` audiences, compiled once."""
+    names = [f"audience{i}" for i in range(count)]
+    return Prepared(
+        lambda engagement_id, start, stop, **audiences: (
+            LedgerOpening.objects.filter(
+                engagement_id=engagement_id,
+                index__gte=start,
+                index__lt=stop,
+                audience__in=[audiences[name] for name in names],
+            )
+            .order_by("index", "field")
+            .values_list("index", "field", "audience", "salt", "value")
+        ),
+        engagement_id=int,
+        start=int,
+        stop=int,
+        **dict.fromkeys(names, str),
     )
+
+
+_OPENINGS: dict[int, Prepared] = {}
+
+
+def entry_with_proof(*, engagement: Engagement, index: int, size: int | None) -> EntryProof:
+    """Entry `index` and its inclusion proof in the tree of `size` leaves (default: now)."""
+    # The head and the entry in one query (the entry as a column of the head's row).
+    found: LedgerHead | None = None
+    data: str | None = None
+    for row in _HEAD_WITH_ENTRY.rows(engagement_id=engagement.pk, index=index):
+        found, at = build(LedgerHead, row)
+        data = row[at]
     head = found or LedgerHead(engagement=engagement, workspace_id=engagement.workspace_id)
     size = head.size if size is None else size
     _check_size(size, head.size)
@@ -149,7 +188,6 @@ def entry_with_proof(*, engagement: Engagement, index: int, size: int | None) ->
             _("There is no entry %(index)s in a log of %(size)s entries (they start at 0).")
             % {"index": index, "size": size}
         )
-    data: str | None = getattr(found, "entry_data", None)
     if data is None:  # within the log's size, an entry is always there
         raise LedgerEntry.DoesNotExist
     proof, root = _prefetched(head, lambda log: (log.inclusion_proof(index, size), log.root(size)))
@@ -186,12 +224,16 @@ def openings_for(
     *, engagement: Engagement, audiences: Sequence[str], start: int, stop: int
 ) -> dict[int, list[Opening]]:
     """The openings of entries [start, stop) that a reader of `audiences` may see, by index."""
-    rows = (
-        LedgerOpening.objects.filter(
-            engagement_id=engagement.pk, index__gte=start, index__lt=stop, audience__in=audiences
-        )
-        .order_by("index", "field")
-        .values_list("index", "field", "audience", "salt", "value")
+    if not audiences:
+        return {}
+    query = _OPENINGS.get(len(audiences))
+    if query is None:
+        query = _OPENINGS.setdefault(len(audiences), _openings_query(len(audiences)))
+    rows = query.rows(
+        engagement_id=engagement.pk,
+        start=start,
+        stop=stop,
+        **{f"audience{i}": audience for i, audience in enumerate(audiences)},
     )
     found: dict[int, list[Opening]] = {}
     for index, name, audience, salt, value in rows:
