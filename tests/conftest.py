@@ -76,6 +76,9 @@ def _test_settings(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
     from django.utils import translation
 
     cache.clear()
+    from confiance.api.auth import forget_leases
+
+    forget_leases()  # a process's leases of API requests go with the cache they came from
     # A request in an earlier test may leave its language active on this thread.
     translation.activate(settings.LANGUAGE_CODE)
     yield
