@@ -12,6 +12,7 @@ from django.http.response import HttpResponseBase
 
 from confiance import access
 from confiance.core.models import Membership
+from confiance.core.session_user import membership_from_session
 
 Check = Callable[[Membership], bool]
 R = TypeVar("R", bound=HttpResponseBase)  # a page, or a file (FileResponse)
@@ -24,13 +25,20 @@ def workspace_view(
 
     def decorator(view: Callable[..., R]) -> Callable[..., R]:
         @login_required
-        @wraps(view)
-        def wrapper(request: HttpRequest, ws: str, *args: Any, **kwargs: Any) -> R:
-            membership = access.require_membership(request.user, ws)  # type: ignore[arg-type]
+        def checked(request: HttpRequest, ws: str, *args: Any, **kwargs: Any) -> R:
+            membership = getattr(request, "_session_membership", None)
+            if membership is None:
+                membership = access.require_membership(request.user, ws)  # type: ignore[arg-type]
             if check is not None and not check(membership):
                 raise Http404
             request.membership = membership  # type: ignore[attr-defined]
             return view(request, membership, *args, **kwargs)
+
+        @wraps(view)
+        def wrapper(request: HttpRequest, ws: str, *args: Any, **kwargs: Any) -> R:
+            # The user and the membership in one query when the session allows it.
+            request._session_membership = membership_from_session(request, ws)  # type: ignore[attr-defined]
+            return checked(request, ws, *args, **kwargs)
 
         return wrapper
 

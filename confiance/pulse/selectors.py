@@ -223,10 +223,3 @@ def rounds_answered_open(
         .select_related("engagement__client")
         .order_by("closes_at", "pk")
     )
-
-
-def waiting_count(membership: Membership | None) -> int:
-    """For the navigation: how many rounds wait for this person's answer (one query)."""
-    if membership is None:
-        return 0
-    return rounds_waiting(fetched_by=membership).count()

@@ -120,14 +120,26 @@ def test_the_nav_links_to_the_pulse_only_when_a_round_waits(world: World, client
     assert 'href="/w/provider/pulse/"' not in client.get("/w/provider/pulse/").content.decode()
 
 
-def test_the_nav_count_is_one_query(world: World) -> None:
-    from confiance.pulse.selectors import waiting_count
+def test_the_nav_counts_are_one_query_and_the_selectors_figures(world: World) -> None:
+    from confiance.core.context_processors import navigation_counts
+    from confiance.core.models import Notice
+    from confiance.pulse.selectors import rounds_waiting
 
     past_round(world, 20)
     open_round(world)
-    with CaptureQueriesContext(connection) as ctx:
-        assert waiting_count(world.client_contact) == 1
-    assert len(ctx.captured_queries) == 1
+    people = (world.owner, world.finance, world.client_contact, world.other_client_contact)
+    for membership in people:
+        Notice.objects.create(workspace=membership.workspace, user=membership.user, kind="test")
+        expected = (
+            Notice.objects.filter(
+                user=membership.user, workspace=membership.workspace, read_at__isnull=True
+            ).count(),
+            rounds_waiting(fetched_by=membership).count(),
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            assert navigation_counts(membership) == expected
+        assert len(ctx.captured_queries) == 1
+    assert navigation_counts(world.client_contact)[1] == 1
 
 
 def test_the_owner_sets_the_cadence_on_the_settings_page(world: World, client: HttpClient):

@@ -17,9 +17,9 @@ from confiance.trust.models import TrustAlert, TrustSnapshot
 from confiance.trust.services import trust_record_fact, trust_snapshot_daily
 from tests.conftest import World
 
-# What every workspace page costs before its own work: the user, the membership, and the
-# navigation's counts (pulse rounds waiting, unread notices).
-PAGE_QUERIES = 4
+# What every workspace page costs before its own work: the user with the membership, and the
+# navigation's counts (pulse rounds waiting, unread notices) in one query.
+PAGE_QUERIES = 2
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,52 @@
+"""A workspace page's person and membership from the session in one query.
+
+Django reads the session's user (one query, `AuthenticationMiddleware`) and the page then reads
+the membership joined to the same user row again. The membership query already carries the
+user's row: when the session is one Django would accept as it stands, that row is the request's
+user, and Django's own query is not made. Anything else (no session, another authentication
+backend, a session hash that does not match the current password, an inactive user, no
+membership here) is left to Django exactly as before.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
+
+from confiance import access
+from confiance.core.models import Membership, User
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def membership_from_session(request: HttpRequest, workspace_slug: str) -> Membership | None:
+    """The session user's membership of this workspace, the user set as `request.user`; or None
+    when Django's own check (`django.contrib.auth.get_user`) would do more than accept."""
+    if hasattr(request, "_cached_user"):  # the user was read already
+        return None
+    session = request.session
+    try:
+        user_id = User._meta.pk.to_python(session[SESSION_KEY])  # type: ignore[union-attr]
+        backend = session[BACKEND_SESSION_KEY]
+    except (KeyError, ValidationError):
+        return None
+    if backend != MODEL_BACKEND or backend not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    membership = access.membership_row(user_id, workspace_slug)
+    if membership is None:
+        return None
+    user = membership.user
+    session_hash = session.get(HASH_SESSION_KEY)
+    # ModelBackend refuses an inactive user; a password change (or a SECRET_KEY rotation:
+    # Django re-signs such a session itself) changes the hash.
+    if (
+        not user.is_active
+        or not session_hash
+        or not constant_time_compare(session_hash, user.get_session_auth_hash())
+    ):
+        return None
+    request._cached_user = user  # type: ignore[attr-defined]  # what AuthenticationMiddleware reads
+    return membership
