@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -152,13 +153,27 @@ def pulse_round_open(
 
 
 def pulse_open_due(*, now: datetime | None = None) -> int:
-    """Open every round that is due in every workspace; returns how many were opened."""
+    """Open every round that is due in every workspace; returns how many were opened.
+
+    One query finds each engagement's last round: an active engagement whose last round is
+    younger than its workspace's cadence is not due and is not locked and read again (a daily run
+    over a portfolio costs a query per engagement that may be due, not five per engagement).
+    pulse_round_open decides under the engagement's lock, as before.
+    """
     now = now or timezone.now()
-    candidates = Engagement.objects.filter(
-        status__in=[EngagementStatus.ACTIVE, *CLOSING_STATUSES]
-    ).values_list("pk", flat=True)
+    candidates = (
+        Engagement.objects.filter(status__in=[EngagementStatus.ACTIVE, *CLOSING_STATUSES])
+        .annotate(last_round=Max("pulse_surveys__opened_at"))
+        .values_list("pk", "workspace_id", "status", "last_round")
+    )
+    cadences: dict[int, timedelta] = {}
     opened = 0
-    for pk in list(candidates):
+    for pk, workspace_id, status, last_round in list(candidates):
+        if status == EngagementStatus.ACTIVE and last_round is not None:
+            if workspace_id not in cadences:
+                cadences[workspace_id] = timedelta(days=cadence_days(Workspace(pk=workspace_id)))
+            if last_round > now - cadences[workspace_id]:
+                continue  # the last round is recent: not due (_round_due)
         if pulse_round_open(engagement=Engagement(pk=pk), now=now) is not None:
             opened += 1
     return opened

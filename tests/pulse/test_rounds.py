@@ -8,6 +8,8 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from confiance.core.models import AuditEvent, Notice
@@ -28,6 +30,16 @@ def test_cadence_opens_a_round_once_per_active_engagement(world: World) -> None:
     assert services.pulse_open_due(now=now) == 0
     assert services.pulse_open_due(now=now + timedelta(days=1)) == 0
     assert PulseSurvey.objects.count() == 3
+
+
+def test_a_daily_run_locks_only_the_engagements_whose_round_may_be_due(world: World) -> None:
+    now = timezone.now()
+    services.pulse_open_due(now=now)
+    # The next day no round is due: one query finds every engagement's last round, one reads
+    # each workspace's cadence; no engagement is locked and read again (five queries each).
+    with CaptureQueriesContext(connection) as queries:
+        assert services.pulse_open_due(now=now + timedelta(days=1)) == 0
+    assert len(queries) == 3, "\n".join(q["sql"][:90] for q in queries)  # 2 workspaces
 
 
 def test_next_round_opens_when_the_cadence_has_passed(world: World) -> None:
