@@ -15,13 +15,12 @@ from itertools import pairwise
 from typing import Any
 
 from django.db.models import Count, Max, Q, Sum
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from confiance.engagements.models import Engagement
 from confiance.trust import indicators
-from confiance.trust.facts import model
+from confiance.trust.facts import model, url
 from confiance.trust.models import AlertKind, TrustFact, TrustSettings, TrustSnapshot
 
 DECLINE_WINDOWS = 3
@@ -146,7 +145,7 @@ Causes = dict[tuple[str, str], Cause]
 
 
 def _url(name: str, engagement: Engagement, **extra: Any) -> str:
-    return reverse(name, kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk, **extra})
+    return url(name, engagement, **extra)
 
 
 def _trend_causes(
@@ -394,15 +393,18 @@ def _problem_causes(engagement: Engagement, causes: Causes) -> None:
 
 
 def causes_of(
-    engagement: Engagement, now: datetime, settings: TrustSettings | None = None
+    engagement: Engagement,
+    now: datetime,
+    settings: TrustSettings | None = None,
+    opinions: dict[tuple[str, str], Any] | None = None,
 ) -> Causes:
-    """The alerts whose cause holds now, each with its reason, link and identity."""
-    from confiance.trust.services import base_rate_for, opinions_of, trust_settings_for
+    """The alerts whose cause holds now, each with its reason, link and identity (`opinions`:
+    the engagement's opinions as of `now`, when the caller read them already)."""
+    from confiance.trust.services import trust_opinions_now, trust_settings_for
 
     settings = settings or trust_settings_for(engagement.workspace_id)
-    opinions = opinions_of(
-        engagement.trust_states.all(), base_rate_for(engagement, settings), settings.half_life, now
-    )
+    if opinions is None:
+        opinions = trust_opinions_now(engagement=engagement, settings=settings, now=now)
     link = _url("trust", engagement)
     causes: Causes = {}
     _trend_causes(

@@ -12,10 +12,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.urls import NoReverseMatch, reverse
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import formats
 from django.utils.translation import gettext
 
@@ -105,7 +107,18 @@ def noon(day: Any) -> datetime:
 
 
 def url(name: str, engagement: Engagement, **extra: Any) -> str:
-    return reverse(name, kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk, **extra})
+    """The engagement's page `name`: reversed once per distinct link (a refresh builds the same
+    links for every fact it reads, day after day)."""
+    kwargs = {"ws": engagement.workspace.slug, "pk": engagement.pk, **extra}
+    return _reversed(
+        name, tuple(sorted(kwargs.items())), get_script_prefix(), get_urlconf(settings.ROOT_URLCONF)
+    )
+
+
+@lru_cache(maxsize=4096)
+def _reversed(name: str, kwargs: tuple[tuple[str, Any], ...], prefix: str, urlconf: Any) -> str:
+    # `prefix` and `urlconf` are part of the key: what else the reversal depends on.
+    return reverse(name, urlconf=urlconf, kwargs=dict(kwargs))
 
 
 def url_or(name: str, fallback: str, engagement: Engagement, **extra: Any) -> str:

@@ -14,7 +14,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import DateTimeField, Exists, PositiveBigIntegerField, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -270,24 +271,23 @@ def trust_record_fact(*, engagement: Engagement, fact: indicators.Fact) -> bool:
 def _changed(
     engagement: Engagement, chosen: list[indicators.Indicator], since: datetime
 ) -> list[indicators.Indicator]:
-    """The indicators whose source has rows since `since`: one small indexed query per source.
+    """The indicators whose source has rows since `since`: one query, an indexed `EXISTS` per
+    source.
 
     A probe (`Indicator.changed`) covers every row its indicators' collectors read since that
     moment, so an indicator skipped here would have yielded nothing new: the refresh reads less
     and records the same facts. Indicators sharing a source share its probe.
     """
+    probes = list(dict.fromkeys(i.changed for i in chosen if i.changed is not None))
     answers: dict[Any, bool] = {}
-    kept = []
-    for indicator in chosen:
-        probe = indicator.changed
-        if probe is None:
-            kept.append(indicator)
-            continue
-        if probe not in answers:
-            answers[probe] = probe(engagement, since).exists()
-        if answers[probe]:
-            kept.append(indicator)
-    return kept
+    if probes:
+        found = (
+            Engagement.objects.filter(pk=engagement.pk)
+            .values(**{f"p{n}": Exists(probe(engagement, since)) for n, probe in enumerate(probes)})
+            .first()
+        )
+        answers = {probe: bool(found and found[f"p{n}"]) for n, probe in enumerate(probes)}
+    return [i for i in chosen if i.changed is None or answers[i.changed]]
 
 
 def _collect(
@@ -354,14 +354,32 @@ def trust_update(
                 _save_states(s for k, s in states.items() if s.facts != counts.get(k))
                 _summarise(engagement)
             recorded += batch_recorded
+    _advance_cursor(engagement, now, ledger_to)
+    return recorded
+
+
+def _advance_cursor(engagement: Engagement, now: datetime, ledger_to: int) -> None:
+    """Move the cursor to `now` and `ledger_to`, never backwards: an update that read a smaller
+    log (or began earlier) may finish after one that read more. One UPDATE, atomic by itself;
+    the first update of an engagement creates the cursor under its lock."""
+    moved = TrustCursor.objects.filter(engagement=engagement).update(
+        processed_until=Greatest(
+            Coalesce("processed_until", Value(now, output_field=DateTimeField())),
+            Value(now, output_field=DateTimeField()),
+        ),
+        ledger_size=Greatest(
+            Coalesce("ledger_size", Value(0, output_field=PositiveBigIntegerField())),
+            Value(ledger_to, output_field=PositiveBigIntegerField()),
+        ),
+    )
+    if moved:
+        return
     with transaction.atomic():
         cursor = _lock_cursor(engagement)
         if cursor.processed_until is None or cursor.processed_until < now:
             cursor.processed_until = now
-        # Never backwards: an update that read a smaller log may finish after one that read more.
         cursor.ledger_size = max(cursor.ledger_size or 0, ledger_to)
         cursor.save(update_fields=["processed_until", "ledger_size"])
-    return recorded
 
 
 def _accumulate(engagement: Engagement, half_life: timedelta) -> dict[StateKey, TrustState]:
@@ -502,6 +520,22 @@ def _snapshot_rows(
     ]
 
 
+def trust_opinions_now(
+    *, engagement: Engagement, settings: TrustSettings, now: datetime
+) -> dict[StateKey, Opinion]:
+    """The engagement's opinions as of `now` (its states, its base rate): two queries, read once
+    by the refresh for both the day's snapshot and the alert check."""
+    return opinions_of(
+        engagement.trust_states.all(), base_rate_for(engagement, settings), settings.half_life, now
+    )
+
+
+def _write_snapshot(engagement: Engagement, day: date, opinions: dict[StateKey, Opinion]) -> int:
+    """Replace the engagement's snapshot of `day` (call inside a transaction)."""
+    TrustSnapshot.objects.filter(engagement=engagement, day=day).delete()
+    return len(TrustSnapshot.objects.bulk_create(_snapshot_rows(engagement, day, opinions)))
+
+
 def trust_snapshot_daily(*, day: date | None = None, workspace: Workspace | None = None) -> int:
     """Write (or rewrite) the day's snapshot of every active engagement; returns rows written."""
     now = timezone.now()
@@ -515,18 +549,26 @@ def trust_snapshot_daily(*, day: date | None = None, workspace: Workspace | None
         settings = settings_by_ws.setdefault(
             engagement.workspace_id, trust_settings_for(engagement.workspace_id)
         )
-        opinions = opinions_of(
-            engagement.trust_states.all(),
-            base_rate_for(engagement, settings),
-            settings.half_life,
-            now,
-        )
+        opinions = trust_opinions_now(engagement=engagement, settings=settings, now=now)
         with transaction.atomic():
-            TrustSnapshot.objects.filter(engagement=engagement, day=day).delete()
-            written += len(
-                TrustSnapshot.objects.bulk_create(_snapshot_rows(engagement, day, opinions))
-            )
+            written += _write_snapshot(engagement, day, opinions)
     return written
+
+
+def trust_snapshot_and_check(
+    *, engagement: Engagement, settings: TrustSettings, day: date, now: datetime
+) -> tuple[int, list[TrustAlert], int]:
+    """The refresh's day for one engagement: its snapshot of `day` and its alert check, from one
+    reading of its opinions and in one transaction; returns (rows written, opened, closed).
+
+    The alert check reads the snapshots of the days before `day` only, so writing today's first
+    changes nothing it sees.
+    """
+    opinions = trust_opinions_now(engagement=engagement, settings=settings, now=now)
+    with transaction.atomic():
+        written = _write_snapshot(engagement, day, opinions)
+        opened, closed = _check_alerts(engagement, now, settings, opinions)
+    return written, opened, closed
 
 
 def trust_backfill_snapshots(*, engagement: Engagement, until: datetime | None = None) -> int:
@@ -701,19 +743,33 @@ def _snoozed_before(engagement: Engagement, kind: str, direction: str, now: date
 
 @transaction.atomic
 def trust_check_alerts(
-    *, engagement: Engagement, now: datetime | None = None, settings: TrustSettings | None = None
+    *,
+    engagement: Engagement,
+    now: datetime | None = None,
+    settings: TrustSettings | None = None,
+    opinions: dict[StateKey, Opinion] | None = None,
 ) -> tuple[list[TrustAlert], int]:
     """Open the alerts whose cause appeared (sent once), close those whose cause is gone (the
     outcome kept), and re-arm one whose cause changed identity (a new budget revision).
 
     Snooze: a snoozed alert is not told again until its snooze ends (then once, if its cause
     still holds), unless its cause gets worse (alerts.WORSE_BY); an alert that closes and opens
-    again, or is superseded, while snoozed keeps the snooze on those same terms.
+    again, or is superseded, while snoozed keeps the snooze on those same terms. `opinions`: the
+    engagement's opinions as of `now` when the caller has them (trust_snapshot_and_check).
     """
+    return _check_alerts(engagement, now or timezone.now(), settings, opinions)
+
+
+def _check_alerts(
+    engagement: Engagement,
+    now: datetime,
+    settings: TrustSettings | None,
+    opinions: dict[StateKey, Opinion] | None,
+) -> tuple[list[TrustAlert], int]:
+    """trust_check_alerts, inside the caller's transaction."""
     from confiance.trust.alerts import causes_of
 
-    now = now or timezone.now()
-    causes = causes_of(engagement, now, settings)
+    causes = causes_of(engagement, now, settings, opinions)
     open_alerts = {
         (a.kind, a.direction): a
         for a in TrustAlert.objects.select_for_update().filter(

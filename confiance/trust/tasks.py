@@ -25,12 +25,13 @@ def trust_update_task(engagement_id: int) -> int:
 @task()
 def trust_refresh_all() -> int:
     """The periodic refresh (run hourly by the worker's schedule): update, snapshot, alerts."""
+    from django.utils import timezone
+
     from confiance.trust.services import (
         ACTIVE_STATUSES,
         trust_backfill_snapshots,
-        trust_check_alerts,
         trust_settings_for,
-        trust_snapshot_daily,
+        trust_snapshot_and_check,
         trust_update,
     )
 
@@ -51,9 +52,14 @@ def trust_refresh_all() -> int:
         if not engagement.trust_snapshots.exists():
             # First run on an engagement with history: draw its trend from the facts.
             trust_backfill_snapshots(engagement=engagement)
-    trust_snapshot_daily()
+    # Every engagement updated first (a returning client's base rate reads its earlier
+    # engagements' states), then each one's snapshot of the day and alert check, which share the
+    # opinions they both read.
+    day = timezone.localdate()
     for engagement in engagements.iterator(chunk_size=200):
-        trust_check_alerts(engagement=engagement, settings=settings_of(engagement))
+        trust_snapshot_and_check(
+            engagement=engagement, settings=settings_of(engagement), day=day, now=timezone.now()
+        )
     return recorded
 
 

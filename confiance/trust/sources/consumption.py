@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import F
 from django.utils.translation import gettext_noop
 
-from confiance.trust.facts import Fact, model, url
+from confiance.trust.facts import Fact, model, read_once, url
 
 if TYPE_CHECKING:
     from confiance.engagements.models import Engagement
@@ -37,7 +37,10 @@ def _entries(engagement: Engagement, rows: Any, late: bool) -> Iterator[Fact]:
 
     # The ledgered threshold: changing the workspace's setting is a ledger fact, so no one
     # can move "logged late" without a trace.
-    ledgered = figures_load(engagement=engagement, cells=False).late_logging_days
+    ledgered = read_once(
+        ("late_logging_days", engagement.pk),
+        lambda: figures_load(engagement=engagement, cells=False).late_logging_days,
+    )
     threshold = engagement.workspace.late_logging_days if ledgered is None else ledgered
     rows = (
         rows.filter(log_delay_days__gt=threshold)

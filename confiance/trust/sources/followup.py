@@ -8,7 +8,7 @@ withdrawal by the committing side alone counts as broken.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -54,11 +54,19 @@ def promise_share(created: datetime, kept: datetime, due: date) -> float:
 def _held(engagement: Engagement, source: str) -> set[str]:
     """Facts the side concerned contested (until resolved) or their author withdrew: held out
     of the evidence (see confiance.followup.reviews)."""
-    from confiance.followup.reviews import held_evidence
+    from confiance.followup.reviews import held_evidence_all
 
-    found: set[str] = read_once(
-        ("held", engagement.pk, source), lambda: held_evidence(engagement.pk, source)
+    found: dict[str, set[str]] = read_once(
+        ("held", engagement.pk), lambda: held_evidence_all(engagement.pk)
     )
+    return found[source]
+
+
+def _shared(key: str, engagement: Engagement, since: datetime, rows: Any) -> list[Any]:
+    """The rows of a source table that several indicators read since a moment (their probe's
+    rows), read once per refresh for all of them; each indicator then keeps its own. A full read
+    (since None) streams each indicator's rows instead: they may be many."""
+    found: list[Any] = read_once((key, engagement.pk, since), lambda: list(rows))
     return found
 
 
@@ -81,7 +89,7 @@ LABELS = {
 
 
 def status_changes(engagement: Engagement, since: datetime | None) -> Any:
-    """Every commitment status change the six commitment indicators may read."""
+    """Every commitment status change the six commitment indicators may read (in their order)."""
     rows = model("followup", "CommitmentStatusChange").objects.filter(
         commitment__engagement=engagement
     )
@@ -141,9 +149,27 @@ def commitments(side: str, status: str) -> Collect:
     def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
         held = _held(engagement, "followup.commitmentstatuschange")
         clients = client_people(engagement)
-        rows = source(engagement, since).select_related("commitment")
         now = timezone.now()
-        for change in rows.order_by("changed_at", "id").iterator(chunk_size=1000):
+        rows: Iterable[Any]
+        if since is None:
+            rows = (
+                source(engagement, since)
+                .select_related("commitment")
+                .order_by("changed_at", "id")
+                .iterator(chunk_size=1000)
+            )
+        else:  # the rows of status_changes (the same order), this indicator's among them
+            to = ("broken", "withdrawn") if status == "broken" else (status,)
+            lower = stood_since(since) if status == "kept" else since
+            window = status_changes(engagement, since).select_related("commitment")
+            rows = (
+                change
+                for change in _shared("status_changes", engagement, since, window)
+                if change.commitment.side == side
+                and change.to_status in to
+                and change.changed_at >= lower
+            )
+        for change in rows:
             if str(change.pk) in held:
                 continue
             commitment = change.commitment
@@ -271,10 +297,19 @@ def attendance(side: str) -> Collect:
     def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
         held = _held(engagement, "followup.meetingattendee")
         clients = client_people(engagement)
-        rows = source(engagement, since).select_related("meeting")
         now = timezone.now()
         link = url("followup", engagement)
-        for row in rows.iterator(chunk_size=1000):
+        rows: Iterable[Any]
+        if since is None:
+            rows = source(engagement, since).select_related("meeting").iterator(chunk_size=1000)
+        else:  # the rows of attendance_changes (ordered by side, then id), this side's
+            window = attendance_changes(engagement, since).select_related("meeting")
+            rows = (
+                row
+                for row in _shared("attendance_changes", engagement, since, window)
+                if row.side == side
+            )
+        for row in rows:
             if str(row.pk) in held:
                 continue
             at = row.recorded_at or row.meeting.starts_at
@@ -393,7 +428,21 @@ def payments(on_time: bool) -> Collect:
 
     def collect(engagement: Engagement, since: datetime | None) -> Iterator[Fact]:
         held = _held(engagement, "followup.payment")
-        for payment in source(engagement, since).iterator(chunk_size=1000):
+        rows: Iterable[Any]
+        if since is None:
+            rows = source(engagement, since).iterator(chunk_size=1000)
+        else:  # the rows of payment_changes (the same order), those paid since, on time or not
+            rows = (
+                payment
+                for payment in _shared(
+                    "payment_changes", engagement, since, payment_changes(engagement, since)
+                )
+                if payment.paid_date is not None
+                and (payment.paid_date <= payment.due_date) == on_time
+                and payment.paid_recorded_at is not None
+                and payment.paid_recorded_at >= since
+            )
+        for payment in rows:
             if str(payment.pk) in held:
                 continue
             yield Fact(
@@ -429,7 +478,22 @@ def payment_overdue(engagement: Engagement, since: datetime | None) -> Iterator[
     kept once paid: the weeks of waiting happened)."""
     today = timezone.localdate()
     link = url("followup", engagement)
-    for payment in overdue_rows(engagement, since).iterator(chunk_size=1000):
+    rows: Iterable[Any]
+    if since is None:
+        rows = overdue_rows(engagement, since).iterator(chunk_size=1000)
+    else:  # the rows of payment_changes (the same order), those a week or more past due
+        rows = (
+            payment
+            for payment in _shared(
+                "payment_changes", engagement, since, payment_changes(engagement, since)
+            )
+            if payment.due_date < today - timedelta(days=6)
+            and (
+                payment.paid_date is None
+                or (payment.paid_recorded_at is not None and payment.paid_recorded_at >= since)
+            )
+        )
+    for payment in rows:
         end = payment.paid_date or today
         weeks = (end - payment.due_date).days // 7
         for week in range(1, weeks + 1):
