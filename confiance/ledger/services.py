@@ -97,11 +97,13 @@ def _origin_for(engagement: Engagement) -> str:
 
 
 def _head(engagement: Engagement) -> LedgerHead:
-    head = LedgerHead.objects.filter(engagement=engagement).first()
+    # The row lock serialises appends to one engagement's log: one locked read (the log is
+    # created with the engagement; a log missing is created first, then locked).
+    head = LedgerHead.objects.select_for_update().filter(engagement=engagement).first()
     if head is None:
-        head = ledger_log_create(engagement=engagement)
-    # The row lock serialises appends to one engagement's log.
-    return LedgerHead.objects.select_for_update().get(pk=head.pk)
+        ledger_log_create(engagement=engagement)
+        head = LedgerHead.objects.select_for_update().get(engagement=engagement)
+    return head
 
 
 @transaction.atomic

@@ -333,18 +333,21 @@ def _followup_causes(engagement: Engagement, now: datetime, causes: Causes) -> N
                     followup,
                 )
     if payment is not None:
-        unpaid = payment.objects.filter(
-            engagement=engagement,
-            paid_date__isnull=True,
-            due_date__lt=today - timedelta(days=PAYMENT_GRACE_DAYS - 1),
-        ).order_by("due_date")
-        first = unpaid.first()
-        if first is not None:
+        unpaid = list(
+            payment.objects.filter(
+                engagement=engagement,
+                paid_date__isnull=True,
+                due_date__lt=today - timedelta(days=PAYMENT_GRACE_DAYS - 1),
+            )
+            .order_by("due_date")
+            .values_list("due_date", flat=True)
+        )
+        if unpaid:
             causes[(AlertKind.PAYMENT_OVERDUE, indicators.P2C)] = Cause(
                 gettext_noop(
                     "%(n)s payment(s) unpaid past their due date, the oldest for %(days)s days."
                 ),
-                {"n": unpaid.count(), "days": (today - first.due_date).days},
+                {"n": len(unpaid), "days": (today - unpaid[0]).days},
                 _url("followup", engagement),
             )
 

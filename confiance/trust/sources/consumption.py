@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +30,19 @@ def appended_time_rows(engagement: Engagement, indexes: range) -> Any:
     return rows.exclude(kind="reversal")
 
 
-def _entries(engagement: Engagement, rows: Any, late: bool) -> Iterator[Fact]:
+SHARED_ROWS = 5000
+"""Up to this many appended entries, the two time indicators share one read of them (a day's
+entries); an import's are streamed by each, to keep the memory of an update small."""
+
+
+def _entries(
+    engagement: Engagement, rows: Any, late: bool, shared: tuple[Any, ...] | None = None
+) -> Iterator[Fact]:
     """One fact per day logged, not per entry or person: splitting a day's time into six entries
-    says nothing more about transparency than one entry (docs/trust.md, "Padding")."""
+    says nothing more about transparency than one entry (docs/trust.md, "Padding").
+
+    `shared`: a key under which the prompt and the late indicator read `rows` once per refresh
+    (each keeps its own by the delay, in the same order)."""
     from confiance.consumption.rollups import figures_load
 
     # The ledgered threshold: changing the workspace's setting is a ledger fact, so no one
@@ -42,11 +52,6 @@ def _entries(engagement: Engagement, rows: Any, late: bool) -> Iterator[Fact]:
         lambda: figures_load(engagement=engagement, cells=False).late_logging_days,
     )
     threshold = engagement.workspace.late_logging_days if ledgered is None else ledgered
-    rows = (
-        rows.filter(log_delay_days__gt=threshold)
-        if late
-        else rows.filter(log_delay_days__lte=threshold)
-    )
     link = url("consumption", engagement)
     key = "time_logged_late" if late else "time_logged_promptly"
     label = (
@@ -54,11 +59,18 @@ def _entries(engagement: Engagement, rows: Any, late: bool) -> Iterator[Fact]:
         if late
         else gettext_noop("Time for %(day)s logged on time")
     )
-    for day, created, delay in (
-        rows.order_by("created_at", "id")
-        .values_list("date", "created_at", "log_delay_days")
-        .iterator(chunk_size=2000)
-    ):
+    ordered = rows.order_by("created_at", "id").values_list("date", "created_at", "log_delay_days")
+    found: Iterable[tuple[Any, datetime, int]]
+    if shared is None:
+        found = (
+            ordered.filter(log_delay_days__gt=threshold)
+            if late
+            else ordered.filter(log_delay_days__lte=threshold)
+        ).iterator(chunk_size=2000)
+    else:
+        every: list[tuple[Any, datetime, int]] = read_once(shared, lambda: list(ordered))
+        found = (row for row in every if (row[2] > threshold) == late)
+    for day, created, delay in found:
         yield Fact(
             key,
             created,
@@ -80,12 +92,20 @@ def time_logged_late(engagement: Engagement, since: datetime | None) -> Iterator
     return _entries(engagement, time_rows(engagement, since), late=True)
 
 
+def _appended_key(engagement: Engagement, indexes: range) -> tuple[Any, ...] | None:
+    if len(indexes) > SHARED_ROWS:
+        return None
+    return ("appended_time_rows", engagement.pk, indexes.start, indexes.stop)
+
+
 def time_logged_promptly_appended(engagement: Engagement, indexes: range) -> Iterator[Fact]:
-    return _entries(engagement, appended_time_rows(engagement, indexes), late=False)
+    rows = appended_time_rows(engagement, indexes)
+    return _entries(engagement, rows, late=False, shared=_appended_key(engagement, indexes))
 
 
 def time_logged_late_appended(engagement: Engagement, indexes: range) -> Iterator[Fact]:
-    return _entries(engagement, appended_time_rows(engagement, indexes), late=True)
+    rows = appended_time_rows(engagement, indexes)
+    return _entries(engagement, rows, late=True, shared=_appended_key(engagement, indexes))
 
 
 def alert_rows(engagement: Engagement, since: datetime | None) -> Any:
