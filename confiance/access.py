@@ -14,42 +14,48 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from confiance.core.models import INTERNAL_ROLES, Membership, Role, User
-from confiance.core.queries import Prepared, build, columns, one_or_none
+from confiance.core.queries import Prepared, build, columns
 
 if TYPE_CHECKING:
     from confiance.engagements.models import Engagement, EngagementQuerySet
 
 
-def _membership_query() -> Prepared:
+def _membership_query(by_engagement: bool = False) -> Prepared:
+    """A person's membership with its workspace, client and user, by the workspace's slug or by
+    one of its engagements."""
     from confiance.core.models import Client, Workspace
 
+    selected = (
+        *columns(Membership),
+        *columns(Workspace, "workspace__"),
+        *columns(Client, "client__"),
+        *columns(User, "user__"),
+    )
+    if by_engagement:
+        return Prepared(
+            lambda user_id, engagement_id: Membership.objects.filter(
+                user_id=user_id, workspace__engagements__pk=engagement_id
+            ).values_list(*selected),
+            user_id=int,
+            engagement_id=int,
+        )
     return Prepared(
         lambda user_id, workspace_slug: Membership.objects.filter(
             user_id=user_id, workspace__slug=workspace_slug
-        ).values_list(
-            *columns(Membership),
-            *columns(Workspace, "workspace__"),
-            *columns(Client, "client__"),
-            *columns(User, "user__"),
-        ),
+        ).values_list(*selected),
         user_id=int,
         workspace_slug=str,
     )
 
 
 _MEMBERSHIP_QUERY: Prepared | None = None
+_ENGAGEMENT_MEMBERSHIP_QUERY: Prepared | None = None
 
 
-def membership_row(user_id: int, workspace_slug: str) -> Membership | None:
-    """The membership of this user id in the workspace with this slug, its workspace, client and
-    user set, whoever the user is (active or not: the caller checks): one query compiled once
-    per process, as every page asks it."""
+def _membership_from(rows: list[tuple[object, ...]]) -> Membership | None:
     from confiance.core.models import Client, Workspace
 
-    global _MEMBERSHIP_QUERY
-    if _MEMBERSHIP_QUERY is None:
-        _MEMBERSHIP_QUERY = _membership_query()
-    for row in _MEMBERSHIP_QUERY.rows(user_id=user_id, workspace_slug=workspace_slug):
+    for row in rows:
         membership, at = build(Membership, row)
         workspace, at = build(Workspace, row, at)
         client, at = build(Client, row, at)
@@ -60,6 +66,16 @@ def membership_row(user_id: int, workspace_slug: str) -> Membership | None:
         membership.user = user  # type: ignore[assignment]
         return membership
     return None
+
+
+def membership_row(user_id: int, workspace_slug: str) -> Membership | None:
+    """The membership of this user id in the workspace with this slug, its workspace, client and
+    user set, whoever the user is (active or not: the caller checks): one query compiled once
+    per process, as every page asks it."""
+    global _MEMBERSHIP_QUERY
+    if _MEMBERSHIP_QUERY is None:
+        _MEMBERSHIP_QUERY = _membership_query()
+    return _membership_from(_MEMBERSHIP_QUERY.rows(user_id=user_id, workspace_slug=workspace_slug))
 
 
 def membership_for(user: User | None, workspace_slug: str) -> Membership | None:
@@ -77,11 +93,16 @@ def membership_for_engagement(user: User | None, engagement_id: int) -> Membersh
     whether the engagement itself is within the membership's reach is get_engagement's)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    return one_or_none(  # unique (workspace, user); an engagement has one workspace
-        Membership.objects.select_related("workspace", "client", "user").filter(
-            user=user, workspace__engagements__pk=engagement_id
-        )
+    global _ENGAGEMENT_MEMBERSHIP_QUERY
+    if _ENGAGEMENT_MEMBERSHIP_QUERY is None:
+        _ENGAGEMENT_MEMBERSHIP_QUERY = _membership_query(by_engagement=True)
+    # unique (workspace, user); an engagement has one workspace
+    membership = _membership_from(
+        _ENGAGEMENT_MEMBERSHIP_QUERY.rows(user_id=user.pk, engagement_id=engagement_id)
     )
+    if membership is not None:
+        membership.user = user  # the very object the request holds
+    return membership
 
 
 def require_membership(user: User | None, workspace_slug: str) -> Membership:
