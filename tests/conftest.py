@@ -19,7 +19,7 @@ PASSWORD = "correct-horse-battery"
 # The longest files first. `--dist loadfile` gives a worker whole files and `--no-loadscope-reorder`
 # (pyproject.toml) hands them out in collection order, so a long file started last would leave the
 # other worker idle until it ends (xdist's own order, most tests first, put the one-test scenario
-# suite last: a tail of minutes). Measured with --durations on 3 December 2026; a file not listed
+# suite last: a tail of minutes). Measured with --durations on 4 December 2026; a file not listed
 # keeps its place, after these.
 LONGEST_FIRST = (
     "tests/trust/test_scenarios.py",
@@ -29,8 +29,11 @@ LONGEST_FIRST = (
     "tests/test_french.py",
     "tests/core/test_archive.py",
     "tests/browser/test_client_journey.py",
+    "tests/browser/test_emergence_journey.py",
     "tests/browser/test_from_zero_journey.py",
     "tests/core/test_erasure.py",
+    "tests/browser/test_ledger_verify.py",
+    "tests/core/test_schedule_processes.py",
     "tests/consumption/test_import_concurrency.py",
 )
 
