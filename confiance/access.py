@@ -8,6 +8,7 @@ person's reach is answered as "not found" (404), never "forbidden".
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from confiance.engagements.models import Engagement, EngagementQuerySet
 
 
+@functools.cache  # built once per process; Prepared compiles its SQL at the first run
 def _membership_query(by_engagement: bool = False) -> Prepared:
     """A person's membership with its workspace, client and user, by the workspace's slug or by
     one of its engagements."""
@@ -48,10 +50,6 @@ def _membership_query(by_engagement: bool = False) -> Prepared:
     )
 
 
-_MEMBERSHIP_QUERY: Prepared | None = None
-_ENGAGEMENT_MEMBERSHIP_QUERY: Prepared | None = None
-
-
 def _membership_from(rows: list[tuple[object, ...]]) -> Membership | None:
     from confiance.core.models import Client, Workspace
 
@@ -72,10 +70,9 @@ def membership_row(user_id: int, workspace_slug: str) -> Membership | None:
     """The membership of this user id in the workspace with this slug, its workspace, client and
     user set, whoever the user is (active or not: the caller checks): one query compiled once
     per process, as every page asks it."""
-    global _MEMBERSHIP_QUERY
-    if _MEMBERSHIP_QUERY is None:
-        _MEMBERSHIP_QUERY = _membership_query()
-    return _membership_from(_MEMBERSHIP_QUERY.rows(user_id=user_id, workspace_slug=workspace_slug))
+    return _membership_from(
+        _membership_query().rows(user_id=user_id, workspace_slug=workspace_slug)
+    )
 
 
 def membership_for(user: User | None, workspace_slug: str) -> Membership | None:
@@ -93,12 +90,9 @@ def membership_for_engagement(user: User | None, engagement_id: int) -> Membersh
     whether the engagement itself is within the membership's reach is get_engagement's)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    global _ENGAGEMENT_MEMBERSHIP_QUERY
-    if _ENGAGEMENT_MEMBERSHIP_QUERY is None:
-        _ENGAGEMENT_MEMBERSHIP_QUERY = _membership_query(by_engagement=True)
     # unique (workspace, user); an engagement has one workspace
     membership = _membership_from(
-        _ENGAGEMENT_MEMBERSHIP_QUERY.rows(user_id=user.pk, engagement_id=engagement_id)
+        _membership_query(by_engagement=True).rows(user_id=user.pk, engagement_id=engagement_id)
     )
     if membership is not None:
         membership.user = user  # the very object the request holds
@@ -247,6 +241,7 @@ def check_engagement(membership: Membership, engagement: Engagement) -> None:
         raise Http404
 
 
+@functools.cache
 def _engagement_query() -> Prepared:
     from confiance.core.models import Client
     from confiance.engagements.models import Engagement
@@ -260,9 +255,6 @@ def _engagement_query() -> Prepared:
     )
 
 
-_ENGAGEMENT_QUERY: Prepared | None = None
-
-
 def get_engagement(membership: Membership, pk: int) -> Engagement:
     """One engagement the membership may see, or 404.
 
@@ -274,11 +266,8 @@ def get_engagement(membership: Membership, pk: int) -> Engagement:
     from confiance.core.models import Client
     from confiance.engagements.models import Engagement
 
-    global _ENGAGEMENT_QUERY
-    if _ENGAGEMENT_QUERY is None:
-        _ENGAGEMENT_QUERY = _engagement_query()
     engagement: Engagement | None = None
-    for row in _ENGAGEMENT_QUERY.rows(pk=pk, workspace_id=membership.workspace_id):
+    for row in _engagement_query().rows(pk=pk, workspace_id=membership.workspace_id):
         engagement, at = build(Engagement, row)
         client, at = build(Client, row, at)
         lead, at = build(User, row, at)
