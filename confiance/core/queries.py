@@ -44,6 +44,14 @@ def build(
     return model.from_db(using, [field.attname for field in fields], values), stop
 
 
+def _key(value: Any) -> tuple[type, Any]:
+    """What a stand-in is recognised by among the compiled parameters: an int by its value
+    whatever int subclass the backend wrapped it in."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int, int(value)
+    return type(value), value
+
+
 class Prepared:
     """A `values_list` queryset compiled to SQL once per process and database; each run binds
     its values to that SQL.
@@ -58,7 +66,9 @@ class Prepared:
     def __init__(self, make: Callable[..., QuerySet[Any]], **kinds: type) -> None:
         self._make = make
         self._kinds = kinds
-        self._compiled: dict[str, tuple[str, list[tuple[bool, Any]], dict[int, Any]]] = {}
+        self._compiled: dict[
+            str, tuple[str, list[tuple[bool, Any, type | None]], dict[int, Any]]
+        ] = {}
         self._lock = threading.Lock()
 
     def _stand_ins(self) -> dict[str, Any]:
@@ -76,7 +86,9 @@ class Prepared:
                 raise TypeError(f"a prepared value is an int, a str or a datetime, not {kind}")
         return stand_ins
 
-    def _compile(self, alias: str) -> tuple[str, list[tuple[bool, Any]], dict[int, Any]]:
+    def _compile(
+        self, alias: str
+    ) -> tuple[str, list[tuple[bool, Any, type | None]], dict[int, Any]]:
         compiled = self._compiled.get(alias)
         if compiled is not None:
             return compiled
@@ -86,16 +98,22 @@ class Prepared:
             compiler = queryset.query.get_compiler(alias)
             sql, params = compiler.as_sql()
             ops = connections[alias].ops
-            # A backend may adapt a datetime before it becomes a parameter (SQLite: a string).
-            by_value = {(type(v), v): name for name, v in self._adapted(stand_ins, ops).items()}
-            slots: list[tuple[bool, Any]] = []
+            # A backend may adapt a value before it becomes a parameter: a datetime to a string
+            # (SQLite), an int to a sized int (psycopg's Int8 for a bigint column). The slot
+            # keeps that parameter's type, and each run's value is given the same type.
+            by_value = {_key(v): name for name, v in self._adapted(stand_ins, ops).items()}
+            slots: list[tuple[bool, Any, type | None]] = []
             for param in params:
                 try:
-                    name = by_value.get((type(param), param))
+                    name = by_value.get(_key(param))
                 except TypeError:  # an unhashable constant
                     name = None
-                slots.append((True, name) if name is not None else (False, param))
-            missing = set(stand_ins) - {slot for named, slot in slots if named}
+                if name is None:
+                    slots.append((False, param, None))
+                else:
+                    wrap = type(param) if type(param) is not type(stand_ins[name]) else None
+                    slots.append((True, name, wrap))
+            missing = set(stand_ins) - {slot for named, slot, _wrap in slots if named}
             if missing:
                 raise ValueError(f"prepared values that do not reach the SQL: {sorted(missing)}")
             # What the compiler would apply to each column (dates on SQLite, decimals ...).
@@ -116,7 +134,10 @@ class Prepared:
         sql, slots, converters = self._compile(using)
         connection = connections[using]
         values = self._adapted(values, connection.ops)
-        params = [values[slot] if named else slot for named, slot in slots]
+        params = [
+            (values[slot] if wrap is None else wrap(values[slot])) if named else slot
+            for named, slot, wrap in slots
+        ]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()

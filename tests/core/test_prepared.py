@@ -1,0 +1,76 @@
+"""A prepared query gives the rows its queryset gives, on each database's own parameter types."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from confiance.core.queries import Prepared
+from confiance.ledger.models import LedgerEntry
+from tests.conftest import World
+from tests.ledger.test_verify_cli import log_entries
+
+
+def entries_query() -> Prepared:
+    return Prepared(
+        lambda engagement_id, start, stop, since, kind: (
+            LedgerEntry.objects.filter(
+                engagement_id=engagement_id,
+                index__gte=start,  # a bigint column: psycopg wraps its values
+                index__lt=stop,
+                created_at__gte=since,  # SQLite adapts a datetime to a string
+                kind=kind,
+            )
+            .order_by("index")
+            .values_list("index", "kind", "created_at")
+        ),
+        engagement_id=int,
+        start=int,
+        stop=int,
+        since=datetime,
+        kind=str,
+    )
+
+
+def test_prepared_rows_are_the_querysets_rows_for_every_value(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    log_entries(world, 5, django_capture_on_commit_callbacks)
+    query = entries_query()
+    kind = LedgerEntry.objects.filter(engagement=world.engagement).values_list("kind", flat=True)[0]
+    since = timezone.now() - timedelta(hours=1)
+    for start, stop in [(0, 100), (1, 3), (2, 2), (4, 2**40)]:
+        expected = list(
+            LedgerEntry.objects.filter(
+                engagement_id=world.engagement.pk,
+                index__gte=start,
+                index__lt=stop,
+                created_at__gte=since,
+                kind=kind,
+            )
+            .order_by("index")
+            .values_list("index", "kind", "created_at")
+        )
+        rows = query.rows(
+            engagement_id=world.engagement.pk, start=start, stop=stop, since=since, kind=kind
+        )
+        assert rows == expected
+    assert (
+        query.rows(
+            engagement_id=world.engagement.pk, start=0, stop=100, since=timezone.now(), kind=kind
+        )
+        == []
+    )
+
+
+def test_a_value_that_never_reaches_the_sql_is_refused(db: None) -> None:
+    unused = Prepared(
+        lambda engagement_id, start: LedgerEntry.objects.filter(
+            engagement_id=engagement_id
+        ).values_list("index"),
+        engagement_id=int,
+        start=int,
+    )
+    with pytest.raises(ValueError, match="start"):
+        unused.rows(engagement_id=1, start=0)
