@@ -469,6 +469,36 @@ def _validate_attendees(engagement: Engagement, attendees: list[User]) -> dict[i
     return sides
 
 
+def _meeting_checked(
+    engagement: Engagement,
+    *,
+    title: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    channel: str,
+    attendees: list[User],
+) -> dict[int, str]:
+    """Each field error of a meeting planned or changed (all at once), else each attendee's side."""
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = _("A meeting needs a title.")
+    if timezone.is_naive(starts_at):
+        errors["starts_at"] = _("Give the time with its time zone.")
+    if not 0 < duration_minutes <= MAX_MEETING_MINUTES:
+        errors["duration_minutes"] = _("A meeting lasts between 1 minute and 24 hours.")
+    if timezone.is_aware(starts_at) and (
+        error := limits.date_error(timezone.localdate(starts_at), engagement=engagement)
+    ):
+        errors["starts_at"] = error
+    if channel not in MeetingChannel.values:
+        errors["channel"] = _("Choose a channel.")
+    if not attendees:
+        errors["attendees"] = _("Say who is expected.")
+    if errors:
+        raise ValidationError(errors)
+    return _validate_attendees(engagement, attendees)
+
+
 @transaction.atomic
 def meeting_create(
     *,
@@ -488,24 +518,14 @@ def meeting_create(
     _ensure_same_workspace(membership, engagement)
     if not access.can_manage_meetings(membership, engagement):
         raise PermissionDenied
-    errors: dict[str, str] = {}
-    if not title.strip():
-        errors["title"] = _("A meeting needs a title.")
-    if timezone.is_naive(starts_at):
-        errors["starts_at"] = _("Give the time with its time zone.")
-    if not 0 < duration_minutes <= MAX_MEETING_MINUTES:
-        errors["duration_minutes"] = _("A meeting lasts between 1 minute and 24 hours.")
-    if timezone.is_aware(starts_at) and (
-        error := limits.date_error(timezone.localdate(starts_at), engagement=engagement)
-    ):
-        errors["starts_at"] = error
-    if channel not in MeetingChannel.values:
-        errors["channel"] = _("Choose a channel.")
-    if not attendees:
-        errors["attendees"] = _("Say who is expected.")
-    if errors:
-        raise ValidationError(errors)
-    sides = _validate_attendees(engagement, attendees)
+    sides = _meeting_checked(
+        engagement,
+        title=title,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        channel=channel,
+        attendees=attendees,
+    )
     meeting = Meeting.objects.create(
         workspace_id=engagement.workspace_id,
         engagement=engagement,
@@ -561,24 +581,14 @@ def meeting_update(
         raise PermissionDenied
     if meeting.status != MeetingStatus.PLANNED:
         raise ValidationError(_("Only a planned meeting can be changed."))
-    errors: dict[str, str] = {}
-    if not title.strip():
-        errors["title"] = _("A meeting needs a title.")
-    if timezone.is_naive(starts_at):
-        errors["starts_at"] = _("Give the time with its time zone.")
-    if not 0 < duration_minutes <= MAX_MEETING_MINUTES:
-        errors["duration_minutes"] = _("A meeting lasts between 1 minute and 24 hours.")
-    if timezone.is_aware(starts_at) and (
-        error := limits.date_error(timezone.localdate(starts_at), engagement=engagement)
-    ):
-        errors["starts_at"] = error
-    if channel not in MeetingChannel.values:
-        errors["channel"] = _("Choose a channel.")
-    if not attendees:
-        errors["attendees"] = _("Say who is expected.")
-    if errors:
-        raise ValidationError(errors)
-    sides = _validate_attendees(engagement, attendees)
+    sides = _meeting_checked(
+        engagement,
+        title=title,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        channel=channel,
+        attendees=attendees,
+    )
     now = timezone.now()
     moved = starts_at != meeting.starts_at
     if moved:
