@@ -67,8 +67,13 @@ class ApiMiddleware:
         else:
             response = self.get_response(request)
         if response.status_code >= 400 and "json" not in response.get("Content-Type", ""):
-            # Django's own pages (an unknown path, a crash outside the API's handlers).
-            response = json_error(response.status_code, response.reason_phrase)
+            # Django's own pages (an unknown path, a crash outside the API's handlers), or a
+            # bodiless answer (416 of a download): JSON, with the answer's own headers kept.
+            converted = json_error(response.status_code, response.reason_phrase)
+            for header, value in response.items():
+                if header.lower() not in ("content-type", "content-length"):
+                    converted.headers.setdefault(header, value)
+            response = converted
         if request.method in ("GET", "HEAD") and response.status_code == 200:
             response = self._conditional(request, response)
         return response

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from django.http import (
-    FileResponse,
     Http404,
     HttpRequest,
     JsonResponse,
@@ -29,6 +28,7 @@ from ninja.security import SessionAuth
 from confiance import access
 from confiance.api.auth import TokenAuth
 from confiance.core.models import Membership, User
+from confiance.core.ranges import file_download
 from confiance.engagements.models import Engagement
 from confiance.ledger import prepared, selectors, services
 from confiance.ledger.models import LedgerBundle, Witness
@@ -257,16 +257,21 @@ def bundle_filename(engagement: Engagement) -> str:
     return f"ledger-{engagement.workspace.slug}-{engagement.pk}.json"
 
 
-def bundle_file(engagement: Engagement, bundle: LedgerBundle) -> FileResponse | None:
-    """A prepared bundle's file as it is, or None if it went meanwhile."""
+def bundle_file(
+    request: HttpRequest, engagement: Engagement, bundle: LedgerBundle
+) -> HttpResponseBase | None:
+    """A prepared bundle's file as it is, or None if it went meanwhile; a download that stopped
+    can be resumed (Range, with If-Range naming this build of the bundle)."""
     handle = prepared.bundle_open(bundle)
     if handle is None:
         return None
-    return FileResponse(
+    ready = bundle.ready_at.timestamp() if bundle.ready_at else 0
+    return file_download(
+        request,
         handle,
-        as_attachment=True,
         filename=bundle_filename(engagement),
         content_type="application/json",
+        etag=f'"bundle-{bundle.pk}-{bundle.size}-{bundle.cosignatures}-{ready:.6f}"',
     )
 
 
@@ -291,7 +296,7 @@ def ledger_bundle(request: HttpRequest, engagement_id: int) -> HttpResponseBase:
     bundle = answer.bundle
     assert bundle is not None
     if answer.ready:
-        served = bundle_file(engagement, bundle)
+        served = bundle_file(request, engagement, bundle)
         if served is not None:
             return served
     status = bundle.status if not answer.ready else LedgerBundle.Status.QUEUED

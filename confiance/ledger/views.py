@@ -141,7 +141,7 @@ def bundle_download(request: HttpRequest, membership: Membership, pk: int) -> Ht
     if answer.inline:
         return bundle_stream(membership, engagement, answer.size)
     if answer.ready and answer.bundle is not None:
-        response = bundle_file(engagement, answer.bundle)
+        response = bundle_file(request, engagement, answer.bundle)
         if response is not None:
             return response
     context = {"engagement": engagement, "answer": answer}

@@ -222,3 +222,66 @@ def test_a_build_whose_worker_died_is_queued_again(large: World, settings: Any) 
     assert response.status_code == 202 and response.json()["status"] == "queued"
     run_queued_builds()
     assert api_get(large, "owner").status_code == 200
+
+
+def ranged(world: World, persona: str, headers: dict[str, str], name: str = "") -> Any:
+    http = HttpClient(headers=headers)
+    http.force_login(world.user(persona))
+    if name:
+        kwargs = {"ws": world.workspace.slug, "pk": world.engagement.pk}
+        return http.get(reverse(name, kwargs=kwargs))
+    return http.get(reverse("api:ledger_bundle", kwargs={"engagement_id": world.engagement.pk}))
+
+
+def test_a_stopped_download_resumes_where_it_stopped(
+    large: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    whole_response = api_get(large, "client_contact")
+    whole = body(whole_response)
+    etag = whole_response["ETag"]
+    assert whole_response["Accept-Ranges"] == "bytes"
+    assert int(whole_response["Content-Length"]) == len(whole)
+    for header, first, last in [
+        ("bytes=100-", 100, len(whole) - 1),
+        ("bytes=0-99", 0, 99),
+        ("bytes=50-10000000", 50, len(whole) - 1),
+        ("bytes=-30", len(whole) - 30, len(whole) - 1),
+    ]:
+        # Through the API and through the page's download link alike.
+        for name in ("", "ledger-bundle"):
+            part = ranged(large, "client_contact", {"Range": header, "If-Range": etag}, name)
+            assert part.status_code == 206, header
+            assert body(part) == whole[first : last + 1]
+            assert part["Content-Range"] == f"bytes {first}-{last}/{len(whole)}"
+            assert int(part["Content-Length"]) == last - first + 1
+    # The pieces put together are the file, which verifies as the whole download does.
+    pieces = [
+        body(ranged(large, "client_contact", {"Range": f"bytes={start}-{start + 99}"}))
+        for start in range(0, len(whole), 100)
+    ]
+    assert b"".join(pieces) == whole
+
+    past = ranged(large, "client_contact", {"Range": f"bytes={len(whole)}-"})
+    assert past.status_code == 416 and past["Content-Range"] == f"bytes */{len(whole)}"
+    # A range this server does not serve (several, malformed) gets the whole file.
+    for header in ("bytes=0-1,5-9", "lines=1-2", "bytes=9-3"):
+        assert body(ranged(large, "client_contact", {"Range": header})) == whole
+
+    # A newer bundle replaces this one: a resumption that names the old one gets the whole new
+    # file, never the new file's tail glued to the old file's head.
+    log_entries(large, 2, django_capture_on_commit_callbacks)
+    LedgerBundle.objects.update(
+        ready_at=timezone.now() - timedelta(seconds=prepared.FRESH_SECONDS + 1)
+    )
+    renewed = ranged(large, "client_contact", {"Range": "bytes=100-", "If-Range": etag})
+    assert renewed.status_code == 200 and renewed["ETag"] != etag
+    assert len(json.loads(body(renewed))["entries"]) == 10
+
+
+def test_another_reader_cannot_resume_into_someone_elses_file(large: World) -> None:
+    owner_file = api_get(large, "owner")
+    etag = owner_file["ETag"]
+    mine = ranged(large, "client_contact", {"Range": "bytes=0-", "If-Range": etag})
+    # The client's own file (without amounts), whole, under its own name.
+    assert mine.status_code == 200 and mine["ETag"] != etag
+    assert b"57000" not in body(mine)
