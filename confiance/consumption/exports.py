@@ -30,7 +30,7 @@ from confiance import access
 from confiance.consumption.figures import PERSON, Figures
 from confiance.consumption.models import Activity, TimeEntry
 from confiance.consumption.rollups import figures_load
-from confiance.core.forms import model_choice_field
+from confiance.core.forms import model_choice_field, offer_choices
 from confiance.core.models import Membership, User
 from confiance.engagements.models import Engagement
 
@@ -54,8 +54,16 @@ class EntryFilterForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, engagement: Engagement, figures: Figures | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        engagement: Engagement,
+        figures: Figures | None = None,
+        people: list[User] | None = None,
+        activities: list[Activity] | None = None,
+        **kwargs: Any,
     ) -> None:
+        """`people` (`selectors.people_who_logged`) and `activities` (all of the engagement's,
+        by name): the rows the page read already, offered as the choices."""
         super().__init__(*args, **kwargs)
         # People who logged time here (from the rollups: no scan of the entries).
         figures = figures if figures is not None else figures_load(engagement=engagement)
@@ -64,10 +72,15 @@ class EntryFilterForm(forms.Form):
             for (dimension, key), cell in figures.cells.items()
             if dimension == PERSON and cell.entries
         ]
-        model_choice_field(self, "person").queryset = User.objects.filter(
-            email__in=emails
-        ).order_by("full_name")
-        model_choice_field(self, "activity").queryset = engagement.activities.order_by("name")
+        person = model_choice_field(self, "person")
+        person.queryset = User.objects.filter(email__in=emails).order_by("full_name")
+        activity = model_choice_field(self, "activity")
+        activity.queryset = engagement.activities.order_by("name")
+        if people is not None:
+            logged = set(emails)
+            offer_choices(person, [p for p in people if p.email in logged])
+        if activities is not None:
+            offer_choices(activity, activities)
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from confiance.consumption.figures import Cell, Figures
 from confiance.consumption.models import ConsumptionRollup, ConsumptionTotals
+from confiance.core.queries import Prepared, build, columns
 from confiance.engagements.models import Engagement
 
 _SCALARS = (
@@ -50,14 +51,29 @@ def _figures_of(totals: ConsumptionTotals | None) -> Figures:
     return figures
 
 
+# Read on every view of the consumption page: compiled once per process (core.queries).
+_TOTALS = Prepared(
+    lambda engagement_id: ConsumptionTotals.objects.filter(engagement_id=engagement_id).values_list(
+        *columns(ConsumptionTotals)
+    ),
+    engagement_id=int,
+)
+_CELLS = Prepared(
+    lambda engagement_id: ConsumptionRollup.objects.filter(engagement_id=engagement_id).values_list(
+        "dimension", "key", "minutes", "entries"
+    ),
+    engagement_id=int,
+)
+
+
 def figures_load(*, engagement: Engagement, cells: bool = True) -> Figures:
     """The engagement's figures as the rollups hold them (two queries)."""
-    totals = ConsumptionTotals.objects.filter(engagement_id=engagement.pk).first()
+    totals = None
+    for row in _TOTALS.rows(engagement_id=engagement.pk):  # one row at most (one-to-one)
+        totals, _at = build(ConsumptionTotals, row)
     figures = _figures_of(totals)
     if cells:
-        for dimension, key, minutes, entries in ConsumptionRollup.objects.filter(
-            engagement_id=engagement.pk
-        ).values_list("dimension", "key", "minutes", "entries"):
+        for dimension, key, minutes, entries in _CELLS.rows(engagement_id=engagement.pk):
             if minutes or entries:  # a cell corrected back to nothing is nothing
                 figures.cells[(dimension, key)] = Cell(int(minutes), int(entries))
     return figures

@@ -7,6 +7,7 @@ same few queries at 1,000 and at 1,000,000 entries; only one page of entries is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -26,6 +27,7 @@ from confiance.consumption.models import (
 )
 from confiance.consumption.rollups import figures_load
 from confiance.core.models import Membership, User
+from confiance.core.queries import Prepared, PreparedIn, build, columns
 from confiance.engagements.models import Engagement, EngagementStatus
 
 # Status thresholds on the forecast at completion, as a share of the budget.
@@ -317,13 +319,28 @@ def _estimate_at(text: str) -> datetime | None:
         return None
 
 
+# Read on every view of the consumption page: compiled once per process (core.queries).
+_AUDIT = Prepared(
+    lambda engagement_id: (
+        LedgerAudit.objects.filter(engagement_id=engagement_id)
+        .order_by("pk")[:1]
+        .values_list(*columns(LedgerAudit))
+    ),
+    engagement_id=int,
+)
+
+
 def consumption_summary(
-    *, fetched_by: Membership, engagement: Engagement, figures: Figures | None = None
+    *,
+    fetched_by: Membership,
+    engagement: Engagement,
+    figures: Figures | None = None,
+    people: Sequence[User] | None = None,
 ) -> ConsumptionSummary:
     """Everything the consumption page shows; the same numbers for both sides.
 
     Read from the rollups of the ledgered facts (`figures`, when the caller loaded them
-    already): a constant number of queries.
+    already; `people`, those of `people_who_logged`): a constant number of queries.
     """
     workspace = engagement.workspace
     show_amounts = access.can_see_amounts(fetched_by)
@@ -333,13 +350,9 @@ def consumption_summary(
     figures.minutes_per_day = minutes_per_day
     consumed = figures.consumed_minutes
 
-    emails = [key for (dimension, key), c in figures.cells.items() if dimension == PERSON]
-    names = {
-        email: full_name or email
-        for email, full_name in User.objects.filter(email__in=emails).values_list(
-            "email", "full_name"
-        )
-    }
+    if people is None:
+        people = people_who_logged(figures)
+    names = {person.email: person.full_name or person.email for person in people}
     by_person = []
     consumed_amount: Decimal | None = None
     for (dimension, email), cell in figures.cells.items():
@@ -387,7 +400,9 @@ def consumption_summary(
     ):
         weeks_left = max(0, (engagement.end_date - today).days) / 7
         projection = consumed + int(pace * weeks_left)
-    audit = LedgerAudit.objects.filter(engagement_id=engagement.pk).first()
+    audit = None
+    for row in _AUDIT.rows(engagement_id=engagement.pk):
+        audit, _at = build(LedgerAudit, row)
     estimate = figures.estimate_minutes
     forecast = consumed + estimate if estimate is not None else None
 
@@ -454,13 +469,59 @@ def ledger_leaves(*, engagement: Engagement, start: int, end: int) -> list[list[
     ]
 
 
+# Compiled once per process and list length (core.queries): read on every consumption page.
+_PEOPLE_BY_EMAIL = PreparedIn(
+    lambda emails: (
+        User.objects.filter(email__in=emails)
+        .order_by("full_name", "pk")
+        .values_list(*columns(User))
+    ),
+    "emails",
+    item=str,
+)
+
+
+def people_who_logged(figures: Figures) -> list[User]:
+    """The people with a cell in the rollups (those who logged time here, even if every entry
+    of theirs was corrected away since), by name: one query, no scan of the entries."""
+    emails = [key for (dimension, key) in figures.cells if dimension == PERSON]
+    people = []
+    for row in _PEOPLE_BY_EMAIL.rows(emails=emails):
+        person, _at = build(User, row)
+        assert person is not None
+        people.append(person)
+    return people
+
+
+_ACTIVITIES = Prepared(
+    lambda engagement_id: (
+        Activity.objects.filter(engagement_id=engagement_id)
+        .order_by("name")
+        .values_list(*columns(Activity))
+    ),
+    engagement_id=int,
+)
+
+
+def activities_all(*, engagement: Engagement) -> list[Activity]:
+    """The engagement's activities by name, active or not (one query compiled once)."""
+    activities = []
+    for row in _ACTIVITIES.rows(engagement_id=engagement.pk):
+        activity, _at = build(Activity, row)
+        assert activity is not None
+        activities.append(activity)
+    return activities
+
+
+# Compiled once per process and page length (core.queries): read on every consumption page.
+_CORRECTED = PreparedIn(
+    lambda ids: TimeEntry.objects.filter(corrects_id__in=ids).values_list("corrects_id"), "ids"
+)
+
+
 def mark_corrected(entries: list[TimeEntry]) -> None:
     """Set `is_corrected` on a page of entries, in one query (not a GROUP BY over all)."""
-    corrected = set(
-        TimeEntry.objects.filter(corrects_id__in=[e.pk for e in entries]).values_list(
-            "corrects_id", flat=True
-        )
-    )
+    corrected = {row[0] for row in _CORRECTED.rows(ids=[e.pk for e in entries])}
     for entry in entries:
         entry.is_corrected = entry.pk in corrected  # type: ignore[attr-defined]
 
@@ -468,6 +529,30 @@ def mark_corrected(entries: list[TimeEntry]) -> None:
 def budget_history(*, fetched_by: Membership, engagement: Engagement) -> QuerySet[BudgetRevision]:
     access.check_engagement(fetched_by, engagement)
     return engagement.budget_revisions.select_related("changed_by").order_by("-created_at", "-id")
+
+
+# The page's last ten, compiled once per process (core.queries).
+_LAST_BUDGETS = Prepared(
+    lambda engagement_id: (
+        BudgetRevision.objects.filter(engagement_id=engagement_id)
+        .order_by("-created_at", "-id")[:10]
+        .values_list(*columns(BudgetRevision), *columns(User, "changed_by__"))
+    ),
+    engagement_id=int,
+)
+
+
+def budget_history_last(*, fetched_by: Membership, engagement: Engagement) -> list[BudgetRevision]:
+    """`budget_history`'s ten latest revisions with who changed them."""
+    access.check_engagement(fetched_by, engagement)
+    revisions = []
+    for row in _LAST_BUDGETS.rows(engagement_id=engagement.pk):
+        revision, at = build(BudgetRevision, row)
+        changed_by, at = build(User, row, at)
+        assert revision is not None
+        revision.changed_by = changed_by  # type: ignore[assignment]
+        revisions.append(revision)
+    return revisions
 
 
 def activity_list(*, engagement: Engagement) -> QuerySet[Activity]:

@@ -34,11 +34,12 @@ from confiance.consumption.forms import (
     EstimateForm,
     RateForm,
 )
-from confiance.consumption.models import TimeEntry
+from confiance.consumption.models import Activity, TimeEntry
 from confiance.consumption.rollups import figures_load
 from confiance.core.decorators import workspace_view
-from confiance.core.forms import add_service_errors
+from confiance.core.forms import add_service_errors, model_choice_field, offer_choices
 from confiance.core.models import Membership, Notice, Role, User
+from confiance.core.queries import Prepared, build, columns
 from confiance.core.services import notices_mark_read
 from confiance.engagements.models import Engagement
 
@@ -46,24 +47,57 @@ ENTRIES_PER_PAGE = 50
 LEAVES_PER_REQUEST = 5000
 
 
+def _team(workspace_id: int) -> QuerySet[User]:
+    return User.objects.filter(
+        memberships__workspace_id=workspace_id,
+        memberships__role__in=[Role.OWNER, Role.MEMBER],
+    ).order_by("full_name")
+
+
 def _people(membership: Membership, engagement: Engagement) -> QuerySet[User]:
     """Whom this person may log time for: themselves, or the whole team for the lead/owner."""
     if access.can_log_time_for_others(membership, engagement):
-        return User.objects.filter(
-            memberships__workspace_id=membership.workspace_id,
-            memberships__role__in=[Role.OWNER, Role.MEMBER],
-        ).order_by("full_name")
+        return _team(membership.workspace_id)
     return User.objects.filter(pk=membership.user_id)
 
 
-def _entry_form(membership: Membership, engagement: Engagement, data: Any = None) -> EntryForm:
-    return EntryForm(
+# The page's entry form offers these on every view: compiled once per process (core.queries).
+_TEAM = Prepared(
+    lambda workspace_id: _team(workspace_id).values_list(*columns(User)), workspace_id=int
+)
+
+
+def _people_rows(membership: Membership, engagement: Engagement) -> list[User]:
+    """`_people`'s rows, in its order."""
+    if not access.can_log_time_for_others(membership, engagement):
+        return [membership.user]
+    people = []
+    for row in _TEAM.rows(workspace_id=membership.workspace_id):
+        person, _at = build(User, row)
+        assert person is not None
+        people.append(person)
+    return people
+
+
+def _entry_form(
+    membership: Membership,
+    engagement: Engagement,
+    data: Any = None,
+    activities: list[Activity] | None = None,
+) -> EntryForm:
+    """The form to log time; unbound on the page, offered the rows of `activities` (all of the
+    engagement's, by name, read already) and of the people it may log for."""
+    form = EntryForm(
         data,
         activities=selectors.activity_list(engagement=engagement),
         people=_people(membership, engagement),
         initial={"person": membership.user_id},
         prefix="entry",
     )
+    if activities is not None:
+        offer_choices(model_choice_field(form, "activity"), [a for a in activities if a.is_active])
+        offer_choices(model_choice_field(form, "person"), _people_rows(membership, engagement))
+    return form
 
 
 def _page(
@@ -78,8 +112,14 @@ def _page(
     can_log = writable and access.can_log_time(membership, engagement)
     can_budget = writable and access.can_manage_budget(membership, engagement)
     figures = figures_load(engagement=engagement)  # once, for the summary and the filters
+    people = selectors.people_who_logged(figures)  # for the summary and the filters
+    activities = selectors.activities_all(engagement=engagement)  # for the forms' choices
     filter_form = exports.EntryFilterForm(
-        request.GET if _filtered(request) else None, engagement=engagement, figures=figures
+        request.GET if _filtered(request) else None,
+        engagement=engagement,
+        figures=figures,
+        people=people,
+        activities=activities,
     )
     filters = exports.entry_filter(filter_form)
     paginator = Paginator(
@@ -92,7 +132,7 @@ def _page(
     entries.object_list = list(entries.object_list)
     selectors.mark_corrected(entries.object_list)
     summary = selectors.consumption_summary(
-        fetched_by=membership, engagement=engagement, figures=figures
+        fetched_by=membership, engagement=engagement, figures=figures, people=people
     )
     context = {
         "engagement": engagement,
@@ -106,9 +146,9 @@ def _page(
             show_internal=summary.show_internal,
             can_log=can_log,
         ),
-        "budget_history": selectors.budget_history(fetched_by=membership, engagement=engagement)[
-            :10
-        ],
+        "budget_history": selectors.budget_history_last(
+            fetched_by=membership, engagement=engagement
+        ),
         "can_log": can_log,
         "can_budget": can_budget,
         "can_import": writable and access.can_log_time_for_others(membership, engagement),
@@ -118,7 +158,7 @@ def _page(
         "filter_query": _filter_query(request),
         "this_month": timezone.localdate().strftime("%Y-%m"),
         "entry_form": forms.get("entry_form")
-        or (_entry_form(membership, engagement) if can_log else None),
+        or (_entry_form(membership, engagement, activities=activities) if can_log else None),
         "budget_form": forms.get("budget_form")
         or (BudgetForm(prefix="budget") if can_budget else None),
         "estimate_form": forms.get("estimate_form")

@@ -22,6 +22,15 @@ def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceFiel
     return field
 
 
+def offer_choices(field: forms.ModelChoiceField[Any], rows: list[Any]) -> None:
+    """Give a model choice field the rows its queryset gives, read already (same rows, same
+    order): an unbound form is rendered from them (`{% form_fields %}`) without querying;
+    validating a submitted value still asks the queryset."""
+    iterator = field.iterator(field)
+    empty = [("", field.empty_label)] if field.empty_label is not None else []
+    field.offered = [*empty, *(iterator.choice(row) for row in rows)]  # type: ignore[attr-defined]
+
+
 def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
     """The form's own copy of its choice field `name`, to set its choices per request."""
     field = form.fields[name]

@@ -13,18 +13,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from confiance import access
 from confiance.consumption.models import ConsumptionRollup, ConsumptionTotals
 from confiance.consumption.selectors import PACE_WEEKS, ConsumptionSummary
-from confiance.core.models import Membership
+from confiance.core.models import Membership, User
+from confiance.core.queries import PreparedIn, build, columns
 from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.followup.models import LIVE_STATUSES, Commitment
 from confiance.problems.models import OPEN_STATUSES, Problem
 from confiance.trust import indicators
 from confiance.trust.models import TrustState
+from confiance.trust.opinion import Opinion
 from confiance.trust.services import opinions_of, trust_settings_for
 
 
@@ -68,38 +70,40 @@ class Glance:
         return self.summary.status
 
 
-def glance(
-    *, fetched_by: Membership, engagements: Sequence[Engagement], today: date | None = None
-) -> dict[int, Glance]:
-    """The at-a-glance figures of engagements the viewer already may see, by engagement id."""
-    engagements = [e for e in engagements if e.workspace_id == fetched_by.workspace_id]
-    if not engagements:
-        return {}
-    today = today or timezone.localdate()
-    now = timezone.now()
-    ids = [e.pk for e in engagements]
-    workspace = fetched_by.workspace
-
-    # Consumption from the rollups of the ledgered facts, as the consumption page reads it:
-    # one row of totals per engagement and the last weeks' day cells, never the entries.
-    since = (today - timedelta(weeks=PACE_WEEKS)).isoformat()
-    totals = {t.engagement_id: t for t in ConsumptionTotals.objects.filter(engagement_id__in=ids)}
-    recent_minutes = dict(
+# The glance's queries, compiled once per process and page length (core.queries): compiling
+# them cost Django more than running them, on every list page.
+_TOTALS = PreparedIn(
+    lambda ids: ConsumptionTotals.objects.filter(engagement_id__in=ids).values_list(
+        *columns(ConsumptionTotals)
+    ),
+    "ids",
+)
+_RECENT = PreparedIn(
+    lambda ids, since, until: (
         ConsumptionRollup.objects.filter(
-            engagement_id__in=ids, dimension="day", key__gt=since, key__lte=today.isoformat()
+            engagement_id__in=ids, dimension="day", key__gt=since, key__lte=until
         )
         .values("engagement_id")
         .annotate(m=Sum("minutes"))
         .values_list("engagement_id", "m")
-    )
-
-    # Problems and commitments: the client side sees them all (none is internal).
-    problems = dict(
+    ),
+    "ids",
+    since=str,
+    until=str,
+)
+_PROBLEMS = PreparedIn(
+    lambda ids: (
         Problem.objects.filter(engagement_id__in=ids, status__in=OPEN_STATUSES)
         .values("engagement_id")
         .annotate(n=Count("id"))
         .values_list("engagement_id", "n")
-    )
+    ),
+    "ids",
+)
+
+
+def _next_due(ids: list[int], today: date) -> QuerySet[Commitment]:
+    """Each engagement's next live commitment due, its owner, and its overdue count."""
     first_due = (
         Commitment.objects.filter(engagement_id=OuterRef("engagement_id"), status__in=LIVE_STATUSES)
         .order_by("due_date", "id")
@@ -116,13 +120,55 @@ def glance(
         .annotate(n=Count("id"))
         .values("n")
     )
-    next_due = {
-        c.engagement_id: c
-        for c in Commitment.objects.filter(engagement_id__in=ids, pk=Subquery(first_due))
-        .select_related("owner")
+    return (
+        Commitment.objects.filter(engagement_id__in=ids, pk=Subquery(first_due))
         .annotate(overdue=Subquery(overdue_count))
-    }
-    overdue = {pk: c.overdue or 0 for pk, c in next_due.items()}
+        .values_list(*columns(Commitment), *columns(User, "owner__"), "overdue")
+    )
+
+
+_NEXT_DUE = PreparedIn(_next_due, "ids", today=date)
+_TRUST_STATES = PreparedIn(
+    lambda ids: TrustState.objects.filter(
+        engagement_id__in=ids, direction=indicators.C2P
+    ).values_list(*columns(TrustState)),
+    "ids",
+)
+
+
+def glance(
+    *, fetched_by: Membership, engagements: Sequence[Engagement], today: date | None = None
+) -> dict[int, Glance]:
+    """The at-a-glance figures of engagements the viewer already may see, by engagement id."""
+    engagements = [e for e in engagements if e.workspace_id == fetched_by.workspace_id]
+    if not engagements:
+        return {}
+    today = today or timezone.localdate()
+    now = timezone.now()
+    ids = [e.pk for e in engagements]
+    workspace = fetched_by.workspace
+
+    # Consumption from the rollups of the ledgered facts, as the consumption page reads it:
+    # one row of totals per engagement and the last weeks' day cells, never the entries.
+    since = (today - timedelta(weeks=PACE_WEEKS)).isoformat()
+    totals = {}
+    for row in _TOTALS.rows(ids=ids):
+        t, _at = build(ConsumptionTotals, row)
+        assert t is not None
+        totals[t.engagement_id] = t
+    recent_minutes = dict(_RECENT.rows(ids=ids, since=since, until=today.isoformat()))
+
+    # Problems and commitments: the client side sees them all (none is internal).
+    problems = dict(_PROBLEMS.rows(ids=ids))
+    next_due = {}
+    for row in _NEXT_DUE.rows(ids=ids, today=today):
+        commitment, at = build(Commitment, row)
+        owner, at = build(User, row, at)
+        assert commitment is not None and owner is not None
+        commitment.owner = owner
+        commitment.overdue = row[at]  # type: ignore[attr-defined]
+        next_due[commitment.engagement_id] = commitment
+    overdue = {pk: c.overdue or 0 for pk, c in next_due.items()}  # type: ignore[attr-defined]
 
     bands: dict[int, TrustBand] = {}
     directions_seen = {e.pk: access.trust_directions(fetched_by, e) for e in engagements}
@@ -130,19 +176,25 @@ def glance(
     if trusted_ids:
         settings = trust_settings_for(fetched_by.workspace_id)
         states: dict[int, list[TrustState]] = defaultdict(list)
-        for state in TrustState.objects.filter(
-            engagement_id__in=trusted_ids, direction=indicators.C2P
-        ):
+        for row in _TRUST_STATES.rows(ids=trusted_ids):
+            state, _at = build(TrustState, row)
+            assert state is not None
             states[state.engagement_id].append(state)
+        # Without a state, the opinion is the prior's: the same for every such engagement
+        # with the same base rate (most of a list of new engagements), computed once.
+        priors: dict[float, Opinion] = {}
         for engagement in engagements:
             if engagement.pk not in trusted_ids:
                 continue
-            opinion = opinions_of(
-                states[engagement.pk],
-                settings.base_rate(engagement.contact_origin),
-                settings.half_life,
-                now,
-            )[(indicators.C2P, indicators.OVERALL)]
+            base_rate = settings.base_rate(engagement.contact_origin)
+            found = states.get(engagement.pk)
+            opinion = priors.get(base_rate) if not found else None
+            if opinion is None:
+                opinion = opinions_of(found or [], base_rate, settings.half_life, now)[
+                    (indicators.C2P, indicators.OVERALL)
+                ]
+                if not found:
+                    priors[base_rate] = opinion
             low, high = opinion.band()
             bands[engagement.pk] = TrustBand(
                 projected=round(opinion.projected() * 100),

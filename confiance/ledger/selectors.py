@@ -352,14 +352,19 @@ class KeyRotation:
     at: str
 
 
-def key_rotations(*, engagement: Engagement) -> list[KeyRotation]:
-    """The log's key rotations in order; each announcement is signed by the previous key."""
+def key_rotations(*, engagement: Engagement, any_retired: bool | None = None) -> list[KeyRotation]:
+    """The log's key rotations in order; each announcement is signed by the previous key.
+
+    `any_retired`: whether the workspace ever retired a key, when the caller read it already
+    (`services.log_keys`)."""
     rotations: list[KeyRotation] = []
     # Only a rotation retires a key: without one, no log of the workspace holds an
     # announcement, and the entries (no index on their kind) need not be scanned.
-    if not WorkspaceKey.objects.filter(
-        workspace_id=engagement.workspace_id, retired_at__isnull=False
-    ).exists():
+    if any_retired is None:
+        any_retired = WorkspaceKey.objects.filter(
+            workspace_id=engagement.workspace_id, retired_at__isnull=False
+        ).exists()
+    if not any_retired:
         return rotations
     rows = LedgerEntry.objects.filter(engagement=engagement, kind="key.rotated").order_by("index")
     for index, data in rows.values_list("index", "data"):

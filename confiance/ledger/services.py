@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
@@ -14,7 +15,7 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from confiance import access
 from confiance.core.models import Membership, Role, User, Workspace
 from confiance.core.notices import notify, notify_on_commit
+from confiance.core.queries import Prepared
 from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.ledger import checkpoint as notes
 from confiance.ledger import sealing
@@ -137,22 +139,57 @@ class LogKeys:
     origin: str
     log_key: str  # verifies this log's checkpoints
     workspace_key: str  # the workspace's current key
+    any_retired: bool = True  # whether the workspace ever retired a key (rotations to show)
+
+
+# The origin, the current key and whether any key was retired, in one query compiled once per
+# process (core.queries.Prepared): the ledger section of a page reads them on every view.
+_LOG_KEYS = Prepared(
+    lambda engagement_id, workspace_id: (
+        LedgerHead.objects.filter(engagement_id=engagement_id)
+        .annotate(
+            current_key=Subquery(
+                WorkspaceKey.objects.filter(workspace_id=workspace_id, retired_at__isnull=True)
+                .order_by("pk")
+                .values("verifier_key")[:1]
+            ),
+            any_retired=Exists(
+                WorkspaceKey.objects.filter(workspace_id=workspace_id, retired_at__isnull=False)
+            ),
+        )
+        .values_list("origin", "current_key", "any_retired")
+    ),
+    engagement_id=int,
+    workspace_id=int,
+)
 
 
 def log_keys(*, engagement: Engagement) -> LogKeys:
-    """The log's origin and keys, read without a lock (two queries once both exist).
+    """The log's origin and keys, read without a lock (one query once both exist).
 
     Pages show them on every view: only the first use creates the key or the log (locked).
     """
-    key = WorkspaceKey.objects.filter(
-        workspace_id=engagement.workspace_id, retired_at__isnull=True
-    ).first() or workspace_key_get_or_create(workspace=engagement.workspace)
+    for origin, current_key, any_retired in _LOG_KEYS.rows(
+        engagement_id=engagement.pk, workspace_id=engagement.workspace_id
+    ):
+        if origin and current_key:
+            return _log_keys(origin, current_key, bool(any_retired))
+    key = workspace_key_get_or_create(workspace=engagement.workspace)
     origin = origin_of(engagement)
-    public = notes.parse_verifier_key(key.verifier_key).public_key
+    any_retired = WorkspaceKey.objects.filter(
+        workspace_id=engagement.workspace_id, retired_at__isnull=False
+    ).exists()
+    return _log_keys(origin, key.verifier_key, any_retired)
+
+
+@functools.lru_cache(maxsize=256)
+def _log_keys(origin: str, workspace_key: str, any_retired: bool) -> LogKeys:
+    public = notes.parse_verifier_key(workspace_key).public_key
     return LogKeys(
         origin=origin,
         log_key=notes.public_verifier_key(origin, public),
-        workspace_key=key.verifier_key,
+        workspace_key=workspace_key,
+        any_retired=any_retired,
     )
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from confiance import access
 from confiance.core.audit import audit_record
 from confiance.core.models import Membership, Workspace
+from confiance.core.queries import Prepared, build, columns
 from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.ledger.models import LedgerHead
@@ -52,8 +53,21 @@ StateKey = tuple[str, str]  # (direction, dimension)
 def trust_settings_for(workspace: Workspace | int) -> TrustSettings:
     """The workspace's trust settings, or the defaults (unsaved) when the owner changed nothing."""
     workspace_id = workspace if isinstance(workspace, int) else workspace.pk
-    found = TrustSettings.objects.filter(workspace_id=workspace_id).first()
-    return found if found is not None else TrustSettings(workspace_id=workspace_id)
+    for row in _SETTINGS.rows(workspace_id=workspace_id):  # one row at most (one-to-one)
+        found, _at = build(TrustSettings, row)
+        assert found is not None
+        return found
+    return TrustSettings(workspace_id=workspace_id)
+
+
+# Read by every page that shows trust (the engagement list's glance among them): compiled once
+# per process (core.queries.Prepared).
+_SETTINGS = Prepared(
+    lambda workspace_id: TrustSettings.objects.filter(workspace_id=workspace_id).values_list(
+        *columns(TrustSettings)
+    ),
+    workspace_id=int,
+)
 
 
 def base_rate_for(engagement: Engagement, settings: TrustSettings | None = None) -> float:

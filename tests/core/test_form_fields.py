@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.template.loader import get_template
 from django.utils import translation
 
 from confiance.consumption.forms import EntryForm
 from confiance.consumption.services import activity_create
+from confiance.core.forms import model_choice_field, offer_choices
 from confiance.core.models import User
 from confiance.core.templatetags.form_tags import form_fields
 from tests.conftest import World
@@ -47,3 +50,21 @@ def test_a_new_choice_or_typed_values_are_never_served_from_memory(world: World)
     html = form_fields(bound)
     assert "typed" in html
     assert 'class="field-error"' in html
+
+
+def test_offered_rows_render_the_querysets_choices_without_a_query(
+    world: World, django_assert_num_queries: Any
+) -> None:
+    activity_create(membership=world.owner, engagement=world.engagement, name="Workshops")
+    for language in ("en", "fr"):
+        with translation.override(language):
+            expected = _included(_form(world))
+            form = _form(world)
+            offer_choices(
+                model_choice_field(form, "activity"),
+                list(world.engagement.activities.filter(is_active=True).order_by("name")),
+            )
+            offer_choices(model_choice_field(form, "person"), [world.member.user])
+            with django_assert_num_queries(0):
+                assert form_fields(form) == expected
+    assert "Workshops" in expected

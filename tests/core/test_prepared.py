@@ -1,12 +1,13 @@
 """A prepared query gives the rows its queryset gives, on each database's own parameter types."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from confiance.core.queries import Prepared
+from confiance.consumption.models import TimeEntry
+from confiance.core.queries import Prepared, PreparedIn
 from confiance.ledger.models import LedgerEntry
 from tests.conftest import World
 from tests.ledger.test_verify_cli import log_entries
@@ -74,3 +75,64 @@ def test_a_value_that_never_reaches_the_sql_is_refused(db: None) -> None:
     )
     with pytest.raises(ValueError, match="start"):
         unused.rows(engagement_id=1, start=0)
+
+
+def test_a_list_is_compiled_once_per_length_and_gives_the_querysets_rows(
+    world: World, django_capture_on_commit_callbacks: Any, django_assert_num_queries: Any
+) -> None:
+    log_entries(world, 5, django_capture_on_commit_callbacks)
+    by_index = PreparedIn(
+        lambda indexes, engagement_id: (
+            LedgerEntry.objects.filter(engagement_id=engagement_id, index__in=indexes)
+            .order_by("index")
+            .values_list("index", "kind")
+        ),
+        "indexes",
+        engagement_id=int,
+    )
+    by_kind = PreparedIn(
+        lambda kinds: (
+            LedgerEntry.objects.filter(kind__in=kinds).order_by("index").values_list("index")
+        ),
+        "kinds",
+        item=str,
+    )
+    kinds = sorted(set(LedgerEntry.objects.values_list("kind", flat=True)))
+    for indexes in ([0], [1, 3], [4, 2, 0], [3, 3, 9], list(range(50))):
+        expected = list(
+            LedgerEntry.objects.filter(engagement_id=world.engagement.pk, index__in=indexes)
+            .order_by("index")
+            .values_list("index", "kind")
+        )
+        assert by_index.rows(indexes=indexes, engagement_id=world.engagement.pk) == expected
+    for chosen in (kinds, kinds[:1], [*kinds, "nothing.like.this"]):
+        expected = list(
+            LedgerEntry.objects.filter(kind__in=chosen).order_by("index").values_list("index")
+        )
+        assert by_kind.rows(kinds=chosen) == expected
+    with django_assert_num_queries(0):  # an empty list finds nothing, as Django's `IN ()`
+        assert by_index.rows(indexes=[], engagement_id=world.engagement.pk) == []
+
+
+def test_a_date_is_bound_as_the_backend_adapts_it(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    log_entries(world, 3, django_capture_on_commit_callbacks)  # dated yesterday
+    query = Prepared(
+        lambda engagement_id, until: (
+            TimeEntry.objects.filter(engagement_id=engagement_id, date__lte=until)
+            .order_by("id")
+            .values_list("id", "date")
+        ),
+        engagement_id=int,
+        until=date,
+    )
+    today = timezone.localdate()
+    for until in (today, today - timedelta(days=1), today - timedelta(days=2)):
+        expected = list(
+            TimeEntry.objects.filter(engagement_id=world.engagement.pk, date__lte=until)
+            .order_by("id")
+            .values_list("id", "date")
+        )
+        assert query.rows(engagement_id=world.engagement.pk, until=until) == expected
+    assert len(query.rows(engagement_id=world.engagement.pk, until=today)) == 3

@@ -53,7 +53,13 @@ def hours(minutes: int | None) -> str:
     """Minutes as hours with one decimal and the unit: '3.5 h' ('3,5 h' in French)."""
     if minutes is None:
         return ""
-    return f"{one_decimal(Decimal(minutes) / 60)}\u00a0h"
+    return hours_in(minutes, _locale())
+
+
+@lru_cache(maxsize=8192)
+def hours_in(minutes: int, locale: str) -> str:
+    """`hours` in a locale given (`_locale()`'s), remembered."""
+    return f"{_one_decimal(str(Decimal(minutes) / 60), locale)}\u00a0h"
 
 
 @register.filter
@@ -77,3 +83,7 @@ def short_date(value: date | None) -> str:
     if isinstance(value, datetime):
         value = (timezone.localtime(value) if timezone.is_aware(value) else value).date()
     return _short_date(value, translation.get_language() or "")
+
+
+# `short_date` of a day in a language given (`get_language() or ""`), remembered.
+short_date_in = _short_date

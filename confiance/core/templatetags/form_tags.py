@@ -34,7 +34,11 @@ def _field_key(bound: forms.BoundField) -> tuple[Any, ...]:
     if isinstance(field, forms.ChoiceField):
         # Read once (a model choice field queries on every read) and not through list(),
         # which asks the iterator's length first: a COUNT query. Rendering reads the same.
-        read: list[Any] = [choice for choice in field.choices]  # type: ignore[union-attr]
+        # `offered`: the rows the view read already (core.forms.offer_choices).
+        read: list[Any] = getattr(field, "offered", None) or [
+            choice
+            for choice in field.choices  # type: ignore[union-attr]
+        ]
         widget.choices = read  # type: ignore[attr-defined]
         choices = tuple((str(value), str(label)) for value, label in read)
     return (
