@@ -44,6 +44,19 @@ def build(
     return model.from_db(using, [field.attname for field in fields], values), stop
 
 
+STAND_IN_YEAR = 1901
+"""The year of the date and moment stand-ins: no constant of ours."""
+
+
+def _derived(param: Any) -> bool:
+    """A compiled constant that looks computed from a date or moment stand-in (within a year of
+    the stand-ins': a week before the first of January is in the year before)."""
+    years = range(STAND_IN_YEAR - 1, STAND_IN_YEAR + 2)
+    if isinstance(param, date):  # a datetime too
+        return param.year in years
+    return isinstance(param, str) and any(param.startswith(f"{year}-") for year in years)
+
+
 def _key(value: Any) -> tuple[type, Any]:
     """What a stand-in is recognised by among the compiled parameters: an int by its value
     whatever int subclass the backend wrapped it in."""
@@ -61,15 +74,25 @@ class Prepared:
     The queryset is built once with a stand-in for each named value; the stand-ins must reach
     the SQL as parameters unchanged (an equality, `__in` of one value), which is checked when
     compiling. Rows come back converted as the queryset's own rows would be.
+
+    A value computed from a stand-in (a moment a week before it) would be compiled into the SQL
+    as a constant: a date or moment of the stand-ins' year among the constants is an error.
     """
 
     def __init__(self, make: Callable[..., QuerySet[Any]], **kinds: type) -> None:
         self._make = make
         self._kinds = kinds
+        self._optional: frozenset[str] = frozenset()
         self._compiled: dict[
             str, tuple[str, list[tuple[bool, Any, type | None]], dict[int, Any]]
         ] = {}
         self._lock = threading.Lock()
+
+    def may_leave_out(self, *names: str) -> Prepared:
+        """These named values need not reach the SQL (a query built from parts that do not all
+        ask them); returns the query."""
+        self._optional = frozenset(names)
+        return self
 
     def _stand_ins(self) -> dict[str, Any]:
         stand_ins: dict[str, Any] = {}
@@ -81,12 +104,12 @@ class Prepared:
             elif kind is str:
                 stand_ins[name] = f"\x1fprepared:{name}\x1f"
             elif kind is datetime:
-                stand_ins[name] = datetime(1901, 2, 3, 4, 5, 6, 7 + number, tzinfo=UTC)
+                stand_ins[name] = datetime(STAND_IN_YEAR, 2, 3, 4, 5, 6, 7 + number, tzinfo=UTC)
             elif kind is date:
-                stand_ins[name] = date(1901, 1, 1) + timedelta(days=number)
+                stand_ins[name] = date(STAND_IN_YEAR, 1, 1) + timedelta(days=number)
             else:
                 raise TypeError(
-                    f"a prepared value is an int, a str, a date or a datetime, not {kind}"
+                    f"a prepared value is an int, a str, a datetime or a date, not {kind}"
                 )
         return stand_ins
 
@@ -113,11 +136,14 @@ class Prepared:
                 except TypeError:  # an unhashable constant
                     name = None
                 if name is None:
+                    if _derived(param):
+                        raise ValueError(f"a constant computed from a stand-in: {param!r}")
                     slots.append((False, param, None))
                 else:
                     wrap = type(param) if type(param) is not type(stand_ins[name]) else None
                     slots.append((True, name, wrap))
-            missing = set(stand_ins) - {slot for named, slot, _wrap in slots if named}
+            used = {slot for named, slot, _wrap in slots if named}
+            missing = set(stand_ins) - used - self._optional
             if missing:
                 raise ValueError(f"prepared values that do not reach the SQL: {sorted(missing)}")
             # What the compiler would apply to each column (dates on SQLite, decimals ...).

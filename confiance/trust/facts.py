@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.apps import apps
 from django.conf import settings
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 if TYPE_CHECKING:
@@ -170,6 +170,48 @@ def client_people(engagement: Engagement) -> set[int]:
     return found
 
 
+OVERDUE_DAYS = 7
+"""A payment counts as overdue (payment_overdue, its probe) from a full week past its due date."""
+
+
+# The moments a probe (Indicator.changed) computes from `since` and the clock: asked through these
+# helpers, so that the refresh can compile all the probes once (services._changed, a Prepared
+# query) with a stand-in for each moment instead of building them at every run.
+_STAND_INS: ContextVar[dict[str, Any] | None] = ContextVar("trust_probe_stand_ins", default=None)
+
+
+@contextmanager
+def probe_stand_ins(**stand_ins: Any) -> Iterator[None]:
+    """While compiling the probes: the helpers below answer the stand-ins of their moments."""
+    token = _STAND_INS.set(stand_ins)
+    try:
+        yield
+    finally:
+        _STAND_INS.reset(token)
+
+
 def stood_since(since: datetime | None) -> datetime | None:
     """Where to read facts that may have stood (CONFIRM_DAYS passed) since `since`."""
+    stand_ins = _STAND_INS.get()
+    if stand_ins is not None and since is not None and since == stand_ins["since"]:
+        stood: datetime = stand_ins["stood"]
+        return stood
     return since - timedelta(days=CONFIRM_DAYS) if since is not None else None
+
+
+def now() -> datetime:
+    """The moment now (timezone.now()), as a probe asks it."""
+    stand_ins = _STAND_INS.get()
+    if stand_ins is not None:
+        moment: datetime = stand_ins["now"]
+        return moment
+    return timezone.now()
+
+
+def overdue_before() -> date:
+    """The first due date of a payment not yet a full week past due: unpaid before it, overdue."""
+    stand_ins = _STAND_INS.get()
+    if stand_ins is not None:
+        day: date = stand_ins["overdue_before"]
+        return day
+    return timezone.localdate() - timedelta(days=OVERDUE_DAYS - 1)

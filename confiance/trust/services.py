@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
+from functools import cache
 from itertools import islice
 from typing import Any
 
@@ -27,7 +28,8 @@ from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.ledger.models import LedgerHead
 from confiance.trust import indicators
-from confiance.trust.facts import one_read
+from confiance.trust.facts import Rows, one_read, overdue_before, probe_stand_ins, stood_since
+from confiance.trust.facts import now as facts_now
 from confiance.trust.models import (
     TrustAlert,
     TrustCursor,
@@ -282,6 +284,33 @@ def trust_record_fact(*, engagement: Engagement, fact: indicators.Fact) -> bool:
     return bool(recorded)
 
 
+@cache
+def _probe_query(probes: tuple[Rows, ...]) -> Prepared:
+    """The probes of these sources as one query, an `EXISTS` per source, compiled once per
+    process (building eleven subqueries cost more than running them): the moments they compute
+    from `since` and the clock are stand-ins (facts.probe_stand_ins)."""
+
+    def make(
+        engagement: int, since: datetime, stood: datetime, now: datetime, overdue_before: date
+    ) -> Any:
+        with probe_stand_ins(since=since, stood=stood, now=now, overdue_before=overdue_before):
+            target = Engagement(pk=engagement)
+            found = Engagement.objects.filter(pk=engagement).annotate(
+                **{f"p{n}": Exists(probe(target, since)) for n, probe in enumerate(probes)}
+            )
+            return found.values_list(*(f"p{n}" for n in range(len(probes))))
+
+    return Prepared(
+        make,
+        engagement=int,
+        since=datetime,
+        stood=datetime,
+        now=datetime,
+        overdue_before=date,
+        # A set of probes may not ask every moment (one without payments has no due dates).
+    ).may_leave_out("stood", "now", "overdue_before")
+
+
 def _changed(
     engagement: Engagement, chosen: list[indicators.Indicator], since: datetime
 ) -> list[indicators.Indicator]:
@@ -292,15 +321,17 @@ def _changed(
     moment, so an indicator skipped here would have yielded nothing new: the refresh reads less
     and records the same facts. Indicators sharing a source share its probe.
     """
-    probes = list(dict.fromkeys(i.changed for i in chosen if i.changed is not None))
+    probes = tuple(dict.fromkeys(i.changed for i in chosen if i.changed is not None))
     answers: dict[Any, bool] = {}
     if probes:
-        found = (
-            Engagement.objects.filter(pk=engagement.pk)
-            .values(**{f"p{n}": Exists(probe(engagement, since)) for n, probe in enumerate(probes)})
-            .first()
+        found = _probe_query(probes).rows(
+            engagement=engagement.pk,
+            since=since,
+            stood=stood_since(since),
+            now=facts_now(),
+            overdue_before=overdue_before(),
         )
-        answers = {probe: bool(found and found[f"p{n}"]) for n, probe in enumerate(probes)}
+        answers = {probe: bool(found and found[0][n]) for n, probe in enumerate(probes)}
     return [i for i in chosen if i.changed is None or answers[i.changed]]
 
 

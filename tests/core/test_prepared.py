@@ -136,3 +136,26 @@ def test_a_date_is_bound_as_the_backend_adapts_it(
         )
         assert query.rows(engagement_id=world.engagement.pk, until=until) == expected
     assert len(query.rows(engagement_id=world.engagement.pk, until=today)) == 3
+
+
+def test_a_constant_computed_from_a_stand_in_is_refused(db: None) -> None:
+    # A week before the stand-in would be compiled as a constant, the same at every run.
+    derived = Prepared(
+        lambda since: LedgerEntry.objects.filter(
+            created_at__gte=since - timedelta(days=7)
+        ).values_list("index"),
+        since=datetime,
+    )
+    with pytest.raises(ValueError, match="computed from a stand-in"):
+        derived.rows(since=timezone.now())
+
+
+def test_a_value_allowed_to_be_left_out_may_not_reach_the_sql(db: None) -> None:
+    query = Prepared(
+        lambda engagement_id, start: LedgerEntry.objects.filter(
+            engagement_id=engagement_id
+        ).values_list("index"),
+        engagement_id=int,
+        start=int,
+    ).may_leave_out("start")
+    assert query.rows(engagement_id=1, start=0) == []

@@ -85,3 +85,42 @@ def test_a_refresh_with_nothing_new_asks_each_source_once(world: World) -> None:
     # The cursor, the settings, the states, one probe per source table; no indicator is read
     # (without the probes, every indicator is read: several queries each).
     assert len(queries) <= 20, "\n".join(q["sql"][:90] for q in queries)
+
+
+def test_the_probes_compiled_once_answer_as_the_probes_built_each_time(world: World) -> None:
+    from confiance.trust import indicators
+    from confiance.trust.services import _changed
+
+    engagement = world.engagement
+    with time_machine.travel(START, tick=False) as clock:
+        payment_create(
+            membership=world.finance,
+            engagement=engagement,
+            kind="invoice",
+            label="Invoice 1",
+            amount=Decimal("1000"),
+            issue_date=timezone.localdate(),
+            due_date=timezone.localdate() + timedelta(days=5),
+        )
+        promise = commitment_create(
+            membership=world.member,
+            engagement=engagement,
+            side="provider",
+            owner=world.member.user,
+            text="Deliver",
+            due_date=timezone.localdate() + timedelta(days=4),
+        )
+        clock.move_to(START + timedelta(days=1))
+        commitment_set_status(membership=world.member, commitment=promise, status="kept")
+        chosen = indicators.available_indicators()
+        seen = set()
+        for day in range(0, 30, 2):
+            clock.move_to(START + timedelta(days=day))
+            since = timezone.now() - timedelta(days=2)
+            expected = [
+                i for i in chosen if i.changed is None or i.changed(engagement, since).exists()
+            ]
+            found = _changed(engagement, chosen, since)
+            assert found == expected, day
+            seen.add(tuple(i.key for i in found))
+        assert len(seen) >= 2, "the answers changed with the days"

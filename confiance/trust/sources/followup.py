@@ -24,6 +24,7 @@ from confiance.trust.facts import (
     client_people,
     model,
     noon,
+    overdue_before,
     read_once,
     stood_since,
     url,
@@ -120,9 +121,8 @@ def payment_changes(engagement: Engagement, since: datetime | None) -> Any:
     rows = model("followup", "Payment").objects.filter(engagement=engagement)
     if since is None:
         return rows
-    week_ago = timezone.localdate() - timedelta(days=6)
     return rows.filter(
-        Q(paid_recorded_at__gte=since) | Q(paid_date__isnull=True, due_date__lt=week_ago)
+        Q(paid_recorded_at__gte=since) | Q(paid_date__isnull=True, due_date__lt=overdue_before())
     )
 
 
@@ -464,9 +464,8 @@ def payments(on_time: bool) -> Collect:
 
 def overdue_rows(engagement: Engagement, since: datetime | None) -> Any:
     """Payments a week or more past due: unpaid ones, and those paid since the last read."""
-    today = timezone.localdate()
     rows = model("followup", "Payment").objects.filter(
-        engagement=engagement, due_date__lt=today - timedelta(days=6)
+        engagement=engagement, due_date__lt=overdue_before()
     )
     if since is None:
         return rows
@@ -487,7 +486,7 @@ def payment_overdue(engagement: Engagement, since: datetime | None) -> Iterator[
             for payment in _shared(
                 "payment_changes", engagement, since, payment_changes(engagement, since)
             )
-            if payment.due_date < today - timedelta(days=6)
+            if payment.due_date < overdue_before()
             and (
                 payment.paid_date is None
                 or (payment.paid_recorded_at is not None and payment.paid_recorded_at >= since)

@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from confiance.trust import facts
 from confiance.trust.facts import Collect, Fact, Rows, model, url
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def _has_pulse_url() -> bool:
 def closed_rounds(engagement: Engagement, since: datetime | None) -> Any:
     """Answers of either side in rounds closed since the moment (the probe of both pulses)."""
     rows = model("pulse", "PulseAnswer").objects.filter(
-        engagement=engagement, survey__closes_at__lte=timezone.now()
+        engagement=engagement, survey__closes_at__lte=facts.now()
     )
     return rows.filter(survey__closes_at__gte=since) if since is not None else rows
 
