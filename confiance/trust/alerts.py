@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import cache
 from itertools import pairwise
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from confiance.core.queries import Prepared
 from confiance.engagements.models import Engagement
 from confiance.trust import indicators
 from confiance.trust.facts import model, url
@@ -148,6 +150,142 @@ def _url(name: str, engagement: Engagement, **extra: Any) -> str:
     return url(name, engagement, **extra)
 
 
+# The alert check runs for every engagement at every refresh: its fixed-shape reads are compiled
+# once per process (core.queries.Prepared); building them cost more than running them.
+
+
+@cache
+def _snapshots_query() -> Prepared:
+    """The projected values of the days in [horizon, today), by day."""
+    return Prepared(
+        lambda engagement, horizon, today: (
+            TrustSnapshot.objects.filter(engagement_id=engagement, day__gte=horizon, day__lt=today)
+            .order_by("day")
+            .values_list("direction", "dimension", "day", "projected")
+        ),
+        engagement=int,
+        horizon=date,
+        today=date,
+    )
+
+
+@cache
+def _last_acts_query() -> Prepared:
+    """Each side's last own act (ACTS): one row, or none without any fact."""
+    return Prepared(
+        lambda engagement: (
+            TrustFact.objects.filter(engagement_id=engagement)
+            .filter(Q(positive__gt=0) | Q(indicator__endswith="_kept_late"))
+            .exclude(source_type__endswith=".stood")
+            .order_by()
+            .values("engagement_id")
+            .annotate(
+                **{side: Max("at", filter=Q(indicator__in=acts)) for side, acts in ACTS.items()}
+            )
+            .values_list(*ACTS)
+        ),
+        engagement=int,
+    )
+
+
+@cache
+def _budget_queries() -> dict[str, Prepared]:
+    """The last budget revision (id, days), the minutes consumed in all and since `pace_from`,
+    and the team's last estimate of what remains (where the app records it)."""
+    revisions = model("consumption", "BudgetRevision")
+    entries = model("consumption", "TimeEntry")
+    queries = {
+        "revision": Prepared(
+            lambda engagement: (
+                revisions.objects.filter(engagement_id=engagement)
+                .order_by("-created_at", "-id")
+                .values_list("pk", "days")[:1]
+            ),
+            engagement=int,
+        ),
+        "sums": Prepared(
+            lambda engagement, pace_from, today: (
+                entries.objects.filter(engagement_id=engagement)
+                .order_by()
+                .values("engagement_id")
+                .annotate(
+                    consumed=Sum("minutes"),
+                    recent=Sum("minutes", filter=Q(date__gt=pace_from, date__lte=today)),
+                )
+                .values_list("consumed", "recent")
+            ),
+            engagement=int,
+            pace_from=date,
+            today=date,
+        ),
+    }
+    estimates = model("consumption", "RemainingEstimate")
+    if estimates is not None:
+        queries["estimate"] = Prepared(
+            lambda engagement: (
+                estimates.objects.filter(engagement_id=engagement)
+                .order_by("-created_at", "-id")
+                .values_list("remaining_minutes")[:1]
+            ),
+            engagement=int,
+        )
+    return queries
+
+
+@cache
+def _overdue_commitments_query() -> Prepared:
+    """How many open commitments of each side are past their due date: one row, or none."""
+    commitment = model("followup", "Commitment")
+    return Prepared(
+        lambda engagement, today: (
+            commitment.objects.filter(
+                engagement_id=engagement, status__in=("open", "renegotiated"), due_date__lt=today
+            )
+            .order_by()
+            .values("engagement_id")
+            .annotate(
+                provider=Count("pk", filter=Q(side="provider")),
+                client=Count("pk", filter=Q(side="client")),
+            )
+            .values_list("provider", "client")
+        ),
+        engagement=int,
+        today=date,
+    )
+
+
+@cache
+def _unpaid_query() -> Prepared:
+    """The due dates of the unpaid payments due before `due_before`, oldest first."""
+    payment = model("followup", "Payment")
+    return Prepared(
+        lambda engagement, due_before: (
+            payment.objects.filter(
+                engagement_id=engagement, paid_date__isnull=True, due_date__lt=due_before
+            )
+            .order_by("due_date")
+            .values_list("due_date")
+        ),
+        engagement=int,
+        due_before=date,
+    )
+
+
+@cache
+def _breached_query() -> Prepared:
+    """One open problem with a missed target, if any."""
+    problem = model("problems", "Problem")
+    return Prepared(
+        lambda engagement: problem.objects.filter(
+            engagement_id=engagement,
+            resolved_at__isnull=True,
+            closed_at__isnull=True,
+            breaches__isnull=False,
+        ).values_list("pk")[:1],
+        engagement=int,
+    )
+
+
 def _trend_causes(
     engagement: Engagement,
     opinions: dict[tuple[str, str], Any],
@@ -162,10 +300,8 @@ def _trend_causes(
     today = timezone.localdate(now)
     horizon = today - timedelta(days=max(window_days, 7 * DECLINE_WINDOWS) + 7)
     history: dict[tuple[str, str], list[tuple[Any, float]]] = {}
-    for direction, dimension, day, projected in (
-        TrustSnapshot.objects.filter(engagement=engagement, day__gte=horizon, day__lt=today)
-        .order_by("day")
-        .values_list("direction", "dimension", "day", "projected")
+    for direction, dimension, day, projected in _snapshots_query().rows(
+        engagement=engagement.pk, horizon=horizon, today=today
     ):
         history.setdefault((direction, dimension), []).append((day, projected))
 
@@ -230,14 +366,10 @@ def _silence_causes(
     engagement: Engagement, now: datetime, silence_days: int, link: str, causes: Causes
 ) -> None:
     """Each side's last own act (update, meeting, answer); silent past `silence_days`."""
-    lasts = (
-        TrustFact.objects.filter(engagement=engagement)
-        .filter(Q(positive__gt=0) | Q(indicator__endswith="_kept_late"))
-        .exclude(source_type__endswith=".stood")
-        .aggregate(**{side: Max("at", filter=Q(indicator__in=acts)) for side, acts in ACTS.items()})
-    )
+    found = _last_acts_query().rows(engagement=engagement.pk)
+    lasts = dict(zip(ACTS, found[0], strict=True)) if found else {}
     for side in ACTS:
-        since = lasts[side] or engagement.created_at
+        since = lasts.get(side) or engagement.created_at
         if now - since > timedelta(days=silence_days):
             causes[(AlertKind.UNCERTAINTY_RISE, SIDE_DIRECTION[side])] = Cause(
                 gettext_noop(
@@ -262,33 +394,26 @@ def _budget_causes(engagement: Engagement, now: datetime, causes: Causes) -> Non
         return
     from confiance.consumption.selectors import PACE_WEEKS
 
-    revision = (
-        revisions.objects.filter(engagement=engagement).order_by("-created_at", "-id").first()
-    )
-    if revision is None or revision.days is None:
+    queries = _budget_queries()
+    last = queries["revision"].rows(engagement=engagement.pk)
+    if not last or last[0][1] is None:
         return
-    budget = int(revision.days * engagement.workspace.minutes_per_day)
+    revision_id, days = last[0]
+    budget = int(days * engagement.workspace.minutes_per_day)
     today = timezone.localdate(now)
-    sums = entries.objects.filter(engagement=engagement).aggregate(
-        consumed=Sum("minutes"),
-        recent=Sum(
-            "minutes",
-            filter=Q(date__gt=today - timedelta(weeks=PACE_WEEKS), date__lte=today),
-        ),
+    sums = queries["sums"].rows(
+        engagement=engagement.pk, pace_from=today - timedelta(weeks=PACE_WEEKS), today=today
     )
-    consumed = sums["consumed"] or 0
+    consumed, recent = sums[0] if sums else (None, None)
+    consumed = consumed or 0
     if not budget or consumed >= budget or consumed < budget * BUDGET_MIN_SHARE:
         return  # at 100 % the budget notice has spoken; too early, the pace says little
-    recent = sums["recent"] or 0
+    recent = recent or 0
     pace = recent / PACE_WEEKS
     weeks_left = max(0, (engagement.end_date - today).days) / 7
     projection = consumed + pace * weeks_left
-    estimate = (
-        engagement.remaining_estimates.order_by("-created_at", "-id").first()
-        if hasattr(engagement, "remaining_estimates")
-        else None
-    )
-    forecast = consumed + estimate.remaining_minutes if estimate is not None else None
+    estimate = queries["estimate"].rows(engagement=engagement.pk) if "estimate" in queries else []
+    forecast = consumed + estimate[0][0] if estimate else None
     if projection <= budget * BUDGET_DRIFT:
         return
     params = {
@@ -306,7 +431,7 @@ def _budget_causes(engagement: Engagement, now: datetime, causes: Causes) -> Non
             "At the recent pace the budget ends at %(projection)s %% (%(consumed)s %% consumed)."
         )
     causes[(AlertKind.BUDGET_DRIFT, indicators.C2P)] = Cause(
-        reason, params, _url("consumption", engagement), identity=f"revision:{revision.pk}"
+        reason, params, _url("consumption", engagement), identity=f"revision:{revision_id}"
     )
 
 
@@ -316,14 +441,10 @@ def _followup_causes(engagement: Engagement, now: datetime, causes: Causes) -> N
     today = timezone.localdate(now)
     if commitment is not None:
         followup = _url("followup", engagement)
-        counts = commitment.objects.filter(
-            engagement=engagement, status__in=("open", "renegotiated"), due_date__lt=today
-        ).aggregate(
-            provider=Count("pk", filter=Q(side="provider")),
-            client=Count("pk", filter=Q(side="client")),
-        )
+        found = _overdue_commitments_query().rows(engagement=engagement.pk, today=today)
+        counts = dict(zip(("provider", "client"), found[0], strict=True)) if found else {}
         for side, direction in (("provider", indicators.C2P), ("client", indicators.P2C)):
-            overdue = counts[side]
+            overdue = counts.get(side, 0)
             if overdue:
                 causes[(AlertKind.COMMITMENT_OVERDUE, direction)] = Cause(
                     gettext_noop("%(n)s commitment(s) of ours past their due date.")
@@ -333,15 +454,13 @@ def _followup_causes(engagement: Engagement, now: datetime, causes: Causes) -> N
                     followup,
                 )
     if payment is not None:
-        unpaid = list(
-            payment.objects.filter(
-                engagement=engagement,
-                paid_date__isnull=True,
-                due_date__lt=today - timedelta(days=PAYMENT_GRACE_DAYS - 1),
+        unpaid = [
+            due
+            for (due,) in _unpaid_query().rows(
+                engagement=engagement.pk,
+                due_before=today - timedelta(days=PAYMENT_GRACE_DAYS - 1),
             )
-            .order_by("due_date")
-            .values_list("due_date", flat=True)
-        )
+        ]
         if unpaid:
             causes[(AlertKind.PAYMENT_OVERDUE, indicators.P2C)] = Cause(
                 gettext_noop(
@@ -360,7 +479,7 @@ def _problem_causes(engagement: Engagement, causes: Causes) -> None:
     open_problems = problem.objects.filter(
         engagement=engagement, resolved_at__isnull=True, closed_at__isnull=True
     )
-    if not open_problems.filter(breaches__isnull=False).exists():
+    if not _breached_query().rows(engagement=engagement.pk):
         return  # every cause below is an open problem with a missed target
     link = _url("problem-list", engagement)
     unowned = open_problems.filter(owner__isnull=True, breaches__kind="owner").distinct().count()
