@@ -7,6 +7,7 @@ same few queries at 1,000 and at 1,000,000 entries; only one page of entries is 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -441,6 +442,40 @@ def entry_list(*, fetched_by: Membership, engagement: Engagement) -> QuerySet[Ti
         .select_related("person", "activity")
         .order_by("-date", "-id")
     )
+
+
+# The first page of entries, the one nearly every view shows: compiled once per process and
+# page length (core.queries); `entry_list`'s query, its rows built as Django builds them.
+@functools.cache
+def _first_entries(size: int) -> Prepared:
+    return Prepared(
+        lambda engagement_id: (
+            TimeEntry.objects.filter(engagement_id=engagement_id)
+            .select_related("person", "activity")
+            .order_by("-date", "-id")[:size]
+            .values_list(
+                *columns(TimeEntry), *columns(User, "person__"), *columns(Activity, "activity__")
+            )
+        ),
+        engagement_id=int,
+    )
+
+
+def entry_first_page(
+    *, fetched_by: Membership, engagement: Engagement, size: int
+) -> list[TimeEntry]:
+    """The first `size` rows of `entry_list`, with their person and activity."""
+    access.check_engagement(fetched_by, engagement)
+    entries = []
+    for row in _first_entries(size).rows(engagement_id=engagement.pk):
+        entry, at = build(TimeEntry, row)
+        person, at = build(User, row, at)
+        activity, at = build(Activity, row, at)
+        assert entry is not None and person is not None
+        entry.person = person
+        entry.activity = activity
+        entries.append(entry)
+    return entries
 
 
 def entry_row_count(*, engagement: Engagement, figures: Figures) -> int:

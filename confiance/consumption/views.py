@@ -129,7 +129,12 @@ def _page(
     if not filters.active:
         paginator.count = selectors.entry_row_count(engagement=engagement, figures=figures)
     entries = paginator.get_page(request.GET.get("page"))
-    entries.object_list = list(entries.object_list)
+    if not filters.active and entries.number == 1:  # through a query compiled once
+        entries.object_list = selectors.entry_first_page(
+            fetched_by=membership, engagement=engagement, size=ENTRIES_PER_PAGE
+        )
+    else:
+        entries.object_list = list(entries.object_list)
     selectors.mark_corrected(entries.object_list)
     summary = selectors.consumption_summary(
         fetched_by=membership, engagement=engagement, figures=figures, people=people

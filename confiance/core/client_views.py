@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -20,9 +19,8 @@ from confiance.core.decorators import workspace_view
 from confiance.core.forms import ClientForm, add_service_errors
 from confiance.core.models import Client, Membership
 from confiance.engagements.glance import glance
-from confiance.engagements.selectors import engagement_table
+from confiance.engagements.selectors import engagement_table_page
 from confiance.engagements.tables import client_rows
-from confiance.engagements.views import PAGE_SIZE
 
 
 @workspace_view(check=access.is_internal)
@@ -56,9 +54,9 @@ def _client_page(
     manage = access.can_manage_clients(membership)
     # Fifty engagements a page, as the engagement list: the page costs the same for a client
     # of three engagements and for one of three hundred.
-    page = Paginator(
-        engagement_table(fetched_by=membership, client_id=client.pk), PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    page = engagement_table_page(
+        fetched_by=membership, number=request.GET.get("page"), client_id=client.pk
+    )
     engagements = list(page.object_list)
     figures = glance(fetched_by=membership, engagements=engagements)
     rows = [figures[e.pk] for e in engagements]

@@ -10,6 +10,7 @@ languages read exactly what they read before.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -93,6 +94,11 @@ class _Texts:
         )
 
 
+def _e(value: object) -> str:
+    """`escape` without marking each value safe (the whole table is, once): the same text."""
+    return html.escape(str(value))
+
+
 def _day(value: date | None, texts: _Texts) -> str:
     """`short_date` of a day, the language read once a table."""
     return "" if value is None else short_date_in(value, texts.language)
@@ -102,8 +108,8 @@ def glance_cells(g: Glance, *, urls: _Urls, texts: _Texts) -> str:
     """Consumed, trust, open problems and next commitment due: four cells."""
     none = texts.none
     percent = f'<span class="num">{g.percent} %</span> ' if g.percent is not None else ""
-    status = texts.budget.get(g.status) or escape(_status(g.status))
-    consumed = f'{percent}<span class="pill pill-{escape(g.status)}">{status}</span>'
+    status = texts.budget.get(g.status) or _e(_status(g.status))
+    consumed = f'{percent}<span class="pill pill-{_e(g.status)}">{status}</span>'
     if g.trust:
         t = g.trust
         # As {% blocktranslate %} did: the catalogue's text as is, the values escaped.
@@ -122,7 +128,7 @@ def glance_cells(g: Glance, *, urls: _Urls, texts: _Texts) -> str:
     if g.open_problems:
         url = urls("problem-list", g.engagement.pk)
         count = ngettext("%(n)s open", "%(n)s open", g.open_problems) % {"n": g.open_problems}
-        problems = f'<a href="{escape(url)}" class="pill pill-over">{count}</a>'
+        problems = f'<a href="{_e(url)}" class="pill pill-over">{count}</a>'
     due = none
     if g.next_commitment:
         commitment = g.next_commitment
@@ -133,9 +139,9 @@ def glance_cells(g: Glance, *, urls: _Urls, texts: _Texts) -> str:
             overdue_text = ngettext("%(n)s overdue", "%(n)s overdue", n) % {"n": n}
             overdue = f' <span class="pill pill-over">{overdue_text}</span>'
         due = (
-            f'<a href="{escape(url)}">{escape(_day(commitment.due_date, texts))}</a>{overdue}'
-            f'<br><small class="clip" title="{escape(commitment.text)}">'
-            f"{escape(Truncator(commitment.text).chars(60))}</small>"
+            f'<a href="{_e(url)}">{_e(_day(commitment.due_date, texts))}</a>{overdue}'
+            f'<br><small class="clip" title="{_e(commitment.text)}">'
+            f"{_e(Truncator(commitment.text).chars(60))}</small>"
         )
     return "".join(
         f'<td data-label="{label}">{cell}</td>\n'
@@ -145,8 +151,8 @@ def glance_cells(g: Glance, *, urls: _Urls, texts: _Texts) -> str:
 
 def _status_cell(e: Engagement, texts: _Texts) -> str:
     return (
-        f'<td data-label="{texts.status}"><span class="status status-{escape(e.status)}">'
-        f"{texts.statuses.get(e.status) or escape(e.status)}</span></td>"
+        f'<td data-label="{texts.status}"><span class="status status-{_e(e.status)}">'
+        f"{texts.statuses.get(e.status) or _e(e.status)}</span></td>"
     )
 
 
@@ -155,14 +161,14 @@ def list_rows(rows: Iterable[tuple[Engagement, Glance]], *, workspace_slug: str)
     urls, texts = _Urls(workspace_slug), _Texts.now()
     out = []
     for e, g in rows:
-        reference = f" · {escape(e.reference)}" if e.reference else ""
-        lead = escape(e.lead.get_full_name()) if e.lead is not None else ""
-        start = escape(_day(e.start_date, texts)) or "—"
-        end = escape(_day(e.end_date, texts)) or "—"
+        reference = f" · {_e(e.reference)}" if e.reference else ""
+        lead = _e(e.lead.get_full_name()) if e.lead is not None else ""
+        start = _e(_day(e.start_date, texts)) or "—"
+        end = _e(_day(e.end_date, texts)) or "—"
         out.append(
             f'\n      <tr>\n        <td data-label="{texts.engagement}">'
-            f'<a href="{escape(urls("engagement-detail", e.pk))}">{escape(e.title)}</a><br>'
-            f'<small class="muted">{escape(e.client.name)}{reference}</small></td>\n'
+            f'<a href="{_e(urls("engagement-detail", e.pk))}">{_e(e.title)}</a><br>'
+            f'<small class="muted">{_e(e.client.name)}{reference}</small></td>\n'
             f"        {_status_cell(e, texts)}\n"
             f"        {glance_cells(g, urls=urls, texts=texts)}\n"
             f'        <td data-label="{texts.lead}">{lead or "—"}</td>\n'
@@ -178,10 +184,10 @@ def client_rows(glances: Iterable[Glance], *, workspace_slug: str) -> SafeString
     out = []
     for g in glances:
         e = g.engagement
-        reference = f' <small class="muted">{escape(e.reference)}</small>' if e.reference else ""
+        reference = f' <small class="muted">{_e(e.reference)}</small>' if e.reference else ""
         out.append(
             f'\n      <tr>\n        <td data-label="{texts.engagement}">'
-            f'<a href="{escape(urls("engagement-detail", e.pk))}">{escape(e.title)}</a>'
+            f'<a href="{_e(urls("engagement-detail", e.pk))}">{_e(e.title)}</a>'
             f"{reference}</td>\n"
             f"        {_status_cell(e, texts)}\n"
             f"        {glance_cells(g, urls=urls, texts=texts)}\n"

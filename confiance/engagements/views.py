@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -34,16 +33,15 @@ from confiance.engagements.forms import (
 from confiance.engagements.glance import glance
 from confiance.engagements.models import Engagement
 
-PAGE_SIZE = 50
-
 
 @workspace_view()
 def engagement_list(request: HttpRequest, membership: Membership) -> HttpResponse:
     """The engagements the viewer may see; htmx requests get only the table."""
     filters = EngagementFilterForm(request.GET or None)
     status = filters.cleaned_data["status"] if filters.is_valid() else ""
-    queryset = selectors.engagement_table(fetched_by=membership, status=status)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.engagement_table_page(
+        fetched_by=membership, number=request.GET.get("page"), status=status
+    )
     engagements = list(page.object_list)
     figures = glance(fetched_by=membership, engagements=engagements)
     rows = [(e, figures[e.pk]) for e in engagements]

@@ -109,9 +109,9 @@ def test_client_contact_sees_its_own_overview_without_drafts(world: World, login
 def test_client_page_shows_its_engagements_a_page_at_a_time(
     world: World, login, monkeypatch
 ) -> None:
-    from confiance.core import client_views
+    from confiance.engagements import selectors
 
-    monkeypatch.setattr(client_views, "PAGE_SIZE", 1)
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 1)
     url = _url(world, "client-detail", pk=world.client_a.pk)
     http = login("member")
     first, second = (http.get(url, {"page": n}).content.decode() for n in (1, 2))
