@@ -25,6 +25,7 @@ from confiance import access
 from confiance.core.audit import audit_record
 from confiance.core.models import Membership, Role, User
 from confiance.core.notices import notify_on_commit
+from confiance.core.queries import Prepared
 from confiance.engagements.models import Engagement
 from confiance.followup.models import (
     REVIEW_DAYS,
@@ -310,13 +311,19 @@ def held_evidence(engagement_id: int, source: str) -> set[str]:
     return held_evidence_all(engagement_id)[source]
 
 
+# Read at every trust refresh of every engagement: compiled once per process.
+_HELD = Prepared(
+    lambda engagement_id: FactReview.objects.filter(
+        Q(engagement_id=engagement_id) & Q(state__in=HELD_STATES)
+    ).values_list(*HELD_FIELDS.values()),
+    engagement_id=int,
+)
+
+
 def held_evidence_all(engagement_id: int) -> dict[str, set[str]]:
     """held_evidence of every source at once (one query)."""
     held: dict[str, set[str]] = {source: set() for source in HELD_FIELDS}
-    rows = FactReview.objects.filter(
-        Q(engagement_id=engagement_id) & Q(state__in=HELD_STATES)
-    ).values_list(*HELD_FIELDS.values())
-    for row in rows:
+    for row in _HELD.rows(engagement_id=engagement_id):
         for source, pk in zip(HELD_FIELDS, row, strict=True):
             if pk is not None:
                 held[source].add(str(pk))

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
+from confiance.core.queries import Prepared
 from confiance.trust import indicators
 from confiance.trust.opinion import (
     Evidence,
@@ -40,18 +42,34 @@ CARRY_OVER = 0.5
 PRIOR_WEIGHT = 2.0
 
 
+@cache
+def _earlier_states() -> Prepared:
+    """The states of the client's engagements created before a moment (read at every refresh of
+    every engagement: compiled once per process, core.queries.Prepared)."""
+    from confiance.trust.models import TrustState
+
+    return Prepared(
+        lambda workspace, client, created: TrustState.objects.filter(
+            workspace_id=workspace,
+            engagement__client_id=client,
+            engagement__created_at__lt=created,
+        ).values_list("engagement_id", "direction", "dimension", "positive", "negative", "at"),
+        workspace=int,
+        client=int,
+        created=datetime,
+    )
+
+
 def carried_base_rate(engagement: Engagement, settings: TrustSettings, origin_rate: float) -> float:
     """The base rate of `engagement`: its earlier engagements' discounted evidence, else the
     origin's rate. One query."""
-    from confiance.trust.models import TrustState
-
     if engagement.pk is None or engagement.client_id is None:
         return origin_rate
-    rows = TrustState.objects.filter(
-        workspace_id=engagement.workspace_id,
-        engagement__client_id=engagement.client_id,
-        engagement__created_at__lt=engagement.created_at,
-    ).values_list("engagement_id", "direction", "dimension", "positive", "negative", "at")
+    rows = _earlier_states().rows(
+        workspace=engagement.workspace_id,
+        client=engagement.client_id,
+        created=engagement.created_at,
+    )
     by_engagement: dict[int, list[tuple[str, str, float, float, datetime]]] = defaultdict(list)
     for engagement_id, direction, dimension, positive, negative, at in rows:
         by_engagement[engagement_id].append((direction, dimension, positive, negative, at))

@@ -153,18 +153,32 @@ def read_once(key: Any, read: Callable[[], Any]) -> Any:
     return memo[key]
 
 
+@lru_cache(maxsize=1)
+def _client_people_query(membership: Any, role: str) -> Any:
+    """The client's people of a workspace, compiled once per process (core.queries.Prepared):
+    read at every refresh of every engagement."""
+    from confiance.core.queries import Prepared
+
+    return Prepared(
+        lambda workspace, client: membership.objects.filter(
+            workspace_id=workspace, role=role, client_id=client
+        ).values_list("user_id"),
+        workspace=int,
+        client=int,
+    )
+
+
 def client_people(engagement: Engagement) -> set[int]:
     """The ids of the people of the engagement's client side (everyone else is the provider's)."""
     from confiance.core.models import Membership, Role
 
     def read() -> set[int]:
-        return set(
-            Membership.objects.filter(
-                workspace_id=engagement.workspace_id,
-                role=Role.CLIENT,
-                client_id=engagement.client_id,
-            ).values_list("user_id", flat=True)
-        )
+        return {
+            user_id
+            for (user_id,) in _client_people_query(Membership, Role.CLIENT).rows(
+                workspace=engagement.workspace_id, client=engagement.client_id
+            )
+        }
 
     found: set[int] = read_once(("client_people", engagement.pk), read)
     return found

@@ -84,8 +84,58 @@ def base_rate_for(engagement: Engagement, settings: TrustSettings | None = None)
 # -- recording facts ---------------------------------------------------------------------------
 
 
+# The refresh's fixed-shape reads, run for every engagement at every refresh: compiled once per
+# process (core.queries.Prepared), building them cost more than running them.
+_STATES = Prepared(
+    lambda engagement: TrustState.objects.filter(engagement_id=engagement).values_list(
+        *columns(TrustState)
+    ),
+    engagement=int,
+)
+_CURSOR = Prepared(
+    lambda engagement: TrustCursor.objects.filter(engagement_id=engagement).values_list(
+        "processed_until", "ledger_size"
+    ),
+    engagement=int,
+)
+_LEDGER_SIZE = Prepared(
+    lambda engagement: LedgerHead.objects.filter(engagement_id=engagement).values_list("size"),
+    engagement=int,
+)
+_WEEK_SUM = Prepared(
+    lambda engagement, begin, end, indicator, source_type: (
+        TrustFact.objects.filter(
+            engagement_id=engagement,
+            at__gte=begin,
+            at__lt=end,
+            indicator=indicator,
+            source_type=source_type,
+        )
+        .order_by()
+        .values("engagement_id")
+        .annotate(total=Sum("positive"))
+        .values_list("total")
+    ),
+    engagement=int,
+    begin=datetime,
+    end=datetime,
+    indicator=str,
+    source_type=str,
+)
+
+
+def states_of(engagement: Engagement) -> list[TrustState]:
+    """The engagement's states (as `engagement.trust_states.all()`, in the same order)."""
+    states = []
+    for row in _STATES.rows(engagement=engagement.pk):
+        state, _at = build(TrustState, row)
+        assert state is not None
+        states.append(state)
+    return states
+
+
 def _load_states(engagement: Engagement) -> dict[StateKey, TrustState]:
-    return {(s.direction, s.dimension): s for s in engagement.trust_states.all()}
+    return {(s.direction, s.dimension): s for s in states_of(engagement)}
 
 
 def _add(
@@ -149,13 +199,14 @@ class _WeekCounts:
         key = (indicator, source_type, start)
         if key not in self.sums:
             begin = datetime.combine(start, datetime.min.time(), tzinfo=at.tzinfo)
-            total = TrustFact.objects.filter(
-                engagement=self.engagement,
-                at__gte=begin,
-                at__lt=begin + timedelta(days=7),
+            found = _WEEK_SUM.rows(
+                engagement=self.engagement.pk,
+                begin=begin,
+                end=begin + timedelta(days=7),
                 indicator=indicator,
                 source_type=source_type,
-            ).aggregate(total=Sum("positive"))["total"]
+            )
+            total = found[0][0] if found else None
             weight = self.settings.weight(indicator)
             self.sums[key] = (total or 0.0) / weight if weight > 0 else 0.0
         return key
@@ -354,8 +405,8 @@ def _collect(
 
 def _ledger_size(engagement: Engagement) -> int:
     """The engagement's ledger size now: every row appended below it has committed."""
-    size = LedgerHead.objects.filter(engagement=engagement).values_list("size", flat=True).first()
-    return int(size or 0)
+    found = _LEDGER_SIZE.rows(engagement=engagement.pk)  # one row at most (one log)
+    return int(found[0][0] or 0) if found else 0
 
 
 def _lock_cursor(engagement: Engagement) -> TrustCursor:
@@ -376,9 +427,8 @@ def trust_update(
     updates at once never count a fact twice and a stopped update leaves consistent states.
     """
     now = now or timezone.now()
-    processed_until, ledger_from = TrustCursor.objects.filter(engagement=engagement).values_list(
-        "processed_until", "ledger_size"
-    ).first() or (None, None)
+    found = _CURSOR.rows(engagement=engagement.pk)  # one row at most (one cursor)
+    processed_until, ledger_from = found[0] if found else (None, None)
     since = processed_until - OVERLAP if processed_until else None
     # Read before the sources: the rows appended below this size are all committed (appends to
     # the log are serialised by its lock), so the next update starts exactly here.
@@ -571,7 +621,7 @@ def trust_opinions_now(
     """The engagement's opinions as of `now` (its states, its base rate): two queries, read once
     by the refresh for both the day's snapshot and the alert check."""
     return opinions_of(
-        engagement.trust_states.all(), base_rate_for(engagement, settings), settings.half_life, now
+        states_of(engagement), base_rate_for(engagement, settings), settings.half_life, now
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django_tasks import task
 
 from confiance.core.notices import notify
+from confiance.core.queries import Prepared
 from confiance.engagements.models import Engagement
-from confiance.trust.models import TrustSettings
+from confiance.trust.models import TrustSettings, TrustSnapshot
 
 
 @task()
@@ -20,6 +21,15 @@ def trust_update_task(engagement_id: int) -> int:
     recorded = trust_update(engagement=engagement)
     trust_check_alerts(engagement=engagement)
     return recorded
+
+
+# Asked of every engagement at every refresh: compiled once per process.
+_HAS_SNAPSHOT = Prepared(
+    lambda engagement: (
+        TrustSnapshot.objects.filter(engagement_id=engagement).order_by().values_list("pk")[:1]
+    ),
+    engagement=int,
+)
 
 
 @task()
@@ -49,7 +59,7 @@ def trust_refresh_all() -> int:
     recorded = 0
     for engagement in engagements.iterator(chunk_size=200):
         recorded += trust_update(engagement=engagement, settings=settings_of(engagement))
-        if not engagement.trust_snapshots.exists():
+        if not _HAS_SNAPSHOT.rows(engagement=engagement.pk):
             # First run on an engagement with history: draw its trend from the facts.
             trust_backfill_snapshots(engagement=engagement)
     # Every engagement updated first (a returning client's base rate reads its earlier

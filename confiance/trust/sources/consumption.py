@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import F
@@ -30,6 +31,27 @@ def appended_time_rows(engagement: Engagement, indexes: range) -> Any:
     return rows.exclude(kind="reversal")
 
 
+@lru_cache(maxsize=1)
+def _ledgered_delay_query() -> Any:
+    """The rollups' ledgered late-logging delay (figures_load's late_logging_days), compiled once
+    per process: read at every refresh that finds time logged."""
+    from confiance.core.queries import Prepared
+
+    return Prepared(
+        lambda engagement: (
+            model("consumption", "ConsumptionTotals")
+            .objects.filter(engagement_id=engagement)
+            .values_list("late_logging_days")
+        ),
+        engagement=int,
+    )
+
+
+def _ledgered_delay(engagement: Engagement) -> int | None:
+    found = _ledgered_delay_query().rows(engagement=engagement.pk)  # one row at most
+    return found[0][0] if found else None
+
+
 SHARED_ROWS = 5000
 """Up to this many appended entries, the two time indicators share one read of them (a day's
 entries); an import's are streamed by each, to keep the memory of an update small."""
@@ -43,14 +65,9 @@ def _entries(
 
     `shared`: a key under which the prompt and the late indicator read `rows` once per refresh
     (each keeps its own by the delay, in the same order)."""
-    from confiance.consumption.rollups import figures_load
-
     # The ledgered threshold: changing the workspace's setting is a ledger fact, so no one
     # can move "logged late" without a trace.
-    ledgered = read_once(
-        ("late_logging_days", engagement.pk),
-        lambda: figures_load(engagement=engagement, cells=False).late_logging_days,
-    )
+    ledgered = read_once(("late_logging_days", engagement.pk), lambda: _ledgered_delay(engagement))
     threshold = engagement.workspace.late_logging_days if ledgered is None else ledgered
     link = url("consumption", engagement)
     key = "time_logged_late" if late else "time_logged_promptly"

@@ -8,7 +8,7 @@ withdrawal by the committing side alone counts as broken.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -63,11 +63,14 @@ def _held(engagement: Engagement, source: str) -> set[str]:
     return found[source]
 
 
-def _shared(key: str, engagement: Engagement, since: datetime, rows: Any) -> list[Any]:
+def _shared(
+    key: str, engagement: Engagement, since: datetime, rows: Callable[[], Any]
+) -> list[Any]:
     """The rows of a source table that several indicators read since a moment (their probe's
     rows), read once per refresh for all of them; each indicator then keeps its own. A full read
-    (since None) streams each indicator's rows instead: they may be many."""
-    found: list[Any] = read_once((key, engagement.pk, since), lambda: list(rows))
+    (since None) streams each indicator's rows instead: they may be many. `rows` builds the
+    query, only for the first of them."""
+    found: list[Any] = read_once((key, engagement.pk, since), lambda: list(rows()))
     return found
 
 
@@ -161,10 +164,14 @@ def commitments(side: str, status: str) -> Collect:
         else:  # the rows of status_changes (the same order), this indicator's among them
             to = ("broken", "withdrawn") if status == "broken" else (status,)
             lower = stood_since(since) if status == "kept" else since
-            window = status_changes(engagement, since).select_related("commitment")
             rows = (
                 change
-                for change in _shared("status_changes", engagement, since, window)
+                for change in _shared(
+                    "status_changes",
+                    engagement,
+                    since,
+                    lambda: status_changes(engagement, since).select_related("commitment"),
+                )
                 if change.commitment.side == side
                 and change.to_status in to
                 and change.changed_at >= lower
@@ -303,10 +310,14 @@ def attendance(side: str) -> Collect:
         if since is None:
             rows = source(engagement, since).select_related("meeting").iterator(chunk_size=1000)
         else:  # the rows of attendance_changes (ordered by side, then id), this side's
-            window = attendance_changes(engagement, since).select_related("meeting")
             rows = (
                 row
-                for row in _shared("attendance_changes", engagement, since, window)
+                for row in _shared(
+                    "attendance_changes",
+                    engagement,
+                    since,
+                    lambda: attendance_changes(engagement, since).select_related("meeting"),
+                )
                 if row.side == side
             )
         for row in rows:
@@ -435,7 +446,7 @@ def payments(on_time: bool) -> Collect:
             rows = (
                 payment
                 for payment in _shared(
-                    "payment_changes", engagement, since, payment_changes(engagement, since)
+                    "payment_changes", engagement, since, lambda: payment_changes(engagement, since)
                 )
                 if payment.paid_date is not None
                 and (payment.paid_date <= payment.due_date) == on_time
@@ -476,6 +487,7 @@ def payment_overdue(engagement: Engagement, since: datetime | None) -> Iterator[
     """Each full week a payment stays unpaid past its due date (counted while it is unpaid, and
     kept once paid: the weeks of waiting happened)."""
     today = timezone.localdate()
+    first_not_overdue = overdue_before()
     link = url("followup", engagement)
     rows: Iterable[Any]
     if since is None:
@@ -484,9 +496,9 @@ def payment_overdue(engagement: Engagement, since: datetime | None) -> Iterator[
         rows = (
             payment
             for payment in _shared(
-                "payment_changes", engagement, since, payment_changes(engagement, since)
+                "payment_changes", engagement, since, lambda: payment_changes(engagement, since)
             )
-            if payment.due_date < overdue_before()
+            if payment.due_date < first_not_overdue
             and (
                 payment.paid_date is None
                 or (payment.paid_recorded_at is not None and payment.paid_recorded_at >= since)
