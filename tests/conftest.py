@@ -189,17 +189,45 @@ def _clone_migrated(connection, worker: str | None) -> str | None:  # type: igno
     return name
 
 
+def _delete_flush_sql(  # type: ignore[no-untyped-def]
+    self, style, tables, *, reset_sequences=False, allow_cascade=False
+) -> list[str]:
+    """PostgreSQL's flush in tests: DELETE each table instead of one TRUNCATE of all of them.
+
+    A flush empties the database after each `transaction=True` test and after a module's demo.
+    TRUNCATE gives each of the ~100 tables (and their indexes) new files, which cost 2.5-4.5 s
+    a flush on this machine under load, against 0.1-0.3 s to DELETE the few rows a test leaves
+    (same load, same run). The tables end as empty either way: the foreign keys Django creates
+    are deferrable, checked at the end of the flush's transaction; sequences restart when asked,
+    as TRUNCATE ... RESTART IDENTITY does. (`allow_cascade` needs nothing more: every table is
+    in the list.)"""
+    if not tables:
+        return []
+    sql = ["SET CONSTRAINTS ALL DEFERRED;"]
+    sql += [f"{style.SQL_KEYWORD('DELETE FROM')} {self.quote_name(table)};" for table in tables]
+    if reset_sequences:
+        introspection = self.connection.introspection
+        with self.connection.cursor() as cursor:
+            sequences = [s for table in tables for s in introspection.get_sequences(cursor, table)]
+        sql += self.sequence_reset_by_name_sql(style, sequences)
+    return sql
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(
     request, django_test_environment, django_db_blocker, django_db_modify_db_settings
 ):  # type: ignore[no-untyped-def]
     """pytest-django's database set-up, each worker's database copied from a migrated template
-    (`_clone_migrated`) instead of migrated again."""
+    (`_clone_migrated`) instead of migrated again; on PostgreSQL, flushes DELETE
+    (`_delete_flush_sql`)."""
     from django.conf import settings
     from django.db import connections
 
     connection = connections["default"]
     worker = getattr(request.config, "workerinput", {}).get("workerid")
+    patches = pytest.MonkeyPatch()
+    if connection.vendor == "postgresql":
+        patches.setattr(type(connection.ops), "sql_flush", _delete_flush_sql)
     with django_db_blocker.unblock():
         old_name = connection.settings_dict["NAME"]
         name = _clone_migrated(connection, worker)
@@ -218,6 +246,7 @@ def django_db_setup(
             teardown_databases(config, verbosity=0)
         else:
             connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
+    patches.undo()
 
 
 @pytest.fixture(scope="module")
