@@ -1,4 +1,5 @@
-"""The demo workspace loads once; the database task backend really runs queued work."""
+"""The database task backend really runs queued work. (The demo loading once, and its log-ins:
+tests/core/test_demo_story.py.)"""
 
 from __future__ import annotations
 
@@ -6,41 +7,8 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from confiance.core.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SLUG, build_demo
-from confiance.core.models import AuditEvent, Invitation, Membership, Role, User, Workspace
+from confiance.core.models import Invitation, Role
 from confiance.core.services import invitation_create
-from confiance.engagements.models import Engagement, EngagementStatus
-
-
-def test_demo_is_idempotent_and_tells_a_story(db) -> None:
-    assert build_demo() is True
-    counts = (User.objects.count(), Engagement.objects.count(), AuditEvent.objects.count())
-    assert build_demo() is False
-    assert (User.objects.count(), Engagement.objects.count(), AuditEvent.objects.count()) == counts
-    workspace = Workspace.objects.get(slug=DEMO_SLUG)
-    assert workspace.clients.count() == 2
-    statuses = set(workspace.engagements.values_list("status", flat=True))
-    assert {
-        EngagementStatus.ACTIVE,
-        EngagementStatus.CLOSED,
-        EngagementStatus.STOPPED_EARLY,
-    } <= statuses
-    roles = set(Membership.objects.filter(workspace=workspace).values_list("role", flat=True))
-    assert roles == {Role.OWNER, Role.MEMBER, Role.FINANCE, Role.CLIENT, Role.EXPERT}
-
-
-def test_demo_log_ins_work(client, db) -> None:
-    build_demo()
-    for demo_login in DEMO_LOGINS:
-        assert client.login(username=demo_login.email, password=DEMO_PASSWORD), demo_login.email
-        client.logout()
-
-
-def test_demo_command_prints_the_log_ins(db, capsys) -> None:
-    call_command("demo")
-    out = capsys.readouterr().out
-    for demo_login in DEMO_LOGINS:
-        assert demo_login.email in out
 
 
 @pytest.mark.django_db(transaction=True)

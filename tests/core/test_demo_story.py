@@ -1,18 +1,26 @@
-"""The demo reaches follow-up, problems, lessons and kudos, so the README's tour lands on data.
+"""The demo reaches follow-up, problems, lessons, kudos and the pulse, so the README's tour lands
+on data; it loads once (running it again changes nothing) and its log-ins work.
 
 The tests read one demo, built once for the module (the `demo` fixture of tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
+from django.test import Client as HttpClient
 from django.utils import timezone
 
 from confiance.closure.models import Closure
 from confiance.consumption.models import BudgetAlert
-from confiance.engagements.models import Engagement
+from confiance.core.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_SLUG, build_demo
+from confiance.core.models import AuditEvent, Membership, Role, User, Workspace
+from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.followup.models import Commitment, Meeting, MeetingAttendee, Payment
 from confiance.lessons.models import Kudos, Lesson
 from confiance.problems.models import Problem
+from confiance.pulse import selectors
+from confiance.pulse.demo import build_pulse_demo
+from confiance.pulse.models import PulseAnswer, PulseSurvey
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -185,3 +193,60 @@ def test_the_invited_expert_lands_on_an_opportunity_with_its_discussion(db, clie
     base = f"/w/{DEMO_SLUG}/opportunities/{opportunity.pk}/"
     assert "Data architect" in client.get(base).content.decode()
     assert "admission events" in client.get(base + "discussion/").content.decode()
+
+
+def test_demo_is_idempotent_and_tells_a_story(db) -> None:
+    # The first build, on an empty database, answered True (the `demo` fixture asserts it).
+    counts = (User.objects.count(), Engagement.objects.count(), AuditEvent.objects.count())
+    assert build_demo() is False
+    assert (User.objects.count(), Engagement.objects.count(), AuditEvent.objects.count()) == counts
+    workspace = Workspace.objects.get(slug=DEMO_SLUG)
+    assert workspace.clients.count() == 2
+    statuses = set(workspace.engagements.values_list("status", flat=True))
+    assert {
+        EngagementStatus.ACTIVE,
+        EngagementStatus.CLOSED,
+        EngagementStatus.STOPPED_EARLY,
+    } <= statuses
+    roles = set(Membership.objects.filter(workspace=workspace).values_list("role", flat=True))
+    assert roles == {Role.OWNER, Role.MEMBER, Role.FINANCE, Role.CLIENT, Role.EXPERT}
+
+
+def test_demo_log_ins_work(client, db) -> None:
+    for demo_login in DEMO_LOGINS:
+        assert client.login(username=demo_login.email, password=DEMO_PASSWORD), demo_login.email
+        client.logout()
+
+
+def test_demo_command_prints_the_log_ins(db, capsys) -> None:
+    call_command("demo")  # the demo is there already: the log-ins are printed all the same
+    out = capsys.readouterr().out
+    for demo_login in DEMO_LOGINS:
+        assert demo_login.email in out
+
+
+def test_demo_has_rounds_with_visible_means_and_a_signed_side(db, client: HttpClient) -> None:
+    """The demo workspace carries pulse rounds that show each rule of the pulse."""
+    migration = Engagement.objects.get(workspace__slug=DEMO_SLUG, reference="SR-2026-01")
+    routes = Engagement.objects.get(workspace__slug=DEMO_SLUG, reference="TV-2026-02")
+    sophie = Membership.objects.select_related("workspace", "user").get(
+        user__email="sophie.lefevre@saint-roch.example"
+    )
+    page = selectors.pulse_page(fetched_by=sophie, engagement=migration)
+    assert page.open_round is not None and page.asked and page.my_answer is None
+    closed = [r for r in page.rounds if not r.is_open]
+    assert len(closed) == 4 and all(side.visible for r in closed for side in r.sides)
+    claire = Membership.objects.select_related("workspace", "user").get(
+        user__email="claire.martin@meridian.example"
+    )
+    routes_page = selectors.pulse_page(fetched_by=claire, engagement=routes)
+    provider, client_side = routes_page.rounds[1].sides
+    assert client_side.signed_by == "Marc Dubois" and not provider.visible
+    # Sophie has a round waiting: the nav links to it.
+    client.force_login(sophie.user)
+    assert f'href="/w/{DEMO_SLUG}/pulse/"' in client.get(f"/w/{DEMO_SLUG}/pulse/").content.decode()
+    # Running it again adds nothing.
+    count = PulseAnswer.objects.count()
+    build_pulse_demo(migration.workspace)
+    assert PulseAnswer.objects.count() == count
+    assert PulseSurvey.objects.filter(engagement=migration).count() == 5
