@@ -26,8 +26,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
+# Only the serious and critical violations fail the sweep, so axe runs only the rules that can
+# give one: in axe-core 4.x a rule with an impact gives every violation that impact (axe.js,
+# _finalizeRuleResult), and the 32 minor or moderate rules (`region`, landmarks, heading order…)
+# are left out. Same verdict on each of the 288 pages (checked on 4 December 2026 with both
+# runs on every page); axe's own time 36 s -> 22 s a sweep.
 AXE_RUN = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
+  const rules = {};
+  for (const rule of axe._audit.rules) {
+    if (rule.impact === "minor" || rule.impact === "moderate") rules[rule.id] = {enabled: false};
+  }
+  const result = await axe.run(document, {resultTypes: ["violations"], rules});
   return result.violations
     .filter(v => v.impact === "serious" || v.impact === "critical")
     .map(v => {
