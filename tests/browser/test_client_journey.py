@@ -1,4 +1,5 @@
-"""A client contact's journey in a real browser: log in, see the engagement, French, log out."""
+"""A client contact's journey in a real browser: log in, see the engagement, French, log out; then
+log in again with the keyboard alone."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CLIENT_EMAIL = "sophie.lefevre@saint-roch.example"
 
 
-def test_demo_client_logs_in_sees_engagement_switches_to_french_and_logs_out(page) -> None:
+def test_demo_client_logs_in_sees_engagement_switches_to_french_logs_out_then_in_by_keyboard(
+    page,
+) -> None:
     build_demo()
     page.goto(page.base + "/")
     page.get_by_label("E-mail address").fill(CLIENT_EMAIL)
@@ -39,9 +42,8 @@ def test_demo_client_logs_in_sees_engagement_switches_to_french_and_logs_out(pag
     page.get_by_role("heading", name="Se connecter").wait_for()
     assert page.url.endswith("/accounts/login/")
 
-
-def test_keyboard_user_can_log_in(page) -> None:
-    build_demo()
+    # A keyboard user logs in, as a new visitor (on the same demo: a build costs seconds).
+    page.context.clear_cookies()
     page.goto(page.base + "/accounts/login/")
     page.keyboard.type(CLIENT_EMAIL)  # the e-mail field has the focus on arrival
     page.keyboard.press("Tab")
