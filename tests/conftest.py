@@ -27,7 +27,7 @@ LONGEST_FIRST = (
     "tests/core/test_url_access.py",
     "tests/api/test_schema.py",
     "tests/test_french.py",
-    "tests/core/test_archive.py",
+    "tests/core/test_archive_restore.py",
     "tests/browser/test_client_journey.py",
     "tests/browser/test_emergence_journey.py",
     "tests/browser/test_from_zero_journey.py",
