@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from confiance.core.queries import Prepared, build, columns
+from confiance.trust import facts
 from confiance.trust.facts import (
     CONFIRM_DAYS,
     Collect,
@@ -25,6 +28,7 @@ from confiance.trust.facts import (
     model,
     noon,
     overdue_before,
+    probe_stand_ins,
     read_once,
     stood_since,
     url,
@@ -72,6 +76,58 @@ def _shared(
     query, only for the first of them."""
     found: list[Any] = read_once((key, engagement.pk, since), lambda: list(rows()))
     return found
+
+
+@cache
+def _window_query(probe: Rows, related: str | None) -> tuple[Prepared, Any, Any]:
+    """A probe's rows (with the row it names `related`, as select_related reads it), compiled
+    once per process with stand-ins for its moments (facts.probe_stand_ins): the window every
+    refresh reads when the probe says there are rows."""
+    from confiance.engagements.models import Engagement
+
+    table = probe(Engagement(pk=1), None).model
+    joined = table._meta.get_field(related).related_model if related else None
+
+    def make(
+        engagement: int, since: datetime, stood: datetime, now: datetime, overdue_before: date
+    ) -> Any:
+        with probe_stand_ins(since=since, stood=stood, now=now, overdue_before=overdue_before):
+            rows = probe(Engagement(pk=engagement), since)
+        selected = columns(table) + (columns(joined, f"{related}__") if joined else [])
+        return rows.values_list(*selected)
+
+    query = Prepared(
+        make, engagement=int, since=datetime, stood=datetime, now=datetime, overdue_before=date
+    ).may_leave_out("since", "stood", "now", "overdue_before")  # each probe asks its own
+    return query, table, joined
+
+
+def _window(probe: Rows, related: str | None, engagement: Engagement, since: datetime) -> list[Any]:
+    """The rows of `probe(engagement, since)`, with their `related` row, in the same order."""
+    query, table, joined = _window_query(probe, related)
+    found = []
+    for row in query.rows(
+        engagement=engagement.pk,
+        since=since,
+        stood=stood_since(since),
+        now=facts.now(),
+        overdue_before=overdue_before(),
+    ):
+        instance, at = build(table, row)
+        if related:
+            setattr(instance, related, build(joined, row, at)[0])
+        found.append(instance)
+    return found
+
+
+def _payments_window(engagement: Engagement, since: datetime) -> list[Any]:
+    """The rows of payment_changes, read once per refresh for the three payment indicators."""
+    return _shared(
+        "payment_changes",
+        engagement,
+        since,
+        lambda: _window(payment_changes, None, engagement, since),
+    )
 
 
 def _commitment_link(engagement: Engagement, commitment_id: int) -> str:
@@ -170,7 +226,7 @@ def commitments(side: str, status: str) -> Collect:
                     "status_changes",
                     engagement,
                     since,
-                    lambda: status_changes(engagement, since).select_related("commitment"),
+                    lambda: _window(status_changes, "commitment", engagement, since),
                 )
                 if change.commitment.side == side
                 and change.to_status in to
@@ -316,7 +372,7 @@ def attendance(side: str) -> Collect:
                     "attendance_changes",
                     engagement,
                     since,
-                    lambda: attendance_changes(engagement, since).select_related("meeting"),
+                    lambda: _window(attendance_changes, "meeting", engagement, since),
                 )
                 if row.side == side
             )
@@ -445,9 +501,7 @@ def payments(on_time: bool) -> Collect:
         else:  # the rows of payment_changes (the same order), those paid since, on time or not
             rows = (
                 payment
-                for payment in _shared(
-                    "payment_changes", engagement, since, lambda: payment_changes(engagement, since)
-                )
+                for payment in _payments_window(engagement, since)
                 if payment.paid_date is not None
                 and (payment.paid_date <= payment.due_date) == on_time
                 and payment.paid_recorded_at is not None
@@ -495,9 +549,7 @@ def payment_overdue(engagement: Engagement, since: datetime | None) -> Iterator[
     else:  # the rows of payment_changes (the same order), those a week or more past due
         rows = (
             payment
-            for payment in _shared(
-                "payment_changes", engagement, since, lambda: payment_changes(engagement, since)
-            )
+            for payment in _payments_window(engagement, since)
             if payment.due_date < first_not_overdue
             and (
                 payment.paid_date is None
