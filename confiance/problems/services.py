@@ -25,6 +25,7 @@ from confiance.core.attachments import attachment_check, attachment_store
 from confiance.core.audit import audit_record
 from confiance.core.models import INTERNAL_ROLES, Membership, Role, User, Workspace
 from confiance.core.notices import notify, notify_on_commit
+from confiance.core.queries import Prepared
 from confiance.engagements.models import Engagement
 from confiance.ledger.services import ledger_append
 from confiance.problems import clock
@@ -862,6 +863,17 @@ def breach_recipients(problem: Problem, settings: ProblemSettings) -> list[User]
     return list(unique.values())
 
 
+# Whether any problem is open anywhere, compiled once per process (core.queries.Prepared): the
+# query below joins and prefetches, which costs more to build than to run on an empty answer.
+_ANY_OPEN = Prepared(
+    lambda: (
+        Problem.objects.filter(status__in=[ProblemStatus.RAISED, ProblemStatus.ACKNOWLEDGED])
+        .order_by()
+        .values_list("pk")[:1]
+    )
+)
+
+
 def problem_breaches_check(
     *,
     now: datetime | None = None,
@@ -874,6 +886,8 @@ def problem_breaches_check(
     demo's story, checked as the worker would have at `now`): notices carry `now`, no e-mail."""
     now = now or timezone.now()
     new: list[ProblemBreach] = []
+    if engagement is None and not _ANY_OPEN.rows():
+        return new  # the daily check of a portfolio without an open problem: one cheap query
     problems = Problem.objects.filter(status__in=[ProblemStatus.RAISED, ProblemStatus.ACKNOWLEDGED])
     if engagement is not None:
         problems = problems.filter(engagement=engagement)

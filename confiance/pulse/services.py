@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from confiance import access
 from confiance.core.audit import audit_record
 from confiance.core.models import INTERNAL_ROLES, Membership, Role, User, Workspace
+from confiance.core.queries import Prepared
 from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.pulse.models import (
@@ -36,10 +37,26 @@ MAX_COMMENT = 500
 CLOSING_STATUSES = (EngagementStatus.CLOSED, EngagementStatus.STOPPED_EARLY)
 
 
+# Both read by the daily pulse_open_due: compiled once per process (core.queries.Prepared).
+_CADENCE = Prepared(
+    lambda workspace: PulseSettings.objects.filter(workspace_id=workspace).values_list(
+        "cadence_days"
+    ),
+    workspace=int,
+)
+_LAST_ROUNDS = Prepared(
+    lambda: (
+        Engagement.objects.filter(status__in=[EngagementStatus.ACTIVE, *CLOSING_STATUSES])
+        .annotate(last_round=Max("pulse_surveys__opened_at"))
+        .values_list("pk", "workspace_id", "status", "last_round")
+    )
+)
+
+
 def cadence_days(workspace: Workspace) -> int:
     """The workspace's cadence in days (the default when the owner never set one)."""
-    settings_row = PulseSettings.objects.filter(workspace=workspace).first()
-    return settings_row.cadence_days if settings_row else PulseSettings().cadence_days
+    found = _CADENCE.rows(workspace=workspace.pk)  # one row at most (one per workspace)
+    return int(found[0][0]) if found else PulseSettings().cadence_days
 
 
 @transaction.atomic
@@ -161,14 +178,9 @@ def pulse_open_due(*, now: datetime | None = None) -> int:
     pulse_round_open decides under the engagement's lock, as before.
     """
     now = now or timezone.now()
-    candidates = (
-        Engagement.objects.filter(status__in=[EngagementStatus.ACTIVE, *CLOSING_STATUSES])
-        .annotate(last_round=Max("pulse_surveys__opened_at"))
-        .values_list("pk", "workspace_id", "status", "last_round")
-    )
     cadences: dict[int, timedelta] = {}
     opened = 0
-    for pk, workspace_id, status, last_round in list(candidates):
+    for pk, workspace_id, status, last_round in _LAST_ROUNDS.rows():
         if status == EngagementStatus.ACTIVE and last_round is not None:
             if workspace_id not in cadences:
                 cadences[workspace_id] = timedelta(days=cadence_days(Workspace(pk=workspace_id)))
