@@ -168,9 +168,13 @@ def _save_states(states: Iterable[TrustState]) -> None:
     new = [s for s in states if s.pk is None]
     old = [s for s in states if s.pk is not None]
     TrustState.objects.bulk_create(new)
-    TrustState.objects.bulk_update(
-        old, ["positive", "negative", "at", "last_fact_at", "facts"], batch_size=BATCH
-    )
+    fields = ["positive", "negative", "at", "last_fact_at", "facts"]
+    if len(old) == 1:
+        # What a daily refresh usually moves: one UPDATE either way, and this one does not build
+        # bulk_update's CASE per field.
+        TrustState.objects.filter(pk=old[0].pk).update(**{f: getattr(old[0], f) for f in fields})
+    else:
+        TrustState.objects.bulk_update(old, fields, batch_size=BATCH)
 
 
 def _summarise(engagement: Engagement) -> None:
