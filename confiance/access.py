@@ -9,7 +9,7 @@ person's reach is answered as "not found" (404), never "forbidden".
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -595,7 +595,17 @@ def can_act_on_trust_alerts(membership: Membership | None, engagement: Engagemen
     )
 
 
-def trust_directions(membership: Membership | None, engagement: Engagement) -> list[str]:
+class _OfAClient(Protocol):
+    """An engagement or a row of one (`engagements.selectors.TableRow`): where and whose."""
+
+    @property
+    def workspace_id(self) -> int: ...
+
+    @property
+    def client_id(self) -> int: ...
+
+
+def trust_directions(membership: Membership | None, engagement: _OfAClient) -> list[str]:
     """Which directions of the engagement's trust this person sees: both for the provider's
     people, only "c2p" (can the client rely on us?) for the engagement's client contacts."""
     if membership is None or engagement.workspace_id != membership.workspace_id:

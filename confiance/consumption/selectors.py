@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -30,6 +31,9 @@ from confiance.consumption.rollups import figures_load
 from confiance.core.models import Membership, User
 from confiance.core.queries import Prepared, PreparedIn, build, columns
 from confiance.engagements.models import Engagement, EngagementStatus
+
+if TYPE_CHECKING:
+    from confiance.engagements.selectors import TableRow
 
 # Status thresholds on the forecast at completion, as a share of the budget.
 UNDER_BUDGET_BELOW = Decimal("0.95")
@@ -62,7 +66,7 @@ class WeekPoint:
 
 @dataclass
 class ConsumptionSummary:
-    engagement: Engagement
+    engagement: Engagement | TableRow  # a table row on the lists (glance)
     show_amounts: bool
     show_internal: bool
     minutes_per_day: int

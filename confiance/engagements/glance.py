@@ -22,6 +22,7 @@ from confiance.consumption.selectors import PACE_WEEKS, ConsumptionSummary
 from confiance.core.models import Membership, User
 from confiance.core.queries import PreparedIn, build, columns
 from confiance.engagements.models import Engagement, EngagementStatus
+from confiance.engagements.selectors import TableRow
 from confiance.followup.models import LIVE_STATUSES, Commitment
 from confiance.problems.models import OPEN_STATUSES, Problem
 from confiance.trust import indicators
@@ -53,7 +54,7 @@ class TrustBand:
 
 @dataclass
 class Glance:
-    engagement: Engagement
+    engagement: Engagement | TableRow  # a row on the lists, the engagement on its page
     summary: ConsumptionSummary
     trust: TrustBand | None
     open_problems: int
@@ -137,9 +138,13 @@ _TRUST_STATES = PreparedIn(
 
 
 def glance(
-    *, fetched_by: Membership, engagements: Sequence[Engagement], today: date | None = None
+    *,
+    fetched_by: Membership,
+    engagements: Sequence[Engagement | TableRow],
+    today: date | None = None,
 ) -> dict[int, Glance]:
-    """The at-a-glance figures of engagements the viewer already may see, by engagement id."""
+    """The at-a-glance figures of engagements the viewer already may see, by engagement id
+    (engagements, or the rows of `engagements.selectors.engagement_table_page`)."""
     engagements = [e for e in engagements if e.workspace_id == fetched_by.workspace_id]
     if not engagements:
         return {}
@@ -204,6 +209,7 @@ def glance(
             )
 
     show_amounts = access.can_see_amounts(fetched_by)
+    show_internal = access.can_see_internal_notes(fetched_by)
     result = {}
     for engagement in engagements:
         t = totals.get(engagement.pk)
@@ -225,7 +231,7 @@ def glance(
         summary = ConsumptionSummary(
             engagement=engagement,
             show_amounts=show_amounts,
-            show_internal=access.can_see_internal_notes(fetched_by),
+            show_internal=show_internal,
             minutes_per_day=minutes_per_day,
             budget_minutes=budget_minutes,
             budget_amount=None,

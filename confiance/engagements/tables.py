@@ -26,6 +26,7 @@ from confiance.consumption.templatetags.consumption_tags import short_date_in
 from confiance.core.rows import row_url
 from confiance.engagements.glance import Glance
 from confiance.engagements.models import Engagement, EngagementStatus
+from confiance.engagements.selectors import TableRow
 
 _TO = "\u2013"  # the en dash between the two ends of a range
 
@@ -149,26 +150,26 @@ def glance_cells(g: Glance, *, urls: _Urls, texts: _Texts) -> str:
     )
 
 
-def _status_cell(e: Engagement, texts: _Texts) -> str:
+def _status_cell(e: Engagement | TableRow, texts: _Texts) -> str:
     return (
         f'<td data-label="{texts.status}"><span class="status status-{_e(e.status)}">'
         f"{texts.statuses.get(e.status) or _e(e.status)}</span></td>"
     )
 
 
-def list_rows(rows: Iterable[tuple[Engagement, Glance]], *, workspace_slug: str) -> SafeString:
+def list_rows(rows: Iterable[tuple[TableRow, Glance]], *, workspace_slug: str) -> SafeString:
     """The engagement list's rows: engagement and client, status, glance, lead, dates."""
     urls, texts = _Urls(workspace_slug), _Texts.now()
     out = []
     for e, g in rows:
         reference = f" · {_e(e.reference)}" if e.reference else ""
-        lead = _e(e.lead.get_full_name()) if e.lead is not None else ""
+        lead = _e(e.lead_name) if e.lead_name is not None else ""
         start = _e(_day(e.start_date, texts)) or "—"
         end = _e(_day(e.end_date, texts)) or "—"
         out.append(
             f'\n      <tr>\n        <td data-label="{texts.engagement}">'
             f'<a href="{_e(urls("engagement-detail", e.pk))}">{_e(e.title)}</a><br>'
-            f'<small class="muted">{_e(e.client.name)}{reference}</small></td>\n'
+            f'<small class="muted">{_e(e.client_name)}{reference}</small></td>\n'
             f"        {_status_cell(e, texts)}\n"
             f"        {glance_cells(g, urls=urls, texts=texts)}\n"
             f'        <td data-label="{texts.lead}">{lead or "—"}</td>\n'
