@@ -19,22 +19,26 @@ PASSWORD = "correct-horse-battery"
 # The longest files first. `--dist loadfile` gives a worker whole files and `--no-loadscope-reorder`
 # (pyproject.toml) hands them out in collection order, so a long file started last would leave the
 # other worker idle until it ends (xdist's own order, most tests first, put the one-test scenario
-# suite last: a tail of minutes). Measured with --durations on 4 December 2026; a file not listed
-# keeps its place, after these.
+# suite last: a tail of minutes). Wall per file from a whole SQLite run (--durations=0, summed),
+# 4 December 2026, after the demo builds were shared; a file not listed keeps its place, after
+# these.
 LONGEST_FIRST = (
     "tests/trust/test_scenarios.py",
     "tests/browser/test_every_page_on_a_phone.py",
-    "tests/core/test_url_access.py",
     "tests/api/test_schema.py",
-    "tests/test_french.py",
+    "tests/core/test_url_access.py",
     "tests/core/test_archive_restore.py",
-    "tests/browser/test_client_journey.py",
-    "tests/browser/test_emergence_journey.py",
+    "tests/test_french.py",
     "tests/browser/test_from_zero_journey.py",
-    "tests/core/test_erasure.py",
+    "tests/browser/test_emergence_journey.py",
+    "tests/consumption/test_import_concurrency.py",
     "tests/browser/test_ledger_verify.py",
     "tests/core/test_schedule_processes.py",
-    "tests/consumption/test_import_concurrency.py",
+    "tests/core/test_erasure.py",
+    "tests/consumption/test_import_services.py",
+    "tests/browser/test_client_journey.py",
+    "tests/ledger/test_verify_cli.py",
+    "tests/core/test_startup.py",
 )
 
 
