@@ -2,7 +2,7 @@
 accessibility violation (axe-core from npm), in real Chromium, on the demo.
 
 Pages are found by following links (tests/crawl.py), so a page anyone adds is swept as soon as
-something links to it.
+something links to it. Swept on SQLite, the first pass of `make test` (see the test).
 """
 
 from __future__ import annotations
@@ -81,6 +81,15 @@ def _pages_of(membership: Membership) -> Iterator[tuple[str, str, str]]:
 
 
 def test_every_page_for_every_role_fits_a_phone_and_passes_axe(browser, live_server) -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        # `make test` runs the suite on SQLite, then again on PostgreSQL. What Chromium checks
+        # here (width on a phone, axe) is a property of the pages' HTML and CSS, built from the
+        # same demo on either database; on PostgreSQL every page type of every role is rendered
+        # (answering below 500) by the French sweep, tests/test_french.py. The sweep took 105 s
+        # of a worker in the PostgreSQL pass (4 December 2026).
+        pytest.skip("swept on SQLite; on PostgreSQL the pages are rendered by test_french.py")
     assert AXE.exists(), "axe-core is installed by npm (package.json): run `make install`"
     build_demo()
     problems: list[str] = []
