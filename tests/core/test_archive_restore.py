@@ -2,8 +2,9 @@
 the same verified ledgers; a tampered archive or a non-empty installation restores nothing, with a
 clear error.
 
-The demo is built once for the module (the `demo` fixture) and its archive exported once: the
-export only reads, and each test's emptying and restoring roll back with the test."""
+Each test builds the demo in its own transaction. (Shared through the module's `demo` fixture, the
+first test failed once in a whole PostgreSQL run: after the restore, a trust alert's page had
+another id. Not understood yet; so each test builds its own demo, as before.)"""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from django.test import Client as HttpClient
 from django.utils import timezone
 
 from confiance.core.archive import RestoreError, archive_restore, workspace_export
-from confiance.core.demo import DEMO_SLUG
+from confiance.core.demo import DEMO_SLUG, build_demo
 from confiance.core.models import Membership, Role, User, Workspace
 from confiance.engagements.models import Engagement
 from confiance.ledger import verify_cli
@@ -52,14 +53,6 @@ def _export() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="module")
-def archive(demo, django_db_blocker) -> bytes:  # type: ignore[no-untyped-def]
-    """The demo's archive, exported once for the module: the export only reads, and each test's
-    emptying and restoring roll back with the test, leaving the module's demo as it was."""
-    with django_db_blocker.unblock():
-        return _export()
-
-
 def _verified_ledgers(tmp_path: Path) -> int:
     owner = Membership.objects.get(workspace__slug=DEMO_SLUG, role=Role.OWNER)
     from confiance.core.archive import _bundle
@@ -77,9 +70,9 @@ def _verified_ledgers(tmp_path: Path) -> int:
 
 
 @pytest.mark.django_db
-def test_restore_of_an_export_gives_the_same_pages_and_verified_ledgers(
-    archive: bytes, tmp_path: Path
-) -> None:
+def test_restore_of_an_export_gives_the_same_pages_and_verified_ledgers(tmp_path: Path) -> None:
+    build_demo()
+    archive = _export()
     people = ["claire.martin@meridian.example", "sophie.lefevre@saint-roch.example"]
     people = [e for e in people if User.objects.filter(email=e).exists()] or [
         Membership.objects.get(workspace__slug=DEMO_SLUG, role=Role.OWNER).user.email
@@ -114,7 +107,9 @@ def test_restore_of_an_export_gives_the_same_pages_and_verified_ledgers(
 
 
 @pytest.mark.django_db
-def test_a_tampered_archive_restores_nothing(archive: bytes, tmp_path: Path) -> None:
+def test_a_tampered_archive_restores_nothing(tmp_path: Path) -> None:
+    build_demo()
+    archive = _export()
     # Change one fact of the ledger's rows, as a forger would.
     source = zipfile.ZipFile(io.BytesIO(archive))
     tampered = io.BytesIO()
@@ -137,9 +132,9 @@ def test_a_tampered_archive_restores_nothing(archive: bytes, tmp_path: Path) -> 
 
 
 @pytest.mark.django_db
-def test_restore_refuses_a_non_empty_installation_and_a_stranger_file(
-    archive: bytes, tmp_path: Path
-) -> None:
+def test_restore_refuses_a_non_empty_installation_and_a_stranger_file(tmp_path: Path) -> None:
+    build_demo()
+    archive = _export()
     with pytest.raises(RestoreError, match="not empty"):
         archive_restore(source=io.BytesIO(archive))
     _empty_installation()
