@@ -137,6 +137,16 @@ _TRUST_STATES = PreparedIn(
 )
 
 
+def _band(opinion: Opinion) -> TrustBand:
+    low, high = opinion.band()
+    return TrustBand(
+        projected=round(opinion.projected() * 100),
+        low=round(low * 100),
+        high=round(high * 100),
+        uncertainty=round(opinion.uncertainty * 100),
+    )
+
+
 def glance(
     *,
     fetched_by: Membership,
@@ -187,26 +197,22 @@ def glance(
             states[state.engagement_id].append(state)
         # Without a state, the opinion is the prior's: the same for every such engagement
         # with the same base rate (most of a list of new engagements), computed once.
-        priors: dict[float, Opinion] = {}
+        priors: dict[float, TrustBand] = {}
         for engagement in engagements:
             if engagement.pk not in trusted_ids:
                 continue
             base_rate = settings.base_rate(engagement.contact_origin)
             found = states.get(engagement.pk)
-            opinion = priors.get(base_rate) if not found else None
-            if opinion is None:
-                opinion = opinions_of(found or [], base_rate, settings.half_life, now)[
-                    (indicators.C2P, indicators.OVERALL)
-                ]
+            band = priors.get(base_rate) if not found else None
+            if band is None:
+                band = _band(
+                    opinions_of(found or [], base_rate, settings.half_life, now)[
+                        (indicators.C2P, indicators.OVERALL)
+                    ]
+                )
                 if not found:
-                    priors[base_rate] = opinion
-            low, high = opinion.band()
-            bands[engagement.pk] = TrustBand(
-                projected=round(opinion.projected() * 100),
-                low=round(low * 100),
-                high=round(high * 100),
-                uncertainty=round(opinion.uncertainty * 100),
-            )
+                    priors[base_rate] = band
+            bands[engagement.pk] = band
 
     show_amounts = access.can_see_amounts(fetched_by)
     show_internal = access.can_see_internal_notes(fetched_by)

@@ -69,6 +69,7 @@ class _Texts:
     statuses: dict[str, str]  # each status's label, as `get_status_display` gives it
     budget: dict[str, str]  # each budget status's pill text (`_status`), escaped
     language: str  # for `short_date_in`
+    trust_title: str  # the trust pill's title, before its values
 
     @classmethod
     def now(cls) -> _Texts:
@@ -92,6 +93,7 @@ class _Texts:
                 for status in ("under", "on", "at_risk", "over", "unknown")
             },
             language=translation.get_language() or "",
+            trust_title=_("Between %(low)s %% and %(high)s %%, uncertainty %(u)s %%"),
         )
 
 
@@ -114,7 +116,7 @@ def glance_cells(g: Glance, *, urls: _Urls, texts: _Texts) -> str:
     if g.trust:
         t = g.trust
         # As {% blocktranslate %} did: the catalogue's text as is, the values escaped.
-        title = _("Between %(low)s %% and %(high)s %%, uncertainty %(u)s %%") % {
+        title = texts.trust_title % {
             "low": t.low,
             "high": t.high,
             "u": t.uncertainty,
