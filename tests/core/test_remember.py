@@ -1,0 +1,52 @@
+"""`{% remember %}`: the navigation's links, remembered per process, are what rendering them
+afresh writes, for every persona, page and language, and follow the counts they show."""
+
+from __future__ import annotations
+
+import re
+
+from django.test import Client as HttpClient
+
+from confiance.core.models import Notice
+from confiance.core.templatetags import remember_tags
+from tests.conftest import PERSONAS, World
+
+
+def _nav(http: HttpClient, url: str) -> str:
+    html = http.get(url).content.decode()
+    found = re.search(r'<ul class="nav-links">.*?</ul>', html, re.S)
+    assert found is not None
+    return found.group(0)
+
+
+def test_remembered_links_are_the_rendered_ones(world: World) -> None:
+    urls = ("/w/provider/notices/", "/w/provider/engagements/", "/w/provider/tokens/")
+    seen = {}
+    for language in ("en", "fr"):
+        for persona in PERSONAS:
+            if persona == "outsider":
+                continue
+            http = HttpClient(headers={"accept-language": language})
+            http.cookies["django_language"] = language
+            http.force_login(world.user(persona))
+            for url in urls:
+                warm = _nav(http, url)  # remembered after the other personas' pages
+                remember_tags._cache.clear()
+                assert _nav(http, url) == warm, (persona, url, language)
+                assert len(remember_tags._cache) == 1  # remembered, not rendered each time
+                seen[persona, url, language] = warm
+    assert 'aria-current="page">Notices' in seen["owner", "/w/provider/notices/", "en"]
+    assert "Settings" in seen["owner", "/w/provider/tokens/", "en"]
+    assert "Settings" not in seen["member", "/w/provider/tokens/", "en"]
+    client_a = world.client_a.pk
+    assert f"/clients/{client_a}/" in seen["client_contact", "/w/provider/tokens/", "en"]
+    assert f"/clients/{client_a}/" not in seen["other_client_contact", "/w/provider/tokens/", "en"]
+    notices = "/w/provider/notices/"
+    assert seen["owner", notices, "en"] != seen["owner", notices, "fr"]
+
+
+def test_the_unread_count_is_part_of_the_key(world: World, client: HttpClient) -> None:
+    client.force_login(world.owner.user)
+    assert "1 unread" not in _nav(client, "/w/provider/tokens/")
+    Notice.objects.create(workspace=world.workspace, user=world.owner.user, kind="test")
+    assert "1 unread" in _nav(client, "/w/provider/tokens/")
