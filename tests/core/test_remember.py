@@ -50,3 +50,29 @@ def test_the_unread_count_is_part_of_the_key(world: World, client: HttpClient) -
     assert "1 unread" not in _nav(client, "/w/provider/tokens/")
     Notice.objects.create(workspace=world.workspace, user=world.owner.user, kind="test")
     assert "1 unread" in _nav(client, "/w/provider/tokens/")
+
+
+def test_the_ledger_texts_follow_the_lead_and_the_language(world: World) -> None:
+    from confiance.engagements.models import Engagement
+
+    http = HttpClient()
+    http.force_login(world.client_contact.user)
+    url = f"/w/provider/engagements/{world.engagement.pk}/consumption/"
+
+    def failed() -> str:
+        html = http.get(url).content.decode()
+        found = re.search(r'data-msg-failed="([^"]*)"', html)
+        assert found is not None and "data-ledger-key" in html
+        return found.group(1)
+
+    assert "Contact Provider and keep" in failed()  # no lead
+    lead = world.owner.user
+    Engagement.objects.filter(pk=world.engagement.pk).update(lead=lead)
+    assert f"Contact {lead.get_full_name()} ({lead.email}), who leads" in failed()
+    lead.full_name = "Renamed Lead"
+    lead.save(update_fields=["full_name"])
+    assert f"Contact Renamed Lead ({lead.email}), who leads" in failed()
+    Engagement.objects.filter(pk=world.engagement.pk).update(lead=None)
+    assert "Contact Provider and keep" in failed()
+    http.cookies["django_language"] = "fr"
+    assert "Contactez Provider et conservez" in failed()
