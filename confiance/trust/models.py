@@ -241,7 +241,7 @@ class TrustAlert(models.Model):
     )
 
     class Meta:
-        ordering = ["-opened_at"]
+        ordering = ["-opened_at", "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["engagement", "kind", "direction"],

@@ -304,7 +304,7 @@ def engagement_trust(
             TrustAlert.objects.filter(
                 engagement=engagement, direction__in=directions, closed_at__isnull=True
             ).select_related("assignee", "acknowledged_by", "step_meeting", "step_taken_by"),
-            key=lambda a: (a.snoozed(now), -a.opened_at.timestamp()),
+            key=lambda a: (a.snoozed(now), -a.opened_at.timestamp(), -a.pk),
         )
         if internal
         else []
@@ -629,7 +629,7 @@ def trust_portfolio_rows(
         c2p = Figure("overall", "", Opinion(*row.c2p))
         p2c = Figure("overall", "", Opinion(*row.p2c))
         # Alerts not snoozed first; a snoozed one was put aside with its reason until a date.
-        mine = sorted(alerts.get(row.pk, []), key=lambda a: (a.snoozed(now), a.opened_at))
+        mine = sorted(alerts.get(row.pk, []), key=lambda a: (a.snoozed(now), a.opened_at, a.pk))
         rows.append(
             PortfolioRow(
                 engagement, c2p, p2c, row.evidence, row.base_rate, row.trend, mine, row.risk

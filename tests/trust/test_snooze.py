@@ -134,3 +134,32 @@ def test_snoozed_alerts_wait_behind_the_others_in_the_portfolio(
     http.post(reverse("set_language"), {"language": "fr", "next": "/"})
     french = http.get(reverse("trust-portfolio", kwargs={"ws": world.workspace.slug}))
     assert "en attente jusqu\u2019au" in french.content.decode()
+
+
+@pytest.mark.django_db
+def test_alerts_opened_at_one_moment_keep_one_order_whatever_order_they_were_stored_in(
+    world: World,
+) -> None:
+    # One refresh opens several alerts at one moment; a restore may store them in another order.
+    # The trust page and the portfolio list them newest first, then by number (a crawl of the
+    # restored installation once found another alert's link first).
+    at = timezone.now() - timedelta(hours=1)
+    for pk, kind in [(902, "commitment_overdue"), (901, "payment_overdue"), (903, "drop")]:
+        TrustAlert.objects.create(
+            pk=pk,
+            workspace=world.workspace,
+            engagement=world.engagement,
+            kind=kind,
+            direction="c2p",
+            reason="%(n)s commitment(s) of ours past their due date.",
+            reason_params={"n": 1},
+            who_should_act="Olivia Owner",
+            opened_at=at,
+        )
+    from confiance.trust.selectors import engagement_trust
+
+    trust = engagement_trust(engagement=world.engagement, fetched_by=world.owner)
+    shown = [a.pk for d in trust.directions for a in d.alerts]
+    assert shown == [903, 902, 901]
+    rows = {row.engagement.pk: row for row in trust_portfolio(fetched_by=world.owner)}
+    assert [a.pk for a in rows[world.engagement.pk].alerts] == [901, 902, 903]
