@@ -269,6 +269,16 @@ NOTICE_CONTEXT: dict[str, dict[str, object]] = {
         "over_days": "2.5",
     },
     "budget.parameter": {"name": "late_days", "before": 7, "after": 3},
+    "budget.revised": {
+        "days": "66",
+        "before_days": "60",
+        "consumed_days": "48.5",
+        "percent": 73,
+        "amount": "59400.00",
+        "before_amount": "54000.00",
+        "currency": "EUR",
+        "reason": "Un second lot de migration",
+    },
     "closure": {"objectives": 2, "hash": "ab" * 32, "before": {}, "after": {}},
     "commitment": {
         "due_date": "2026-11-20",
@@ -365,6 +375,10 @@ NOTICE_VARIANTS: dict[str, list[dict[str, object]]] = {
     "payment.issued": [{"payment_kind": "deposit"}],
     "webhook.disabled": [{"reason": "gone"}, {"reason": "paused"}],
     "budget.parameter": [{"name": "minutes_per_day", "before": 480, "after": 420}],
+    "budget.revised": [
+        {"before_days": None, "before_amount": None},
+        {"days": None, "percent": None, "amount": None},
+    ],
     "trust.alert": [{"again": "worse"}, {"again": "snooze_over"}],
 }
 

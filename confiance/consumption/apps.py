@@ -48,6 +48,49 @@ def _budget_alert_details(params: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _money(value: Any) -> str:
+    """An amount stored as "9000.00", in the reader's number format."""
+    from django.utils import formats
+
+    try:
+        return str(formats.number_format(Decimal(str(value)), 2, use_l10n=True))
+    except (ArithmeticError, ValueError):
+        return str(value)
+
+
+def _revised_text(params: dict[str, Any]) -> str:
+    values = {"engagement": params["engagement"], "who": params.get("who", "")}
+    if params.get("days") is None:
+        return gettext("%(engagement)s: %(who)s revised the budget") % values
+    values["after"] = _days(params["days"])
+    if params.get("before_days") is None:
+        return gettext("%(engagement)s: %(who)s set the budget at %(after)s days") % values
+    values["before"] = _days(params["before_days"])
+    return (
+        gettext("%(engagement)s: %(who)s changed the budget to %(after)s days (it was %(before)s)")
+        % values
+    )
+
+
+def _revised_details(params: dict[str, Any]) -> list[str]:
+    lines = []
+    if params.get("percent") is not None:
+        lines.append(
+            gettext("Consumed so far: %(consumed)s days, %(percent)s %% of the new budget.")
+            % {"consumed": _days(params["consumed_days"]), "percent": params["percent"]}
+        )
+    if params.get("amount") is not None:
+        values = {"after": _money(params["amount"]), "currency": params.get("currency", "")}
+        if params.get("before_amount") is not None:
+            values["before"] = _money(params["before_amount"])
+            line = gettext("Amount: %(after)s %(currency)s (it was %(before)s %(currency)s).")
+        else:
+            line = gettext("Amount: %(after)s %(currency)s.")
+        lines.append(line % values)
+    lines.append(gettext("Why: %(reason)s") % {"reason": params.get("reason", "")})
+    return lines
+
+
 def _parameter_text(params: dict[str, Any]) -> str:
     values = {
         "engagement": params["engagement"],
@@ -85,6 +128,7 @@ class ConsumptionConfig(AppConfig):
     def ready(self) -> None:
         from confiance.core.notices import register_notice, register_notice_group
 
-        register_notice_group("budget", _("Budget alerts"))
+        register_notice_group("budget", _("Budget: alerts and changes"))
         register_notice("budget.alert", _budget_alert_text, details=_budget_alert_details)
         register_notice("budget.parameter", _parameter_text, details=_parameter_details)
+        register_notice("budget.revised", _revised_text, details=_revised_details)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from confiance import access
+from confiance.consumption.figures import Figures
 from confiance.consumption.models import (
     Activity,
     BudgetAlert,
@@ -272,6 +273,7 @@ def budget_revise(
         errors["reason"] = _("Say why the budget is set or changed: the client will read it.")
     if errors:
         raise ValidationError(errors)
+    before = figures_load(engagement=engagement, cells=False)
     revision = BudgetRevision.objects.create(
         workspace_id=engagement.workspace_id,
         engagement=engagement,
@@ -304,8 +306,55 @@ def budget_revise(
         target=revision,
         data={"days": str(days), "amount": str(amount)},
     )
+    _tell_budget_revised(
+        engagement=engagement, actor=membership.user, revision=revision, before=before, at=at
+    )
     budget_alerts_check(engagement=engagement)
     return revision
+
+
+def _tell_budget_revised(
+    *,
+    engagement: Engagement,
+    actor: User,
+    revision: BudgetRevision,
+    before: Figures,
+    at: datetime | None,
+) -> None:
+    """Both sides hear of a new budget at once: what it was, what it is, what is consumed of it
+    and why it changed. Amounts only where the workspace shows them to its clients (the client's
+    contacts read the same notice as the provider's people)."""
+    from confiance.core.notices import notify_on_commit
+    from confiance.engagements.stops import engagement_people
+
+    per_day = before.minutes_per_day or engagement.workspace.minutes_per_day or 480
+    params: dict[str, object] = {
+        "engagement": engagement.title,
+        "who": actor.get_full_name(),
+        "reason": revision.reason,
+        "days": None if revision.days is None else str(revision.days),
+        "before_days": None if before.budget_days is None else str(before.budget_days),
+        "consumed_days": f"{before.consumed_minutes / per_day:.1f}",
+        "percent": (
+            round(100 * before.consumed_minutes / (revision.days * per_day))
+            if revision.days
+            else None
+        ),
+    }
+    if engagement.workspace.show_amounts_to_client and revision.amount is not None:
+        params["amount"] = str(revision.amount)
+        params["before_amount"] = (
+            None if before.budget_amount is None else str(before.budget_amount)
+        )
+        params["currency"] = engagement.workspace.currency
+    notify_on_commit(
+        workspace_id=engagement.workspace_id,
+        user_ids=[pk for pk in engagement_people(engagement) if pk != actor.pk],
+        kind="budget.revised",
+        params=params,
+        link=reverse("consumption", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk}),
+        at=at,
+    )
 
 
 @dataclass(frozen=True)

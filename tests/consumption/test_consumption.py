@@ -166,6 +166,52 @@ def test_budget_change_is_recorded_with_who_and_why(world: World) -> None:
     assert LedgerEntry.objects.filter(kind="budget.revised").count() == 2
 
 
+def test_a_budget_change_reaches_both_sides_with_the_figures_and_why(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    """Issue 10, part 1: the client hears of a new budget at once, in its language, with what
+    it was, what it is, what is consumed of it and why; amounts only where clients see them."""
+    from confiance.core.services import user_language_set
+
+    world.engagement.lead = world.member.user
+    world.engagement.save(update_fields=["lead"])
+    contact = world.client_contact.user
+    user_language_set(user=contact, language="fr")
+    with django_capture_on_commit_callbacks(execute=True):
+        budget(world, "10", "9000")
+        log(world, 3 * DAY)
+    first = Notice.objects.get(user=contact, kind="budget.revised")
+    assert first.text() == "Alpha migration: Olivia Owner set the budget at 10.0 days"
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.budget_revise(
+            membership=world.owner,
+            engagement=world.engagement,
+            days=Decimal(12),
+            amount=Decimal(10800),
+            reason="Second lot added",
+        )
+    (french,) = [m for m in mail.outbox if m.to == [contact.email]]
+    assert "Olivia Owner a porté le budget à 12,0 jours (il était de 10,0)" in french.subject
+    assert "Consommé à ce jour : 3,0 jours, 25 % du nouveau budget." in french.body
+    assert "Pourquoi : Second lot added" in french.body
+    assert "10800" not in french.body.replace("\u202f", "").replace(" ", ""), "no amounts"
+    (english,) = [m for m in mail.outbox if m.to == [world.member.user.email]]
+    assert "changed the budget to 12.0 days (it was 10.0)" in english.subject
+    assert not [m for m in mail.outbox if m.to == [world.owner.user.email]], "not the author"
+    assert not Notice.objects.filter(user=world.other_client_contact.user).exists()
+
+    world.workspace.show_amounts_to_client = True
+    world.workspace.save(update_fields=["show_amounts_to_client"])
+    world.engagement.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        budget(world, "14", "12600")
+    last = Notice.objects.filter(user=world.member.user, kind="budget.revised").latest("pk")
+    from confiance.core.notices import render_details
+
+    assert "Amount: 12600.00 EUR (it was 10800.00 EUR)." in render_details(last.kind, last.params)
+
+
 def test_alerts_at_50_80_100_and_forecast_reach_both_sides_once(
     world: World, django_capture_on_commit_callbacks
 ) -> None:
@@ -175,13 +221,14 @@ def test_alerts_at_50_80_100_and_forecast_reach_both_sides_once(
         budget(world, "2")  # 960 minutes
         log(world, 400)
     assert not BudgetAlert.objects.exists()
+    mail.outbox.clear()  # the budget set, told to both sides
     with django_capture_on_commit_callbacks(execute=True):
         log(world, 100)  # 500 ≥ 50 %
     assert set(BudgetAlert.objects.values_list("level", flat=True)) == {"50"}
     recipients = sorted(m.to[0] for m in mail.outbox)
     assert recipients == sorted([world.member.user.email, world.client_contact.user.email])
-    assert Notice.objects.filter(user=world.client_contact.user).count() == 1
-    assert "50 %" in Notice.objects.get(user=world.member.user).text()
+    assert Notice.objects.filter(user=world.client_contact.user, kind="budget.alert").count() == 1
+    assert "50 %" in Notice.objects.get(user=world.member.user, kind="budget.alert").text()
     with django_capture_on_commit_callbacks(execute=True):
         log(world, 10)  # still above 50 %, below 80 %: nothing new
     assert BudgetAlert.objects.count() == 1
@@ -198,7 +245,7 @@ def test_alerts_at_50_80_100_and_forecast_reach_both_sides_once(
         "100",
         "forecast",
     }
-    assert Notice.objects.filter(user=world.client_contact.user).count() == 4
+    assert Notice.objects.filter(user=world.client_contact.user, kind="budget.alert").count() == 4
     # The other client's contact hears nothing of it.
     assert not Notice.objects.filter(user=world.other_client_contact.user).exists()
 

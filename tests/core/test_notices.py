@@ -118,7 +118,7 @@ def test_unsubscribe_link_works_without_logging_in(client, world: World) -> None
     url = reverse("notice-unsubscribe", kwargs={"token": unsubscribe_token(contact, "budget")})
     assert url in body
     page = client.get(url)
-    assert page.status_code == 200 and "Budget alerts" in page.content.decode()
+    assert page.status_code == 200 and "Budget: alerts and changes" in page.content.decode()
     contact.refresh_from_db()
     assert contact.notice_modes == {}, "looking at the link changes nothing"
     assert client.post(url).status_code == 200
