@@ -20,6 +20,8 @@ def _text(kind: str) -> Any:
             ),
             "stopped_early": gettext("%(engagement)s: %(who)s stopped the engagement early"),
             "reopened": gettext("%(engagement)s: %(who)s reopened the engagement"),
+            "paused": gettext("%(engagement)s: %(who)s paused the engagement"),
+            "resumed": gettext("%(engagement)s: %(who)s resumed the engagement"),
         }
         return templates[kind] % {
             "engagement": params.get("engagement", ""),
@@ -48,6 +50,13 @@ class EngagementsConfig(AppConfig):
     def ready(self) -> None:
         from confiance.core.notices import register_notice, register_notice_group
 
-        register_notice_group("engagement", _("Engagement status (stop, reopen)"))
-        for kind in ("stop_requested", "stop_answered", "stopped_early", "reopened"):
+        register_notice_group("engagement", _("Engagement status (pause, stop, reopen)"))
+        for kind in (
+            "stop_requested",
+            "stop_answered",
+            "stopped_early",
+            "reopened",
+            "paused",
+            "resumed",
+        ):
             register_notice(f"engagement.{kind}", _text(kind), details=_details)

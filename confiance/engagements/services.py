@@ -121,7 +121,7 @@ def engagement_set_status(
     An honest stop is a valid outcome: it records who decided it, when and why. "Closed" is
     reached only through the closure (the client's approval for payment), never set by hand.
     Stopping early and reopening are ledgered and told to both sides (`tell=False` when the
-    caller tells them itself).
+    caller tells them itself); pausing and resuming are told to both sides too.
     """
     from confiance.engagements.stops import tell_both_sides
     from confiance.ledger.services import ledger_append
@@ -160,6 +160,11 @@ def engagement_set_status(
         target=engagement,
         data={"from": previous, "to": status, "reason": reason},
     )
+    # Work paused or taken up again: the client's side hears it at once, as the provider's.
+    pausing = {previous, status} == {EngagementStatus.ACTIVE, EngagementStatus.PAUSED}
+    if tell and pausing and not reopening:
+        kind = "engagement.paused" if status == EngagementStatus.PAUSED else "engagement.resumed"
+        tell_both_sides(engagement, membership.user, kind, reason=reason)
     if stopping or reopening:
         ledger_append(
             engagement=engagement,

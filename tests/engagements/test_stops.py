@@ -124,6 +124,40 @@ def test_reopening_is_explained_ledgered_and_told_to_both_sides(
     assert "reopened" in notice.text()
 
 
+def test_pausing_and_resuming_is_told_to_both_sides_in_their_language(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    """Issue 10, part 1: the provider pausing the work concerns the client, who is told at
+    once (in French here), with the reason when one is given; resuming likewise."""
+    from django.core import mail
+
+    from confiance.core.services import user_language_set
+
+    world.engagement.lead = world.member.user
+    world.engagement.save(update_fields=["lead"])
+    user_language_set(user=world.client_contact.user, language="fr")
+    with django_capture_on_commit_callbacks(execute=True):
+        engagement_set_status(
+            membership=world.owner,
+            engagement=world.engagement,
+            status=EngagementStatus.PAUSED,
+            reason="En attente du nouveau serveur",
+        )
+    paused = [m for m in mail.outbox if m.to == [world.client_contact.user.email]]
+    assert len(paused) == 1
+    assert "Olivia Owner a mis la mission en pause" in paused[0].subject
+    assert "Pourquoi : En attente du nouveau serveur" in paused[0].body
+    assert Notice.objects.filter(user=world.member.user, kind="engagement.paused").exists()
+    assert not Notice.objects.filter(user=world.owner.user).exists(), "not the author"
+    with django_capture_on_commit_callbacks(execute=True):
+        engagement_set_status(
+            membership=world.owner, engagement=world.engagement, status=EngagementStatus.ACTIVE
+        )
+    resumed = Notice.objects.get(user=world.client_contact.user, kind="engagement.resumed")
+    assert resumed.link.endswith(f"/engagements/{world.engagement.pk}/")
+    assert not Notice.objects.filter(user=world.other_client_contact.user).exists()
+
+
 def test_stop_pages(login, world: World) -> None:  # type: ignore[no-untyped-def]
     http = login("client_contact")
     url = reverse("stop-request", kwargs={"ws": "provider", "pk": world.engagement.pk})
