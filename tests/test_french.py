@@ -300,6 +300,12 @@ NOTICE_CONTEXT: dict[str, dict[str, object]] = {
         "partner": "Cabinet Durand",
     },
     "engagement": {"state": "accepted", "reason": "Capteurs indisponibles", "answer": "D'accord"},
+    "engagement.dates_changed": {
+        "start": "2026-10-05",
+        "before_start": "2026-10-01",
+        "end": "2027-02-15",
+        "before_end": "",
+    },
     "glossary": {"term": "lot"},
     "payment": {
         "payment_kind": "invoice",

@@ -42,6 +42,40 @@ def _details(params: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _dates_text(params: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    return gettext("%(engagement)s: %(who)s changed the planned dates") % {
+        "engagement": params.get("engagement", ""),
+        "who": params.get("who", ""),
+    }
+
+
+def _dates_details(params: dict[str, Any]) -> list[str]:
+    """Each planned date that moved, before → after, in the reader's format."""
+    from datetime import date
+
+    from django.utils import formats
+    from django.utils.translation import gettext
+
+    def day(iso: Any) -> str:
+        try:
+            return str(formats.date_format(date.fromisoformat(str(iso)), "DATE_FORMAT"))
+        except ValueError:
+            return gettext("none")
+
+    lines = []
+    for name, template in (
+        ("start", gettext("Planned start: %(before)s → %(after)s")),
+        ("end", gettext("Planned end: %(before)s → %(after)s")),
+    ):
+        if params.get(name, "") != params.get(f"before_{name}", ""):
+            lines.append(
+                template % {"before": day(params.get(f"before_{name}")), "after": day(params[name])}
+            )
+    return lines
+
+
 class EngagementsConfig(AppConfig):
     name = "confiance.engagements"
     label = "engagements"
@@ -50,7 +84,7 @@ class EngagementsConfig(AppConfig):
     def ready(self) -> None:
         from confiance.core.notices import register_notice, register_notice_group
 
-        register_notice_group("engagement", _("Engagement status (pause, stop, reopen)"))
+        register_notice_group("engagement", _("Engagement status and dates (pause, stop, reopen)"))
         for kind in (
             "stop_requested",
             "stop_answered",
@@ -60,3 +94,4 @@ class EngagementsConfig(AppConfig):
             "resumed",
         ):
             register_notice(f"engagement.{kind}", _text(kind), details=_details)
+        register_notice("engagement.dates_changed", _dates_text, details=_dates_details)

@@ -206,6 +206,7 @@ def engagement_update(*, membership: Membership, engagement: Engagement, **field
     unknown = set(fields) - editable
     if unknown:
         raise ValueError(f"not editable here: {sorted(unknown)}")
+    dates_before = (engagement.start_date, engagement.end_date)
     for name, value in fields.items():
         setattr(engagement, name, value.strip() if isinstance(value, str) else value)
     errors: dict[str, str] = {}
@@ -234,6 +235,23 @@ def engagement_update(*, membership: Membership, engagement: Engagement, **field
         target=engagement,
         data={"fields": sorted(fields)},
     )
+    dates_after = (engagement.start_date, engagement.end_date)
+    if dates_after != dates_before and engagement.status != EngagementStatus.DRAFT:
+        # The planned dates are the client's too: both sides hear of a change at once.
+        from confiance.engagements.stops import tell_both_sides
+
+        def iso(day: date | None) -> str:
+            return day.isoformat() if day else ""
+
+        tell_both_sides(
+            engagement,
+            membership.user,
+            "engagement.dates_changed",
+            start=iso(dates_after[0]),
+            end=iso(dates_after[1]),
+            before_start=iso(dates_before[0]),
+            before_end=iso(dates_before[1]),
+        )
 
 
 @transaction.atomic

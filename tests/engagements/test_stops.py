@@ -177,3 +177,33 @@ def test_stop_pages(login, world: World) -> None:  # type: ignore[no-untyped-def
     assert login("member").post(answer, {"decision": "accept"}).status_code == 302
     world.engagement.refresh_from_db()
     assert world.engagement.status == EngagementStatus.STOPPED_EARLY
+
+
+def test_moved_planned_dates_are_told_to_both_sides_before_and_after(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    """Issue 10, part 1: the planned end is the client's too; moving it reaches the client at
+    once, in its language, with the date before and after. A draft's dates are nobody's yet."""
+    from datetime import date
+
+    from django.core import mail
+
+    from confiance.core.services import user_language_set
+    from confiance.engagements.services import engagement_update
+
+    world.engagement.lead = world.member.user
+    world.engagement.save(update_fields=["lead"])
+    user_language_set(user=world.client_contact.user, language="fr")
+    with django_capture_on_commit_callbacks(execute=True):
+        engagement_update(
+            membership=world.owner, engagement=world.engagement, end_date=date(2027, 2, 15)
+        )
+    (sent,) = [m for m in mail.outbox if m.to == [world.client_contact.user.email]]
+    assert "Olivia Owner a changé les dates prévues" in sent.subject
+    assert "Fin prévue : 31 déc. 2026 → 15 fév. 2027" in sent.body
+    assert "Début prévu" not in sent.body, "only the date that moved"
+    assert Notice.objects.filter(user=world.member.user, kind="engagement.dates_changed").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        engagement_update(membership=world.owner, engagement=world.engagement, title="Renamed")
+        engagement_update(membership=world.owner, engagement=world.draft, end_date=date(2027, 3, 1))
+    assert Notice.objects.filter(kind="engagement.dates_changed").count() == 2, "no more"
