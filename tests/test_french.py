@@ -336,6 +336,7 @@ NOTICE_CONTEXT: dict[str, dict[str, object]] = {
         "sequence": 1,
     },
     "meeting.cancelled": {"method": "CANCEL", "reason": "Incident de mise en production"},
+    "commitment.made": {"owner": "Hugo Bernard"},
     "problem": {
         "owner": "Hugo Bernard",
         "person": "Hugo Bernard",

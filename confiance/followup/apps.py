@@ -36,6 +36,17 @@ def _created_text(params: dict[str, Any]) -> str:
     }
 
 
+def _made_text(params: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    return gettext("%(engagement)s: %(owner)s commits to you, by %(due)s: %(text)s") % {
+        "engagement": params.get("engagement", ""),
+        "owner": params.get("owner", ""),
+        "due": _day(params.get("due_date", "")),
+        "text": params.get("text", ""),
+    }
+
+
 def _created_details(params: dict[str, Any]) -> list[str]:
     from django.utils.translation import gettext
 
@@ -266,6 +277,7 @@ class FollowupConfig(AppConfig):
             "commitment.renegotiation", _renegotiation_text, details=_renegotiation_details
         )
         register_notice("commitment.created", _created_text, details=_created_details)
+        register_notice("commitment.made", _made_text)
         register_notice_group("payment", _("Payments to make"))
         register_notice("payment.issued", _payment_text)
         register_notice_group("review", _("Records to confirm or contest"))

@@ -157,10 +157,29 @@ def commitment_create(
         },
         actor=membership.user,
     )
+    from django.urls import reverse
+
+    link = reverse(
+        "commitment-detail",
+        kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk, "cid": commitment.pk},
+    )
+    # A promise is made to the other side: its people hear of it at once, with its due date.
+    promised_to = set(_other_side_people(engagement, side)) - {membership.user_id, owner.pk}
+    notify_on_commit(
+        workspace_id=engagement.workspace_id,
+        user_ids=promised_to,
+        kind="commitment.made",
+        params={
+            "engagement": engagement.title,
+            "owner": owner.get_full_name(),
+            "text": commitment.text,
+            "due_date": due_date.isoformat(),
+        },
+        link=link,
+        at=at,
+    )
     if owner.pk != membership.user_id:
         # What one side records about someone is shown to them at once: the owner learns of it.
-        from django.urls import reverse
-
         notify_on_commit(
             workspace_id=engagement.workspace_id,
             user_ids=[owner.pk],
@@ -171,13 +190,30 @@ def commitment_create(
                 "text": commitment.text,
                 "due_date": due_date.isoformat(),
             },
-            link=reverse(
-                "commitment-detail",
-                kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk, "cid": commitment.pk},
-            ),
+            link=link,
             at=at,
         )
     return commitment
+
+
+def _other_side_people(engagement: Engagement, side: str) -> list[int]:
+    """Who a side's commitment is made to: the client's contacts for the provider's, the
+    engagement's lead (or else the workspace's owners) for the client's."""
+    if side == Side.PROVIDER:
+        return list(
+            Membership.objects.filter(
+                workspace_id=engagement.workspace_id,
+                role=Role.CLIENT,
+                client_id=engagement.client_id,
+            ).values_list("user_id", flat=True)
+        )
+    if engagement.lead_id is not None:
+        return [engagement.lead_id]
+    return list(
+        Membership.objects.filter(
+            workspace_id=engagement.workspace_id, role=Role.OWNER
+        ).values_list("user_id", flat=True)
+    )
 
 
 def _lock(commitment: Commitment) -> Commitment:

@@ -61,6 +61,31 @@ def test_each_side_commits_for_itself_and_the_provider_also_for_the_client(world
             commit(world, side="client", by=persona)
 
 
+def test_a_commitment_is_told_at_once_to_the_side_it_is_made_to(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    """Issue 10, part 1: a promise to the client reaches the client's contacts at once, in their
+    language, with its owner and due date; the client's promise reaches the provider's lead."""
+    from confiance.core.services import user_language_set
+
+    world.engagement.lead = world.owner.user
+    world.engagement.save(update_fields=["lead"])
+    user_language_set(user=world.client_contact.user, language="fr")
+    with django_capture_on_commit_callbacks(execute=True):
+        promise = commit(world, side="provider", by="member", text="Livrer le plan des lots")
+    (sent,) = [m for m in mail.outbox if m.to == [world.client_contact.user.email]]
+    assert "Mark Member s'engage envers vous, pour le" in sent.subject
+    assert "Livrer le plan des lots" in sent.subject
+    assert promise.due_date.strftime("%Y") in sent.subject
+    assert not Notice.objects.filter(user=world.other_client_contact.user).exists()
+    assert not Notice.objects.filter(kind="commitment.made", user=world.member.user).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        commit(world, side="client", by="client_contact", text="Open the test accounts")
+    made = Notice.objects.get(user=world.owner.user, kind="commitment.made")
+    assert made.text().startswith("Alpha migration: Carla Contact commits to you, by ")
+    assert Notice.objects.filter(kind="commitment.made").count() == 2
+
+
 def test_owner_must_belong_to_the_commitment_side(world: World):
     with pytest.raises(ValidationError) as provider_error:
         commit(world, side="provider", owner=world.client_contact.user)
