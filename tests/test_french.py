@@ -337,6 +337,7 @@ NOTICE_CONTEXT: dict[str, dict[str, object]] = {
     },
     "meeting.cancelled": {"method": "CANCEL", "reason": "Incident de mise en production"},
     "commitment.made": {"owner": "Hugo Bernard"},
+    "payment.overdue": {"days_late": 4},
     "problem": {
         "owner": "Hugo Bernard",
         "person": "Hugo Bernard",

@@ -93,8 +93,9 @@ def _run_trust_refresh() -> str:
 
 
 def _run_reminders() -> str:
-    sent = _task("confiance.followup.tasks", "remind_overdue_commitments")()
-    return f"{sent} reminder(s) sent."
+    commitments = _task("confiance.followup.tasks", "remind_overdue_commitments")()
+    payments = _task("confiance.followup.tasks", "remind_overdue_payments")()
+    return f"{commitments} commitment and {payments} payment reminder(s) sent."
 
 
 def _run_problem_checks() -> str:
@@ -144,7 +145,10 @@ JOBS: tuple[Job, ...] = (
     Job(
         "remind-commitments",
         _("Commitment reminders"),
-        _("Reminds the owners of overdue commitments, once per due date."),
+        _(
+            "Reminds the owners of overdue commitments, once per due date, and both sides of "
+            "overdue payments, once each."
+        ),
         timedelta(hours=1),
         "confiance.core.schedule:_run_reminders",
     ),

@@ -58,16 +58,22 @@ def _created_details(params: dict[str, Any]) -> list[str]:
     ]
 
 
-def _payment_text(params: dict[str, Any]) -> str:
+def _amount(value: Any) -> str:
+    """An amount stored as "1200.50", in the reader's number format."""
     from decimal import Decimal, InvalidOperation
 
     from django.utils import formats
-    from django.utils.translation import gettext
 
     try:
-        amount = formats.number_format(Decimal(str(params.get("amount", ""))), 2, use_l10n=True)
+        return str(formats.number_format(Decimal(str(value)), 2, use_l10n=True))
     except InvalidOperation:
-        amount = str(params.get("amount", ""))
+        return str(value)
+
+
+def _payment_text(params: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    amount = _amount(params.get("amount", ""))
     template = (
         gettext("%(engagement)s: deposit “%(label)s”, %(amount)s %(currency)s due on %(due)s")
         if params.get("payment_kind") == "deposit"
@@ -80,6 +86,37 @@ def _payment_text(params: dict[str, Any]) -> str:
         "currency": params.get("currency", ""),
         "due": _day(params.get("due_date", "")),
     }
+
+
+def _payment_overdue_text(params: dict[str, Any]) -> str:
+    from django.utils.translation import ngettext
+
+    days = int(params.get("days_late") or 0)
+    return ngettext(
+        "%(engagement)s: “%(label)s”, %(amount)s %(currency)s, was due on %(due)s: "
+        "%(days)s day late",
+        "%(engagement)s: “%(label)s”, %(amount)s %(currency)s, was due on %(due)s: "
+        "%(days)s days late",
+        days,
+    ) % {
+        "engagement": params.get("engagement", ""),
+        "label": params.get("label", ""),
+        "amount": _amount(params.get("amount", "")),
+        "currency": params.get("currency", ""),
+        "due": _day(params.get("due_date", "")),
+        "days": days,
+    }
+
+
+def _payment_overdue_details(params: dict[str, Any]) -> list[str]:
+    from django.utils.translation import gettext
+
+    return [
+        gettext(
+            "The provider and the client receive this message at the same moment. Once it is "
+            "paid, the provider records the date and the client is asked to confirm it."
+        )
+    ]
 
 
 def _overdue_details(params: dict[str, Any]) -> list[str]:
@@ -280,6 +317,7 @@ class FollowupConfig(AppConfig):
         register_notice("commitment.made", _made_text)
         register_notice_group("payment", _("Payments to make"))
         register_notice("payment.issued", _payment_text)
+        register_notice("payment.overdue", _payment_overdue_text, details=_payment_overdue_details)
         register_notice_group("review", _("Records to confirm or contest"))
         for kind in ("requested", "confirmed", "contested", "resolved"):
             register_notice(f"review.{kind}", _review_text(kind), details=_review_details)

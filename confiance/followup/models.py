@@ -353,6 +353,8 @@ class Payment(models.Model):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     paid_recorded_at = models.DateTimeField(null=True, blank=True)
+    # When both sides were told it is overdue (once: a payment's due date does not move).
+    reminded_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 

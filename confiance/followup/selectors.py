@@ -114,6 +114,14 @@ def overdue_commitments(*, today: date | None = None) -> QuerySet[Commitment]:
     )
 
 
+def overdue_payments(*, today: date | None = None) -> QuerySet[Payment]:
+    """Unpaid payments past their due date whose reminder has not been sent."""
+    today = today or timezone.localdate()
+    return Payment.objects.filter(
+        paid_date__isnull=True, due_date__lt=today, reminded_at__isnull=True
+    ).select_related("engagement__workspace")
+
+
 def meeting_list(*, fetched_by: Membership, engagement: Engagement) -> list[Meeting]:
     """The engagement's meetings with their attendees (internal notes stay in the row: the
     template shows them only when access.can_see_internal_notes)."""

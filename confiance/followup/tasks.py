@@ -1,4 +1,5 @@
-"""Background tasks of the follow-up: one reminder per overdue commitment to its owner."""
+"""Background tasks of the follow-up: one reminder per overdue commitment to its owner, one per
+overdue payment to both sides."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
-from confiance.core.models import Membership, Role
+from confiance.core.models import Membership, Role, User
 from confiance.core.notices import notify
-from confiance.followup.models import Commitment, Renegotiation, Side
-from confiance.followup.selectors import overdue_commitments
+from confiance.followup.models import Commitment, Payment, Renegotiation, Side
+from confiance.followup.selectors import overdue_commitments, overdue_payments
 
 
 @task()
@@ -52,6 +53,53 @@ def _remind(commitment_id: int) -> bool:
         kind="commitment.overdue",
         params=params,
         link=link,
+    )
+    return True
+
+
+@task()
+def remind_overdue_payments() -> int:
+    """Tell both sides of each payment left unpaid past its due date, once; returns how many."""
+    sent = 0
+    for payment_id in overdue_payments().values_list("pk", flat=True):
+        if _remind_payment(payment_id):
+            sent += 1
+    return sent
+
+
+def _remind_payment(payment_id: int) -> bool:
+    from confiance.engagements.stops import engagement_people
+
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update()
+            .select_related("engagement__workspace")
+            .get(pk=payment_id)
+        )
+        # Re-checked under the lock, so two workers never remind twice.
+        if payment.paid_date is not None or payment.reminded_at is not None:
+            return False
+        payment.reminded_at = timezone.now()
+        payment.save(update_fields=["reminded_at"])
+        engagement = payment.engagement
+        link = reverse("followup", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk})
+        params = {
+            "engagement": engagement.title,
+            "payment_kind": payment.kind,
+            "label": payment.label,
+            "amount": str(payment.amount),
+            "currency": payment.currency,
+            "due_date": payment.due_date.isoformat(),
+            "days_late": (timezone.localdate() - payment.due_date).days,
+        }
+        people = engagement_people(engagement)
+    # The client who pays and the provider's lead read the same figures at the same moment.
+    notify(
+        workspace_id=engagement.workspace_id,
+        users=User.objects.filter(pk__in=people),
+        kind="payment.overdue",
+        params=params,
+        link=link + "#payments",
     )
     return True
 

@@ -259,3 +259,37 @@ def test_the_client_is_told_of_a_payment_to_make_in_its_language(
     assert message.to == [world.client_contact.user.email]
     assert "facture « Facture 1 »" in message.subject and "EUR" in message.subject
     assert "1" in message.subject and "200,50" in message.subject  # French decimal comma
+
+
+def test_an_overdue_payment_is_told_once_to_both_sides_with_its_amount_and_delay(
+    world: World,
+) -> None:
+    """Issue 10, part 1: a payment left unpaid past its due date concerns the client who pays:
+    the client's contacts (in their language) and the lead hear it once, with the amount and
+    how many days late; a paid or not yet due payment is not reminded."""
+    from django.core import mail
+
+    from confiance.core.models import Notice
+    from confiance.core.schedule import schedule_run_due
+    from confiance.core.services import user_language_set
+
+    world.engagement.lead = world.member.user
+    world.engagement.save(update_fields=["lead"])
+    user_language_set(user=world.client_contact.user, language="fr")
+    issue(world, due_in=-4, label="Acompte 1")
+    issue(world, due_in=3, label="Not yet due")
+    paid = issue(world, due_in=-9, label="Paid")
+    services.payment_mark_paid(membership=world.finance, payment=paid, paid_date=TODAY())
+    mail.outbox.clear()
+    now = timezone.now()
+    schedule_run_due(worker_id="w1", now=now)
+    schedule_run_due(worker_id="w2", now=now + timedelta(hours=2))
+    told = Notice.objects.filter(kind="payment.overdue")
+    assert sorted(told.values_list("user_id", flat=True)) == sorted(
+        [world.client_contact.user.pk, world.member.user.pk]
+    ), "once each, both sides, nobody else"
+    (french,) = [m for m in mail.outbox if m.to == [world.client_contact.user.email]]
+    assert "« Acompte 1 »" in french.subject and "4 jours de retard" in french.subject
+    assert "200,50 EUR" in french.subject
+    english = told.get(user=world.member.user).text()
+    assert "“Acompte 1”, 1200.50 EUR, was due on" in english and "4 days late" in english
