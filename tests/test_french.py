@@ -337,6 +337,7 @@ NOTICE_CONTEXT: dict[str, dict[str, object]] = {
     },
     "meeting.cancelled": {"method": "CANCEL", "reason": "Incident de mise en production"},
     "commitment.made": {"owner": "Hugo Bernard"},
+    "commitment.status": {"status": "kept_late", "note": "Livré avec le lot 2"},
     "payment.overdue": {"days_late": 4},
     "problem": {
         "owner": "Hugo Bernard",

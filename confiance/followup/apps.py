@@ -47,6 +47,32 @@ def _made_text(params: dict[str, Any]) -> str:
     }
 
 
+def _status_text(params: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    from confiance.followup.models import CommitmentStatus
+
+    try:
+        status = str(CommitmentStatus(params.get("status", "")).label)
+    except ValueError:
+        status = str(params.get("status", ""))
+    return gettext("%(engagement)s: %(who)s marks a commitment to you “%(status)s”: %(text)s") % {
+        "engagement": params.get("engagement", ""),
+        "who": params.get("who", ""),
+        "status": status,
+        "text": params.get("text", ""),
+    }
+
+
+def _status_details(params: dict[str, Any]) -> list[str]:
+    from django.utils.translation import gettext
+
+    lines = [gettext("It was due on %(due)s.") % {"due": _day(params.get("due_date", ""))}]
+    if params.get("note"):
+        lines.append(gettext("Note: %(note)s") % {"note": params["note"]})
+    return lines
+
+
 def _created_details(params: dict[str, Any]) -> list[str]:
     from django.utils.translation import gettext
 
@@ -315,6 +341,7 @@ class FollowupConfig(AppConfig):
         )
         register_notice("commitment.created", _created_text, details=_created_details)
         register_notice("commitment.made", _made_text)
+        register_notice("commitment.status", _status_text, details=_status_details)
         register_notice_group("payment", _("Payments to make"))
         register_notice("payment.issued", _payment_text)
         register_notice("payment.overdue", _payment_overdue_text, details=_payment_overdue_details)

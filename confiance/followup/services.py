@@ -296,6 +296,28 @@ def commitment_set_status(
             status_change=change,
             at=at,
         )
+    else:
+        # A side closing its own promise: the side it was made to hears of it at once.
+        from django.urls import reverse
+
+        notify_on_commit(
+            workspace_id=engagement.workspace_id,
+            user_ids=set(_other_side_people(engagement, commitment.side)) - {membership.user_id},
+            kind="commitment.status",
+            params={
+                "engagement": engagement.title,
+                "who": membership.user.get_full_name(),
+                "text": commitment.text[:120],
+                "status": change.to_status,
+                "due_date": commitment.due_date.isoformat(),
+                "note": change.note,
+            },
+            link=reverse(
+                "commitment-detail",
+                kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk, "cid": commitment.pk},
+            ),
+            at=at,
+        )
     # A pending renegotiation has no object once the commitment is closed.
     commitment.renegotiations.filter(state=Renegotiation.State.PENDING).update(
         state=Renegotiation.State.DECLINED, decided_by=membership.user, decided_at=now

@@ -86,6 +86,27 @@ def test_a_commitment_is_told_at_once_to_the_side_it_is_made_to(
     assert Notice.objects.filter(kind="commitment.made").count() == 2
 
 
+def test_a_side_closing_its_own_commitment_is_told_to_the_side_it_was_made_to(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    """Issue 10, part 1: the provider marking its promise to the client kept (or broken) is a
+    fact the client relies on: the client's contacts hear it at once, in their language."""
+    from confiance.core.services import user_language_set
+
+    promise = commit(world, side="provider", by="member", text="Livrer le plan des lots")
+    user_language_set(user=world.client_contact.user, language="fr")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.commitment_set_status(
+            membership=world.member, commitment=promise, status="kept", note="Envoyé par mail"
+        )
+    (sent,) = [m for m in mail.outbox if m.to == [world.client_contact.user.email]]
+    assert "Mark Member indique « Tenu » pour un engagement pris envers vous" in sent.subject
+    assert "Livrer le plan des lots" in sent.subject and "Note : Envoyé par mail" in sent.body
+    assert not Notice.objects.filter(user=world.other_client_contact.user).exists()
+    assert not Notice.objects.filter(kind="review.requested").exists(), "its own, no review"
+
+
 def test_owner_must_belong_to_the_commitment_side(world: World):
     with pytest.raises(ValidationError) as provider_error:
         commit(world, side="provider", owner=world.client_contact.user)
