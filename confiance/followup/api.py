@@ -1,5 +1,6 @@
 """API of the follow-up: commitments (create, status, renegotiate, agree), meetings with their
-attendance, payments. Same services and access policy as the follow-up pages.
+attendance, payments, and what one side recorded about the other (confirm or contest). Same
+services and access policy as the follow-up pages.
 
 These lists are an engagement's own (dozens, not thousands): returned whole.
 """
@@ -16,17 +17,20 @@ from ninja import Field, Router, Schema
 from confiance import access
 from confiance.api.common import caller, engagement_for, person, require
 from confiance.core.models import Membership
-from confiance.followup import selectors, services
+from confiance.followup import reviews, selectors, services
 from confiance.followup.models import (
     Attendance,
     Commitment,
     CommitmentStatus,
+    FactReview,
     Meeting,
     MeetingChannel,
     MeetingStatus,
     Payment,
     PaymentKind,
     Renegotiation,
+    ReviewState,
+    ReviewSubject,
     Side,
 )
 
@@ -424,6 +428,101 @@ def mark_paid(request: HttpRequest, engagement_id: int, payment_id: int, data: P
     return services.payment_mark_paid(
         membership=membership, payment=payment, paid_date=data.paid_date
     )
+
+
+# Confirm or contest what the other side recorded -------------------------------------------
+
+
+class ReviewOut(Schema):
+    id: int
+    subject: ReviewSubject
+    side: Side = Field(..., description="The side that answers")
+    what: str
+    recorded_by: str
+    recorded_at: datetime
+    answer_by: datetime
+    state: ReviewState
+    answered_by: str | None
+    answered_at: datetime | None
+    reason: str
+    resolution_note: str
+
+    @staticmethod
+    def resolve_what(obj: FactReview) -> str:
+        return obj.shown_what
+
+    @staticmethod
+    def resolve_recorded_by(obj: FactReview) -> str:
+        return obj.recorded_by.get_full_name()
+
+    @staticmethod
+    def resolve_answered_by(obj: FactReview) -> str | None:
+        return obj.answered_by.get_full_name() if obj.answered_by else None
+
+
+class ContestIn(Schema):
+    reason: str
+
+
+class ResolveIn(Schema):
+    note: str = ""
+
+
+def _review(request: HttpRequest, engagement_id: int, review_id: int) -> FactReview:
+    engagement = engagement_for(request, engagement_id)
+    return reviews.review_for(
+        fetched_by=caller(request), engagement=engagement, review_id=review_id
+    )
+
+
+@router.get(
+    "/{engagement_id}/reviews",
+    response=list[ReviewOut],
+    summary="What one side recorded about the other, and its answer (both sides)",
+)
+def list_reviews(request: HttpRequest, engagement_id: int) -> list[FactReview]:
+    engagement = engagement_for(request, engagement_id)
+    return list(reviews.reviews_of(fetched_by=caller(request), engagement=engagement))
+
+
+@router.post(
+    "/{engagement_id}/reviews/{review_id}/confirm",
+    response=ReviewOut,
+    summary="Confirm what the other side recorded (the side concerned)",
+)
+def confirm_review(request: HttpRequest, engagement_id: int, review_id: int) -> FactReview:
+    membership = caller(request)
+    review = _review(request, engagement_id, review_id)
+    require(access.followup_side(membership, review.engagement) == review.side)
+    return reviews.review_confirm(membership=membership, review=review)
+
+
+@router.post(
+    "/{engagement_id}/reviews/{review_id}/contest",
+    response=ReviewOut,
+    summary="Contest it with a reason: ledgered, both sides told, held out of trust",
+)
+def contest_review(
+    request: HttpRequest, engagement_id: int, review_id: int, data: ContestIn
+) -> FactReview:
+    membership = caller(request)
+    review = _review(request, engagement_id, review_id)
+    require(access.followup_side(membership, review.engagement) == review.side)
+    return reviews.review_contest(membership=membership, review=review, reason=data.reason)
+
+
+@router.post(
+    "/{engagement_id}/reviews/{review_id}/resolve",
+    response=ReviewOut,
+    summary="End a contest: withdraw it (the side concerned) or withdraw the record (the other)",
+)
+def resolve_review(
+    request: HttpRequest, engagement_id: int, review_id: int, data: ResolveIn
+) -> FactReview:
+    membership = caller(request)
+    review = _review(request, engagement_id, review_id)
+    require(access.followup_side(membership, review.engagement) is not None)
+    return reviews.review_resolve(membership=membership, review=review, note=data.note)
 
 
 __all__ = ["Http404", "router"]

@@ -123,6 +123,27 @@ def vision_proposal(w: World) -> dict[str, Any]:
     return {**eng(w), "vision_id": a_vision_proposal(w)["vision_id"]}
 
 
+def review(w: World) -> dict[str, Any]:
+    """A client commitment the provider marked broken: a review awaiting the client's answer."""
+    from tests.followup.support import review_id
+
+    return {**eng(w), "review_id": review_id(w)}
+
+
+def stop_request(w: World) -> dict[str, Any]:
+    """A pending request of the client to stop early (an earlier one answered first)."""
+    from confiance.engagements.models import StopRequest
+    from confiance.engagements.stops import stop_request_create
+
+    StopRequest.objects.filter(engagement=w.engagement, state=StopRequest.State.PENDING).update(
+        state=StopRequest.State.DECLINED
+    )
+    pk = stop_request_create(
+        membership=w.client_contact, engagement=w.engagement, reason="Budget cut"
+    ).pk
+    return {**eng(w), "request_id": pk}
+
+
 def unique(prefix: str) -> str:
     return f"{prefix} {next(_serial)}"
 

@@ -524,3 +524,46 @@ def test_pulse_means_stay_hidden_below_three_answers(world: World, tokens: dict[
     assert all(not s["visible"] and s["means"] == {} for s in mine["rounds"][0]["sides"])
     # Another person never reads it.
     assert api(tokens, "member").get(path).json()["my_answer"] is None
+
+
+def test_the_client_contests_and_asks_to_stop_through_the_api_as_on_the_pages(
+    world: World, tokens: dict[str, str], django_capture_on_commit_callbacks
+) -> None:
+    """Issue 10, parts 2 and 3 through the API: the client reads what the provider recorded
+    about it and contests it with a reason (an empty or oversized one: a field error, nothing
+    recorded); asks to stop early; the provider declines with its reason."""
+    from confiance.core.models import Notice
+    from confiance.followup.models import FactReview, ReviewState
+    from confiance.followup.reviews import MAX_REASON_LENGTH
+    from tests.followup.support import review_id
+
+    rid = review_id(world)
+    base = f"/engagements/{world.engagement.pk}"
+    client = api(tokens, "client_contact")
+    (listed,) = client.get(f"{base}/reviews").json()
+    assert listed["id"] == rid and listed["side"] == "client" and listed["state"] == "pending"
+    assert "marked" in listed["what"] and listed["recorded_by"] == "Mark Member"
+    for reason in (" ", "x" * (MAX_REASON_LENGTH + 1)):
+        refused = client.post(f"{base}/reviews/{rid}/contest", {"reason": reason})
+        assert refused.status_code == 400 and "reason" in refused.json()["errors"]
+    assert FactReview.objects.get(pk=rid).state == ReviewState.PENDING
+    assert api(tokens, "member").post(f"{base}/reviews/{rid}/confirm", {}).status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        contested = client.post(f"{base}/reviews/{rid}/contest", {"reason": "Sent on the 2nd"})
+    assert contested.status_code == 200 and contested.json()["state"] == "contested"
+    assert Notice.objects.filter(user=world.member.user, kind="review.contested").exists()
+
+    empty = client.post(f"{base}/stop-requests", {"reason": ""})
+    assert empty.status_code == 400 and "reason" in empty.json()["errors"]
+    asked = client.post(f"{base}/stop-requests", {"reason": "Our budget was cut"})
+    assert asked.status_code == 201 and asked.json()["state"] == "pending"
+    sid = asked.json()["id"]
+    owner = api(tokens, "owner")
+    bare = owner.post(f"{base}/stop-requests/{sid}/answer", {"accept": False, "answer": ""})
+    assert bare.status_code == 400 and "answer" in bare.json()["errors"]
+    declined = owner.post(
+        f"{base}/stop-requests/{sid}/answer", {"accept": False, "answer": "Two weeks left"}
+    )
+    assert declined.status_code == 200 and declined.json()["state"] == "declined"
+    (seen,) = client.get(f"{base}/stop-requests").json()
+    assert seen["answer"] == "Two weeks left" and seen["answered_by"] == "Olivia Owner"

@@ -290,6 +290,22 @@ API_EXPECTED: dict[str, Case] = {
         ok=200,
     ),
     "api:get_trust": _api_get(A.eng, READERS),
+    # Confirm or contest: a client commitment the provider marked broken; the client answers,
+    # both sides end a contest (nothing contested yet: 400).
+    "api:list_reviews": _api_get(A.eng, READERS),
+    "api:confirm_review": _api_post(A.review, lambda w: {}, ["client_contact"], ok=200),
+    "api:contest_review": _api_post(
+        A.review, lambda w: {"reason": "Sent on the 2nd"}, ["client_contact"], ok=200
+    ),
+    "api:resolve_review": _api_post(
+        A.review, lambda w: {}, ["owner", "member", "client_contact"], ok=400
+    ),
+    # Either side may stop: the client asks, the provider answers (declines here, with why).
+    "api:list_stop_requests": _api_get(A.eng, READERS),
+    "api:ask_to_stop": _api_post(A.eng, lambda w: {"reason": "Budget cut"}, ["client_contact"]),
+    "api:answer_stop_request": _api_post(
+        A.stop_request, lambda w: {"accept": False, "answer": "Not now"}, ["owner", "member"], 200
+    ),
     # Webhooks: the owner's; the outsider owns its own workspace and sees its (empty) lists.
     "api:event_types": _api_get(lambda w: {}, ["owner", "outsider"]),
     "api:list_webhooks": _api_get(lambda w: {}, ["owner", "outsider"]),
