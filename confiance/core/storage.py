@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib.staticfiles import finders
 from django.core.files.storage import FileSystemStorage
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
@@ -16,13 +17,19 @@ class StaticFilesStorage(CompressedManifestStaticFilesStorage):
     Without this, a page referring to a file that `collectstatic` has not seen yet (a fresh
     install, a new file after an update) answers 500. The plain URL is still served, because
     whitenoise also serves files from the finders (settings.WHITENOISE_USE_FINDERS).
+
+    Only a real file is worth a warning: at each worker's start WhiteNoise asks for the URL of
+    names that are no file at all (it takes the ".d" of chart.js's "core.controller.d.ts" for a
+    hash and asks for "core.controller.ts"), which printed hundreds of lines telling people to
+    run a collectstatic they had already run.
     """
 
     def url(self, name: str | None, force: bool = False) -> str:
         try:
             return super().url(name, force)
         except ValueError:
-            logger.warning(
-                "static file %r is not collected yet: run `confiance collectstatic`", name
-            )
+            if name and finders.find(name):
+                logger.warning(
+                    "static file %r is not collected yet: run `confiance collectstatic`", name
+                )
             return FileSystemStorage.url(self, name)

@@ -60,3 +60,31 @@ def test_serve_collects_missing_static_files_before_starting(settings, tmp_path,
     manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())
     assert "confiance/app.css" in manifest["paths"]
     assert static_files_missing() == []
+
+
+def test_a_worker_starting_on_collected_files_prints_no_warning(
+    settings, tmp_path, db, caplog
+) -> None:
+    """Each web worker lists the files at start: once collected, none is "not collected yet"
+    (chart.js's "x.d.ts" names made WhiteNoise ask for "x.ts", no file, and each such name
+    printed a warning telling people to run collectstatic again)."""
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    _whitenoise_storage(settings, tmp_path / "static")
+    call_command("collectstatic", interactive=False, verbosity=0)
+    with caplog.at_level("WARNING", logger="confiance.core.storage"):
+        WhiteNoiseMiddleware(lambda request: None)
+    assert not [r.getMessage() for r in caplog.records if "not collected" in r.getMessage()]
+
+
+def test_a_file_not_collected_yet_is_named_in_a_warning(settings, tmp_path, caplog) -> None:
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    _whitenoise_storage(settings, tmp_path / "empty")
+    with caplog.at_level("WARNING", logger="confiance.core.storage"):
+        assert staticfiles_storage.url("confiance/app.css") == "/static/confiance/app.css"
+        assert staticfiles_storage.url("confiance/no-such-file.css").endswith("no-such-file.css")
+    warned = [r.getMessage() for r in caplog.records]
+    assert warned == [
+        "static file 'confiance/app.css' is not collected yet: run `confiance collectstatic`"
+    ]
