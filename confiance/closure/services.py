@@ -44,10 +44,14 @@ def _client_contact_ids(engagement: Engagement) -> list[int]:
 
 
 def _tell_analysis_change(
-    membership: Membership, closure: Closure, before: selectors.ClosureView
+    membership: Membership,
+    closure: Closure,
+    before: selectors.ClosureView,
+    at: datetime | None = None,
 ) -> None:
     """After a change to the analysis: the client hears that it awaits their approval (the
-    first time it is complete) or that their approval is void, with what changed."""
+    first time it is complete) or that their approval is void, with what changed. `at`: the
+    moment of a change recorded in history (the demo's), told with its own date."""
     from django.urls import reverse
 
     after = selectors.closure_view(fetched_by=membership, closure=closure)
@@ -67,6 +71,7 @@ def _tell_analysis_change(
                 "after": after.data,
             },
             link=link,
+            at=at,
         )
     elif (
         after.all_assessed
@@ -84,17 +89,24 @@ def _tell_analysis_change(
                 "objectives": len(after.rows),
             },
             link=link,
+            at=at,
         )
 
 
 @transaction.atomic
 def closure_start(
-    *, membership: Membership, engagement: Engagement, outcome: str, reason: str = ""
+    *,
+    membership: Membership,
+    engagement: Engagement,
+    outcome: str,
+    reason: str = "",
+    at: datetime | None = None,
 ) -> Closure:
     """Open the closure of an active or paused engagement, or of one stopped early.
 
     Choosing to stop early here is the same honest stop as on the engagement page: the
     engagement becomes "stopped early" with its reason, and the closure carries that reason.
+    `at` (here and in the closure's other writes): when it happened; only the demo sets it.
     """
     if not access.can_run_closure(membership, engagement):
         raise PermissionDenied
@@ -116,6 +128,7 @@ def closure_start(
             engagement=engagement,
             status=EngagementStatus.STOPPED_EARLY,
             reason=reason,
+            at=at,
         )
     closure = Closure.objects.create(
         workspace_id=engagement.workspace_id,
@@ -123,6 +136,7 @@ def closure_start(
         outcome=outcome,
         stop_reason=engagement.stop_reason if outcome == Outcome.STOPPED_EARLY else "",
         started_by=membership.user,
+        started_at=at or timezone.now(),
     )
     audit_record(
         verb="closure.start",
@@ -142,6 +156,7 @@ def objective_assess(
     objective: Objective,
     attainment: str,
     evidence: str,
+    at: datetime | None = None,
 ) -> ObjectiveAssessment:
     """Record how far an objective was attained, with the evidence (the provider's analysis)."""
     if not access.can_run_closure(membership, closure.engagement):
@@ -164,7 +179,7 @@ def objective_assess(
             "attainment": attainment,
             "evidence": evidence.strip(),
             "assessed_by": membership.user,
-            "assessed_at": timezone.now(),
+            "assessed_at": at or timezone.now(),
         },
     )
     audit_record(
@@ -174,7 +189,7 @@ def objective_assess(
         target=assessment,
         data={"objective": objective.pk, "attainment": attainment},
     )
-    _tell_analysis_change(membership, closure, before)
+    _tell_analysis_change(membership, closure, before, at=at)
     return assessment
 
 
@@ -187,6 +202,7 @@ def retrospective_write(
     went_well: str,
     to_improve: str,
     lessons: str,
+    at: datetime | None = None,
 ) -> RetrospectiveContribution:
     """Write (or rewrite) one's own contribution to one's own side's retrospective.
 
@@ -210,7 +226,7 @@ def retrospective_write(
             **texts,
             "workspace_id": closure.workspace_id,
             "side": side,
-            "updated_at": timezone.now(),
+            "updated_at": at or timezone.now(),
         },
     )
     audit_record(
@@ -220,7 +236,7 @@ def retrospective_write(
         target=contribution,
         data={"side": side},
     )
-    _tell_analysis_change(membership, closure, before)
+    _tell_analysis_change(membership, closure, before, at=at)
     return contribution
 
 
@@ -295,7 +311,7 @@ def closure_approve(
         data={"hash": current, "ledger_index": entry.index},
     )
     lessons_file(closure=closure, contributions=view.contributions)
-    enqueue_on_commit(notify_closure_approved, approval.pk)
+    enqueue_on_commit(notify_closure_approved, approval.pk, in_history=at is not None)
     if engagement.status not in (EngagementStatus.STOPPED_EARLY, EngagementStatus.CLOSED):
         # engagement_set_status is the provider's (it checks can_manage_engagements); the
         # client's approval is what closes the engagement, so the status is set here, audited

@@ -13,8 +13,9 @@ from confiance.core.notices import notify
 
 
 @task()
-def notify_closure_approved(approval_id: int) -> None:
-    """The engagement lead and whoever started the closure get a notice and an e-mail."""
+def notify_closure_approved(approval_id: int, in_history: bool = False) -> None:
+    """The engagement lead and whoever started the closure get a notice and an e-mail (an
+    approval recorded in history, the demo's, is told with its date and no e-mail today)."""
     approval = ClosureApproval.objects.select_related(
         "approved_by",
         "closure__started_by",
@@ -34,6 +35,7 @@ def notify_closure_approved(approval_id: int) -> None:
             "hash": approval.analysis_hash,
         },
         link=link,
+        at=approval.approved_at if in_history else None,
     )
 
 

@@ -295,18 +295,26 @@ def _consumption(
         if final == EngagementStatus.CLOSED:
             _close_through_the_closure(owner, engagement)
         elif final is not None:
+            # Stopped the evening after its last day of work, months ago: never the load day.
+            last_day = max((item.date for item in items), default=end)
             engagement_set_status(
                 membership=owner,
                 engagement=engagement,
                 status=final,
                 reason=STOP_REASON if final == EngagementStatus.STOPPED_EARLY else "",
+                at=datetime.combine(
+                    last_day + timedelta(days=1),
+                    time(17, 0),
+                    tzinfo=timezone.get_current_timezone(),
+                ),
             )
 
 
 def _close_through_the_closure(owner: Membership, engagement: Engagement) -> None:
     """An engagement is closed only by the client's approval of its closure analysis: each
     objective assessed, both sides' retrospective (its lessons go to the library), then the
-    client's approval on the planned end date."""
+    client's approval on the planned end date; each step on its day of the engagement's last
+    week, never the day the demo is loaded."""
     from confiance.closure import selectors as closure_selectors
     from confiance.closure import services as closure_services
     from confiance.engagements.services import objective_add
@@ -336,8 +344,15 @@ def _close_through_the_closure(owner: Membership, engagement: Engagement) -> Non
         )
         for text, measure, attainment, evidence in AUDIT_OBJECTIVES
     ]
+    end = engagement.end_date or timezone.localdate()
+
+    def before_end(days: int, hour: int) -> datetime:
+        return datetime.combine(
+            end - timedelta(days=days), time(hour, 0), tzinfo=timezone.get_current_timezone()
+        )
+
     closure = closure_services.closure_start(
-        membership=owner, engagement=engagement, outcome="completed"
+        membership=owner, engagement=engagement, outcome="completed", at=before_end(5, 10)
     )
     for objective, attainment, evidence in objectives:
         closure_services.objective_assess(
@@ -346,14 +361,22 @@ def _close_through_the_closure(owner: Membership, engagement: Engagement) -> Non
             objective=objective,
             attainment=attainment,
             evidence=evidence,
+            at=before_end(4, 11),
         )
     closure_services.retrospective_write(
-        membership=lead, closure=closure, side="provider", **AUDIT_RETRO_PROVIDER
+        membership=lead,
+        closure=closure,
+        side="provider",
+        at=before_end(3, 15),
+        **AUDIT_RETRO_PROVIDER,
     )
     closure_services.retrospective_write(
-        membership=contact, closure=closure, side="client", **AUDIT_RETRO_CLIENT
+        membership=contact,
+        closure=closure,
+        side="client",
+        at=before_end(2, 15),
+        **AUDIT_RETRO_CLIENT,
     )
-    end = engagement.end_date or timezone.localdate()
     closure_services.closure_approve(
         membership=contact,
         closure=closure,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -115,6 +115,7 @@ def engagement_set_status(
     status: str,
     reason: str = "",
     tell: bool = True,
+    at: datetime | None = None,
 ) -> None:
     """Move an engagement to another status; stopping early and reopening need their reason.
 
@@ -145,7 +146,8 @@ def engagement_set_status(
             raise ValidationError({"reason": _("Say why the engagement stops early.")})
         engagement.stop_reason = reason
         engagement.stopped_by = membership.user
-        engagement.stopped_at = timezone.now()
+        # `at`: when it was decided; only the demo's history sets it (a pilot stopped months ago).
+        engagement.stopped_at = at or timezone.now()
         fields += ["stop_reason", "stopped_by", "stopped_at"]
     if reopening and not reason:
         raise ValidationError({"reason": _("Say why the engagement is reopened.")})
@@ -177,6 +179,7 @@ def engagement_set_status(
                 engagement,
                 membership.user,
                 "engagement.reopened" if reopening else "engagement.stopped_early",
+                at=at,
                 reason=reason,
             )
 

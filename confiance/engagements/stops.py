@@ -7,6 +7,8 @@ ledgered and told to both sides. The provider stops an engagement itself through
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -44,8 +46,10 @@ def engagement_people(engagement: Engagement) -> list[int]:
     return sorted(ids)
 
 
-def tell_both_sides(engagement: Engagement, actor: User, kind: str, **params: str) -> None:
-    """Tell both sides of an engagement (the one who acted aside)."""
+def tell_both_sides(
+    engagement: Engagement, actor: User, kind: str, at: datetime | None = None, **params: str
+) -> None:
+    """Tell both sides of an engagement (the one who acted aside); `at` dates a past act."""
     notify_on_commit(
         workspace_id=engagement.workspace_id,
         user_ids=[pk for pk in engagement_people(engagement) if pk != actor.pk],
@@ -54,6 +58,7 @@ def tell_both_sides(engagement: Engagement, actor: User, kind: str, **params: st
         link=reverse(
             "engagement-detail", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk}
         ),
+        at=at,
     )
 
 

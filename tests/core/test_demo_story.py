@@ -177,6 +177,44 @@ def test_every_act_of_the_demo_story_carries_its_day_in_the_story(db) -> None:
     assert {local(f.at) for f in target_facts} == {_day(-3)}
 
 
+def test_the_ended_engagements_are_told_on_the_days_they_ended(db) -> None:
+    """The pilot stopped early and the closed audit ended months ago: their stop, their closure
+    and every notice about them carry those days, never the day the demo was loaded (the
+    client's notices said "the closure analysis awaits your approval" today, for an analysis
+    approved in June, and "stopped early" was dated today for a pilot of the summer)."""
+    from confiance.consumption.models import TimeEntry
+    from confiance.core.models import Notice, NoticeEmail
+
+    local = timezone.localdate
+    pilot = Engagement.objects.get(status=EngagementStatus.STOPPED_EARLY)
+    assert pilot.stopped_at is not None and pilot.end_date is not None
+    last_worked = max(TimeEntry.objects.filter(engagement=pilot).values_list("date", flat=True))
+    assert last_worked < local(pilot.stopped_at) <= pilot.end_date
+
+    closed = Engagement.objects.get(status=EngagementStatus.CLOSED)
+    closure = Closure.objects.get(engagement=closed)
+    approved = closure.approvals.get().approved_at
+    steps = [
+        closure.started_at,
+        *closure.assessments.values_list("assessed_at", flat=True),
+        *closure.contributions.order_by("updated_at").values_list("updated_at", flat=True),
+    ]
+    assert steps == sorted(steps) and steps[-1] < approved
+    assert local(closure.started_at) >= closed.start_date
+
+    ended = {pilot.title: local(pilot.stopped_at), closed.title: closed.end_date}
+    told = Notice.objects.filter(params__engagement__in=list(ended))
+    kinds = set(told.values_list("kind", flat=True))
+    assert {"engagement.stopped_early", "closure.awaiting", "closure.approved"} <= kinds
+    late = [
+        (n.kind, local(n.created_at))
+        for n in told
+        if local(n.created_at) > ended[n.params["engagement"]]
+    ]
+    assert late == [], late
+    assert all(n.email == NoticeEmail.OFF for n in told if n.kind.startswith(("closure", "engage")))
+
+
 def test_the_invited_expert_lands_on_an_opportunity_with_its_discussion(db, client) -> None:
     """The tour's third step: Nadia sees no engagement, but an opportunity she was invited to,
     where the client and the provider discuss and she put herself forward for a role."""
