@@ -85,13 +85,13 @@ def _created_details(params: dict[str, Any]) -> list[str]:
 
 
 def _amount(value: Any) -> str:
-    """An amount stored as "1200.50", in the reader's number format."""
+    """An amount stored as "1200.50", in the reader's number format, grouped: "1,200.50"."""
     from decimal import Decimal, InvalidOperation
 
-    from django.utils import formats
+    from confiance.consumption.templatetags.consumption_tags import grouped_amount
 
     try:
-        return str(formats.number_format(Decimal(str(value)), 2, use_l10n=True))
+        return grouped_amount(Decimal(str(value)))
     except InvalidOperation:
         return str(value)
 

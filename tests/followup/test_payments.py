@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from confiance.followup import selectors, services
 from confiance.followup.models import Payment
@@ -292,4 +292,36 @@ def test_an_overdue_payment_is_told_once_to_both_sides_with_its_amount_and_delay
     assert "« Acompte 1 »" in french.subject and "4 jours de retard" in french.subject
     assert "200,50 EUR" in french.subject
     english = told.get(user=world.member.user).text()
-    assert "“Acompte 1”, 1200.50 EUR, was due on" in english and "4 days late" in english
+    assert "“Acompte 1”, 1,200.50 EUR, was due on" in english and "4 days late" in english
+
+
+def test_amounts_are_grouped_per_language_on_the_page_and_in_the_notice(
+    world: World, client, django_capture_on_commit_callbacks
+) -> None:
+    """'€12,345.50' in English and '12 345,50 €' in French, as on the consumption page; the
+    notice to the client '12,345.50 EUR' / '12 345,50 EUR' (the page showed '12345.50 EUR')."""
+    from confiance.core.models import Notice
+    from confiance.core.notices import render_notice
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payment_create(
+            membership=world.finance,
+            engagement=world.engagement,
+            kind="invoice",
+            label="Invoice 1",
+            amount=Decimal("12345.50"),
+            issue_date=TODAY(),
+            due_date=TODAY() + timedelta(days=30),
+        )
+    url = reverse("followup", kwargs={"ws": "provider", "pk": world.engagement.pk})
+    client.force_login(world.client_contact.user)
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "€12,345.50" in english and "12345.50" not in english
+    client.cookies["django_language"] = "fr"
+    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "12\u202f345,50\xa0€" in french and "12345,50" not in french
+    notice = Notice.objects.get(kind="payment.issued")
+    with translation.override("en"):
+        assert "12,345.50 EUR" in render_notice(notice.kind, notice.params)
+    with translation.override("fr"):
+        assert "12\u202f345,50 EUR" in render_notice(notice.kind, notice.params)

@@ -27,6 +27,17 @@ def _money(amount: str, currency: str, locale: str) -> str:
 
 
 @lru_cache(maxsize=8192)
+def _grouped(amount: str, locale: str) -> str:
+    return format_decimal(Decimal(amount), format="#,##0.00", locale=locale)
+
+
+def grouped_amount(amount: Decimal | str) -> str:
+    """An amount with its two decimals, grouped per language, for a text that names its
+    currency after it: '1,200.50' in English, '1 200,50' in French."""
+    return _grouped(str(Decimal(str(amount))), _locale())
+
+
+@lru_cache(maxsize=8192)
 def _one_decimal(value: str, locale: str) -> str:
     return format_decimal(Decimal(value), format="#,##0.0", locale=locale)
 
