@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape
 from django import forms
 from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from confiance import access
 from confiance.consumption.figures import PERSON, Figures
@@ -142,7 +142,8 @@ def export_rows(
         _("Date worked"),
         _("Person"),
         _("Hours"),
-        _("Minutes"),
+        # A duration's column; "Minutes" alone is a meeting's minutes (a "compte rendu").
+        pgettext("duration", "Minutes"),
         _("Activity"),
         _("Note"),
     ]

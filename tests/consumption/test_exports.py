@@ -142,3 +142,13 @@ def test_the_page_offers_exports_with_its_filters(world: World, login) -> None:
     assert f"entries.csv?person={world.member.user.pk}" in html
     assert f"entries.xlsx?person={world.member.user.pk}" in html
     assert "Shared 60" not in html  # the owner's entry is filtered out of the table
+
+
+def test_a_french_reader_gets_the_export_s_columns_in_french(world: World, login) -> None:
+    """The duration's column reads "Minutes", not a meeting's "Compte rendu"."""
+    _setup(world)
+    http = login("client_contact")
+    http.cookies["django_language"] = "fr"
+    header = _csv(http.get(_url(world, "entries-csv"), HTTP_ACCEPT_LANGUAGE="fr"))[0]
+    assert header[:5] == ["Jour travaillé", "Personne", "Heures", "Minutes", "Activité"]
+    assert "Compte rendu" not in header
