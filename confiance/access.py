@@ -234,6 +234,15 @@ def sees_engagement(membership: Membership | None, engagement: Engagement) -> bo
     return False
 
 
+def engagement_ended(engagement: Engagement) -> bool:
+    """Closed (its closure approved) or stopped early: its record is read, nothing new is
+    planned on it (objectives, interlocutors, commitments, meetings, time); what follows an end
+    stays open (payments, problems found after it, kudos, the closure, reopening)."""
+    from confiance.engagements.models import EngagementStatus
+
+    return engagement.status in (EngagementStatus.CLOSED, EngagementStatus.STOPPED_EARLY)
+
+
 def check_engagement(membership: Membership, engagement: Engagement) -> None:
     """404 unless the membership may see this engagement (a selector's second line of defence
     when its caller already loaded the engagement through `get_engagement`)."""

@@ -257,6 +257,19 @@ def engagement_update(*, membership: Membership, engagement: Engagement, **field
         )
 
 
+def engagement_require_not_ended(engagement: Engagement) -> None:
+    """Refuse to plan anything new on an ended engagement (`access.engagement_ended`), saying
+    how to do it anyway: reopen it, with the reason, which both sides read."""
+    if access.engagement_ended(engagement):
+        raise ValidationError(
+            _(
+                "This engagement has ended (%(status)s): nothing new is planned on it. "
+                "Reopen it first, with the reason."
+            )
+            % {"status": engagement.get_status_display()}
+        )
+
+
 @transaction.atomic
 def objective_add(
     *, membership: Membership, engagement: Engagement, text: str, success_measure: str
@@ -266,6 +279,7 @@ def objective_add(
         engagement.workspace_id != membership.workspace_id
     ):
         raise PermissionDenied
+    engagement_require_not_ended(engagement)
     errors = {}
     if not text.strip():
         errors["text"] = _("Write the objective.")
@@ -311,6 +325,7 @@ def interlocutor_set(
         engagement.workspace_id != membership.workspace_id
     ):
         raise PermissionDenied
+    engagement_require_not_ended(engagement)
     their = user.memberships.filter(workspace_id=engagement.workspace_id).first()
     if their is None or (their.role == "expert" and not _emerged_with(engagement, user)):
         raise ValidationError({"user": _("Choose someone of the provider or of this client.")})

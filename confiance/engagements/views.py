@@ -84,6 +84,8 @@ def _detail(
     **forms: Any,
 ) -> HttpResponse:
     manage = access.can_manage_engagements(membership)
+    # An ended engagement's objectives and people are read, not added to.
+    planning = manage and not access.engagement_ended(engagement)
     context = {
         "engagement": engagement,
         "at_a_glance": glance(fetched_by=membership, engagements=[engagement])[engagement.pk],
@@ -91,11 +93,11 @@ def _detail(
         "objectives": engagement.objectives.all(),
         "interlocutors": engagement.interlocutors.select_related("user").order_by("side", "id"),
         "manage": manage,
-        "objective_form": forms.get("objective_form") or (ObjectiveForm() if manage else None),
+        "objective_form": forms.get("objective_form") or (ObjectiveForm() if planning else None),
         "interlocutor_form": forms.get("interlocutor_form")
         or (
             InterlocutorForm(people=_interlocutor_candidates(membership, engagement))
-            if manage
+            if planning
             else None
         ),
         "status_form": forms.get("status_form")

@@ -25,6 +25,7 @@ from confiance.core.notices import notify_on_commit
 from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement
 from confiance.engagements.selectors import engagement_people
+from confiance.engagements.services import engagement_require_not_ended
 from confiance.followup.models import (
     LIVE_STATUSES,
     Attendance,
@@ -113,6 +114,7 @@ def commitment_create(
         raise ValidationError({"side": _("Choose a side.")})
     if not access.can_create_commitment(membership, engagement, side):
         raise PermissionDenied
+    engagement_require_not_ended(engagement)
     if not text.strip():
         raise ValidationError({"text": _("Say what is committed to.")})
     if error := limits.date_error(due_date, engagement=engagement):
@@ -576,6 +578,7 @@ def meeting_create(
     _ensure_same_workspace(membership, engagement)
     if not access.can_manage_meetings(membership, engagement):
         raise PermissionDenied
+    engagement_require_not_ended(engagement)
     sides = _meeting_checked(
         engagement,
         title=title,

@@ -82,15 +82,20 @@ def _page(
 ) -> HttpResponse:
     commitments = selectors.commitment_list(fetched_by=membership, engagement=engagement)
     can_manage_payments = access.can_manage_payments(membership, engagement)
+    ended = access.engagement_ended(engagement)
     context = {
         "engagement": engagement,
         "side": access.followup_side(membership, engagement),
         "commitments": commitments,
         "overdue": [c for c in commitments if c.overdue],  # type: ignore[attr-defined]
         "kept": selectors.commitments_kept(fetched_by=membership, engagement=engagement),
-        "commitment_form": forms.get("commitment_form") or _commitment_form(membership, engagement),
+        # An ended engagement plans nothing new (a form sent anyway gets the service's reason).
+        "ended": ended,
+        "commitment_form": forms.get("commitment_form")
+        or (None if ended else _commitment_form(membership, engagement)),
         "meetings": selectors.meeting_list(fetched_by=membership, engagement=engagement),
-        "meeting_form": forms.get("meeting_form") or _meeting_form(membership, engagement),
+        "meeting_form": forms.get("meeting_form")
+        or (None if ended else _meeting_form(membership, engagement)),
         "can_see_payments": access.can_see_payments(membership, engagement),
         "can_manage_payments": can_manage_payments,
         "payments": selectors.payment_list(fetched_by=membership, engagement=engagement),
