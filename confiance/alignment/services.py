@@ -18,6 +18,7 @@ from confiance.core.audit import audit_record
 from confiance.core.models import Membership, Role
 from confiance.core.notices import notify_on_commit
 from confiance.engagements.models import Engagement
+from confiance.engagements.services import engagement_require_not_ended
 from confiance.ledger.services import ledger_append
 
 MAX_TERM_LENGTH = 120
@@ -91,6 +92,7 @@ def glossary_propose(
 ) -> GlossaryEntry:
     """Propose a term and its meaning (or a new meaning of an agreed term) to the other side."""
     side = _side(membership, engagement)
+    engagement_require_not_ended(engagement)
     errors: dict[str, str] = {}
     if replaces is not None:
         replaces = GlossaryEntry.objects.select_for_update().get(pk=replaces.pk)  # as it is now
@@ -179,6 +181,7 @@ def vision_propose(
 ) -> Vision:
     """Propose the shared vision (or a change to it); an earlier unanswered proposal is replaced."""
     side = _side(membership, engagement)
+    engagement_require_not_ended(engagement)
     errors: dict[str, str] = {}
     problem = _text(errors, "problem", problem, MAX_TEXT_LENGTH)
     outcome = _text(errors, "outcome", outcome, MAX_TEXT_LENGTH)

@@ -45,6 +45,8 @@ def _page(
         "glossary_form": bound.get("glossary") or GlossaryForm(),
         "vision_form": bound.get("vision") or VisionForm(initial=initial),
         "change_errors": bound.get("change"),
+        # An ended engagement's common language is read; pending proposals can still be agreed.
+        "proposing": ground.viewer_side and not access.engagement_ended(engagement),
     }
     return render(request, "alignment/common.html", context, status=status)
 

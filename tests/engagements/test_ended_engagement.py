@@ -103,3 +103,24 @@ def test_a_form_sent_to_an_ended_engagement_gets_the_reason_and_reopening_lifts_
     page = http.get(_url(world, "followup")).content.decode()
     assert _url(world, "commitment-create") in page and 'data-testid="ended"' not in page
     assert http.post(_url(world, "commitment-create"), sent).status_code == 302
+
+
+def test_an_ended_engagement_s_common_language_is_read_not_proposed(world: World, login) -> None:
+    from confiance.alignment import services as alignment
+
+    _end(world, EngagementStatus.STOPPED_EARLY)
+    page = login("member").get(_url(world, "common-ground")).content.decode()
+    for name in ("glossary-propose", "vision-propose"):
+        assert _url(world, name) not in page, name
+    with pytest.raises(ValidationError, match="Reopen it first"):
+        alignment.glossary_propose(
+            membership=world.member, engagement=world.engagement, term="Lot", meaning="A batch"
+        )
+    with pytest.raises(ValidationError, match="Reopen it first"):
+        alignment.vision_propose(
+            membership=world.client_contact,
+            engagement=world.engagement,
+            problem="P",
+            outcome="O",
+            success="S",
+        )
