@@ -124,3 +124,12 @@ def test_an_ended_engagement_s_common_language_is_read_not_proposed(world: World
             outcome="O",
             success="S",
         )
+
+
+def test_an_ended_engagement_s_import_page_says_why_instead_of_asking_for_a_file(
+    world: World, login
+) -> None:
+    _end(world, EngagementStatus.CLOSED)
+    page = login("owner").get(_url(world, "import-upload")).content.decode()
+    assert 'type="file"' not in page and "Check the file" not in page
+    assert "Time is logged on active or paused engagements only (this one is Closed)." in page

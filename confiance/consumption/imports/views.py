@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from confiance import access
+from confiance.consumption import services as consumption_services
 from confiance.consumption.imports import selectors, services
 from confiance.consumption.imports.forms import FORMAT_CHOICES, ImportForm
 from confiance.consumption.models import ImportJob
@@ -72,6 +73,8 @@ def import_upload(request: HttpRequest, membership: Membership, pk: int) -> Http
     context = {
         "engagement": engagement,
         "form": form,
+        # A closed (or stopped, or draft) engagement takes no time: no upload form.
+        "writable": engagement.status in consumption_services.LOGGABLE_STATUSES,
         "jobs": selectors.import_job_list(fetched_by=membership, engagement=engagement)[
             :RECENT_IMPORTS
         ],
