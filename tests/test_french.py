@@ -269,6 +269,13 @@ NOTICE_CONTEXT: dict[str, dict[str, object]] = {
         "over_days": "2.5",
     },
     "budget.parameter": {"name": "late_days", "before": 7, "after": 3},
+    "budget.corrected": {
+        "person": "Hugo Bernard",
+        "date": "2026-10-01",
+        "before": 120,
+        "after": 90,
+        "reason": "Saisi deux fois",
+    },
     "budget.revised": {
         "days": "66",
         "before_days": "60",
@@ -384,6 +391,7 @@ NOTICE_VARIANTS: dict[str, list[dict[str, object]]] = {
     "payment.issued": [{"payment_kind": "deposit"}],
     "webhook.disabled": [{"reason": "gone"}, {"reason": "paused"}],
     "budget.parameter": [{"name": "minutes_per_day", "before": 480, "after": 420}],
+    "budget.corrected": [{"after": None}],
     "budget.revised": [
         {"before_days": None, "before_amount": None},
         {"days": None, "percent": None, "amount": None},

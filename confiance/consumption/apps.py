@@ -91,6 +91,49 @@ def _revised_details(params: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _corrected_text(params: dict[str, Any]) -> str:
+    from datetime import date
+
+    from django.utils import formats
+
+    from confiance.consumption.templatetags.consumption_tags import hours
+
+    try:
+        day = str(formats.date_format(date.fromisoformat(str(params.get("date"))), "DATE_FORMAT"))
+    except ValueError:
+        day = str(params.get("date", ""))
+    values = {
+        "engagement": params.get("engagement", ""),
+        "who": params.get("who", ""),
+        "person": params.get("person", ""),
+        "date": day,
+        "before": hours(int(params.get("before") or 0)),
+    }
+    if params.get("after") is None:
+        return (
+            gettext("%(engagement)s: %(who)s withdrew %(before)s of %(person)s on %(date)s")
+            % values
+        )
+    values["after"] = hours(int(params["after"]))
+    return (
+        gettext(
+            "%(engagement)s: %(who)s corrected the time of %(person)s on %(date)s: "
+            "%(before)s → %(after)s"
+        )
+        % values
+    )
+
+
+def _corrected_details(params: dict[str, Any]) -> list[str]:
+    return [
+        gettext("Why: %(reason)s") % {"reason": params.get("reason", "")},
+        gettext(
+            "The original entry stays in the ledger; the correction is appended after it and "
+            "the consumption page counts it."
+        ),
+    ]
+
+
 def _parameter_text(params: dict[str, Any]) -> str:
     values = {
         "engagement": params["engagement"],
@@ -132,3 +175,4 @@ class ConsumptionConfig(AppConfig):
         register_notice("budget.alert", _budget_alert_text, details=_budget_alert_details)
         register_notice("budget.parameter", _parameter_text, details=_parameter_details)
         register_notice("budget.revised", _revised_text, details=_revised_details)
+        register_notice("budget.corrected", _corrected_text, details=_corrected_details)

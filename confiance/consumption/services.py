@@ -577,6 +577,25 @@ def time_entry_correct(
         target=entry,
         data={"reason": reason.strip(), "withdrawn": replacement is None},
     )
+    # Time already counted changes: both sides hear it at once, with before, after and why.
+    from confiance.core.notices import notify_on_commit
+    from confiance.engagements.stops import engagement_people
+
+    notify_on_commit(
+        workspace_id=engagement.workspace_id,
+        user_ids=[pk for pk in engagement_people(engagement) if pk != membership.user_id],
+        kind="budget.corrected",
+        params={
+            "engagement": engagement.title,
+            "who": membership.user.get_full_name(),
+            "person": entry.person.get_full_name(),
+            "date": entry.date.isoformat(),
+            "before": entry.minutes,
+            "after": replacement.minutes if replacement is not None else None,
+            "reason": reason.strip(),
+        },
+        link=reverse("consumption", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk}),
+    )
     budget_alerts_check(engagement=engagement)
     return created
 

@@ -212,6 +212,37 @@ def test_a_budget_change_reaches_both_sides_with_the_figures_and_why(
     assert "Amount: 12600.00 EUR (it was 10800.00 EUR)." in render_details(last.kind, last.params)
 
 
+def test_a_correction_is_told_to_both_sides_with_before_after_and_why(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    """Issue 10, part 1: time the client already read changes; the client hears it at once, in
+    its language, with the hours before and after and the reason; a withdrawal says so."""
+    from confiance.core.services import user_language_set
+
+    world.engagement.lead = world.owner.user
+    world.engagement.save(update_fields=["lead"])
+    user_language_set(user=world.client_contact.user, language="fr")
+    entry = log(world, 120, day=date(2026, 10, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        (_, replacement) = services.time_entry_correct(
+            membership=world.member,
+            entry=entry,
+            reason="Saisi 2 h au lieu de 1 h 30",
+            replacement=EntryInput(person=world.member.user, date=entry.date, minutes=90),
+        )
+    (sent,) = [m for m in mail.outbox if m.to == [world.client_contact.user.email]]
+    assert "Mark Member a corrigé le temps de Mark Member du 1 oct. 2026" in sent.subject
+    assert "2,0\xa0h → 1,5\xa0h" in sent.subject
+    assert "Pourquoi : Saisi 2 h au lieu de 1 h 30" in sent.body
+    with django_capture_on_commit_callbacks(execute=True):
+        services.time_entry_correct(
+            membership=world.member, entry=replacement, reason="Not ours", replacement=None
+        )
+    withdrawn = Notice.objects.filter(user=world.owner.user, kind="budget.corrected").latest("pk")
+    assert "Mark Member withdrew 1.5\xa0h of Mark Member on 1 Oct. 2026" in withdrawn.text()
+    assert not Notice.objects.filter(user=world.other_client_contact.user).exists()
+
+
 def test_alerts_at_50_80_100_and_forecast_reach_both_sides_once(
     world: World, django_capture_on_commit_callbacks
 ) -> None:
