@@ -151,6 +151,26 @@ def test_client_page_query_count_does_not_grow_with_rows(world: World, login) ->
     assert "Deliver part 5" in page, "the client sees commitments due on its engagements"
 
 
+def test_the_clients_own_overview_shows_each_engagements_four_figures(world: World, login) -> None:
+    """Issue 10, part 6: one page for a client contact (its "Overview", also its engagement
+    list) with each of its engagements' consumption, trust band, open problems and commitment
+    due; another client's engagements are not there."""
+    _busy(world, 2)
+    trust_refresh_all.call()
+    http = login("client_contact")
+    for name, kwargs in (
+        ("client-detail", {"ws": world.workspace.slug, "pk": world.client_a.pk}),
+        ("engagement-list", {"ws": world.workspace.slug}),
+    ):
+        page = http.get(reverse(name, kwargs=kwargs)).content.decode()
+        for i in range(2):
+            row = page[page.index(f">Busy {i}</a>") :]
+            row = row[: row.index("</tr>")]
+            assert "20 %" in row and "pill-trust-" in row, (name, "consumed and trust band")
+            assert "1 open" in row and f"Deliver part {i}" in row, (name, "problems and due")
+        assert "Beta audit" not in page
+
+
 def test_engagement_page_says_where_we_are_and_has_a_clean_title(world: World, login) -> None:
     _busy(world, 1)
     engagement = world.engagement.__class__.objects.get(title="Busy 0")
