@@ -166,7 +166,7 @@ def engagement_set_status(
     pausing = {previous, status} == {EngagementStatus.ACTIVE, EngagementStatus.PAUSED}
     if tell and pausing and not reopening:
         kind = "engagement.paused" if status == EngagementStatus.PAUSED else "engagement.resumed"
-        tell_both_sides(engagement, membership.user, kind, reason=reason)
+        tell_both_sides(engagement, membership.user, kind, at=at, reason=reason)
     if stopping or reopening:
         ledger_append(
             engagement=engagement,
