@@ -287,6 +287,7 @@ NOTICE_CONTEXT: dict[str, dict[str, object]] = {
         "reason": "Un second lot de migration",
     },
     "closure": {"objectives": 2, "hash": "ab" * 32, "before": {}, "after": {}},
+    "closure.started": {"outcome": "completed"},
     "commitment": {
         "due_date": "2026-11-20",
         "days_late": 4,
@@ -392,6 +393,7 @@ NOTICE_VARIANTS: dict[str, list[dict[str, object]]] = {
     "webhook.disabled": [{"reason": "gone"}, {"reason": "paused"}],
     "budget.parameter": [{"name": "minutes_per_day", "before": 480, "after": 420}],
     "budget.corrected": [{"after": None}],
+    "closure.started": [{"outcome": "stopped_early", "objectives": 1}],
     "budget.revised": [
         {"before_days": None, "before_amount": None},
         {"days": None, "percent": None, "amount": None},

@@ -35,6 +35,33 @@ def _awaiting_details(params: dict[str, Any]) -> list[str]:
     ]
 
 
+def _started_text(params: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    values = {"engagement": params.get("engagement", ""), "who": params.get("who", "")}
+    if params.get("outcome") == "stopped_early":
+        return gettext("%(engagement)s: %(who)s started the closure of an early stop") % values
+    return gettext("%(engagement)s: %(who)s started the closure") % values
+
+
+def _started_details(params: dict[str, Any]) -> list[str]:
+    from django.utils.translation import gettext, ngettext
+
+    n = int(params.get("objectives", 0))
+    return [
+        ngettext(
+            "%(n)s objective will be assessed against its measure.",
+            "%(n)s objectives will be assessed against their measures.",
+            n,
+        )
+        % {"n": n},
+        gettext(
+            "Each side writes its retrospective (what went well, what to improve, lessons); "
+            "the approval for payment comes after them."
+        ),
+    ]
+
+
 def _voided_text(params: dict[str, Any]) -> str:
     from django.utils.translation import gettext
 
@@ -66,4 +93,5 @@ class ClosureConfig(AppConfig):
         register_notice_group("closure", _("Closure and approval for payment"))
         register_notice("closure.approved", _approved_text, details=_approved_details)
         register_notice("closure.awaiting", _awaiting_text, details=_awaiting_details)
+        register_notice("closure.started", _started_text, details=_started_details)
         register_notice("closure.voided", _voided_text, details=_voided_details)

@@ -145,6 +145,24 @@ def closure_start(
         target=closure,
         data={"outcome": outcome},
     )
+    # Both sides write their retrospective: the client hears at once that its part is asked.
+    from django.urls import reverse
+
+    from confiance.engagements.stops import engagement_people
+
+    notify_on_commit(
+        workspace_id=closure.workspace_id,
+        user_ids=[pk for pk in engagement_people(engagement) if pk != membership.user_id],
+        kind="closure.started",
+        params={
+            "engagement": engagement.title,
+            "who": membership.user.get_full_name(),
+            "outcome": outcome,
+            "objectives": engagement.objectives.count(),
+        },
+        link=reverse("closure", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk}),
+        at=at,
+    )
     return closure
 
 

@@ -74,6 +74,28 @@ def test_closure_starts_for_an_active_or_paused_engagement_by_the_provider(world
     assert AuditEvent.objects.filter(verb="closure.start").count() == 2
 
 
+def test_the_client_is_told_at_once_that_the_closure_asks_its_retrospective(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    """Issue 10, part 1: the closure asks each side's retrospective; the client's contacts hear
+    it when it starts, in their language, with the objectives to be assessed."""
+    from confiance.core.services import user_language_set
+
+    world.engagement.lead = world.member.user
+    world.engagement.save(update_fields=["lead"])
+    user_language_set(user=world.client_contact.user, language="fr")
+    objectives(world)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        started(world)
+    (sent,) = [m for m in mail.outbox if m.to == [world.client_contact.user.email]]
+    assert "Olivia Owner a ouvert la clôture" in sent.subject
+    assert "2 objectifs seront évalués selon leurs mesures." in sent.body
+    assert "Chaque partie écrit sa rétrospective" in sent.body
+    assert Notice.objects.filter(user=world.member.user, kind="closure.started").exists()
+    assert not Notice.objects.filter(user=world.other_client_contact.user).exists()
+
+
 @pytest.mark.parametrize("persona", ["finance", "client_contact", "expert", "outsider"])
 def test_only_the_providers_owner_and_consultants_start_a_closure(world: World, persona: str):
     with pytest.raises(PermissionDenied):
