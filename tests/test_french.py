@@ -288,6 +288,7 @@ NOTICE_CONTEXT: dict[str, dict[str, object]] = {
     },
     "closure": {"objectives": 2, "hash": "ab" * 32, "before": {}, "after": {}},
     "closure.started": {"outcome": "completed"},
+    "closure.retrospective": {"side": "provider"},
     "commitment": {
         "due_date": "2026-11-20",
         "days_late": 4,
@@ -394,6 +395,7 @@ NOTICE_VARIANTS: dict[str, list[dict[str, object]]] = {
     "budget.parameter": [{"name": "minutes_per_day", "before": 480, "after": 420}],
     "budget.corrected": [{"after": None}],
     "closure.started": [{"outcome": "stopped_early", "objectives": 1}],
+    "closure.retrospective": [{"side": "client"}],
     "budget.revised": [
         {"before_days": None, "before_amount": None},
         {"days": None, "percent": None, "amount": None},

@@ -62,6 +62,19 @@ def _started_details(params: dict[str, Any]) -> list[str]:
     ]
 
 
+def _retrospective_text(params: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    values = {"engagement": params.get("engagement", ""), "who": params.get("who", "")}
+    if params.get("side") == "client":
+        return gettext("%(engagement)s: %(who)s wrote their part of the client's retrospective") % (
+            values
+        )
+    return gettext("%(engagement)s: %(who)s wrote their part of the provider's retrospective") % (
+        values
+    )
+
+
 def _voided_text(params: dict[str, Any]) -> str:
     from django.utils.translation import gettext
 
@@ -94,4 +107,5 @@ class ClosureConfig(AppConfig):
         register_notice("closure.approved", _approved_text, details=_approved_details)
         register_notice("closure.awaiting", _awaiting_text, details=_awaiting_details)
         register_notice("closure.started", _started_text, details=_started_details)
+        register_notice("closure.retrospective", _retrospective_text)
         register_notice("closure.voided", _voided_text, details=_voided_details)

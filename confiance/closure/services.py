@@ -255,6 +255,29 @@ def retrospective_write(
         data={"side": side},
     )
     _tell_analysis_change(membership, closure, before, at=at)
+    if _created:
+        # The other side reads it before the approval: it hears of it at once.
+        from django.urls import reverse
+
+        engagement = closure.engagement
+        if side == Side.PROVIDER:
+            readers = set(_client_contact_ids(engagement))
+        else:
+            readers = {closure.started_by_id}
+            if engagement.lead_id is not None:
+                readers.add(engagement.lead_id)
+        notify_on_commit(
+            workspace_id=closure.workspace_id,
+            user_ids=readers - {membership.user_id},
+            kind="closure.retrospective",
+            params={
+                "engagement": engagement.title,
+                "who": membership.user.get_full_name(),
+                "side": side,
+            },
+            link=reverse("closure", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk}),
+            at=at,
+        )
     return contribution
 
 

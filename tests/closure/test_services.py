@@ -74,6 +74,45 @@ def test_closure_starts_for_an_active_or_paused_engagement_by_the_provider(world
     assert AuditEvent.objects.filter(verb="closure.start").count() == 2
 
 
+def test_each_sides_retrospective_is_told_to_the_other_side_once(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    """Issue 10, part 1: the client reads the provider's retrospective before approving; each
+    side hears of the other's first contribution, in its language (a rewrite says nothing)."""
+    from confiance.core.services import user_language_set
+
+    closure = started(world)
+    user_language_set(user=world.client_contact.user, language="fr")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        for _time in range(2):
+            services.retrospective_write(
+                membership=world.member,
+                closure=closure,
+                side="provider",
+                went_well="Ateliers",
+                to_improve="Plans",
+                lessons="",
+            )
+    (sent,) = [m for m in mail.outbox if m.to == [world.client_contact.user.email]]
+    assert "Mark Member a écrit sa part de la rétrospective du prestataire" in sent.subject
+    with django_capture_on_commit_callbacks(execute=True):
+        services.retrospective_write(
+            membership=world.client_contact,
+            closure=closure,
+            side="client",
+            went_well="Disponibilité",
+            to_improve="",
+            lessons="",
+        )
+    told = Notice.objects.get(user=world.owner.user, kind="closure.retrospective")
+    assert (
+        told.text()
+        == "Alpha migration: Carla Contact wrote their part of the client's retrospective"
+    )
+    assert not Notice.objects.filter(user=world.other_client_contact.user).exists()
+
+
 def test_the_client_is_told_at_once_that_the_closure_asks_its_retrospective(
     world: World, django_capture_on_commit_callbacks
 ) -> None:
