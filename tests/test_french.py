@@ -309,6 +309,7 @@ NOTICE_CONTEXT: dict[str, dict[str, object]] = {
         "partner": "Cabinet Durand",
     },
     "engagement": {"state": "accepted", "reason": "Capteurs indisponibles", "answer": "D'accord"},
+    "engagement.objective_added": {"measure": "Zéro minute d'arrêt mesurée"},
     "engagement.dates_changed": {
         "start": "2026-10-05",
         "before_start": "2026-10-01",

@@ -338,6 +338,7 @@ def _close_through_the_closure(owner: Membership, engagement: Engagement) -> Non
                 engagement=engagement,
                 text=text,
                 success_measure=measure,
+                tell=False,  # months ago, in the story
             ),
             attainment,
             evidence,

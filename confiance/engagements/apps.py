@@ -42,6 +42,26 @@ def _details(params: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _objective_text(params: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    return gettext("%(engagement)s: %(who)s added an objective: %(text)s") % {
+        "engagement": params.get("engagement", ""),
+        "who": params.get("who", ""),
+        "text": params.get("text", ""),
+    }
+
+
+def _objective_details(params: dict[str, Any]) -> list[str]:
+    from django.utils.translation import gettext
+
+    return [
+        gettext("How its attainment will be judged: %(measure)s")
+        % {"measure": params.get("measure", "")},
+        gettext("The closure analysis assesses it before the approval for payment."),
+    ]
+
+
 def _dates_text(params: dict[str, Any]) -> str:
     from django.utils.translation import gettext
 
@@ -84,7 +104,7 @@ class EngagementsConfig(AppConfig):
     def ready(self) -> None:
         from confiance.core.notices import register_notice, register_notice_group
 
-        register_notice_group("engagement", _("Engagement status and dates (pause, stop, reopen)"))
+        register_notice_group("engagement", _("Engagement: status, dates and objectives"))
         for kind in (
             "stop_requested",
             "stop_answered",
@@ -95,3 +115,4 @@ class EngagementsConfig(AppConfig):
         ):
             register_notice(f"engagement.{kind}", _text(kind), details=_details)
         register_notice("engagement.dates_changed", _dates_text, details=_dates_details)
+        register_notice("engagement.objective_added", _objective_text, details=_objective_details)

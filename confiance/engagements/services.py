@@ -272,9 +272,16 @@ def engagement_require_not_ended(engagement: Engagement) -> None:
 
 @transaction.atomic
 def objective_add(
-    *, membership: Membership, engagement: Engagement, text: str, success_measure: str
+    *,
+    membership: Membership,
+    engagement: Engagement,
+    text: str,
+    success_measure: str,
+    tell: bool = True,
 ) -> Objective:
-    """Add a measurable objective, with how its attainment will be judged."""
+    """Add a measurable objective, with how its attainment will be judged; both sides of a
+    running engagement hear of it (`tell=False`: objectives both sides already agreed on, as an
+    agreement's at conversion, or a history loaded at once)."""
     if not access.can_manage_engagements(membership) or (
         engagement.workspace_id != membership.workspace_id
     ):
@@ -300,6 +307,16 @@ def objective_add(
         workspace=membership.workspace,
         target=objective,
     )
+    if tell and engagement.status in (EngagementStatus.ACTIVE, EngagementStatus.PAUSED):
+        from confiance.engagements.stops import tell_both_sides
+
+        tell_both_sides(
+            engagement,
+            membership.user,
+            "engagement.objective_added",
+            text=objective.text,
+            measure=objective.success_measure,
+        )
     return objective
 
 

@@ -207,3 +207,31 @@ def test_moved_planned_dates_are_told_to_both_sides_before_and_after(
         engagement_update(membership=world.owner, engagement=world.engagement, title="Renamed")
         engagement_update(membership=world.owner, engagement=world.draft, end_date=date(2027, 3, 1))
     assert Notice.objects.filter(kind="engagement.dates_changed").count() == 2, "no more"
+
+
+def test_an_objective_added_to_a_running_engagement_is_told_to_both_sides(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    """Issue 10, part 1: what the closure will assess, and the client approve, concerns the
+    client: an objective added while the engagement runs reaches its contacts at once, with how
+    its attainment will be judged. A draft's objectives are nobody's yet."""
+    from django.core import mail
+
+    from confiance.core.services import user_language_set
+    from confiance.engagements.services import objective_add
+
+    user_language_set(user=world.client_contact.user, language="fr")
+    with django_capture_on_commit_callbacks(execute=True):
+        objective_add(
+            membership=world.member,
+            engagement=world.engagement,
+            text="Migrer les archives 2019",
+            success_measure="Toutes les années présentes",
+        )
+        objective_add(
+            membership=world.member, engagement=world.draft, text="Draft", success_measure="M"
+        )
+    (sent,) = [m for m in mail.outbox if m.to == [world.client_contact.user.email]]
+    assert "Mark Member a ajouté un objectif : Migrer les archives 2019" in sent.subject
+    assert "Comment son atteinte sera jugée : Toutes les années présentes" in sent.body
+    assert Notice.objects.filter(kind="engagement.objective_added").count() == 2, "+ the owner"

@@ -117,6 +117,7 @@ def opportunity_convert(*, membership: Membership, opportunity: Opportunity) -> 
         objective_add(
             membership=membership,
             engagement=engagement,
+            tell=False,  # both sides accepted them in the agreement
             text=text.strip() or line,
             success_measure=measure.strip() or default_measure,
         )
