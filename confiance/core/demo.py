@@ -164,6 +164,15 @@ def build_demo() -> bool:
         )
     }
     migration = engagements[0]
+    _objectives_and_people(
+        owner,
+        migration,
+        people=[
+            (claire, MIGRATION_ROLES[0]),
+            (hugo, MIGRATION_ROLES[1]),
+            (sophie, MIGRATION_ROLES[2]),
+        ],
+    )
     build_followup_story(
         engagement=migration,
         owner=owner,
@@ -308,6 +317,42 @@ def _consumption(
                     tzinfo=timezone.get_current_timezone(),
                 ),
             )
+
+
+def _objectives_and_people(
+    owner: Membership, engagement: Engagement, *, people: list[tuple[User, str]]
+) -> None:
+    """What the engagement aims at, and who speaks for each side, as its page shows them."""
+    from confiance.engagements.services import interlocutor_set, objective_add
+
+    for text, measure in MIGRATION_OBJECTIVES:
+        # Agreed at the start, weeks ago in the story: nobody is told of them today.
+        objective_add(
+            membership=owner,
+            engagement=engagement,
+            text=text,
+            success_measure=measure,
+            tell=False,
+        )
+    for user, role in people:
+        interlocutor_set(membership=owner, engagement=engagement, user=user, role=role)
+
+
+MIGRATION_OBJECTIVES = [
+    (
+        "Move every ward's records without interrupting care / Migrer sans interrompre les soins",
+        "No care interruption reported; each ward signs off its batch / Chaque service valide",
+    ),
+    (
+        "No patient record lost or duplicated / Aucun dossier perdu ni dupliqué",
+        "Counts and duplicate checks reconciled after each batch / Comptages rapprochés",
+    ),
+]
+MIGRATION_ROLES = [
+    "Engagement lead / Directrice de mission",
+    "Senior consultant, data migration / Consultant senior, migration des données",
+    "Project lead for the hospital / Cheffe de projet de l'hôpital",
+]
 
 
 def _close_through_the_closure(owner: Membership, engagement: Engagement) -> None:

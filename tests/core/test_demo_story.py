@@ -60,6 +60,19 @@ def test_demo_tells_follow_up_problems_lessons_kudos_and_a_closure_of_its_own_da
     assert all(a.consumed_minutes < a.budget_minutes for a in alerts)
 
 
+def test_the_tour_s_engagement_names_its_objectives_and_people_of_both_sides(db) -> None:
+    """The patient record migration's page showed "No objective recorded yet" and "No
+    interlocutor named yet": the demo reached neither capability."""
+    migration = Engagement.objects.get(title__startswith="Migration")
+    assert migration.objectives.count() == 2
+    assert set(migration.interlocutors.values_list("side", flat=True)) == {"provider", "client"}
+    assert all(i.role for i in migration.interlocutors.all())
+    from confiance.core.models import Notice
+
+    # Agreed at its start: no notice today about objectives of weeks ago.
+    assert not Notice.objects.filter(kind="engagement.objective_added").exists()
+
+
 def test_demo_has_a_live_trust_alert(db) -> None:
     from confiance.trust.models import TrustAlert
 
