@@ -357,7 +357,7 @@ def build_world() -> World:
     # people of an engagement); tests of that rule build their own outsider to the team.
     for on in (engagement, draft, engagement_b):
         for person in (owner, member):
-            interlocutor_set(membership=owner, engagement=on, user=person.user)
+            interlocutor_set(membership=owner, engagement=on, user=person.user, tell=False)
     return World(
         workspace=workspace,
         other_workspace=other_workspace,

@@ -310,6 +310,7 @@ NOTICE_CONTEXT: dict[str, dict[str, object]] = {
     },
     "engagement": {"state": "accepted", "reason": "Capteurs indisponibles", "answer": "D'accord"},
     "engagement.objective_added": {"measure": "Zéro minute d'arrêt mesurée"},
+    "engagement.interlocutor": {"role": "Directrice des systèmes d'information"},
     "engagement.dates_changed": {
         "start": "2026-10-05",
         "before_start": "2026-10-01",
@@ -395,6 +396,7 @@ NOTICE_VARIANTS: dict[str, list[dict[str, object]]] = {
     "webhook.disabled": [{"reason": "gone"}, {"reason": "paused"}],
     "budget.parameter": [{"name": "minutes_per_day", "before": 480, "after": 420}],
     "budget.corrected": [{"after": None}],
+    "engagement.interlocutor": [{"role": ""}],
     "closure.started": [{"outcome": "stopped_early", "objectives": 1}],
     "closure.retrospective": [{"side": "client"}],
     "budget.revised": [

@@ -335,7 +335,9 @@ def _objectives_and_people(
             tell=False,
         )
     for user, role in people:
-        interlocutor_set(membership=owner, engagement=engagement, user=user, role=role)
+        interlocutor_set(  # named weeks ago in the story too
+            membership=owner, engagement=engagement, user=user, role=role, tell=False
+        )
 
 
 MIGRATION_OBJECTIVES = [

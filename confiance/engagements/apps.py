@@ -62,6 +62,19 @@ def _objective_details(params: dict[str, Any]) -> list[str]:
     ]
 
 
+def _interlocutor_text(params: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    values = {
+        "engagement": params.get("engagement", ""),
+        "who": params.get("who", ""),
+        "role": params.get("role", ""),
+    }
+    if values["role"]:
+        return gettext("%(engagement)s: %(who)s named you an interlocutor (%(role)s)") % values
+    return gettext("%(engagement)s: %(who)s named you an interlocutor") % values
+
+
 def _dates_text(params: dict[str, Any]) -> str:
     from django.utils.translation import gettext
 
@@ -115,4 +128,5 @@ class EngagementsConfig(AppConfig):
         ):
             register_notice(f"engagement.{kind}", _text(kind), details=_details)
         register_notice("engagement.dates_changed", _dates_text, details=_dates_details)
+        register_notice("engagement.interlocutor", _interlocutor_text)
         register_notice("engagement.objective_added", _objective_text, details=_objective_details)

@@ -335,9 +335,16 @@ def _emerged_with(engagement: Engagement, user: User) -> bool:
 
 @transaction.atomic
 def interlocutor_set(
-    *, membership: Membership, engagement: Engagement, user: User, role: str = ""
+    *,
+    membership: Membership,
+    engagement: Engagement,
+    user: User,
+    role: str = "",
+    tell: bool = True,
 ) -> Interlocutor:
-    """Name a person of either side as an interlocutor of the engagement."""
+    """Name a person of either side as an interlocutor of the engagement; on a running
+    engagement, the person named hears of it (`tell=False`: a team both sides formed, as at
+    an opportunity's conversion)."""
     if not access.can_manage_engagements(membership) or (
         engagement.workspace_id != membership.workspace_id
     ):
@@ -361,4 +368,23 @@ def interlocutor_set(
         target=interlocutor,
         data={"user": user.email, "side": side},
     )
+    running = engagement.status in (EngagementStatus.ACTIVE, EngagementStatus.PAUSED)
+    if tell and _created and running and user.pk != membership.user_id:
+        from django.urls import reverse
+
+        from confiance.core.notices import notify_on_commit
+
+        notify_on_commit(
+            workspace_id=engagement.workspace_id,
+            user_ids=[user.pk],
+            kind="engagement.interlocutor",
+            params={
+                "engagement": engagement.title,
+                "who": membership.user.get_full_name(),
+                "role": interlocutor.role,
+            },
+            link=reverse(
+                "engagement-detail", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk}
+            ),
+        )
     return interlocutor

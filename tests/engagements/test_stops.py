@@ -235,3 +235,26 @@ def test_an_objective_added_to_a_running_engagement_is_told_to_both_sides(
     assert "Mark Member a ajouté un objectif : Migrer les archives 2019" in sent.subject
     assert "Comment son atteinte sera jugée : Toutes les années présentes" in sent.body
     assert Notice.objects.filter(kind="engagement.objective_added").count() == 2, "+ the owner"
+
+
+def test_a_person_named_on_a_running_engagement_is_told_in_their_language(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    """Issue 10, part 1: being named an interlocutor of an engagement concerns the person
+    named: they hear it once, in their language; naming oneself or renaming says nothing."""
+    from django.core import mail
+
+    from confiance.core.services import user_language_set
+    from confiance.engagements.services import interlocutor_set
+
+    contact = world.client_contact.user
+    user_language_set(user=contact, language="fr")
+    with django_capture_on_commit_callbacks(execute=True):
+        for role in ("DSI", "DSI adjointe"):
+            interlocutor_set(
+                membership=world.owner, engagement=world.engagement, user=contact, role=role
+            )
+        interlocutor_set(membership=world.owner, engagement=world.engagement, user=world.owner.user)
+    (sent,) = mail.outbox
+    assert sent.to == [contact.email]
+    assert "Olivia Owner vous a nommé(e) interlocuteur ou interlocutrice (DSI)" in sent.subject

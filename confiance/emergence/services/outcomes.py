@@ -146,7 +146,11 @@ def opportunity_convert(*, membership: Membership, opportunity: Opportunity) -> 
     for person_id, titles in roles.items():
         title = ", ".join(titles)[:80]
         interlocutor_set(
-            membership=membership, engagement=engagement, user=people[person_id], role=title
+            membership=membership,
+            engagement=engagement,
+            user=people[person_id],
+            role=title,
+            tell=False,  # the team both sides formed; the conversion is told of itself
         )
         if person_id in internal_ids:
             team_member_set(
@@ -161,7 +165,7 @@ def opportunity_convert(*, membership: Membership, opportunity: Opportunity) -> 
     )
     for person in _active_people(opportunity):
         if person.pk in client_ids and person.pk not in roles:
-            interlocutor_set(membership=membership, engagement=engagement, user=person)
+            interlocutor_set(membership=membership, engagement=engagement, user=person, tell=False)
     acceptances = list(
         Acceptance.objects.filter(agreement=agreement).select_related("by", "version")
     )
