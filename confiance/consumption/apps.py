@@ -49,11 +49,12 @@ def _budget_alert_details(params: dict[str, Any]) -> list[str]:
 
 
 def _money(value: Any) -> str:
-    """An amount stored as "9000.00", in the reader's number format."""
-    from django.utils import formats
+    """An amount stored as "9000.00", in the reader's number format, grouped as the payments'
+    and the consumption page's amounts are: "9,000.00", "9 000,00"."""
+    from confiance.consumption.templatetags.consumption_tags import grouped_amount
 
     try:
-        return str(formats.number_format(Decimal(str(value)), 2, use_l10n=True))
+        return grouped_amount(Decimal(str(value)))
     except (ArithmeticError, ValueError):
         return str(value)
 

@@ -209,7 +209,7 @@ def test_a_budget_change_reaches_both_sides_with_the_figures_and_why(
     last = Notice.objects.filter(user=world.member.user, kind="budget.revised").latest("pk")
     from confiance.core.notices import render_details
 
-    assert "Amount: 12600.00 EUR (it was 10800.00 EUR)." in render_details(last.kind, last.params)
+    assert "Amount: 12,600.00 EUR (it was 10,800.00 EUR)." in render_details(last.kind, last.params)
 
 
 def test_a_correction_is_told_to_both_sides_with_before_after_and_why(
