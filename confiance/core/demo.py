@@ -262,37 +262,45 @@ def _consumption(
         activities = list(engagement.activities.all())
         end = min(engagement.end_date or today, today)
         start = engagement.start_date or end - timedelta(days=60)
+        if final == EngagementStatus.STOPPED_EARLY:
+            end = start + (end - start) * 3 // 5  # the work stopped well before the planned end
         workdays = [
             start + timedelta(days=i)
             for i in range((end - start).days + 1)
             if (start + timedelta(days=i)).weekday() < 5
         ]
-        remaining = int(Decimal(str(consumed_days)) * 480)
-        # Spread the work over the weeks so the pace is steady, with ordinary day-to-day noise.
-        per_day = max(60, remaining // max(1, len(workdays)))
+        total = int(Decimal(str(consumed_days)) * 480)
+        # Spread the work over every working day up to today (an active engagement's team is
+        # still logging) with ordinary day-to-day noise: Hugo every day, Claire on Tuesdays and
+        # Thursdays; the last day takes what rounding left, so the total is the plan's.
+        slots = [
+            (day, person)
+            for day in workdays
+            for person in ((hugo, claire) if day.weekday() in (1, 3) else (hugo,))
+        ]
+        weights = [rng.uniform(0.6, 1.4) for _slot in slots]
+        shares = [round(total * w / sum(weights) / 30) * 30 for w in weights]
+        shares[-1] = total - sum(shares[:-1])
         items = []
-        for day in workdays:
-            for person in (hugo, claire) if day.weekday() in (1, 3) else (hugo,):
-                minutes = min(remaining, max(30, round(per_day * rng.uniform(0.6, 1.4) / 30) * 30))
-                if minutes <= 0:
-                    break
-                late = rng.random() < 0.08  # now and then, logged a week late
-                logged = datetime.combine(
-                    day + timedelta(days=7 if late else 0),
-                    time(18, 0),
-                    tzinfo=timezone.get_current_timezone(),
+        for (day, person), minutes in zip(slots, shares, strict=True):
+            if minutes <= 0:
+                continue
+            late = rng.random() < 0.08  # now and then, logged a week late
+            logged = datetime.combine(
+                day + timedelta(days=7 if late else 0),
+                time(18, 0),
+                tzinfo=timezone.get_current_timezone(),
+            )
+            items.append(
+                consumption.EntryInput(
+                    person=person,
+                    date=day,
+                    minutes=minutes,
+                    activity=rng.choice(activities),
+                    shared_note=rng.choice(NOTES),
+                    logged_at=min(logged, timezone.now()),
                 )
-                items.append(
-                    consumption.EntryInput(
-                        person=person,
-                        date=day,
-                        minutes=minutes,
-                        activity=rng.choice(activities),
-                        shared_note=rng.choice(NOTES),
-                        logged_at=min(logged, timezone.now()),
-                    )
-                )
-                remaining -= minutes
+            )
         consumption.time_entries_log(membership=owner, engagement=engagement, items=items)
         if remaining_days is not None:
             consumption.remaining_estimate_set(

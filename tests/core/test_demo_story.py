@@ -73,6 +73,27 @@ def test_the_tour_s_engagement_names_its_objectives_and_people_of_both_sides(db)
     assert not Notice.objects.filter(kind="engagement.objective_added").exists()
 
 
+def test_time_is_logged_up_to_today_on_active_work_and_stops_with_ended_work(db) -> None:
+    """The migration's team had logged nothing since mid-November while it fixed problems in
+    December: the work was spread over too few days. Active engagements log up to the last
+    working day, the totals are the plan's, and ended ones stop before their end."""
+    from django.db.models import Max, Sum
+
+    from confiance.consumption.models import TimeEntry
+
+    today = timezone.localdate()
+    planned = {"Migration": 31 * 480, "Refonte": 14 * 480, "Audit": 8832, "Pilote": 9 * 480}
+    for engagement in Engagement.objects.exclude(status__in=["draft", "paused"]):
+        logged = TimeEntry.objects.filter(engagement=engagement).aggregate(
+            last=Max("date"), minutes=Sum("minutes")
+        )
+        assert logged["minutes"] == planned[engagement.title.split()[0]], engagement.title
+        if engagement.status == EngagementStatus.ACTIVE:
+            assert (today - logged["last"]).days <= 3, (engagement.title, logged["last"])
+        else:
+            assert engagement.end_date is not None and logged["last"] <= engagement.end_date
+
+
 def test_demo_has_a_live_trust_alert(db) -> None:
     from confiance.trust.models import TrustAlert
 
