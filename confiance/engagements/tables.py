@@ -22,7 +22,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from confiance.consumption.templatetags.consumption_tags import short_date_in
+from confiance.consumption.templatetags.consumption_tags import one_decimal, short_date_in
 from confiance.core.rows import row_url
 from confiance.engagements.glance import Glance
 from confiance.engagements.models import Engagement, EngagementStatus
@@ -70,6 +70,8 @@ class _Texts:
     budget: dict[str, str]  # each budget status's pill text (`_status`), escaped
     language: str  # for `short_date_in`
     trust_title: str  # the trust pill's title, before its values
+    overshoot: str  # "+%(days)s d": by how much the forecast exceeds the budget
+    overshoot_title: str
 
     @classmethod
     def now(cls) -> _Texts:
@@ -94,6 +96,8 @@ class _Texts:
             },
             language=translation.get_language() or "",
             trust_title=_("Between %(low)s %% and %(high)s %%, uncertainty %(u)s %%"),
+            overshoot=_("+%(days)s d"),
+            overshoot_title=_("The forecast exceeds the budget by %(days)s days"),
         )
 
 
@@ -113,6 +117,14 @@ def glance_cells(g: Glance, *, urls: _Urls, texts: _Texts) -> str:
     percent = f'<span class="num">{g.percent} %</span> ' if g.percent is not None else ""
     status = texts.budget.get(g.status) or _e(_status(g.status))
     consumed = f'{percent}<span class="pill pill-{_e(g.status)}">{status}</span>'
+    summary = g.summary
+    if g.status in ("at_risk", "over") and summary.budget_minutes:
+        # The figure that matters: by how much the forecast exceeds the budget, in days.
+        excess = summary.days(summary.expected_minutes - summary.budget_minutes)
+        days = one_decimal(excess)
+        title = _e(texts.overshoot_title % {"days": days})
+        figure = _e(texts.overshoot % {"days": days})
+        consumed += f' <small class="nowrap" title="{title}">{figure}</small>'
     if g.trust:
         t = g.trust
         # As {% blocktranslate %} did: the catalogue's text as is, the values escaped.

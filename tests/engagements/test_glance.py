@@ -171,6 +171,27 @@ def test_the_clients_own_overview_shows_each_engagements_four_figures(world: Wor
         assert "Beta audit" not in page
 
 
+def test_the_overview_says_by_how_much_the_forecast_exceeds_the_budget(world: World, login):
+    """Issue 10, parts 1 and 6: "forecast over budget" with the figure that matters, by how
+    many days, on the client's overview and list, in the reader's language."""
+    from confiance.consumption.services import remaining_estimate_set
+
+    _busy(world, 2)
+    late = world.engagement.__class__.objects.get(title="Busy 0")
+    remaining_estimate_set(membership=world.member, engagement=late, remaining_minutes=480 * 10)
+    http = login("client_contact")
+    url = reverse("client-detail", kwargs={"ws": world.workspace.slug, "pk": world.client_a.pk})
+    page = http.get(url).content.decode()
+    row = page[page.index(">Busy 0</a>") :]
+    row = row[: row.index("</tr>")]
+    assert "Forecast over budget" in row
+    assert 'title="The forecast exceeds the budget by 2.0 days">+2.0 d</small>' in row
+    other = page[page.index(">Busy 1</a>") :]
+    assert "+" not in other[: other.index("</tr>")], "on budget: no overshoot"
+    http.cookies["django_language"] = "fr"
+    assert ">+2,0 j</small>" in http.get(url).content.decode()
+
+
 def test_engagement_page_says_where_we_are_and_has_a_clean_title(world: World, login) -> None:
     _busy(world, 1)
     engagement = world.engagement.__class__.objects.get(title="Busy 0")
