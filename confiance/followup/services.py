@@ -44,7 +44,7 @@ from confiance.followup.models import (
     Renegotiation,
     Side,
 )
-from confiance.followup.reviews import review_open
+from confiance.followup.reviews import review_open, side_people
 from confiance.followup.tasks import notify_renegotiation
 from confiance.ledger.services import ledger_append
 
@@ -199,23 +199,8 @@ def commitment_create(
 
 
 def _other_side_people(engagement: Engagement, side: str) -> list[int]:
-    """Who a side's commitment is made to: the client's contacts for the provider's, the
-    engagement's lead (or else the workspace's owners) for the client's."""
-    if side == Side.PROVIDER:
-        return list(
-            Membership.objects.filter(
-                workspace_id=engagement.workspace_id,
-                role=Role.CLIENT,
-                client_id=engagement.client_id,
-            ).values_list("user_id", flat=True)
-        )
-    if engagement.lead_id is not None:
-        return [engagement.lead_id]
-    return list(
-        Membership.objects.filter(
-            workspace_id=engagement.workspace_id, role=Role.OWNER
-        ).values_list("user_id", flat=True)
-    )
+    """Who a side's commitment is made to: the people who answer for the other side."""
+    return side_people(engagement, Side.CLIENT if side == Side.PROVIDER else Side.PROVIDER)
 
 
 def _lock(commitment: Commitment) -> Commitment:
