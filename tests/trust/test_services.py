@@ -246,3 +246,44 @@ def test_ledger_checkpoints_that_extend_each_other_are_transparency(world: World
     fact = TrustFact.objects.get(indicator="checkpoint_consistent")
     assert fact.positive == pytest.approx(0.5) and fact.negative == 0
     assert "extends the previous one" in fact.label
+
+
+def test_a_refresh_proves_only_the_checkpoints_it_has_not_recorded(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The refresh reads its sources again over an overlap: the checkpoints already proved there
+    # are not proved again, and the facts are those a rebuild from the whole log gives.
+    from confiance.ledger import selectors
+    from confiance.ledger.services import checkpoint_sign
+    from confiance.trust.services import trust_rebuild
+
+    proved: list[tuple[int, int]] = []
+    consistency = selectors.consistency
+
+    def counted(*, engagement, old, new):  # type: ignore[no-untyped-def]
+        proved.append((old, new))
+        return consistency(engagement=engagement, old=old, new=new)
+
+    monkeypatch.setattr(selectors, "consistency", counted)
+    for _ in range(3):
+        log(world, days_ago=0)
+        checkpoint_sign(engagement=world.engagement)
+    trust_update(engagement=world.engagement)
+    assert len(proved) == 2
+    log(world, days_ago=0)
+    checkpoint_sign(engagement=world.engagement)
+    proved.clear()
+    trust_update(engagement=world.engagement)
+    assert len(proved) == 1, "only the new checkpoint is proved, against the one before it"
+    facts = sorted(
+        TrustFact.objects.filter(indicator="checkpoint_consistent").values_list(
+            "source_id", "positive", "negative", "label"
+        )
+    )
+    assert len(facts) == 3
+    trust_rebuild(engagement=world.engagement)
+    assert facts == sorted(
+        TrustFact.objects.filter(indicator="checkpoint_consistent").values_list(
+            "source_id", "positive", "negative", "label"
+        )
+    )

@@ -225,10 +225,38 @@ def checkpoint_consistent(engagement: Engagement, since: datetime | None) -> Ite
     """Each checkpoint proved an extension of the previous one (+), or not (-, ten times worse)."""
     from confiance.ledger import merkle, selectors
 
-    checkpoints = model("ledger", "Checkpoint")
+    checkpoints = model("ledger", "Checkpoint").objects.filter(engagement=engagement)
     previous = None
-    for checkpoint in checkpoints.objects.filter(engagement=engagement).order_by("size").iterator():
-        if previous is not None and (since is None or checkpoint.created_at >= since):
+    proved: set[str] = set()
+    if since is not None:
+        # A refresh reads again the checkpoints of its overlap: those whose fact is recorded
+        # already are not proved again (the fact would be dropped as recorded), and the log's
+        # older checkpoints are not read, only the one just below the first to prove.
+        recent = list(
+            checkpoints.filter(created_at__gte=since).order_by("size").values_list("pk", "size")
+        )
+        if not recent:
+            return
+        proved = set(
+            model("trust", "TrustFact")
+            .objects.filter(
+                engagement=engagement,
+                indicator="checkpoint_consistent",
+                source_type="ledger.checkpoint",
+                source_id__in=[str(pk) for pk, _size in recent],
+            )
+            .values_list("source_id", flat=True)
+        )
+        if len(proved) == len(recent):
+            return
+        previous = checkpoints.filter(size__lt=recent[0][1]).order_by("-size").first()
+        checkpoints = checkpoints.filter(size__gte=recent[0][1])
+    for checkpoint in checkpoints.order_by("size").iterator():
+        if (
+            previous is not None
+            and (since is None or checkpoint.created_at >= since)
+            and str(checkpoint.pk) not in proved
+        ):
             try:
                 _size, proof = selectors.consistency(
                     engagement=engagement, old=previous.size, new=checkpoint.size
