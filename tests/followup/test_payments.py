@@ -325,3 +325,27 @@ def test_amounts_are_grouped_per_language_on_the_page_and_in_the_notice(
         assert "12,345.50 EUR" in render_notice(notice.kind, notice.params)
     with translation.override("fr"):
         assert "12\u202f345,50 EUR" in render_notice(notice.kind, notice.params)
+
+
+def test_the_upgrade_does_not_remind_payments_long_overdue_before_the_reminder_existed(
+    world: World,
+) -> None:
+    """The first reminder run after the upgrade tells what fell due in the last 14 days, not
+    every old unpaid payment of every engagement at once (followup migration 0006)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from confiance.core.models import Notice
+    from confiance.followup.tasks import remind_overdue_payments
+
+    backfill = import_module("confiance.followup.migrations.0006_payment_reminded_backfill")
+    old = issue(world, due_in=-30, label="Old")
+    recent = issue(world, due_in=-4, label="Recent")
+    backfill.mark_stale(apps, None)
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.reminded_at is not None and recent.reminded_at is None
+    remind_overdue_payments.call()
+    told = {n.params["label"] for n in Notice.objects.filter(kind="payment.overdue")}
+    assert told == {"Recent"}
