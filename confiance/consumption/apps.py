@@ -92,22 +92,26 @@ def _revised_details(params: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _corrected_text(params: dict[str, Any]) -> str:
+def _day(value: Any) -> str:
+    """An ISO date of a notice's parameters in the reader's language."""
     from datetime import date
 
     from django.utils import formats
 
+    try:
+        return str(formats.date_format(date.fromisoformat(str(value)), "DATE_FORMAT"))
+    except ValueError:
+        return str(value or "")
+
+
+def _corrected_text(params: dict[str, Any]) -> str:
     from confiance.consumption.templatetags.consumption_tags import hours
 
-    try:
-        day = str(formats.date_format(date.fromisoformat(str(params.get("date"))), "DATE_FORMAT"))
-    except ValueError:
-        day = str(params.get("date", ""))
     values = {
         "engagement": params.get("engagement", ""),
         "who": params.get("who", ""),
         "person": params.get("person", ""),
-        "date": day,
+        "date": _day(params.get("date")),
         "before": hours(int(params.get("before") or 0)),
     }
     if params.get("after") is None:
@@ -126,8 +130,15 @@ def _corrected_text(params: dict[str, Any]) -> str:
 
 
 def _corrected_details(params: dict[str, Any]) -> list[str]:
+    moved = []
+    if params.get("now_person"):
+        moved = [
+            gettext("The time now stands for %(person)s on %(date)s.")
+            % {"person": params["now_person"], "date": _day(params.get("now_date"))}
+        ]
     return [
         gettext("Why: %(reason)s") % {"reason": params.get("reason", "")},
+        *moved,
         gettext(
             "The original entry stays in the ledger; the correction is appended after it and "
             "the consumption page counts it."

@@ -251,10 +251,12 @@ def budget_revise(
     amount: Decimal | None,
     reason: str,
     at: datetime | None = None,
+    tell: bool = True,
 ) -> BudgetRevision:
     """Set the engagement's budget (days and/or amount), saying why; recorded in the ledger.
 
     `at`: when it was decided; only the demo data sets it (its history spans months).
+    `tell=False`: both sides agreed it already (an opportunity's agreement converted).
     """
     if not access.can_manage_budget(membership, engagement):
         raise PermissionDenied
@@ -306,9 +308,10 @@ def budget_revise(
         target=revision,
         data={"days": str(days), "amount": str(amount)},
     )
-    _tell_budget_revised(
-        engagement=engagement, actor=membership.user, revision=revision, before=before, at=at
-    )
+    if tell:
+        _tell_budget_revised(
+            engagement=engagement, actor=membership.user, revision=revision, before=before, at=at
+        )
     budget_alerts_check(engagement=engagement)
     return revision
 
@@ -593,6 +596,16 @@ def time_entry_correct(
             "before": entry.minutes,
             "after": replacement.minutes if replacement is not None else None,
             "reason": reason.strip(),
+            # Moved to another person or day: the notice says where the time now stands.
+            **(
+                {
+                    "now_person": replacement.person.get_full_name(),
+                    "now_date": replacement.date.isoformat(),
+                }
+                if replacement is not None
+                and (replacement.person.pk, replacement.date) != (entry.person_id, entry.date)
+                else {}
+            ),
         },
         link=reverse("consumption", kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk}),
     )

@@ -225,7 +225,8 @@ def _provider_people_q(engagements: QuerySet[Engagement]) -> Q:
 def engagement_people(*, engagement: Engagement, side: str | None = None) -> QuerySet[User]:
     """The people of one engagement, the only ones its pickers offer: on the provider's side
     those who take part in it (lead, team, interlocutors, time logged), on the client's side
-    the contacts of its client. `side` ("provider" or "client") keeps one side."""
+    the contacts of its client, once they may see it (not while it is a draft, as
+    `access.scope_engagements` rules). `side` ("provider" or "client") keeps one side."""
     one = Engagement.objects.filter(pk=engagement.pk)
     provider = Q(
         _provider_people_q(one),
@@ -237,6 +238,8 @@ def engagement_people(*, engagement: Engagement, side: str | None = None) -> Que
         memberships__role=Role.CLIENT,
         memberships__client_id=engagement.client_id,
     )
+    if engagement.status == EngagementStatus.DRAFT:
+        client = Q(pk__in=[])
     wanted = provider if side == "provider" else client if side == "client" else provider | client
     return User.objects.filter(wanted, is_active=True).distinct().order_by("full_name", "email")
 

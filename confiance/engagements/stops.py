@@ -27,14 +27,17 @@ STOPPABLE = (EngagementStatus.ACTIVE, EngagementStatus.PAUSED)
 
 
 def engagement_people(engagement: Engagement) -> list[int]:
-    """Both sides of an engagement: the client's contacts, the lead, or else the owners."""
-    ids = set(
-        Membership.objects.filter(
-            workspace_id=engagement.workspace_id,
-            role=Role.CLIENT,
-            client_id=engagement.client_id,
-        ).values_list("user_id", flat=True)
-    )
+    """Both sides of an engagement: the client's contacts (once they may see it: not while it
+    is a draft, as `access.scope_engagements` rules), the lead, or else the owners."""
+    ids: set[int] = set()
+    if engagement.status != EngagementStatus.DRAFT:
+        ids |= set(
+            Membership.objects.filter(
+                workspace_id=engagement.workspace_id,
+                role=Role.CLIENT,
+                client_id=engagement.client_id,
+            ).values_list("user_id", flat=True)
+        )
     if engagement.lead_id is not None:
         ids.add(engagement.lead_id)
     else:

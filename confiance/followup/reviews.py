@@ -26,7 +26,7 @@ from confiance.core.audit import audit_record
 from confiance.core.models import Membership, Role, User
 from confiance.core.notices import notify_on_commit
 from confiance.core.queries import Prepared
-from confiance.engagements.models import Engagement
+from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.followup.models import (
     REVIEW_DAYS,
     CommitmentStatusChange,
@@ -46,8 +46,11 @@ HELD_STATES = (ReviewState.CONTESTED, ReviewState.WITHDRAWN)
 
 
 def side_people(engagement: Engagement, side: str) -> list[int]:
-    """Who answers for a side: the client's contacts, or the lead (else the owners)."""
+    """Who answers for a side: the client's contacts (none while the engagement is a draft,
+    which they may not see: `access.scope_engagements`), or the lead (else the owners)."""
     if side == Side.CLIENT:
+        if engagement.status == EngagementStatus.DRAFT:
+            return []
         return list(
             Membership.objects.filter(
                 workspace_id=engagement.workspace_id,

@@ -11,6 +11,7 @@ from django_tasks import task
 from confiance.core.models import Membership, Role, User
 from confiance.core.notices import notify
 from confiance.followup.models import Commitment, Payment, Renegotiation, Side
+from confiance.followup.reviews import side_people
 from confiance.followup.selectors import overdue_commitments, overdue_payments
 
 
@@ -121,6 +122,7 @@ def notify_renegotiation(renegotiation_id: int, in_history: bool = False) -> Non
                 workspace_id=engagement.workspace_id,
                 role=Role.CLIENT,
                 client_id=engagement.client_id,
+                user_id__in=side_people(engagement, Side.CLIENT),  # none on a draft
             ).select_related("user")
         ]
     elif engagement.lead is not None:

@@ -243,6 +243,26 @@ def test_a_correction_is_told_to_both_sides_with_before_after_and_why(
     assert not Notice.objects.filter(user=world.other_client_contact.user).exists()
 
 
+def test_a_correction_that_moves_the_time_says_where_it_now_stands(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    """Time moved to another person and day: the client reads where it now stands, not the
+    same person and day before and after."""
+    from confiance.core.services import user_language_set
+
+    user_language_set(user=world.client_contact.user, language="fr")
+    entry = log(world, 120, day=date(2026, 10, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.time_entry_correct(
+            membership=world.owner,
+            entry=entry,
+            reason="Logged for the wrong person",
+            replacement=EntryInput(person=world.owner.user, date=date(2026, 10, 2), minutes=120),
+        )
+    (sent,) = [m for m in mail.outbox if m.to == [world.client_contact.user.email]]
+    assert "Le temps est désormais compté pour Olivia Owner le 2 oct. 2026." in sent.body
+
+
 def test_alerts_at_50_80_100_and_forecast_reach_both_sides_once(
     world: World, django_capture_on_commit_callbacks
 ) -> None:
@@ -459,3 +479,48 @@ def test_consumption_page_query_count_does_not_grow_with_entries(login, world: W
     with CaptureQueriesContext(connection) as many:
         assert http.get(url).status_code == 200
     assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
+
+
+def test_a_draft_engagement_tells_its_client_nothing(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    """A draft is the provider's alone (access.scope_engagements): its client's contacts, who
+    may not see it, are not told of its budget, its commitments or its overdue payments; the
+    provider's lead is."""
+    from datetime import timedelta
+
+    from confiance.followup.services import commitment_create, payment_create
+    from confiance.followup.tasks import remind_overdue_payments
+
+    draft = world.draft
+    draft.lead = world.member.user
+    draft.save(update_fields=["lead"])
+    contact = world.client_contact.user
+    today = timezone.localdate()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.budget_revise(
+            membership=world.owner, engagement=draft, days=Decimal(10), amount=None, reason="Plan"
+        )
+        commitment_create(
+            membership=world.owner,
+            engagement=draft,
+            side="provider",
+            owner=world.owner.user,
+            text="Send the plan",
+            due_date=today + timedelta(days=3),
+        )
+        payment_create(
+            membership=world.finance,
+            engagement=draft,
+            kind="deposit",
+            label="Deposit",
+            amount=Decimal(1000),
+            issue_date=today - timedelta(days=40),
+            due_date=today - timedelta(days=10),
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        remind_overdue_payments.call()
+    assert not Notice.objects.filter(user=contact).exists()
+    assert not [m for m in mail.outbox if contact.email in m.to]
+    told = set(Notice.objects.filter(user=world.member.user).values_list("kind", flat=True))
+    assert {"budget.revised", "payment.overdue"} <= told

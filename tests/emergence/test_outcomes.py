@@ -83,6 +83,18 @@ def test_conversion_carries_client_team_terms_origin_and_ledgers_acceptances(wor
         services.opportunity_convert(membership=world.owner, opportunity=opportunity)
 
 
+def test_conversion_tells_nobody_of_the_budget_both_sides_just_agreed(
+    world, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from confiance.core.models import Notice
+
+    opportunity = agreed_with_team(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        engagement = services.opportunity_convert(membership=world.owner, opportunity=opportunity)
+    assert BudgetRevision.objects.filter(engagement=engagement).exists()
+    assert not Notice.objects.filter(kind="budget.revised").exists()
+
+
 def test_after_conversion_the_discussion_is_read_from_the_engagement_not_by_experts(
     world, login
 ) -> None:  # type: ignore[no-untyped-def]

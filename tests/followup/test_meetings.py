@@ -239,15 +239,21 @@ def test_feed_lists_the_meetings_the_person_is_expected_at_in_utc(world: World):
 
 def test_feed_spans_workspaces_and_stops_at_what_the_person_may_see(world: World):
     plan(world, title="Visible")
-    draft_meeting = services.meeting_create(
-        membership=world.member,
-        engagement=world.draft,
-        title="On a draft",
-        starts_at=timezone.now() + timedelta(days=1),
-        duration_minutes=30,
-        channel="phone",
-        attendees=[world.member.user, world.client_contact.user],
-    )
+    on_draft = {
+        "membership": world.member,
+        "engagement": world.draft,
+        "title": "On a draft",
+        "starts_at": timezone.now() + timedelta(days=1),
+        "duration_minutes": 30,
+        "channel": "phone",
+    }
+    # A draft is the provider's alone: its client's contacts, who may not see it, are not
+    # among its people and cannot be expected at its meetings.
+    with pytest.raises(ValidationError, match="does not take part"):
+        services.meeting_create(
+            **on_draft, attendees=[world.member.user, world.client_contact.user]
+        )
+    draft_meeting = services.meeting_create(**on_draft, attendees=[world.member.user])
     assert draft_meeting.pk
     client_titles = set(events(HttpClient().get(feed_url(world, "client_contact"))))
     assert client_titles == {"Visible — Alpha migration"}  # clients never see drafts

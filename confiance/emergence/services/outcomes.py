@@ -127,6 +127,7 @@ def opportunity_convert(*, membership: Membership, opportunity: Opportunity) -> 
         days=Decimal(terms["budget_days"]),
         amount=None,
         reason=budget_reason,
+        tell=False,  # both sides accepted it in the agreement
     )
     # The team and their roles: whoever holds a role, the provider's people on the rate card too;
     # the client's contacts who took part as the client's interlocutors.
