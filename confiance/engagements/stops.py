@@ -134,8 +134,14 @@ def stop_request_answer(
         raise PermissionDenied
     if stop_request.state != StopRequest.State.PENDING:
         raise ValidationError(_("This request was already answered."))
+    if accept and engagement.status not in STOPPABLE:
+        raise ValidationError(_("This engagement has already ended: it cannot be stopped now."))
+    if accept and len(answer.strip()) > MAX_REASON_LENGTH:
+        raise ValidationError(
+            {"answer": _("Keep it under %(n)d characters.") % {"n": MAX_REASON_LENGTH}}
+        )
     if accept:
-        answer = answer.strip()[:MAX_REASON_LENGTH]
+        answer = answer.strip()
     else:
         answer = _check_reason(answer, "answer", _("Say why you decline."))
     stop_request.state = StopRequest.State.ACCEPTED if accept else StopRequest.State.DECLINED
@@ -156,7 +162,7 @@ def stop_request_answer(
         payload={"request": stop_request.pk, "state": stop_request.state, "answer": answer},
         actor=membership.user,
     )
-    if accept and engagement.status in STOPPABLE:
+    if accept:
         engagement_set_status(
             membership=membership,
             engagement=engagement,

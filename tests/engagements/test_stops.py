@@ -89,6 +89,32 @@ def test_an_accepted_request_stops_the_engagement_with_the_clients_reason(
     ).exists()
 
 
+def test_an_answer_is_held_to_one_length_and_an_ended_engagement_is_not_stopped(
+    world: World, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    request = _ask(world, django_capture_on_commit_callbacks)
+    for accept in (True, False):
+        with pytest.raises(ValidationError, match="under 4000 characters"):
+            stops.stop_request_answer(
+                membership=world.owner, stop_request=request, accept=accept, answer="x" * 4001
+            )
+    # The engagement ended another way meanwhile: accepting would record a stop that is none.
+    engagement_set_status(
+        membership=world.owner,
+        engagement=world.engagement,
+        status=EngagementStatus.STOPPED_EARLY,
+        reason="Stopped on the phone",
+    )
+    with pytest.raises(ValidationError, match="already ended"):
+        stops.stop_request_answer(membership=world.owner, stop_request=request, accept=True)
+    request.refresh_from_db()
+    assert request.state == StopRequest.State.PENDING
+    declined = stops.stop_request_answer(
+        membership=world.owner, stop_request=request, accept=False, answer="Already stopped"
+    )
+    assert declined.state == StopRequest.State.DECLINED
+
+
 def test_closed_is_reached_only_through_the_closure(world: World) -> None:
     with pytest.raises(ValidationError) as error:
         engagement_set_status(
