@@ -26,12 +26,14 @@ MAX_REASON_LENGTH = 4000
 STOPPABLE = (EngagementStatus.ACTIVE, EngagementStatus.PAUSED)
 
 
-def engagement_people(engagement: Engagement) -> list[int]:
-    """Both sides of an engagement: the client's contacts (once they may see it: not while it
-    is a draft, as `access.scope_engagements` rules), the lead, or else the owners."""
-    ids: set[int] = set()
-    if engagement.status != EngagementStatus.DRAFT:
-        ids |= set(
+def side_people(engagement: Engagement, side: str) -> list[int]:
+    """Who answers for a side ("client" or "provider"): the client's contacts (none while the
+    engagement is a draft, which they may not see: `access.scope_engagements`), or the lead
+    (else the workspace's owners)."""
+    if side == "client":
+        if engagement.status == EngagementStatus.DRAFT:
+            return []
+        return list(
             Membership.objects.filter(
                 workspace_id=engagement.workspace_id,
                 role=Role.CLIENT,
@@ -39,14 +41,17 @@ def engagement_people(engagement: Engagement) -> list[int]:
             ).values_list("user_id", flat=True)
         )
     if engagement.lead_id is not None:
-        ids.add(engagement.lead_id)
-    else:
-        ids |= set(
-            Membership.objects.filter(
-                workspace_id=engagement.workspace_id, role=Role.OWNER
-            ).values_list("user_id", flat=True)
-        )
-    return sorted(ids)
+        return [engagement.lead_id]
+    return list(
+        Membership.objects.filter(
+            workspace_id=engagement.workspace_id, role=Role.OWNER
+        ).values_list("user_id", flat=True)
+    )
+
+
+def engagement_people(engagement: Engagement) -> list[int]:
+    """Both sides of an engagement, as `side_people` names them."""
+    return sorted(set(side_people(engagement, "client")) | set(side_people(engagement, "provider")))
 
 
 def tell_both_sides(

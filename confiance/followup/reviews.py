@@ -23,10 +23,11 @@ from django.utils.translation import gettext as _
 
 from confiance import access
 from confiance.core.audit import audit_record
-from confiance.core.models import Membership, Role, User
+from confiance.core.models import Membership, User
 from confiance.core.notices import notify_on_commit
 from confiance.core.queries import Prepared
-from confiance.engagements.models import Engagement, EngagementStatus
+from confiance.engagements.models import Engagement
+from confiance.engagements.stops import engagement_people, side_people
 from confiance.followup.models import (
     REVIEW_DAYS,
     CommitmentStatusChange,
@@ -35,7 +36,6 @@ from confiance.followup.models import (
     Payment,
     ReviewState,
     ReviewSubject,
-    Side,
 )
 from confiance.ledger.services import ledger_append
 
@@ -43,28 +43,6 @@ MAX_REASON_LENGTH = 2000
 
 # States in which the fact is held out of the trust evidence.
 HELD_STATES = (ReviewState.CONTESTED, ReviewState.WITHDRAWN)
-
-
-def side_people(engagement: Engagement, side: str) -> list[int]:
-    """Who answers for a side: the client's contacts (none while the engagement is a draft,
-    which they may not see: `access.scope_engagements`), or the lead (else the owners)."""
-    if side == Side.CLIENT:
-        if engagement.status == EngagementStatus.DRAFT:
-            return []
-        return list(
-            Membership.objects.filter(
-                workspace_id=engagement.workspace_id,
-                role=Role.CLIENT,
-                client_id=engagement.client_id,
-            ).values_list("user_id", flat=True)
-        )
-    if engagement.lead_id is not None:
-        return [engagement.lead_id]
-    return list(
-        Membership.objects.filter(
-            workspace_id=engagement.workspace_id, role=Role.OWNER
-        ).values_list("user_id", flat=True)
-    )
 
 
 def _link(engagement: Engagement) -> str:
@@ -100,7 +78,7 @@ def _tell(
 
 def _both_sides(review: FactReview) -> list[int]:
     engagement = review.engagement
-    ids = set(side_people(engagement, Side.CLIENT)) | set(side_people(engagement, Side.PROVIDER))
+    ids = set(engagement_people(engagement))
     ids.add(review.recorded_by_id)
     if review.answered_by_id is not None:
         ids.add(review.answered_by_id)

@@ -26,6 +26,7 @@ from confiance.core.taskqueue import enqueue_on_commit
 from confiance.engagements.models import Engagement
 from confiance.engagements.selectors import engagement_people
 from confiance.engagements.services import engagement_require_not_ended
+from confiance.engagements.stops import side_people
 from confiance.followup.models import (
     LIVE_STATUSES,
     Attendance,
@@ -44,7 +45,7 @@ from confiance.followup.models import (
     Renegotiation,
     Side,
 )
-from confiance.followup.reviews import review_open, side_people
+from confiance.followup.reviews import review_open
 from confiance.followup.tasks import notify_renegotiation
 from confiance.ledger.services import ledger_append
 

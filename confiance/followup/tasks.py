@@ -8,10 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
-from confiance.core.models import Membership, Role, User
+from confiance.core.models import User
 from confiance.core.notices import notify
+from confiance.engagements.stops import side_people
 from confiance.followup.models import Commitment, Payment, Renegotiation, Side
-from confiance.followup.reviews import side_people
 from confiance.followup.selectors import overdue_commitments, overdue_payments
 
 
@@ -115,25 +115,9 @@ def notify_renegotiation(renegotiation_id: int, in_history: bool = False) -> Non
     ).get(pk=renegotiation_id)
     commitment = proposal.commitment
     engagement = commitment.engagement
-    if commitment.side == Side.PROVIDER:
-        recipients = [
-            m.user
-            for m in Membership.objects.filter(
-                workspace_id=engagement.workspace_id,
-                role=Role.CLIENT,
-                client_id=engagement.client_id,
-                user_id__in=side_people(engagement, Side.CLIENT),  # none on a draft
-            ).select_related("user")
-        ]
-    elif engagement.lead is not None:
-        recipients = [engagement.lead]
-    else:
-        recipients = [
-            m.user
-            for m in Membership.objects.filter(
-                workspace_id=engagement.workspace_id, role=Role.OWNER
-            ).select_related("user")
-        ]
+    # The other side: the client's contacts (none on a draft), or the lead (else the owners).
+    other = Side.CLIENT if commitment.side == Side.PROVIDER else Side.PROVIDER
+    recipients = User.objects.filter(pk__in=side_people(engagement, other))
     link = reverse(
         "commitment-detail",
         kwargs={"ws": engagement.workspace.slug, "pk": engagement.pk, "cid": commitment.pk},
