@@ -5,6 +5,8 @@ from django.apps import AppConfig
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from confiance.core.notices import notice_day
+
 
 def _days(value: Any) -> str:
     """Days stored as "12.5", in the reader's number format."""
@@ -92,18 +94,6 @@ def _revised_details(params: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _day(value: Any) -> str:
-    """An ISO date of a notice's parameters in the reader's language."""
-    from datetime import date
-
-    from django.utils import formats
-
-    try:
-        return str(formats.date_format(date.fromisoformat(str(value)), "DATE_FORMAT"))
-    except ValueError:
-        return str(value or "")
-
-
 def _corrected_text(params: dict[str, Any]) -> str:
     from confiance.consumption.templatetags.consumption_tags import hours
 
@@ -111,7 +101,7 @@ def _corrected_text(params: dict[str, Any]) -> str:
         "engagement": params.get("engagement", ""),
         "who": params.get("who", ""),
         "person": params.get("person", ""),
-        "date": _day(params.get("date")),
+        "date": notice_day(params.get("date")),
         "before": hours(int(params.get("before") or 0)),
     }
     if params.get("after") is None:
@@ -134,7 +124,7 @@ def _corrected_details(params: dict[str, Any]) -> list[str]:
     if params.get("now_person"):
         moved = [
             gettext("The time now stands for %(person)s on %(date)s.")
-            % {"person": params["now_person"], "date": _day(params.get("now_date"))}
+            % {"person": params["now_person"], "date": notice_day(params.get("now_date"))}
         ]
     return [
         gettext("Why: %(reason)s") % {"reason": params.get("reason", "")},

@@ -110,6 +110,18 @@ def group_of(kind: str) -> str:
     return registered.group if registered else kind.split(".", 1)[0]
 
 
+def notice_day(iso: Any) -> str:
+    """A date a notice keeps as YYYY-MM-DD, in the reader's format (as given if it is none)."""
+    from datetime import date
+
+    from django.utils import formats
+
+    try:
+        return str(formats.date_format(date.fromisoformat(str(iso)), "DATE_FORMAT"))
+    except (TypeError, ValueError):
+        return str(iso or "")
+
+
 def render_notice(kind: str, params: dict[str, Any]) -> str:
     registered = _KINDS.get(kind)
     if registered is None:

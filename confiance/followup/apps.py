@@ -3,13 +3,15 @@ from typing import Any
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from confiance.core.notices import notice_day
+
 
 def _overdue_text(params: dict[str, Any]) -> str:
     from django.utils.translation import gettext
 
     return gettext("%(engagement)s: your commitment due on %(due)s is overdue: %(text)s") % {
         "engagement": params.get("engagement", ""),
-        "due": _day(params.get("due_date", "")),
+        "due": notice_day(params.get("due_date", "")),
         "text": params.get("text", ""),
     }
 
@@ -31,7 +33,7 @@ def _created_text(params: dict[str, Any]) -> str:
     ) % {
         "engagement": params.get("engagement", ""),
         "who": params.get("who", ""),
-        "due": _day(params.get("due_date", "")),
+        "due": notice_day(params.get("due_date", "")),
         "text": params.get("text", ""),
     }
 
@@ -42,7 +44,7 @@ def _made_text(params: dict[str, Any]) -> str:
     return gettext("%(engagement)s: %(owner)s commits to you, by %(due)s: %(text)s") % {
         "engagement": params.get("engagement", ""),
         "owner": params.get("owner", ""),
-        "due": _day(params.get("due_date", "")),
+        "due": notice_day(params.get("due_date", "")),
         "text": params.get("text", ""),
     }
 
@@ -67,7 +69,7 @@ def _status_text(params: dict[str, Any]) -> str:
 def _status_details(params: dict[str, Any]) -> list[str]:
     from django.utils.translation import gettext
 
-    lines = [gettext("It was due on %(due)s.") % {"due": _day(params.get("due_date", ""))}]
+    lines = [gettext("It was due on %(due)s.") % {"due": notice_day(params.get("due_date", ""))}]
     if params.get("note"):
         lines.append(gettext("Note: %(note)s") % {"note": params["note"]})
     return lines
@@ -110,7 +112,7 @@ def _payment_text(params: dict[str, Any]) -> str:
         "label": params.get("label", ""),
         "amount": amount,
         "currency": params.get("currency", ""),
-        "due": _day(params.get("due_date", "")),
+        "due": notice_day(params.get("due_date", "")),
     }
 
 
@@ -129,7 +131,7 @@ def _payment_overdue_text(params: dict[str, Any]) -> str:
         "label": params.get("label", ""),
         "amount": _amount(params.get("amount", "")),
         "currency": params.get("currency", ""),
-        "due": _day(params.get("due_date", "")),
+        "due": notice_day(params.get("due_date", "")),
         "days": days,
     }
 
@@ -161,25 +163,15 @@ def _renegotiation_details(params: dict[str, Any]) -> list[str]:
 
     lines = [gettext("%(who)s proposes a change.") % {"who": params.get("who", "")}]
     if params.get("new_due_date"):
-        lines.append(gettext("New due date: %(date)s") % {"date": _day(params["new_due_date"])})
+        lines.append(
+            gettext("New due date: %(date)s") % {"date": notice_day(params["new_due_date"])}
+        )
     if params.get("new_text"):
         lines.append(gettext("New wording: %(text)s") % {"text": params["new_text"]})
     if params.get("reason"):
         lines.append(gettext("Why: %(reason)s") % {"reason": params["reason"]})
     lines.append(gettext("It changes nothing until you agree."))
     return lines
-
-
-def _day(iso: str) -> str:
-    """A date stored as YYYY-MM-DD, in the reader's format."""
-    from datetime import date
-
-    from django.utils import formats
-
-    try:
-        return formats.date_format(date.fromisoformat(iso), "DATE_FORMAT")
-    except (TypeError, ValueError):
-        return iso
 
 
 def _when(iso: str) -> str:

@@ -4,17 +4,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-
-def _day(iso: str) -> str:
-    """A date kept as YYYY-MM-DD, in the reader's format."""
-    from datetime import date
-
-    from django.utils import formats
-
-    try:
-        return formats.date_format(date.fromisoformat(iso), "DATE_FORMAT")
-    except (TypeError, ValueError):
-        return iso
+from confiance.core.notices import notice_day
 
 
 def _checkpoint_text(params: dict[str, Any]) -> str:
@@ -32,7 +22,7 @@ def _checkpoint_details(params: dict[str, Any]) -> list[str]:
             "different histories. Compare them, or check a bundle against the attached file "
             "with: confiance verify BUNDLE --key KEY --known %(file)s"
         )
-        % {"date": _day(params["date"]), "file": params["file"]},
+        % {"date": notice_day(params["date"]), "file": params["file"]},
         gettext("Verifier key of this log: %(key)s") % {"key": params["key"]},
         params["note"],
     ]
