@@ -77,9 +77,14 @@ class Prepared:
 
     A value computed from a stand-in (a moment a week before it) would be compiled into the SQL
     as a constant: a date or moment of the stand-ins' year among the constants is an error.
+
+    `make` may return a list of querysets with the same columns: their rows in one query (UNION
+    ALL), each part with its own order and slice, in one round trip.
     """
 
-    def __init__(self, make: Callable[..., QuerySet[Any]], **kinds: type) -> None:
+    def __init__(
+        self, make: Callable[..., QuerySet[Any] | Sequence[QuerySet[Any]]], **kinds: type
+    ) -> None:
         self._make = make
         self._kinds = kinds
         self._optional: frozenset[str] = frozenset()
@@ -121,9 +126,21 @@ class Prepared:
             return compiled
         with self._lock:
             stand_ins = self._stand_ins()
-            queryset = self._make(**stand_ins).using(alias)
-            compiler = queryset.query.get_compiler(alias)
-            sql, params = compiler.as_sql()
+            made = self._make(**stand_ins)
+            parts = [made] if isinstance(made, QuerySet) else list(made)
+            compilers = [part.using(alias).query.get_compiler(alias) for part in parts]
+            compiled_parts = [part.as_sql() for part in compilers]
+            compiler = compilers[0]
+            if len(compiled_parts) == 1:
+                sql, params = compiled_parts[0]
+            else:
+                # Each part keeps its own ORDER BY and LIMIT inside a subquery (SQLite allows
+                # neither on a bare member of a UNION).
+                sql = " UNION ALL ".join(
+                    f"SELECT * FROM ({part_sql}) AS part{n}"  # noqa: S608
+                    for n, (part_sql, _params) in enumerate(compiled_parts)
+                )
+                params = tuple(param for _sql, part in compiled_parts for param in part)
             ops = connections[alias].ops
             # A backend may adapt a value before it becomes a parameter: a datetime to a string
             # (SQLite), an int to a sized int (psycopg's Int8 for a bigint column). The slot

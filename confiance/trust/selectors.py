@@ -12,13 +12,14 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from confiance import access
 from confiance.core.models import Membership
+from confiance.core.queries import Prepared
 from confiance.engagements.models import (
     ContactOrigin,
     Engagement,
@@ -123,63 +124,95 @@ def _dimensions_for(direction: str) -> tuple[str, ...]:
     return indicators.dimensions_of(direction)
 
 
+_FACT_FIELDS = (
+    "direction",
+    "dimension",
+    "indicator",
+    "at",
+    "positive",
+    "negative",
+    "label",
+    "params",
+    "link",
+    "rank",
+    "id",
+    "branch",
+)
+# The strongest facts' query, per tuple of directions shown (compiled once per process).
+_TOP_QUERIES: dict[tuple[str, ...], Prepared] = {}
+
+
+def _top_facts_query(directions: tuple[str, ...]) -> Prepared:
+    """Every list of strongest facts of the trust page in one query: per direction and per
+    dimension, an index range scan on TrustFact.rank (a fixed number, whatever the facts).
+
+    Each part is tagged with its number in `_top_parts(directions)`."""
+    query = _TOP_QUERIES.get(directions)
+    if query is not None:
+        return query
+
+    def make(engagement_id: int) -> list[QuerySet[Any]]:
+        facts = TrustFact.objects.filter(engagement_id=engagement_id).order_by("-rank", "-id")
+        parts = []
+        for branch, (direction, dimension, limit) in enumerate(_top_parts(directions)):
+            part = facts.filter(direction=direction)
+            if dimension is not None:
+                part = part.filter(dimension=dimension)
+            tagged = part.annotate(branch=Value(branch, output_field=IntegerField()))
+            parts.append(tagged.values_list(*_FACT_FIELDS)[:limit])
+        return parts
+
+    return _TOP_QUERIES.setdefault(directions, Prepared(make, engagement_id=int))
+
+
+def _top_parts(directions: tuple[str, ...]) -> list[tuple[str, str | None, int]]:
+    """(direction, dimension or None for the whole direction, how many facts) of each list."""
+    parts: list[tuple[str, str | None, int]] = []
+    for direction in directions:
+        parts.append((direction, None, TOP_FACTS))
+        parts += [(direction, d, TOP_PER_DIMENSION) for d in _dimensions_for(direction)]
+    return parts
+
+
 def _explain(
     engagement: Engagement, directions: list[str], half_life: timedelta, now: datetime
 ) -> tuple[dict[str, list[ExplainedFact]], dict[tuple[str, str], list[ExplainedFact]]]:
     """The facts that weigh most now (decayed weight), per direction and per dimension.
 
-    TrustFact.rank orders facts by decayed weight, so each list is an index range scan.
+    TrustFact.rank orders facts by decayed weight, so each list is an index range scan; the
+    lists come in one query (`_top_facts_query`).
     """
     h = half_life.total_seconds()
-    fields = (
-        "direction",
-        "dimension",
-        "indicator",
-        "at",
-        "positive",
-        "negative",
-        "label",
-        "params",
-        "link",
-    )
-    facts = TrustFact.objects.filter(engagement=engagement).order_by("-rank", "-id")
-    rows: list[tuple[Any, ...]] = []
-    # A fixed number of index range scans (TrustFact.rank): 2 directions + their dimensions.
-    for direction in directions:
-        top = facts.filter(direction=direction).values_list(*fields)[:TOP_FACTS]
-        rows += [(*row, n, TOP_PER_DIMENSION + 1) for n, row in enumerate(top, 1)]
-        for dimension in _dimensions_for(direction):
-            top = facts.filter(direction=direction, dimension=dimension).values_list(*fields)
-            rows += [(*row, TOP_FACTS + 1, n) for n, row in enumerate(top[:TOP_PER_DIMENSION], 1)]
-    per_direction: dict[str, list[tuple[int, ExplainedFact]]] = {d: [] for d in directions}
-    per_dimension: dict[tuple[str, str], list[tuple[int, ExplainedFact]]] = {}
-    for row in rows:
-        direction, dimension, indicator, at, positive, negative, label, params, link, rd, rm = row
-        age = max(0.0, (now - at).total_seconds())
-        known = indicators.BY_KEY.get(indicator)
-        fact = ExplainedFact(
-            label=render_label(label, params),
-            link=link,
-            at=at,
-            dimension=dimension,
-            positive=positive >= negative,
-            weight=round((positive + negative) * 2.0 ** (-age / h), 2),
-            reason=str(known.reason) if known else "",
-        )
-        if rd <= TOP_FACTS:
-            per_direction[direction].append((rd, fact))
-        if rm <= TOP_PER_DIMENSION:
-            per_dimension.setdefault((direction, dimension), []).append((rm, fact))
-    return (
-        {
-            d: [f for _n, f in sorted(items, key=lambda i: i[0])]
-            for d, items in per_direction.items()
-        },
-        {
-            k: [f for _n, f in sorted(items, key=lambda i: i[0])]
-            for k, items in per_dimension.items()
-        },
-    )
+    shown = tuple(directions)
+    parts = _top_parts(shown)
+    lists: list[list[tuple[Any, ...]]] = [[] for _part in parts]
+    for row in _top_facts_query(shown).rows(engagement_id=engagement.pk):
+        lists[row[-1]].append(row)
+    per_direction: dict[str, list[ExplainedFact]] = {d: [] for d in directions}
+    per_dimension: dict[tuple[str, str], list[ExplainedFact]] = {}
+    for (direction, dimension, _limit), rows in zip(parts, lists, strict=True):
+        # A part's order within the union is not promised: each list sorted as its scan read.
+        rows.sort(key=lambda row: (row[9], row[10]), reverse=True)
+        explained = []
+        for _d, dim, indicator, at, positive, negative, label, params, link, *_rest in rows:
+            age = max(0.0, (now - at).total_seconds())
+            known = indicators.BY_KEY.get(indicator)
+            explained.append(
+                ExplainedFact(
+                    label=render_label(label, params),
+                    link=link,
+                    at=at,
+                    dimension=dim,
+                    positive=positive >= negative,
+                    weight=round((positive + negative) * 2.0 ** (-age / h), 2),
+                    reason=str(known.reason) if known else "",
+                )
+            )
+        if dimension is None:
+            per_direction[direction] = explained
+        elif explained:
+            per_dimension[(direction, dimension)] = explained
+    return per_direction, per_dimension
 
 
 def _chart(

@@ -159,3 +159,25 @@ def test_a_value_allowed_to_be_left_out_may_not_reach_the_sql(db: None) -> None:
         start=int,
     ).may_leave_out("start")
     assert query.rows(engagement_id=1, start=0) == []
+
+
+def test_a_union_of_parts_gives_each_parts_rows_with_its_own_order_and_slice(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    log_entries(world, 6, django_capture_on_commit_callbacks)
+
+    def parts(engagement_id: int, since: datetime) -> list[Any]:
+        entries = LedgerEntry.objects.filter(engagement_id=engagement_id, created_at__gte=since)
+        return [
+            entries.order_by("-index").values_list("index", "created_at")[:2],
+            entries.order_by("index").values_list("index", "created_at")[:3],
+        ]
+
+    query = Prepared(parts, engagement_id=int, since=datetime)
+    since = timezone.now() - timedelta(hours=1)
+    expected = [row for part in parts(world.engagement.pk, since) for row in part]
+    rows = query.rows(engagement_id=world.engagement.pk, since=since)
+    assert sorted(rows) == sorted(expected)
+    assert [index for index, _at in expected] == [5, 4, 0, 1, 2]
+    assert all(isinstance(at, datetime) for _index, at in rows)  # converted as the ORM does
+    assert query.rows(engagement_id=world.engagement_b.pk, since=since) == []

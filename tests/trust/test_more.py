@@ -91,6 +91,39 @@ def test_explanation_orders_facts_by_weight_decayed_to_now(world: World) -> None
     assert [f.label for f in c2p.explanation] == ["recent", "old"]
 
 
+def test_each_list_of_reasons_is_its_strongest_facts_in_order(world: World) -> None:
+    """The page's lists (ten per direction, three per dimension) read in one query equal the
+    facts sorted by decayed weight, ties by the newest recorded first."""
+    now = timezone.now()
+    for n in range(90):
+        indicator = indicators.INDICATORS[n % len(indicators.INDICATORS)]
+        weight = 0.5 + (n % 4) * 0.5  # ties: the same weight at the same moment
+        trust_record_fact(
+            engagement=world.engagement,
+            fact=indicators.Fact(
+                indicator.key,
+                now - timedelta(days=(n % 3) * 10),
+                weight if n % 5 else 0.0,
+                0.0 if n % 5 else weight,
+                f"fact {n}",
+                "",
+                "t",
+                str(n),
+            ),
+        )
+    data = engagement_trust(fetched_by=world.owner, engagement=world.engagement, now=now)
+    facts = TrustFact.objects.filter(engagement=world.engagement).order_by("-rank", "-id")
+    assert [d.direction for d in data.directions] == ["c2p", "p2c"]
+    for direction in data.directions:
+        mine = facts.filter(direction=direction.direction)
+        expected = [f.label for f in mine[:10]]
+        assert len(expected) == 10
+        assert [f.label for f in direction.explanation] == expected
+        for figure in direction.dimensions:
+            top = [f.label for f in mine.filter(dimension=figure.key)[:3]]
+            assert [f.label for f in figure.reasons] == top
+
+
 def test_ladder_climbs_with_kept_commitments_on_both_sides(world: World) -> None:
     now = timezone.now()
     for n in range(3):

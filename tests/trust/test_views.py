@@ -113,15 +113,16 @@ def test_trust_page_query_count_does_not_grow_with_facts(world: World, login) ->
     with CaptureQueriesContext(connection) as many:
         assert http.get(url(world)).status_code == 200
     assert len(many) == len(few)
-    # The page's own: the engagement, settings, states, the strongest facts (one index range
-    # per direction and dimension: 10), snapshots, alerts, the facts counted, the assignees.
-    assert len(many) == PAGE_QUERIES + 17, [q["sql"] for q in many.captured_queries]
+    # The page's own: the engagement, settings, states, the strongest facts (one query of an
+    # index range per direction and dimension), snapshots, alerts, the facts counted, the
+    # assignees.
+    assert len(many) == PAGE_QUERIES + 8, [q["sql"] for q in many.captured_queries]
     client = login("client_contact")
     client.get(url(world))
     with CaptureQueriesContext(connection) as client_side:
         assert client.get(url(world)).status_code == 200
-    # One direction (strongest facts: 6 ranges), no alerts, no assignees.
-    assert len(client_side) == PAGE_QUERIES + 11, [q["sql"] for q in client_side.captured_queries]
+    # One direction, no alerts, no assignees.
+    assert len(client_side) == PAGE_QUERIES + 6, [q["sql"] for q in client_side.captured_queries]
 
 
 def _engagements(world: World, n: int) -> None:
