@@ -696,10 +696,14 @@ def portfolio_filters(*, fetched_by: Membership) -> dict[str, Any]:
         "clients": list(
             Client.objects.filter(workspace_id=fetched_by.workspace_id).order_by("name")
         ),
+        # The people who lead an engagement here, each once: a semi-join on the engagements'
+        # leads (a DISTINCT over the join compared every column of 1,000 joined rows).
         "leads": list(
-            User.objects.filter(led_engagements__workspace_id=fetched_by.workspace_id)
-            .distinct()
-            .order_by("full_name")
+            User.objects.filter(
+                pk__in=Engagement.objects.filter(workspace_id=fetched_by.workspace_id).values(
+                    "lead_id"
+                )
+            ).order_by("full_name")
         ),
         "statuses": [
             (value, label) for value, label in EngagementStatus.choices if value != "draft"

@@ -194,6 +194,18 @@ def test_portfolio_filters_by_client(world: World, login) -> None:  # type: igno
     assert "Beta audit" in text and "Alpha migration" not in text
 
 
+def test_portfolio_offers_each_lead_of_the_workspace_once(world: World) -> None:
+    from confiance.trust.selectors import portfolio_filters
+
+    for n, engagement in enumerate([world.engagement, world.draft, world.engagement_b]):
+        engagement.lead = world.member.user if n else world.owner.user
+        engagement.save(update_fields=["lead"])
+    world.foreign_engagement.lead = world.outsider.user
+    world.foreign_engagement.save(update_fields=["lead"])
+    leads = portfolio_filters(fetched_by=world.owner)["leads"]
+    assert leads == sorted([world.owner.user, world.member.user], key=lambda u: u.full_name)
+
+
 def test_portfolio_query_count_does_not_grow_with_engagements(world: World, login) -> None:  # type: ignore[no-untyped-def]
     http = login("owner")
     target = reverse("trust-portfolio", kwargs={"ws": world.workspace.slug})
