@@ -217,8 +217,9 @@ def scope_engagements(
     return queryset.none()
 
 
-def sees_engagement(membership: Membership | None, engagement: Engagement) -> bool:
-    """`scope_engagements` for one engagement already loaded: the same rule, no query."""
+def sees_engagement(membership: Membership | None, engagement: _Placed) -> bool:
+    """`scope_engagements` for one engagement already loaded (or a row of one): the same rule,
+    no query."""
     from confiance.engagements.models import EngagementStatus
 
     if membership is None or engagement.workspace_id != membership.workspace_id:
@@ -612,6 +613,13 @@ class _OfAClient(Protocol):
 
     @property
     def client_id(self) -> int: ...
+
+
+class _Placed(_OfAClient, Protocol):
+    """An engagement or a row of one, with its status (a draft is not the client's yet)."""
+
+    @property
+    def status(self) -> str: ...
 
 
 def trust_directions(membership: Membership | None, engagement: _OfAClient) -> list[str]:

@@ -18,14 +18,15 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from confiance import access
-from confiance.core.models import Membership
-from confiance.core.queries import Prepared
+from confiance.core.models import Membership, User
+from confiance.core.queries import Prepared, PreparedIn, build, columns
 from confiance.engagements.models import (
     ContactOrigin,
     Engagement,
     EngagementQuerySet,
     EngagementStatus,
 )
+from confiance.engagements.selectors import ROW_NAMES, TableRow
 from confiance.trust import indicators, sentences
 from confiance.trust.facts import render_label
 from confiance.trust.models import TrustAlert, TrustFact, TrustSnapshot, TrustState
@@ -443,7 +444,7 @@ def alert_assignees(*, fetched_by: Membership) -> list[Any]:
 
 @dataclass
 class PortfolioRow:
-    engagement: Engagement
+    engagement: TableRow  # its client's name and lead's name read with it
     c2p: Figure
     p2c: Figure
     evidence: dict[tuple[str, str], tuple[float, float]]  # decayed to now
@@ -633,6 +634,22 @@ def trust_portfolio_ranking(
     return ranked
 
 
+_SHOWN = PreparedIn(
+    lambda ids, workspace_id: Engagement.objects.filter(
+        workspace_id=workspace_id, pk__in=ids
+    ).values_list(*ROW_NAMES),
+    "ids",
+    workspace_id=int,
+)
+_OPEN_ALERTS = PreparedIn(
+    lambda ids, workspace_id: TrustAlert.objects.filter(
+        workspace_id=workspace_id, engagement_id__in=ids, closed_at__isnull=True
+    ).values_list(*columns(TrustAlert), *columns(User, "assignee__")),
+    "ids",
+    workspace_id=int,
+)
+
+
 def trust_portfolio_rows(
     *, fetched_by: Membership, ranked: Sequence[RankedEngagement], now: datetime | None = None
 ) -> list[PortfolioRow]:
@@ -642,16 +659,19 @@ def trust_portfolio_rows(
         return []
     now = now or timezone.now()
     ids = [row.pk for row in ranked]
-    engagements = (
-        Engagement.objects.visible_to(fetched_by)
-        .select_related("client", "lead")
-        .only("title", "client__name", "lead__full_name", "lead__email")
-    )
-    found = {e.pk: e for e in engagements.filter(pk__in=ids)}
+    workspace_id = fetched_by.workspace_id
+    # Rows of values, not model instances (compiled once per number of ids); the access
+    # policy's rule applied to each, as `visible_to` would in the query.
+    found = {
+        table_row.pk: table_row
+        for table_row in map(TableRow.of, _SHOWN.rows(ids=ids, workspace_id=workspace_id))
+        if access.sees_engagement(fetched_by, table_row)
+    }
     alerts: dict[int, list[TrustAlert]] = {}
-    for alert in TrustAlert.objects.filter(
-        workspace_id=fetched_by.workspace_id, engagement_id__in=ids, closed_at__isnull=True
-    ).select_related("assignee"):
+    for values in _OPEN_ALERTS.rows(ids=ids, workspace_id=workspace_id):
+        alert, at = build(TrustAlert, values)
+        assert alert is not None
+        alert.assignee, _at = build(User, values, at)
         alerts.setdefault(alert.engagement_id, []).append(alert)
     rows = []
     for row in ranked:
@@ -690,7 +710,7 @@ def trust_portfolio(
 
 def portfolio_filters(*, fetched_by: Membership) -> dict[str, Any]:
     """The choices of the portfolio's filters: clients and leads of the workspace, statuses."""
-    from confiance.core.models import Client, User
+    from confiance.core.models import Client
 
     return {
         "clients": list(

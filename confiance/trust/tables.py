@@ -60,11 +60,11 @@ def portfolio_rows(rows: Iterable[PortfolioRow], *, workspace_slug: str) -> Safe
     for row in rows:
         engagement = row.engagement
         url = trust_url(engagement.pk)
-        lead = (engagement.lead.get_full_name() if engagement.lead is not None else "") or "—"
+        lead = engagement.lead_name or "—"
         c2p, p2c = row.c2p, row.p2c
         html.append(
             f'<tr>\n      <th scope="row"><a href="{escape(url)}">{escape(engagement.title)}</a>'
-            f"</th>\n      <td>{escape(engagement.client.name)}</td>\n"
+            f"</th>\n      <td>{escape(engagement.client_name)}</td>\n"
             f"      <td>{escape(lead)}</td>\n"
             f'      <td>{c2p.projected} % <small class="muted">({c2p.low}{_TO}{c2p.high})</small>'
             f"</td>\n      <td>{c2p.uncertainty} %</td>\n      <td>{p2c.projected} %</td>\n"
