@@ -18,7 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from confiance import access
-from confiance.core.models import Membership, User
+from confiance.core.models import Client, Membership, User
 from confiance.core.queries import Prepared, PreparedIn, build, columns
 from confiance.engagements.models import (
     ContactOrigin,
@@ -708,23 +708,38 @@ def trust_portfolio(
     return trust_portfolio_rows(fetched_by=fetched_by, ranked=ranked, now=now)
 
 
+_CLIENTS = Prepared(
+    lambda workspace_id: (
+        Client.objects.filter(workspace_id=workspace_id)
+        .order_by("name")
+        .values_list(*columns(Client))
+    ),
+    workspace_id=int,
+)
+# The people who lead an engagement here, each once: a semi-join on the engagements' leads (a
+# DISTINCT over the join compared every column of 1,000 joined rows).
+_LEADS = Prepared(
+    lambda workspace_id: (
+        User.objects.filter(
+            pk__in=Engagement.objects.filter(workspace_id=workspace_id).values("lead_id")
+        )
+        .order_by("full_name")
+        .values_list(*columns(User))
+    ),
+    workspace_id=int,
+)
+
+
+def _built(model: type[Any], rows: list[tuple[Any, ...]]) -> list[Any]:
+    return [build(model, row)[0] for row in rows]
+
+
 def portfolio_filters(*, fetched_by: Membership) -> dict[str, Any]:
     """The choices of the portfolio's filters: clients and leads of the workspace, statuses."""
-    from confiance.core.models import Client
-
+    workspace_id = fetched_by.workspace_id
     return {
-        "clients": list(
-            Client.objects.filter(workspace_id=fetched_by.workspace_id).order_by("name")
-        ),
-        # The people who lead an engagement here, each once: a semi-join on the engagements'
-        # leads (a DISTINCT over the join compared every column of 1,000 joined rows).
-        "leads": list(
-            User.objects.filter(
-                pk__in=Engagement.objects.filter(workspace_id=fetched_by.workspace_id).values(
-                    "lead_id"
-                )
-            ).order_by("full_name")
-        ),
+        "clients": _built(Client, _CLIENTS.rows(workspace_id=workspace_id)),
+        "leads": _built(User, _LEADS.rows(workspace_id=workspace_id)),
         "statuses": [
             (value, label) for value, label in EngagementStatus.choices if value != "draft"
         ],
