@@ -317,10 +317,12 @@ def _check_data(port: int, cookie: str, owner: Any, engagement: Any) -> list[tup
         while chunk := response.read(1 << 20):
             received += len(chunk)
         outcome = f"{received / 1e6:,.1f} MB in {time.perf_counter() - started:.0f} s"
-        if response.status != 200:
+        if response.status == 202:
             # Past 10,000 entries a task worker prepares the bundle (202 until it is ready);
             # none runs here: the bundle is written in process below.
-            outcome = f"answered {response.status} (prepared by the task worker, none runs here)"
+            outcome = "answered 202 (prepared by the task worker, none runs here)"
+        elif response.status != 200:
+            outcome = f"FAILED: answered {response.status}"
     except (http.client.HTTPException, OSError) as exc:
         outcome = (
             f"CUT after {received / 1e6:,.1f} MB and {time.perf_counter() - started:.0f} s "

@@ -34,7 +34,8 @@ def build(
     model: type[M], row: Sequence[Any], start: int = 0, using: str = "default"
 ) -> tuple[M | None, int]:
     """The instance whose `columns(model)` start at `row[start]` (None for a missing row of a
-    LEFT JOIN: its primary key is NULL), and where the next model's columns start."""
+    LEFT JOIN: its primary key is NULL, or the foreign key Django reads in its place), and where
+    the next model's columns start."""
     fields = model._meta.concrete_fields
     stop = start + len(fields)
     values = row[start:stop]
@@ -128,6 +129,8 @@ class Prepared:
             stand_ins = self._stand_ins()
             made = self._make(**stand_ins)
             parts = [made] if isinstance(made, QuerySet) else list(made)
+            if not parts:
+                raise ValueError("a prepared query needs at least one queryset")
             compilers = [part.using(alias).query.get_compiler(alias) for part in parts]
             compiled_parts = [part.as_sql() for part in compilers]
             compiler = compilers[0]

@@ -183,6 +183,8 @@ def _explain(
     TrustFact.rank orders facts by decayed weight, so each list is an index range scan; the
     lists come in one query (`_top_facts_query`).
     """
+    if not directions:
+        return {}, {}
     h = half_life.total_seconds()
     shown = tuple(directions)
     parts = _top_parts(shown)

@@ -222,3 +222,15 @@ def test_first_refresh_draws_the_trend_from_past_facts(world: World) -> None:
     assert len(days) >= 8
     projected = list(days)
     assert projected[0] < projected[-1]  # trust grew as commitments were kept
+
+
+def test_a_reader_who_sees_no_direction_gets_no_figures_and_no_query_of_facts(
+    world: World,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        data = engagement_trust(fetched_by=world.expert, engagement=world.engagement)
+    assert data.directions == [] and data.ladder is None
+    assert not any("trust_trustfact" in q["sql"] and "UNION" in q["sql"] for q in queries)
