@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -18,7 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from confiance import access
-from confiance.core.models import Client, Membership, User
+from confiance.core.models import Client, Membership, Role, User
 from confiance.core.queries import Prepared, PreparedIn, build, columns
 from confiance.engagements.models import (
     ContactOrigin,
@@ -27,6 +27,7 @@ from confiance.engagements.models import (
     EngagementStatus,
 )
 from confiance.engagements.selectors import ROW_NAMES, TableRow
+from confiance.followup.models import Meeting
 from confiance.trust import indicators, sentences
 from confiance.trust.facts import render_label
 from confiance.trust.models import TrustAlert, TrustFact, TrustSnapshot, TrustState
@@ -311,6 +312,62 @@ def _ladder(
     return result
 
 
+# The trust page's reads, compiled once per process (core.queries.Prepared); what depends on
+# the reader (the directions shown) is filtered from their rows.
+_STATES = Prepared(
+    lambda engagement_id: TrustState.objects.filter(engagement_id=engagement_id).values_list(
+        *columns(TrustState)
+    ),
+    engagement_id=int,
+)
+_SNAPSHOTS = Prepared(
+    lambda engagement_id, since: (
+        TrustSnapshot.objects.filter(
+            engagement_id=engagement_id, dimension=indicators.OVERALL, day__gte=since
+        )
+        .order_by("day")
+        .values_list(*columns(TrustSnapshot))
+    ),
+    engagement_id=int,
+    since=date,
+)
+_OPEN_ALERTS_OF = Prepared(
+    lambda engagement_id: TrustAlert.objects.filter(
+        engagement_id=engagement_id, closed_at__isnull=True
+    ).values_list(
+        *columns(TrustAlert),
+        *columns(User, "assignee__"),
+        *columns(User, "acknowledged_by__"),
+        *columns(Meeting, "step_meeting__"),
+        *columns(User, "step_taken_by__"),
+    ),
+    engagement_id=int,
+)
+_FACT_COUNTS = Prepared(
+    lambda engagement_id: (
+        TrustFact.objects.filter(engagement_id=engagement_id)
+        .values_list("direction", "dimension", "indicator")
+        .annotate(n=Count("id"), good=Count("id", filter=Q(positive__gt=F("negative"))))
+        .order_by()
+    ),
+    engagement_id=int,
+)
+
+
+def _open_alerts(engagement_id: int) -> list[TrustAlert]:
+    """The engagement's open alerts with who took, acknowledged and acted on each."""
+    alerts = []
+    for row in _OPEN_ALERTS_OF.rows(engagement_id=engagement_id):
+        alert, at = build(TrustAlert, row)
+        assert alert is not None
+        alert.assignee, at = build(User, row, at)
+        alert.acknowledged_by, at = build(User, row, at)
+        alert.step_meeting, at = build(Meeting, row, at)
+        alert.step_taken_by, at = build(User, row, at)
+        alerts.append(alert)
+    return alerts
+
+
 def engagement_trust(
     *, fetched_by: Membership, engagement: Engagement, now: datetime | None = None
 ) -> EngagementTrust:
@@ -322,24 +379,22 @@ def engagement_trust(
     internal = access.is_internal(fetched_by)
     # The provider's people see both directions and the ladder, which weighs both: one read of
     # the states and one count of the facts serve the figures and the ladder.
-    all_states = list(TrustState.objects.filter(engagement=engagement))
+    all_states = _built(TrustState, _STATES.rows(engagement_id=engagement.pk))
     states = [state for state in all_states if state.direction in directions]
     opinions = opinions_of(states, base_rate, settings.half_life, now)
     top, per_dimension = _explain(engagement, directions, settings.half_life, now)
-    snapshots = list(
-        TrustSnapshot.objects.filter(
-            engagement=engagement,
-            direction__in=directions,
-            dimension=indicators.OVERALL,
-            day__gte=timezone.localdate(now) - timedelta(days=365),
-        ).order_by("day")
-    )
+    since = timezone.localdate(now) - timedelta(days=365)
+    snapshots = [
+        snapshot
+        for snapshot in _built(
+            TrustSnapshot, _SNAPSHOTS.rows(engagement_id=engagement.pk, since=since)
+        )
+        if snapshot.direction in directions
+    ]
     # Alerts are early warnings for the provider's people who should act, not for the client.
     alerts = (
         sorted(
-            TrustAlert.objects.filter(
-                engagement=engagement, direction__in=directions, closed_at__isnull=True
-            ).select_related("assignee", "acknowledged_by", "step_meeting", "step_taken_by"),
+            (alert for alert in _open_alerts(engagement.pk) if alert.direction in directions),
             key=lambda a: (a.snoozed(now), -a.opened_at.timestamp(), -a.pk),
         )
         if internal
@@ -348,16 +403,11 @@ def engagement_trust(
     vacuous = Opinion.vacuous(base_rate)
     counted: dict[tuple[str, str], list[tuple[str, int]]] = {}
     per_indicator: dict[str, tuple[int, int]] = {}  # the ladder's: (facts, good facts)
-    facts = TrustFact.objects.filter(engagement=engagement)
-    if not internal:
-        facts = facts.filter(direction__in=directions)
-    for direction, dimension, indicator, n, good in (
-        facts.values_list("direction", "dimension", "indicator")
-        .annotate(n=Count("id"), good=Count("id", filter=Q(positive__gt=F("negative"))))
-        .order_by()
-    ):
+    for direction, dimension, indicator, n, good in _FACT_COUNTS.rows(engagement_id=engagement.pk):
         if direction in directions:
             counted.setdefault((direction, dimension), []).append((indicator, n))
+        elif not internal:
+            continue  # the ladder weighs both directions for the provider's people only
         before_n, before_good = per_indicator.get(indicator, (0, 0))
         per_indicator[indicator] = (before_n + n, before_good + good)
     reader_is_provider = internal
@@ -429,16 +479,18 @@ def engagement_trust(
     )
 
 
+_ASSIGNABLE = Prepared(
+    lambda workspace_id: Membership.objects.filter(
+        workspace_id=workspace_id, role__in=(Role.OWNER, Role.MEMBER), user__is_active=True
+    ).values_list(*columns(User, "user__")),
+    workspace_id=int,
+)
+
+
 def alert_assignees(*, fetched_by: Membership) -> list[Any]:
     """Who an alert can be given to: the workspace's owners and consultants, by name."""
-    from confiance.core.models import Role
-
-    people = Membership.objects.filter(
-        workspace_id=fetched_by.workspace_id,
-        role__in=(Role.OWNER, Role.MEMBER),
-        user__is_active=True,
-    ).select_related("user")
-    return sorted((m.user for m in people), key=lambda u: (u.get_full_name() or u.email).lower())
+    people = _built(User, _ASSIGNABLE.rows(workspace_id=fetched_by.workspace_id))
+    return sorted(people, key=lambda u: (u.get_full_name() or u.email).lower())
 
 
 # -- portfolio ---------------------------------------------------------------------------------
