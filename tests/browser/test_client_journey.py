@@ -16,6 +16,8 @@ CLIENT_EMAIL = "sophie.lefevre@saint-roch.example"
 def test_demo_client_logs_in_sees_engagement_switches_to_french_logs_out_then_in_by_keyboard(
     page,
 ) -> None:
+    from playwright.sync_api import expect
+
     build_demo()
     page.goto(page.base + "/")
     page.get_by_label("E-mail address").fill(CLIENT_EMAIL)
@@ -45,7 +47,10 @@ def test_demo_client_logs_in_sees_engagement_switches_to_french_logs_out_then_in
     # A keyboard user logs in, as a new visitor (on the same demo: a build costs seconds).
     page.context.clear_cookies()
     page.goto(page.base + "/accounts/login/")
-    page.keyboard.type(CLIENT_EMAIL)  # the e-mail field has the focus on arrival
+    # The e-mail field has the focus on arrival. The browser gives it at its next rendering, which
+    # a loaded machine may delay past the load event: typed before it, the address was lost.
+    expect(page.get_by_label("E-mail address")).to_be_focused()
+    page.keyboard.type(CLIENT_EMAIL)
     page.keyboard.press("Tab")
     page.keyboard.type(DEMO_PASSWORD)
     page.keyboard.press("Enter")
