@@ -45,6 +45,16 @@ def build(
     return model.from_db(using, [field.attname for field in fields], values), stop
 
 
+def build_all(model: type[M], rows: Sequence[Sequence[Any]], using: str = "default") -> list[M]:
+    """The instances of rows that hold `columns(model)` only (`build` for each)."""
+    built = []
+    for row in rows:
+        instance, _stop = build(model, row, using=using)
+        assert instance is not None  # a row of the model's own table has its primary key
+        built.append(instance)
+    return built
+
+
 STAND_IN_YEAR = 1901
 """The year of the date and moment stand-ins: no constant of ours."""
 

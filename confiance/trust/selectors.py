@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from confiance import access
 from confiance.core.models import Client, Membership, Role, User
-from confiance.core.queries import Prepared, PreparedIn, build, columns
+from confiance.core.queries import Prepared, PreparedIn, build, build_all, columns
 from confiance.engagements.models import (
     ContactOrigin,
     Engagement,
@@ -331,16 +331,18 @@ _SNAPSHOTS = Prepared(
     engagement_id=int,
     since=date,
 )
+# An open alert with who took, acknowledged and acted on it (`_alert_from` builds it).
+_ALERT_COLUMNS = (
+    *columns(TrustAlert),
+    *columns(User, "assignee__"),
+    *columns(User, "acknowledged_by__"),
+    *columns(Meeting, "step_meeting__"),
+    *columns(User, "step_taken_by__"),
+)
 _OPEN_ALERTS_OF = Prepared(
     lambda engagement_id: TrustAlert.objects.filter(
         engagement_id=engagement_id, closed_at__isnull=True
-    ).values_list(
-        *columns(TrustAlert),
-        *columns(User, "assignee__"),
-        *columns(User, "acknowledged_by__"),
-        *columns(Meeting, "step_meeting__"),
-        *columns(User, "step_taken_by__"),
-    ),
+    ).values_list(*_ALERT_COLUMNS),
     engagement_id=int,
 )
 _FACT_COUNTS = Prepared(
@@ -354,18 +356,20 @@ _FACT_COUNTS = Prepared(
 )
 
 
+def _alert_from(row: Sequence[Any]) -> TrustAlert:
+    """The alert of a row of `_ALERT_COLUMNS`, its people and meeting set."""
+    alert, at = build(TrustAlert, row)
+    assert alert is not None
+    alert.assignee, at = build(User, row, at)
+    alert.acknowledged_by, at = build(User, row, at)
+    alert.step_meeting, at = build(Meeting, row, at)
+    alert.step_taken_by, at = build(User, row, at)
+    return alert
+
+
 def _open_alerts(engagement_id: int) -> list[TrustAlert]:
     """The engagement's open alerts with who took, acknowledged and acted on each."""
-    alerts = []
-    for row in _OPEN_ALERTS_OF.rows(engagement_id=engagement_id):
-        alert, at = build(TrustAlert, row)
-        assert alert is not None
-        alert.assignee, at = build(User, row, at)
-        alert.acknowledged_by, at = build(User, row, at)
-        alert.step_meeting, at = build(Meeting, row, at)
-        alert.step_taken_by, at = build(User, row, at)
-        alerts.append(alert)
-    return alerts
+    return [_alert_from(row) for row in _OPEN_ALERTS_OF.rows(engagement_id=engagement_id)]
 
 
 def engagement_trust(
@@ -379,14 +383,14 @@ def engagement_trust(
     internal = access.is_internal(fetched_by)
     # The provider's people see both directions and the ladder, which weighs both: one read of
     # the states and one count of the facts serve the figures and the ladder.
-    all_states = _built(TrustState, _STATES.rows(engagement_id=engagement.pk))
+    all_states = build_all(TrustState, _STATES.rows(engagement_id=engagement.pk))
     states = [state for state in all_states if state.direction in directions]
     opinions = opinions_of(states, base_rate, settings.half_life, now)
     top, per_dimension = _explain(engagement, directions, settings.half_life, now)
     since = timezone.localdate(now) - timedelta(days=365)
     snapshots = [
         snapshot
-        for snapshot in _built(
+        for snapshot in build_all(
             TrustSnapshot, _SNAPSHOTS.rows(engagement_id=engagement.pk, since=since)
         )
         if snapshot.direction in directions
@@ -489,7 +493,7 @@ _ASSIGNABLE = Prepared(
 
 def alert_assignees(*, fetched_by: Membership) -> list[Any]:
     """Who an alert can be given to: the workspace's owners and consultants, by name."""
-    people = _built(User, _ASSIGNABLE.rows(workspace_id=fetched_by.workspace_id))
+    people = build_all(User, _ASSIGNABLE.rows(workspace_id=fetched_by.workspace_id))
     return sorted(people, key=lambda u: (u.get_full_name() or u.email).lower())
 
 
@@ -698,7 +702,7 @@ _SHOWN = PreparedIn(
 _OPEN_ALERTS = PreparedIn(
     lambda ids, workspace_id: TrustAlert.objects.filter(
         workspace_id=workspace_id, engagement_id__in=ids, closed_at__isnull=True
-    ).values_list(*columns(TrustAlert), *columns(User, "assignee__")),
+    ).values_list(*_ALERT_COLUMNS),
     "ids",
     workspace_id=int,
 )
@@ -723,9 +727,7 @@ def trust_portfolio_rows(
     }
     alerts: dict[int, list[TrustAlert]] = {}
     for values in _OPEN_ALERTS.rows(ids=ids, workspace_id=workspace_id):
-        alert, at = build(TrustAlert, values)
-        assert alert is not None
-        alert.assignee, _at = build(User, values, at)
+        alert = _alert_from(values)
         alerts.setdefault(alert.engagement_id, []).append(alert)
     rows = []
     for row in ranked:
@@ -784,16 +786,12 @@ _LEADS = Prepared(
 )
 
 
-def _built(model: type[Any], rows: list[tuple[Any, ...]]) -> list[Any]:
-    return [build(model, row)[0] for row in rows]
-
-
 def portfolio_filters(*, fetched_by: Membership) -> dict[str, Any]:
     """The choices of the portfolio's filters: clients and leads of the workspace, statuses."""
     workspace_id = fetched_by.workspace_id
     return {
-        "clients": _built(Client, _CLIENTS.rows(workspace_id=workspace_id)),
-        "leads": _built(User, _LEADS.rows(workspace_id=workspace_id)),
+        "clients": build_all(Client, _CLIENTS.rows(workspace_id=workspace_id)),
+        "leads": build_all(User, _LEADS.rows(workspace_id=workspace_id)),
         "statuses": [
             (value, label) for value, label in EngagementStatus.choices if value != "draft"
         ],
