@@ -29,7 +29,7 @@ from confiance.consumption.models import (
 )
 from confiance.consumption.rollups import figures_load
 from confiance.core.models import Membership, User
-from confiance.core.queries import Prepared, PreparedIn, build, columns
+from confiance.core.queries import Prepared, PreparedIn, build, build_all, columns
 from confiance.engagements.models import Engagement, EngagementStatus
 
 if TYPE_CHECKING:
@@ -524,12 +524,7 @@ def people_who_logged(figures: Figures) -> list[User]:
     """The people with a cell in the rollups (those who logged time here, even if every entry
     of theirs was corrected away since), by name: one query, no scan of the entries."""
     emails = [key for (dimension, key) in figures.cells if dimension == PERSON]
-    people = []
-    for row in _PEOPLE_BY_EMAIL.rows(emails=emails):
-        person, _at = build(User, row)
-        assert person is not None
-        people.append(person)
-    return people
+    return build_all(User, _PEOPLE_BY_EMAIL.rows(emails=emails))
 
 
 _ACTIVITIES = Prepared(
@@ -544,12 +539,7 @@ _ACTIVITIES = Prepared(
 
 def activities_all(*, engagement: Engagement) -> list[Activity]:
     """The engagement's activities by name, active or not (one query compiled once)."""
-    activities = []
-    for row in _ACTIVITIES.rows(engagement_id=engagement.pk):
-        activity, _at = build(Activity, row)
-        assert activity is not None
-        activities.append(activity)
-    return activities
+    return build_all(Activity, _ACTIVITIES.rows(engagement_id=engagement.pk))
 
 
 # Compiled once per process and page length (core.queries): read on every consumption page.

@@ -39,7 +39,7 @@ from confiance.consumption.rollups import figures_load
 from confiance.core.decorators import workspace_view
 from confiance.core.forms import add_service_errors, model_choice_field, offer_choices
 from confiance.core.models import Membership, Notice, Role, User
-from confiance.core.queries import Prepared, build, columns
+from confiance.core.queries import Prepared, build_all, columns
 from confiance.core.services import notices_mark_read
 from confiance.engagements.models import Engagement
 
@@ -71,12 +71,7 @@ def _people_rows(membership: Membership, engagement: Engagement) -> list[User]:
     """`_people`'s rows, in its order."""
     if not access.can_log_time_for_others(membership, engagement):
         return [membership.user]
-    people = []
-    for row in _TEAM.rows(workspace_id=membership.workspace_id):
-        person, _at = build(User, row)
-        assert person is not None
-        people.append(person)
-    return people
+    return build_all(User, _TEAM.rows(workspace_id=membership.workspace_id))
 
 
 def _entry_form(

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from confiance.core.models import Membership
-from confiance.core.queries import Prepared, build, columns
+from confiance.core.queries import Prepared, build_all, columns
 from confiance.engagements.models import Engagement
 from confiance.ledger import selectors, services, witnessing
 from confiance.ledger.models import Witness
@@ -26,12 +26,7 @@ _WITNESSES = Prepared(
 
 
 def _witnesses(engagement: Engagement) -> list[Witness]:
-    witnesses = []
-    for row in _WITNESSES.rows(engagement_id=engagement.pk):
-        witness, _at = build(Witness, row)
-        assert witness is not None
-        witnesses.append(witness)
-    return witnesses
+    return build_all(Witness, _WITNESSES.rows(engagement_id=engagement.pk))
 
 
 @register.simple_tag
