@@ -127,6 +127,18 @@ if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postg
         "max_size": env_int("DATABASE_POOL_MAX", 10),
         "timeout": 10,
     }
+# On PostgreSQL, parameters are bound by the server and a statement run a few times on a connection
+# is prepared there: it is then parsed and planned once per connection instead of on every run
+# (the planning of a page's ten queries cost more than running them). A pooler that cannot keep
+# prepared statements (PgBouncer in transaction mode before 1.21, or without
+# max_prepared_statements) needs DATABASE_PREPARED_STATEMENTS=false.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_PREPARED_STATEMENTS", True
+):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=env_int("DATABASE_PREPARE_THRESHOLD", 2),
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
