@@ -50,19 +50,75 @@ def _membership_query(by_engagement: bool = False) -> Prepared:
     )
 
 
-def _membership_from(rows: list[tuple[object, ...]]) -> Membership | None:
+def _membership_built(row: tuple[object, ...]) -> tuple[Membership, int]:
+    """The membership, its workspace, client and user, from the first columns of a row of
+    `_membership_query`'s shape; and where the next columns start."""
     from confiance.core.models import Client, Workspace
 
+    membership, at = build(Membership, row)
+    workspace, at = build(Workspace, row, at)
+    client, at = build(Client, row, at)
+    user, at = build(User, row, at)
+    assert membership is not None
+    membership.workspace = workspace  # type: ignore[assignment]
+    membership.client = client
+    membership.user = user  # type: ignore[assignment]
+    return membership, at
+
+
+def _membership_from(rows: list[tuple[object, ...]]) -> Membership | None:
     for row in rows:
-        membership, at = build(Membership, row)
-        workspace, at = build(Workspace, row, at)
+        return _membership_built(row)[0]
+    return None
+
+
+@functools.cache
+def _membership_with_engagement_query() -> Prepared:
+    """`_membership_query(by_engagement=True)`'s row followed by the engagement's, with its
+    client and lead: what `get_engagement` would read next, in the same query."""
+    from confiance.core.models import Client, Workspace
+    from confiance.engagements.models import Engagement
+
+    engagement = "workspace__engagements__"
+    return Prepared(
+        lambda user_id, engagement_id: Membership.objects.filter(
+            user_id=user_id, workspace__engagements__pk=engagement_id
+        ).values_list(
+            *columns(Membership),
+            *columns(Workspace, "workspace__"),
+            *columns(Client, "client__"),
+            *columns(User, "user__"),
+            *columns(Engagement, engagement),
+            *columns(Client, f"{engagement}client__"),
+            *columns(User, f"{engagement}lead__"),
+        ),
+        user_id=int,
+        engagement_id=int,
+    )
+
+
+def membership_with_engagement(
+    user_id: int, engagement_id: int
+) -> tuple[Membership, Engagement] | None:
+    """The membership of this user id in the engagement's workspace (its workspace, client and
+    user set, whoever the user is: the caller checks) and the engagement (its client, lead and
+    workspace set), in one query; None without such a membership. Whether the membership may
+    see the engagement is still `check_engagement`'s to say."""
+    from confiance.core.models import Client
+    from confiance.engagements.models import Engagement
+
+    for row in _membership_with_engagement_query().rows(
+        user_id=user_id, engagement_id=engagement_id
+    ):
+        membership, at = _membership_built(row)
+        engagement, at = build(Engagement, row, at)
         client, at = build(Client, row, at)
-        user, at = build(User, row, at)
-        assert membership is not None
-        membership.workspace = workspace  # type: ignore[assignment]
-        membership.client = client
-        membership.user = user  # type: ignore[assignment]
-        return membership
+        lead, at = build(User, row, at)
+        assert engagement is not None
+        engagement.client = client  # type: ignore[assignment]
+        engagement.lead = lead
+        engagement.workspace = membership.workspace
+        return membership, engagement
     return None
 
 

@@ -29,6 +29,7 @@ from confiance import access
 from confiance.api.auth import TokenAuth
 from confiance.core.models import Membership, User
 from confiance.core.ranges import file_download
+from confiance.core.session_user import engagement_from_session
 from confiance.engagements.models import Engagement
 from confiance.ledger import prepared, selectors, services
 from confiance.ledger.models import LedgerBundle, Witness
@@ -44,11 +45,30 @@ PREPARED_RETRY_SECONDS = 5
 class SessionUserAuth(SessionAuth):
     """The logged-in user of the browser session (active only); the membership comes later."""
 
-    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | Membership | None:
+        # The user, the membership and the engagement the path names in one query when the
+        # session allows it (core.session_user); anything else as Django checks a session.
+        engagement_id = _path_engagement_id(request)
+        if engagement_id is not None:
+            found = engagement_from_session(request, engagement_id)
+            if found is not None:
+                request.session_engagement = found  # type: ignore[attr-defined]
+                return found[0]
         user = request.user
         if user.is_authenticated and user.is_active:
             return user  # type: ignore[return-value]
         return None
+
+
+def _path_engagement_id(request: HttpRequest) -> int | None:
+    """The engagement id of the path, if it is one a database could hold."""
+    match = request.resolver_match
+    raw = match.kwargs.get("engagement_id") if match is not None else None
+    try:
+        value = int(str(raw))
+    except ValueError:
+        return None
+    return value if 0 < value < 2**63 else None
 
 
 router = Router(tags=["ledger"], auth=[TokenAuth(), SessionUserAuth()])
@@ -115,9 +135,19 @@ def _membership(request: HttpRequest, engagement_id: int) -> Membership:
     return membership
 
 
+def _caller(request: HttpRequest, engagement_id: int) -> tuple[Membership, Engagement]:
+    """The caller's membership, and the engagement if the caller may see it; or 404."""
+    found: tuple[Membership, Engagement] | None = getattr(request, "session_engagement", None)
+    if found is not None and found[1].pk == engagement_id:  # read with the session's user
+        access.check_engagement(*found)
+        return found
+    membership = _membership(request, engagement_id)
+    return membership, access.get_engagement(membership, engagement_id)
+
+
 def _engagement(request: HttpRequest, engagement_id: int) -> Engagement:
     """The engagement if the caller may see it, or 404."""
-    return access.get_engagement(_membership(request, engagement_id), engagement_id)
+    return _caller(request, engagement_id)[1]
 
 
 def _bounded(name: str, value: int | None) -> None:
@@ -184,8 +214,7 @@ def ledger_entry(
     """The proof is for the tree of `size` entries (default: the whole log now)."""
     _bounded("index", index)
     _bounded("size", size)
-    membership = _membership(request, engagement_id)
-    engagement = access.get_engagement(membership, engagement_id)
+    membership, engagement = _caller(request, engagement_id)
     audiences = services.reader_audiences(membership)
     try:
         found = selectors.entry_with_proof(engagement=engagement, index=index, size=size)
@@ -288,8 +317,7 @@ def ledger_bundle(request: HttpRequest, engagement_id: int) -> HttpResponseBase:
     progress and a `Retry-After` header; ask again, and the file comes (200). A prepared
     bundle covers the latest checkpoint when it was asked for.
     """
-    membership = _membership(request, engagement_id)
-    engagement = access.get_engagement(membership, engagement_id)
+    membership, engagement = _caller(request, engagement_id)
     answer = prepared.bundle_prepare(membership=membership, engagement=engagement)
     if answer.inline:
         return bundle_stream(membership, engagement, answer.size)

@@ -235,6 +235,56 @@ def test_inclusion_proof_query_count_does_not_grow_with_the_log(world: World, ap
     assert LedgerNode.objects.filter(engagement=world.engagement, level=0).count() == 300
 
 
+def test_a_proof_over_the_browser_session_reads_the_caller_with_the_engagement(
+    world: World,
+) -> None:
+    log_entries(world, 10)
+    http = HttpClient()
+    http.force_login(world.user("client_contact"))
+    assert http.get(url("entry", world, index=3)).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        answer = http.get(url("entry", world, index=3))
+    assert answer.status_code == 200
+    sql = [query["sql"] for query in queries.captured_queries]
+    entry = answer.json()
+    root = bytes.fromhex(http.get(url("checkpoint", world)).json()["root"])
+    assert verify_inclusion(entry["data"].encode(), 3, 10, b64list(entry["proof"]), root)
+    # The session's user, its membership and the engagement: one query, as a token's; then
+    # the head with the entry, the proof's nodes, the reader's openings.
+    assert len(sql) == 4
+    assert '"core_user"."password"' in sql[0] and '"engagements_engagement"."status"' in sql[0]
+
+
+@pytest.mark.parametrize("ending", ["password", "deactivated", "logout"])
+def test_the_ledger_api_ends_a_session_when_django_would(world: World, ending: str) -> None:
+    log_entries(world, 2)
+    http = HttpClient()
+    user = world.user("client_contact")
+    http.force_login(user)
+    assert http.get(url("entry", world, index=1)).status_code == 200
+    if ending == "password":
+        user.set_password("a new long passphrase 42")
+        user.save()
+    elif ending == "deactivated":
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    else:
+        http.post("/accounts/logout/")
+    for path in (url("entry", world, index=1), url("checkpoint", world)):
+        assert http.get(path).status_code == 401, path
+
+
+def test_a_client_session_finds_no_draft_ledger_and_no_huge_engagement(world: World) -> None:
+    http = HttpClient()
+    http.force_login(world.user("client_contact"))
+    draft = reverse("api:ledger_checkpoint", kwargs={"engagement_id": world.draft.pk})
+    assert http.get(draft).status_code == 404
+    for engagement_id in ("99999999999999999999", "0"):
+        answer = http.get(f"/api/v1/engagements/{engagement_id}/ledger/checkpoint")
+        assert answer.status_code in (400, 404), engagement_id
+        assert answer["Content-Type"].startswith("application/json")
+
+
 def test_bundle_exports_every_signed_entry_and_verifies_offline(world: World, api) -> None:
     log_entries(world, 4)
     log_entries(world, 3, note="Next")
