@@ -334,7 +334,7 @@ def evidence_masses(
     _check_evidence(s, "s")
     _check_prior_weight(prior_weight)
     total = r + s + prior_weight
-    return _masses(r / total, s / total, prior_weight / total, base_rate)
+    return masses_of(r / total, s / total, prior_weight / total, base_rate)
 
 
 def weighted_average_masses(weighted: Iterable[tuple[Masses, float]]) -> Masses:
@@ -357,7 +357,7 @@ def weighted_average_masses(weighted: Iterable[tuple[Masses, float]]) -> Masses:
         base_rate = fsum([o[3] * o[2] * w for o, w in items]) / uncertain
     else:
         base_rate = fsum([o[3] * w for o, w in items]) / total
-    return _masses(belief, disbelief, uncertain / total, base_rate)
+    return masses_of(belief, disbelief, uncertain / total, base_rate)
 
 
 def projected_of(masses: Masses) -> float:
@@ -450,10 +450,10 @@ def _make(belief: float, disbelief: float, uncertainty: float, base_rate: float)
     off 1; those are clamped and renormalised. A larger error is a bug and is
     left for ``Opinion`` to reject.
     """
-    return Opinion(*_masses(belief, disbelief, uncertainty, base_rate))
+    return Opinion(*masses_of(belief, disbelief, uncertainty, base_rate))
 
 
-def _masses(belief: float, disbelief: float, uncertainty: float, base_rate: float) -> Masses:
+def masses_of(belief: float, disbelief: float, uncertainty: float, base_rate: float) -> Masses:
     """The masses `_make` gives its opinion, as a tuple."""
     # _clamp leaves a value of [0, 1] as it is (the usual case, tested first), and dividing by
     # a total of exactly 1.0 changes nothing: both shortcuts give the same floats.

@@ -6,6 +6,7 @@ TrustState, TrustFact and TrustSnapshot in a fixed number of queries, whatever t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -35,8 +36,8 @@ from confiance.trust.opinion import (
     Masses,
     Opinion,
     evidence_masses,
+    masses_of,
     projected_of,
-    weighted_average_masses,
 )
 from confiance.trust.services import (
     ACTIVE_STATUSES,
@@ -599,21 +600,44 @@ def _portfolio_engagements(
 def _overall(
     evidence: dict[tuple[str, str], tuple[float, float]], direction: str, base_rate: float
 ) -> Masses:
-    """services.overall_of for evidence, as plain floats (the same arithmetic: opinion.py)."""
-    vacuous = (0.0, 0.0, 1.0, float(base_rate))
-    weighted = []
-    for dimension, weight in _WEIGHTED_DIMENSIONS[direction]:
+    """services.overall_of for evidence, as plain floats: `weighted_average_masses` of the
+    dimensions' opinions (a vacuous one where nothing is known), the same products summed in the
+    same order (opinion.py), inlined for the weights checked once below; ranking a portfolio
+    calls this twice for each of its engagements."""
+    weighted, total = _WEIGHTED_DIMENSIONS[direction]
+    beliefs, disbeliefs, uncertainties, rated, rates = [], [], [], [], []
+    for dimension, weight in weighted:
         found = evidence.get((direction, dimension))
-        weighted.append(
-            (vacuous if found is None else evidence_masses(found[0], found[1], base_rate), weight)
-        )
-    return weighted_average_masses(weighted)
+        if found is None:
+            belief, disbelief, uncertainty, rate = 0.0, 0.0, 1.0, float(base_rate)
+        else:
+            belief, disbelief, uncertainty, rate = evidence_masses(found[0], found[1], base_rate)
+        beliefs.append(belief * weight)
+        disbeliefs.append(disbelief * weight)
+        uncertainties.append(uncertainty * weight)
+        rated.append(rate * uncertainty * weight)
+        rates.append(rate * weight)
+    fsum = math.fsum
+    uncertain = fsum(uncertainties)
+    return masses_of(
+        fsum(beliefs) / total,
+        fsum(disbeliefs) / total,
+        uncertain / total,
+        fsum(rated) / uncertain if uncertain > 0.0 else fsum(rates) / total,
+    )
 
 
-_WEIGHTED_DIMENSIONS = {
-    direction: [(d, indicators.DIMENSION_WEIGHTS[d]) for d in indicators.dimensions_of(direction)]
-    for direction in indicators.DIRECTIONS
-}
+def _weighted(direction: str) -> tuple[list[tuple[str, float]], float]:
+    """A direction's dimensions with their weights, and the weights' sum, checked as
+    `weighted_average_masses` checks them."""
+    weighted = [(d, indicators.DIMENSION_WEIGHTS[d]) for d in indicators.dimensions_of(direction)]
+    weights = [weight for _dimension, weight in weighted]
+    if not weighted or not all(0.0 <= w < math.inf for w in weights) or math.fsum(weights) <= 0:
+        raise ValueError(f"the weights of {direction} must be finite, >= 0, of a positive sum")
+    return weighted, math.fsum(weights)
+
+
+_WEIGHTED_DIMENSIONS = {direction: _weighted(direction) for direction in indicators.DIRECTIONS}
 
 
 def trust_portfolio_ranking(

@@ -684,3 +684,32 @@ def test_weighted_average_rejects_nothing_and_bad_weights() -> None:
         weighted_average([(Opinion.vacuous(0.5), 0.0)])
     with pytest.raises(ValueError):
         weighted_average([(Opinion.vacuous(0.5), -1.0)])
+
+
+def _dimensions() -> tuple[str, ...]:
+    from confiance.trust import indicators
+
+    return indicators.DIMENSIONS
+
+
+_EVIDENCE = st.floats(min_value=0.0, max_value=1e9, allow_nan=False, allow_infinity=False)
+
+
+@given(
+    found=st.dictionaries(
+        st.tuples(st.sampled_from(["c2p", "p2c"]), st.sampled_from(list(_dimensions()))),
+        st.tuples(_EVIDENCE, _EVIDENCE),
+    ),
+    base_rate=st.floats(min_value=0.0, max_value=1.0),
+)
+def test_the_portfolio_ranking_weighs_each_direction_as_the_trust_page(
+    found: dict[tuple[str, str], tuple[float, float]], base_rate: float
+) -> None:
+    # The ranking's inlined weighted average gives overall_of's very floats, bit for bit.
+    from confiance.trust.selectors import _overall
+    from confiance.trust.services import overall_of
+
+    opinions = {key: Opinion.from_evidence(r, s, base_rate) for key, (r, s) in found.items()}
+    for direction in ("c2p", "p2c"):
+        expected = astuple(overall_of(opinions, direction, base_rate))
+        assert _overall(found, direction, base_rate) == expected
