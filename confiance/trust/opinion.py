@@ -152,9 +152,7 @@ class Opinion:
         ``P * (1 - P) * u / (W + u)``. That form also holds in the limits: 0 for
         a dogmatic opinion, ``P * (1 - P) / (W + 1)`` for a vacuous one.
         """
-        _check_prior_weight(prior_weight)
-        p = self.projected()
-        return p * (1.0 - p) * self.uncertainty / (prior_weight + self.uncertainty)
+        return variance_of(self.masses(), prior_weight)
 
     def band(
         self, z: float = 1.0, prior_weight: float = DEFAULT_PRIOR_WEIGHT
@@ -163,11 +161,11 @@ class Opinion:
 
         A display aid, not a credible interval: the Beta is skewed near 0 and 1.
         """
-        if not z >= 0.0 or math.isinf(z):
-            raise ValueError(f"z must be a finite number >= 0, got {z!r}")
-        p = self.projected()
-        spread = z * math.sqrt(self.variance(prior_weight))
-        return max(0.0, p - spread), min(1.0, p + spread)
+        return band_of(self.masses(), z, prior_weight)
+
+    def masses(self) -> Masses:
+        """``(belief, disbelief, uncertainty, base_rate)``, for the functions on tuples below."""
+        return (self.belief, self.disbelief, self.uncertainty, self.base_rate)
 
 
 # -- operators -----------------------------------------------------------------------
@@ -363,6 +361,25 @@ def weighted_average_masses(weighted: Iterable[tuple[Masses, float]]) -> Masses:
 def projected_of(masses: Masses) -> float:
     """``Opinion.projected()`` of an opinion given as a tuple."""
     return min(1.0, masses[0] + masses[3] * masses[2])
+
+
+def variance_of(masses: Masses, prior_weight: float = DEFAULT_PRIOR_WEIGHT) -> float:
+    """``Opinion.variance()`` of an opinion given as a tuple (the formula is explained there)."""
+    _check_prior_weight(prior_weight)
+    p = projected_of(masses)
+    uncertainty = masses[2]
+    return p * (1.0 - p) * uncertainty / (prior_weight + uncertainty)
+
+
+def band_of(
+    masses: Masses, z: float = 1.0, prior_weight: float = DEFAULT_PRIOR_WEIGHT
+) -> tuple[float, float]:
+    """``Opinion.band()`` of an opinion given as a tuple."""
+    if not z >= 0.0 or math.isinf(z):
+        raise ValueError(f"z must be a finite number >= 0, got {z!r}")
+    p = projected_of(masses)
+    spread = z * math.sqrt(variance_of(masses, prior_weight))
+    return max(0.0, p - spread), min(1.0, p + spread)
 
 
 # -- decaying evidence ---------------------------------------------------------------

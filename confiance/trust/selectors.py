@@ -15,7 +15,6 @@ from typing import Any
 
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from confiance import access
@@ -35,6 +34,7 @@ from confiance.trust.models import TrustAlert, TrustFact, TrustSnapshot, TrustSt
 from confiance.trust.opinion import (
     Masses,
     Opinion,
+    band_of,
     evidence_masses,
     masses_of,
     projected_of,
@@ -513,56 +513,40 @@ class PortfolioRow:
     risk: float
 
     @cached_property
-    def cells(self) -> list[Figure]:
+    def heat(self) -> list[HeatCell]:
         """The client→provider dimensions for the heat map (computed for shown rows only)."""
-        labels = _dimension_labels()
         return [
-            Figure(d, labels[d], _summed(self.evidence, "c2p", (d,), self.base_rate))
+            _heat_cell(evidence_masses(*self.evidence.get(("c2p", d), (0.0, 0.0)), self.base_rate))
             for d in PORTFOLIO_DIMENSIONS
         ]
 
-    @property
-    def heat(self) -> list[tuple[Figure, str]]:
-        return [(cell, _heat_class(cell)) for cell in self.cells]
+
+@dataclass(frozen=True, slots=True)
+class HeatCell:
+    """One dimension of a row of the heat map: what a `Figure` of its opinion would show."""
+
+    projected: int  # percent
+    low: int
+    high: int
+    css: str  # its colour class; "heat-unknown" where too little is known to say
 
 
-_LABELS: dict[str | None, dict[str, str]] = {}
-
-
-def _dimension_labels() -> dict[str, str]:
-    """The dimensions' labels in the current language, translated once per language."""
-    language = get_language()
-    labels = _LABELS.get(language)
-    if labels is None:
-        labels = _LABELS[language] = {
-            d: str(label) for d, label in indicators.DIMENSION_LABELS.items()
-        }
-    return labels
-
-
-def _heat_class(figure: Figure) -> str:
-    if figure.opinion.uncertainty > 0.8:
-        return "heat-unknown"
-    p = figure.opinion.projected()
-    if p >= 0.75:
-        return "heat-high"
-    if p >= 0.6:
-        return "heat-mid"
-    if p >= 0.45:
-        return "heat-low"
-    return "heat-bad"
-
-
-def _summed(
-    evidence: dict[tuple[str, str], tuple[float, float]],
-    direction: str,
-    dimensions: tuple[str, ...],
-    base_rate: float,
-) -> Opinion:
-    """The opinion of the summed decayed evidence of some dimensions (cumulative fusion)."""
-    r = sum(evidence.get((direction, d), (0.0, 0.0))[0] for d in dimensions)
-    s = sum(evidence.get((direction, d), (0.0, 0.0))[1] for d in dimensions)
-    return Opinion.from_evidence(r, s, base_rate)
+def _heat_cell(masses: Masses) -> HeatCell:
+    """The cell of an opinion given as a tuple: `Figure`'s rounded figures, without the object
+    (a page of the portfolio shows five hundred)."""
+    p = projected_of(masses)
+    low, high = band_of(masses)
+    if masses[2] > 0.8:
+        css = "heat-unknown"
+    elif p >= 0.75:
+        css = "heat-high"
+    elif p >= 0.6:
+        css = "heat-mid"
+    elif p >= 0.45:
+        css = "heat-low"
+    else:
+        css = "heat-bad"
+    return HeatCell(round(p * 100), round(low * 100), round(high * 100), css)
 
 
 PORTFOLIO_DIMENSIONS = tuple(d for d in indicators.DIMENSIONS if d != indicators.GOOD_FAITH)

@@ -82,10 +82,10 @@ def heat_rows(rows: Iterable[PortfolioRow]) -> SafeString:
     html = []
     for row in rows:
         cells = "".join(
-            f'<td class="{css}">{unknown}</td>'
-            if css == "heat-unknown"
-            else f'<td class="{css}">{c.projected} %<small> {c.low}{_TO}{c.high}</small></td>'
-            for c, css in row.heat
+            f'<td class="{c.css}">{unknown}</td>'
+            if c.css == "heat-unknown"
+            else f'<td class="{c.css}">{c.projected} %<small> {c.low}{_TO}{c.high}</small></td>'
+            for c in row.heat
         )
         html.append(f'<tr><th scope="row">{escape(row.engagement.title)}</th>{cells}</tr>\n')
     return mark_safe("".join(html))  # noqa: S308 - every text above is escaped

@@ -713,3 +713,30 @@ def test_the_portfolio_ranking_weighs_each_direction_as_the_trust_page(
     for direction in ("c2p", "p2c"):
         expected = astuple(overall_of(opinions, direction, base_rate))
         assert _overall(found, direction, base_rate) == expected
+
+
+@given(r=_EVIDENCE, s=_EVIDENCE, base_rate=st.floats(min_value=0.0, max_value=1.0))
+def test_a_heat_map_cell_shows_the_figure_of_its_opinion(
+    r: float, s: float, base_rate: float
+) -> None:
+    from confiance.trust.opinion import evidence_masses
+    from confiance.trust.selectors import Figure, _heat_cell
+
+    cell = _heat_cell(evidence_masses(r, s, base_rate))
+    figure = Figure("reliability", "", Opinion.from_evidence(r, s, base_rate))
+    assert (cell.projected, cell.low, cell.high) == (figure.projected, figure.low, figure.high)
+
+
+def test_a_heat_map_cell_is_grey_until_enough_is_known_then_coloured_by_its_figure() -> None:
+    from confiance.trust.opinion import evidence_masses
+    from confiance.trust.selectors import _heat_cell
+
+    def css(r: float, s: float) -> str:
+        return _heat_cell(evidence_masses(r, s, 0.5)).css
+
+    assert css(0.0, 0.0) == "heat-unknown"  # u = 1
+    assert css(0.4, 0.0) == "heat-unknown"  # u = 2/2.4 > 0.8
+    assert css(20.0, 0.0) == "heat-high"  # P = (20 + 1)/22
+    assert css(6.0, 3.0) == "heat-mid"  # P = 7/11 = 0.64
+    assert css(5.0, 5.0) == "heat-low"  # P = 0.5
+    assert css(0.0, 20.0) == "heat-bad"  # P = 1/22
