@@ -6,12 +6,13 @@ TrustState, TrustFact and TrustSnapshot in a fixed number of queries, whatever t
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
@@ -23,7 +24,6 @@ from confiance.core.queries import Prepared, PreparedIn, build, build_all, colum
 from confiance.engagements.models import (
     ContactOrigin,
     Engagement,
-    EngagementQuerySet,
     EngagementStatus,
 )
 from confiance.engagements.selectors import ROW_NAMES, TableRow
@@ -566,19 +566,79 @@ class RankedEngagement:
     risk: float
 
 
-def _portfolio_engagements(
-    fetched_by: Membership, client_id: int | None, lead_id: int | None, status: str | None
-) -> EngagementQuerySet:
-    engagements = Engagement.objects.visible_to(fetched_by)
-    if status:
-        engagements = engagements.filter(status=status)
-    else:
-        engagements = engagements.filter(status__in=ACTIVE_STATUSES)
-    if client_id:
-        engagements = engagements.filter(client_id=client_id)
-    if lead_id:
-        engagements = engagements.filter(lead_id=lead_id)
-    return engagements
+class _Reach(NamedTuple):
+    """Where a ranked engagement is and whose it is: what the access policy decides on."""
+
+    workspace_id: int
+    client_id: int
+    status: str
+
+
+@functools.cache
+def _ranking_query(by_status: bool, by_client: bool, by_lead: bool) -> Prepared:
+    """The portfolio's engagements of a workspace (active ones, or of one status; of a client,
+    of a lead) with what ranking them needs, compiled once per process for each set of filters.
+
+    Each row carries the trend's earliest snapshot of the window (one index seek per engagement,
+    trust_snapshot_once) and the number of open alerts not snoozed (TrustAlert.snoozed: an index
+    seek too), then the summary's states; then what the access policy decides on.
+    """
+
+    def make(
+        workspace_id: int,
+        now: datetime,
+        window: date,
+        status: str = "",
+        client_id: int = 0,
+        lead_id: int = 0,
+    ) -> QuerySet[Any]:
+        engagements = Engagement.objects.filter(workspace_id=workspace_id)
+        if by_status:
+            engagements = engagements.filter(status=status)
+        else:
+            engagements = engagements.filter(status__in=ACTIVE_STATUSES)
+        if by_client:
+            engagements = engagements.filter(client_id=client_id)
+        if by_lead:
+            engagements = engagements.filter(lead_id=lead_id)
+        earliest = Subquery(
+            TrustSnapshot.objects.filter(
+                engagement_id=OuterRef("pk"),
+                day__gte=window,
+                direction="c2p",
+                dimension=indicators.OVERALL,
+            )
+            .order_by("day")
+            .values("projected")[:1]
+        )
+        awake = Subquery(
+            TrustAlert.objects.filter(engagement_id=OuterRef("pk"), closed_at__isnull=True)
+            .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now))
+            .order_by()
+            .values("engagement_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return engagements.annotate(earliest=earliest, awake=awake).values_list(
+            "pk",
+            "title",
+            "contact_origin",
+            "earliest",
+            "awake",
+            "trust_summary__states",
+            "workspace_id",
+            "client_id",
+            "status",
+        )
+
+    kinds: dict[str, type] = {"workspace_id": int, "now": datetime, "window": date}
+    if by_status:
+        kinds["status"] = str
+    if by_client:
+        kinds["client_id"] = int
+    if by_lead:
+        kinds["lead_id"] = int
+    return Prepared(make, **kinds)
 
 
 def _overall(
@@ -635,43 +695,35 @@ def trust_portfolio_ranking(
     """Every engagement in reach (active by default), riskiest first, from values only.
 
     One query whatever the number of engagements (the engagements with their summary row, the
-    first snapshot of the trend's window and their open alerts) and the settings; no model object
-    is built: trust_portfolio_rows builds the shown ones.
+    first snapshot of the trend's window and their open alerts; compiled once per process) and
+    the settings; no model object is built: trust_portfolio_rows builds the shown ones.
     """
     if not access.can_see_trust_portfolio(fetched_by):
         return []
     now = now or timezone.now()
-    engagements = _portfolio_engagements(fetched_by, client_id, lead_id, status)
+    # An id no column can hold finds nothing, as the ORM's lookup would say without asking.
+    if any(v is not None and not -(2**63) <= v < 2**63 for v in (client_id, lead_id)):
+        return []
     settings = trust_settings_for(fetched_by.workspace_id)
     h = settings.half_life.total_seconds()
     now_us = microseconds(now)
     factors: dict[int, float] = {}
-    # The trend compares with the earliest day of the window that has a snapshot: one index
-    # seek per engagement (trust_snapshot_once), a column of the engagements' query.
+    # The trend compares with the earliest day of the window that has a snapshot.
     window = timezone.localdate(now) - timedelta(days=settings.drop_window_days)
-    earliest = Subquery(
-        TrustSnapshot.objects.filter(
-            engagement_id=OuterRef("pk"),
-            day__gte=window,
-            direction="c2p",
-            dimension=indicators.OVERALL,
-        )
-        .order_by("day")
-        .values("projected")[:1]
-    )
-    # Open alerts not snoozed (TrustAlert.snoozed): one index seek per engagement too.
-    awake = Subquery(
-        TrustAlert.objects.filter(engagement_id=OuterRef("pk"), closed_at__isnull=True)
-        .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now))
-        .order_by()
-        .values("engagement_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    filters: dict[str, Any] = {}
+    if status:
+        filters["status"] = status
+    if client_id:
+        filters["client_id"] = client_id
+    if lead_id:
+        filters["lead_id"] = lead_id
+    query = _ranking_query(bool(status), bool(client_id), bool(lead_id))
     ranked = []
-    for pk, title, origin, before, alerts, states in engagements.annotate(
-        earliest=earliest, awake=awake
-    ).values_list("pk", "title", "contact_origin", "earliest", "awake", "trust_summary__states"):
+    for row in query.rows(workspace_id=fetched_by.workspace_id, now=now, window=window, **filters):
+        pk, title, origin, before, alerts, states, *reach = row
+        # The access policy's rule on each row, as `visible_to` would in the query.
+        if not access.sees_engagement(fetched_by, _Reach(*reach)):
+            continue
         base_rate = settings.base_rate(origin)
         # Each state's evidence decayed to now, from its own time (trust/summaries.py): the
         # same floats as TrustState.evidence_at (an integer count of microseconds divided as

@@ -241,3 +241,39 @@ def test_owner_changes_a_weight_and_bad_input_is_kept(world: World, login) -> No
     from confiance.trust.services import trust_settings_for
 
     assert trust_settings_for(world.workspace).weight("time_logged_late") == 0.8
+
+
+def test_the_portfolio_filters_find_what_the_engagement_list_would(  # type: ignore[no-untyped-def]
+    world: World, login
+) -> None:
+    from itertools import product
+
+    from confiance.engagements.models import Engagement
+    from confiance.trust import selectors
+    from confiance.trust.services import ACTIVE_STATUSES
+
+    _engagements(world, 2)
+    Engagement.objects.filter(title="Bulk 1").update(lead=world.member.user)
+    clients = [None, world.client_a.pk, world.client_b.pk]
+    leads = [None, world.owner.user.pk, world.member.user.pk]
+    for client_id, lead_id, status in product(clients, leads, [None, *EngagementStatus.values]):
+        expected = Engagement.objects.visible_to(world.owner).filter(
+            status__in=[status] if status else ACTIVE_STATUSES
+        )
+        if client_id:
+            expected = expected.filter(client_id=client_id)
+        if lead_id:
+            expected = expected.filter(lead_id=lead_id)
+        ranked = selectors.trust_portfolio_ranking(
+            fetched_by=world.owner, client_id=client_id, lead_id=lead_id, status=status
+        )
+        assert sorted(r.pk for r in ranked) == sorted(e.pk for e in expected), (
+            client_id,
+            lead_id,
+            status,
+        )
+    page = reverse("trust-portfolio", kwargs={"ws": world.workspace.slug})
+    http = login("owner")
+    for query in ("client=99999999999999999999", "lead=-99999999999999999999", "status=nonsense"):
+        answer = http.get(f"{page}?{query}")
+        assert answer.status_code == 200 and answer.context["total"] == 0, query
