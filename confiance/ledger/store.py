@@ -63,12 +63,18 @@ class DatabaseNodeStore:
         if not keys:
             return {}
         # Written as SQL: the ORM spends ~10x the query's own time compiling the lookups.
-        params: list[int] = []
+        params: list[int] = []  # Int8 is an int
         vendor = connection.vendor
         if vendor == "postgresql":
+            from psycopg.types.numeric import Int8
+
             for level, index in keys:
                 params += (level, index)
             params += (self.workspace_id, self.engagement_id)
+            # psycopg sends a bare int as int2, int4 or int8 by its size, and keeps a prepared
+            # statement per text and types: as bigints, every proof of a path this long shares
+            # one statement instead of one per mix of small and large indices.
+            params = [Int8(param) for param in params]
         else:
             for level, index in keys:
                 params += (self.workspace_id, self.engagement_id, level, index)

@@ -88,3 +88,20 @@ def test_a_proof_reads_only_its_nodes_when_the_statistics_are_stale(world):  # t
     plan = (json.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]
     removed, read = _removed_or_read(plan)
     assert (removed, read) == (0, len(keys))
+
+
+def test_proofs_of_small_and_large_indices_share_one_prepared_statement(world):  # type: ignore[no-untyped-def]
+    """psycopg sends a bare int as int2, int4 or int8 by its size and prepares a statement per
+    text and types: every proof of a path this long is one statement, whatever its indices."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    store = _store(world.engagement)
+    for keys in ([(0, 5), (1, 7)], [(0, 40_000), (1, 3_000_000_000)]) * 3:
+        assert store.get_many(keys) == {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT parameter_types FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%FROM (VALUES ($1, $2), ($3, $4)) AS wanted%"],
+        )
+        prepared = cursor.fetchall()
+    assert len(prepared) == 1, prepared
