@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from confiance.ledger.models import LedgerHead, LedgerNode
-from confiance.ledger.store import DatabaseNodeStore
+from confiance.ledger.store import DatabaseNodeStore, _select
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +88,21 @@ def test_a_proof_reads_only_its_nodes_when_the_statistics_are_stale(world):  # t
     plan = (json.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]
     removed, read = _removed_or_read(plan)
     assert (removed, read) == (0, len(keys))
+    # Prepared on the server, the statement may be planned once for any values (a generic
+    # plan, after five runs): that plan must read only the nodes it returns too.
+    text = _select("postgresql", len(keys))
+    values = [v for key in keys for v in key] + [world.workspace.pk, world.engagement.pk]
+    for number in range(1, len(values) + 1):
+        text = text.replace("%s", f"${number}", 1)
+    with connection.cursor() as cursor:
+        cursor.execute(f"PREPARE proof_nodes ({', '.join(['bigint'] * len(values))}) AS {text}")
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        arguments = ", ".join(str(int(v)) for v in values)
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE proof_nodes ({arguments})")
+        (explained,) = cursor.fetchone()
+        cursor.execute("DEALLOCATE proof_nodes")
+    plan = (json.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]
+    assert _removed_or_read(plan) == (0, len(keys))
 
 
 def test_proofs_of_small_and_large_indices_share_one_prepared_statement(world):  # type: ignore[no-untyped-def]
