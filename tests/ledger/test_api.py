@@ -274,6 +274,35 @@ def test_the_ledger_api_ends_a_session_when_django_would(world: World, ending: s
         assert http.get(path).status_code == 401, path
 
 
+def test_a_session_reads_each_ledger_as_the_membership_of_its_own_workspace(
+    world: World,
+) -> None:
+    from confiance.core.models import Membership
+
+    log_entries(world, 2)
+    person = world.user("client_contact")  # a client here, a consultant elsewhere
+    Membership.objects.create(workspace=world.other_workspace, user=person, role="member")
+    http = HttpClient()
+    http.force_login(person)
+    foreign = reverse(
+        "api:ledger_checkpoint", kwargs={"engagement_id": world.foreign_engagement.pk}
+    )
+    draft = reverse("api:ledger_checkpoint", kwargs={"engagement_id": world.draft.pk})
+    assert http.get(foreign).status_code == 200  # as the consultant of that workspace
+    assert http.get(url("checkpoint", world)).status_code == 200  # as the client here
+    assert http.get(draft).status_code == 404  # a client does not see drafts
+
+
+def test_a_token_is_the_caller_even_beside_a_session(world: World) -> None:
+    log_entries(world, 2)
+    http = HttpClient()
+    http.force_login(world.user("owner"))
+    elsewhere = api_token_create(membership=world.outsider, name="t")[1]
+    answer = http.get(url("checkpoint", world), HTTP_AUTHORIZATION=f"Bearer {elsewhere}")
+    assert answer.status_code == 404  # the token's workspace, not the session's
+    assert http.get(url("checkpoint", world)).status_code == 200
+
+
 def test_a_client_session_finds_no_draft_ledger_and_no_huge_engagement(world: World) -> None:
     http = HttpClient()
     http.force_login(world.user("client_contact"))
