@@ -68,3 +68,48 @@ def test_the_first_page_costs_two_queries(world: World, django_assert_num_querie
         page = selectors.engagement_table_page(fetched_by=world.member, number=None)
         rows = [(e.title, e.client_name, e.lead_name) for e in page.object_list]
     assert rows
+
+
+def test_a_page_of_a_large_workspace_is_read_from_the_index_of_the_lists_order(
+    world: World,
+) -> None:
+    """The list's order (newest start first) has its index: a page of 50 reads about 50
+    engagements, not every engagement of the workspace sorted (PostgreSQL's plan)."""
+    import json
+    from datetime import date, timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the plan read here is PostgreSQL's")
+    Engagement.objects.bulk_create(
+        Engagement(
+            workspace=world.workspace,
+            client=world.client_a,
+            title=f"Many {n}",
+            status="active",
+            contact_origin="tender",
+            start_date=date(2020, 1, 1) + timedelta(days=n % 2000),
+        )
+        for n in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Engagement._meta.db_table}")
+    with CaptureQueriesContext(connection) as queries:
+        page = selectors.engagement_table_page(fetched_by=world.owner, number=None)
+    assert len(page.object_list) == selectors.PAGE_SIZE
+    [rows_query] = [q["sql"] for q in queries.captured_queries if "ORDER BY" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + rows_query)
+        (explained,) = cursor.fetchone()
+    plan = (json.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]
+
+    def engagements_read(node: dict[str, Any]) -> int:
+        own = 0
+        if node.get("Relation Name") == Engagement._meta.db_table:
+            own = int(node["Actual Rows"]) * int(node.get("Actual Loops", 1))
+            own += int(node.get("Rows Removed by Filter", 0))
+        return own + sum(engagements_read(child) for child in node.get("Plans", []))
+
+    assert engagements_read(plan) <= 2 * selectors.PAGE_SIZE
