@@ -11,9 +11,11 @@ from collections.abc import Iterable
 from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from confiance.core.rows import row_url
+from confiance.trust.models import TrustAlert
 from confiance.trust.selectors import PortfolioRow
 
 _TO = "\u2013"  # the en dash between the two ends of a range
@@ -27,6 +29,21 @@ def _trend(trend: int | None) -> str:
     if trend < 0:
         return f"↓ {trend}"
     return "→ 0"
+
+
+_KINDS: dict[str | None, dict[str, str]] = {}
+
+
+def _kind_label(kind: str) -> str:
+    """`TrustAlert.get_kind_display()` from a table of the labels in the current language, made
+    once per language: Django's own builds a dictionary of every kind for each call (a hundred
+    alerts a page)."""
+    language = get_language()
+    labels = _KINDS.get(language)
+    if labels is None:
+        choices = TrustAlert._meta.get_field("kind").flatchoices  # type: ignore[union-attr]
+        labels = _KINDS[language] = {str(value): str(label) for value, label in choices}
+    return labels.get(kind, kind)
 
 
 def _alerts(row: PortfolioRow) -> str:
@@ -47,7 +64,7 @@ def _alerts(row: PortfolioRow) -> str:
             }
             later = f' · <span data-testid="snoozed">{escape(said)}</span>'
         parts.append(
-            f'<span class="badge">{escape(a.get_kind_display())}</span> '
+            f'<span class="badge">{escape(_kind_label(a.kind))}</span> '
             f"<small>{escape(who)}{later}</small> "
         )
     return "".join(parts)

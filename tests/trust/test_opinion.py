@@ -740,3 +740,16 @@ def test_a_heat_map_cell_is_grey_until_enough_is_known_then_coloured_by_its_figu
     assert css(6.0, 3.0) == "heat-mid"  # P = 7/11 = 0.64
     assert css(5.0, 5.0) == "heat-low"  # P = 0.5
     assert css(0.0, 20.0) == "heat-bad"  # P = 1/22
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_portfolio_names_each_kind_of_alert_as_the_alert_does(language: str) -> None:
+    from django.utils import translation
+
+    from confiance.trust.models import TrustAlert
+    from confiance.trust.tables import _kind_label
+
+    with translation.override(language):
+        for kind, _label in TrustAlert._meta.get_field("kind").flatchoices:  # type: ignore[union-attr]
+            assert _kind_label(kind) == TrustAlert(kind=kind).get_kind_display()
+        assert _kind_label("gone") == "gone"  # a kind no longer offered: as Django shows it
