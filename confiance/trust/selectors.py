@@ -619,7 +619,8 @@ def _ranking_query(by_status: bool, by_client: bool, by_lead: bool) -> Prepared:
             .annotate(n=Count("pk"))
             .values("n")
         )
-        return engagements.annotate(earliest=earliest, awake=awake).values_list(
+        # Ranked by risk afterwards: no order asked of the database (the model's would sort).
+        return engagements.annotate(earliest=earliest, awake=awake).order_by().values_list(
             "pk",
             "title",
             "contact_origin",
