@@ -211,6 +211,12 @@ def run(seconds: float = 3.0) -> None:
         membership=owner, engagement=engagement, days=Decimal(90000), amount=None, reason="bench"
     )
     people = list(User.objects.filter(memberships__workspace=workspace))
+    started = time.perf_counter()
+    facts, alerts = _give_trust(workspace)
+    print(
+        f"Gave the active engagements {facts:,} trust facts, a week of trend and {alerts} open "
+        f"alerts in {time.perf_counter() - started:.0f} s"
+    )
     cookie = _session_cookie(owner.user)
     base = f"/w/{workspace.slug}"
     pages = {
@@ -256,6 +262,55 @@ def run(seconds: float = 3.0) -> None:
         )
     print(f"\nThe data the pages read, at {max(SIZES):,} entries:")
     report(checks)
+
+
+def _give_trust(workspace: Any) -> tuple[int, int]:
+    """What the trust pages read, as a workspace in use has it: each active engagement a few
+    facts of its history (both directions, good and bad, over four months), today's snapshot and
+    one a week ago for the trend, and the alerts the check opens. Through the services."""
+    import random
+
+    from django.utils import timezone
+
+    from confiance.engagements.models import Engagement
+    from confiance.trust import indicators
+    from confiance.trust.services import (
+        ACTIVE_STATUSES,
+        trust_record_fact,
+        trust_settings_for,
+        trust_snapshot_and_check,
+    )
+
+    rng = random.Random(11)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    settings = trust_settings_for(workspace.pk)
+    keys = [indicator.key for indicator in indicators.INDICATORS]
+    facts = alerts = 0
+    for engagement in Engagement.objects.filter(workspace=workspace, status__in=ACTIVE_STATUSES):
+        tilt = rng.random()  # some engagements go well, some badly
+        for n in range(rng.randint(4, 14)):
+            good = rng.random() < tilt
+            trust_record_fact(
+                engagement=engagement,
+                fact=indicators.Fact(
+                    rng.choice(keys),
+                    now - timedelta(days=rng.randint(0, 120), minutes=n),
+                    1.0 if good else 0.0,
+                    0.0 if good else 1.0,
+                    "Bench fact",
+                    "",
+                    "bench",
+                    f"bench-{engagement.pk}-{n}",
+                ),
+            )
+            facts += 1
+        for day in (today - timedelta(days=7), today):
+            _written, opened, _closed = trust_snapshot_and_check(
+                engagement=engagement, settings=settings, day=day, now=now
+            )
+            alerts += len(opened)
+    return facts, alerts
 
 
 def _analyze() -> None:
