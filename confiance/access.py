@@ -9,6 +9,7 @@ person's reach is answered as "not found" (404), never "forbidden".
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -104,22 +105,30 @@ def membership_with_engagement(
     user set, whoever the user is: the caller checks) and the engagement (its client, lead and
     workspace set), in one query; None without such a membership. Whether the membership may
     see the engagement is still `check_engagement`'s to say."""
-    from confiance.core.models import Client
-    from confiance.engagements.models import Engagement
 
     for row in _membership_with_engagement_query().rows(
         user_id=user_id, engagement_id=engagement_id
     ):
         membership, at = _membership_built(row)
-        engagement, at = build(Engagement, row, at)
-        client, at = build(Client, row, at)
-        lead, at = build(User, row, at)
-        assert engagement is not None
-        engagement.client = client  # type: ignore[assignment]
-        engagement.lead = lead
+        engagement = _engagement_built(row, at)
         engagement.workspace = membership.workspace
         return membership, engagement
     return None
+
+
+def _engagement_built(row: Sequence[object], start: int = 0) -> Engagement:
+    """The engagement with its client and lead from the columns of `_engagement_query`'s shape
+    that start at `row[start]`."""
+    from confiance.core.models import Client
+    from confiance.engagements.models import Engagement
+
+    engagement, at = build(Engagement, row, start)
+    client, at = build(Client, row, at)
+    lead, at = build(User, row, at)
+    assert engagement is not None
+    engagement.client = client  # type: ignore[assignment]
+    engagement.lead = lead
+    return engagement
 
 
 def membership_row(user_id: int, workspace_slug: str) -> Membership | None:
@@ -329,17 +338,10 @@ def get_engagement(membership: Membership, pk: int) -> Engagement:
     `scope_engagements` (tested against it), decides: Django's compilation of the scoped
     queryset cost more than the query.
     """
-    from confiance.core.models import Client
-    from confiance.engagements.models import Engagement
 
     engagement: Engagement | None = None
     for row in _engagement_query().rows(pk=pk, workspace_id=membership.workspace_id):
-        engagement, at = build(Engagement, row)
-        client, at = build(Client, row, at)
-        lead, at = build(User, row, at)
-        assert engagement is not None
-        engagement.client = client  # type: ignore[assignment]
-        engagement.lead = lead
+        engagement = _engagement_built(row)
     if engagement is None or not sees_engagement(membership, engagement):
         raise Http404
     # The same workspace row the membership already holds (pages read its settings): no query.

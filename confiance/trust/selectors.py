@@ -574,8 +574,11 @@ class _Reach(NamedTuple):
     status: str
 
 
+_RANKING_FILTERS: dict[str, type] = {"status": str, "client_id": int, "lead_id": int}
+
+
 @functools.cache
-def _ranking_query(by_status: bool, by_client: bool, by_lead: bool) -> Prepared:
+def _ranking_query(filters: frozenset[str]) -> Prepared:
     """The portfolio's engagements of a workspace (active ones, or of one status; of a client,
     of a lead) with what ranking them needs, compiled once per process for each set of filters.
 
@@ -593,13 +596,13 @@ def _ranking_query(by_status: bool, by_client: bool, by_lead: bool) -> Prepared:
         lead_id: int = 0,
     ) -> QuerySet[Any]:
         engagements = Engagement.objects.filter(workspace_id=workspace_id)
-        if by_status:
+        if "status" in filters:
             engagements = engagements.filter(status=status)
         else:
             engagements = engagements.filter(status__in=ACTIVE_STATUSES)
-        if by_client:
+        if "client_id" in filters:
             engagements = engagements.filter(client_id=client_id)
-        if by_lead:
+        if "lead_id" in filters:
             engagements = engagements.filter(lead_id=lead_id)
         earliest = Subquery(
             TrustSnapshot.objects.filter(
@@ -620,26 +623,24 @@ def _ranking_query(by_status: bool, by_client: bool, by_lead: bool) -> Prepared:
             .values("n")
         )
         # Ranked by risk afterwards: no order asked of the database (the model's would sort).
-        return engagements.annotate(earliest=earliest, awake=awake).order_by().values_list(
-            "pk",
-            "title",
-            "contact_origin",
-            "earliest",
-            "awake",
-            "trust_summary__states",
-            "workspace_id",
-            "client_id",
-            "status",
+        return (
+            engagements.annotate(earliest=earliest, awake=awake)
+            .order_by()
+            .values_list(
+                "pk",
+                "title",
+                "contact_origin",
+                "earliest",
+                "awake",
+                "trust_summary__states",
+                "workspace_id",
+                "client_id",
+                "status",
+            )
         )
 
-    kinds: dict[str, type] = {"workspace_id": int, "now": datetime, "window": date}
-    if by_status:
-        kinds["status"] = str
-    if by_client:
-        kinds["client_id"] = int
-    if by_lead:
-        kinds["lead_id"] = int
-    return Prepared(make, **kinds)
+    kinds = {name: kind for name, kind in _RANKING_FILTERS.items() if name in filters}
+    return Prepared(make, workspace_id=int, now=datetime, window=date, **kinds)
 
 
 def _overall(
@@ -711,14 +712,9 @@ def trust_portfolio_ranking(
     factors: dict[int, float] = {}
     # The trend compares with the earliest day of the window that has a snapshot.
     window = timezone.localdate(now) - timedelta(days=settings.drop_window_days)
-    filters: dict[str, Any] = {}
-    if status:
-        filters["status"] = status
-    if client_id:
-        filters["client_id"] = client_id
-    if lead_id:
-        filters["lead_id"] = lead_id
-    query = _ranking_query(bool(status), bool(client_id), bool(lead_id))
+    asked: dict[str, Any] = {"status": status, "client_id": client_id, "lead_id": lead_id}
+    filters = {name: value for name, value in asked.items() if value}
+    query = _ranking_query(frozenset(filters))
     ranked = []
     for row in query.rows(workspace_id=fetched_by.workspace_id, now=now, window=window, **filters):
         pk, title, origin, before, alerts, states, *reach = row
