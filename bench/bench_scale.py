@@ -243,7 +243,7 @@ def run(seconds: float = 3.0) -> None:
         print(f"  load average before measuring: {_load()}")
         server = Server()
         try:
-            rows, figures = _measure(server.port, cookie, pages, engagement, size, seconds)
+            rows, figures = _measure(server.port, cookie, pages, owner, engagement, size, seconds)
             report(rows)
             print(f"  load average after measuring: {_load()}")
             measured[size] = figures
@@ -461,7 +461,13 @@ def _check_data(port: int, cookie: str, owner: Any, engagement: Any) -> list[tup
 
 
 def _measure(
-    port: int, cookie: str, pages: dict[str, str], engagement: Any, size: int, seconds: float
+    port: int,
+    cookie: str,
+    pages: dict[str, str],
+    owner: Any,
+    engagement: Any,
+    size: int,
+    seconds: float,
 ) -> tuple[list[tuple[str, str]], dict[str, float]]:
     """The figures of one size: each page alone, a proof, then 16 people at once."""
     from confiance.ledger import selectors
@@ -503,6 +509,13 @@ def _measure(
             f"p50 {_p(proof_local, 0.5):7.2f} ms   over HTTP p50 {_p(proof_http, 0.5):.1f} ms",
         )
     )
+    first, again = _weighing(owner, seconds / 2)
+    rows.append(
+        (
+            "trust portfolio's ranking and shown rows",
+            f"p50 {first:7.2f} ms first of its minute, {again:.2f} ms again within it (in process)",
+        )
+    )
     together = _concurrent(port, cookie, list(pages.values()), seconds * 2)
     figures["16 p95"] = _p(together, 0.95)
     rows.append(
@@ -513,6 +526,34 @@ def _measure(
         )
     )
     return rows, figures
+
+
+def _weighing(owner: Any, seconds: float) -> tuple[float, float]:
+    """The trust portfolio's own work in process (its ranking, then its first page of rows),
+    p50 in ms: as the first view of a minute weighs every summary, and as a view again within
+    the minute finds them weighed (only the summaries written since are weighed again)."""
+    from django.utils import timezone
+
+    from confiance.trust import selectors
+    from confiance.trust.views import PORTFOLIO_PAGE
+
+    now = timezone.now().replace(second=0, microsecond=0)
+
+    def view() -> None:
+        ranked = selectors.trust_portfolio_ranking(fetched_by=owner, now=now)
+        shown = selectors.trust_portfolio_rows(
+            fetched_by=owner, ranked=ranked[:PORTFOLIO_PAGE], now=now
+        )
+        assert shown
+
+    def first() -> float:
+        selectors._weighed.clear()  # nothing weighed yet at this instant
+        return _timed(view)
+
+    return (
+        _p(_latencies(first, seconds), 0.5),
+        _p(_latencies(lambda: _timed(view), seconds), 0.5),
+    )
 
 
 def _timed(fn: Callable[[], object]) -> float:

@@ -7,14 +7,26 @@ TrustState, TrustFact and TrustSnapshot in a fixed number of queries, whatever t
 from __future__ import annotations
 
 import functools
+import json
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cached_property
 from typing import Any, NamedTuple
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -501,24 +513,37 @@ def alert_assignees(*, fetched_by: Membership) -> list[Any]:
 # -- portfolio ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class AlertGlance:
+    """An open alert as the portfolio shows it: its kind, who should act, until when it sleeps."""
+
+    pk: int
+    engagement_id: int
+    kind: str
+    opened_at: datetime
+    who: str  # the person who took it (their name, else their address), else who should act
+    snoozed_until: datetime | None
+    snooze_reason: str
+
+    def snoozed(self, now: datetime | None = None) -> bool:
+        """Put aside until a later moment than now (TrustAlert.snoozed)."""
+        return self.snoozed_until is not None and self.snoozed_until > (now or timezone.now())
+
+
 @dataclass
 class PortfolioRow:
     engagement: TableRow  # its client's name and lead's name read with it
     c2p: Figure
     p2c: Figure
-    evidence: dict[tuple[str, str], tuple[float, float]]  # decayed to now
-    base_rate: float
+    weighed: Weighed  # its evidence decayed to the ranking's instant, its heat map's cells
     trend: int | None  # change of c2p projected trust over the window, in points
-    alerts: list[TrustAlert]
+    alerts: list[AlertGlance]
     risk: float
 
-    @cached_property
-    def heat(self) -> list[HeatCell]:
-        """The client→provider dimensions for the heat map (computed for shown rows only)."""
-        return [
-            _heat_cell(evidence_masses(*self.evidence.get(("c2p", d), (0.0, 0.0)), self.base_rate))
-            for d in PORTFOLIO_DIMENSIONS
-        ]
+    @property
+    def heat(self) -> tuple[HeatCell, ...]:
+        """The client→provider dimensions for the heat map."""
+        return self.weighed.heat
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,18 +577,120 @@ def _heat_cell(masses: Masses) -> HeatCell:
 PORTFOLIO_DIMENSIONS = tuple(d for d in indicators.DIMENSIONS if d != indicators.GOOD_FAITH)
 
 
+class Weighed:
+    """A summary's states weighed at one instant: each dimension's evidence decayed to it, the
+    overall opinion of each direction and the heat map's cells (made when a row is shown).
+
+    Nothing in it may change once made: the same one serves every ranking of the same states
+    at the same instant (`_weighed_at`).
+    """
+
+    __slots__ = (
+        "_figures",
+        "_heat",
+        "base_rate",
+        "c2p",
+        "c2p_projected",
+        "evidence",
+        "p2c",
+        "p2c_projected",
+    )
+
+    def __init__(
+        self, evidence: dict[tuple[str, str], tuple[float, float]], base_rate: float
+    ) -> None:
+        self.evidence = evidence
+        self.base_rate = base_rate
+        self.c2p = _overall(evidence, "c2p", base_rate)
+        self.p2c = _overall(evidence, "p2c", base_rate)
+        self.c2p_projected = projected_of(self.c2p)
+        self.p2c_projected = projected_of(self.p2c)
+        self._heat: tuple[HeatCell, ...] | None = None
+        self._figures: tuple[Figure, Figure] | None = None
+
+    @property
+    def figures(self) -> tuple[Figure, Figure]:
+        """The overall opinions as shown, client→provider then provider→client: the very
+        floats services.overall_of gives (opinion.py). Read, never changed."""
+        if self._figures is None:
+            self._figures = (
+                Figure("overall", "", Opinion(*self.c2p)),
+                Figure("overall", "", Opinion(*self.p2c)),
+            )
+        return self._figures
+
+    @property
+    def heat(self) -> tuple[HeatCell, ...]:
+        """The client→provider dimensions of the heat map."""
+        if self._heat is None:
+            evidence, base_rate = self.evidence, self.base_rate
+            self._heat = tuple(
+                _heat_cell(evidence_masses(*evidence.get(("c2p", d), (0.0, 0.0)), base_rate))
+                for d in PORTFOLIO_DIMENSIONS
+            )
+        return self._heat
+
+
+# What the last instants' rankings weighed, by the summary's states (as stored) and base rate:
+# the figures of a summary at an instant are a function of those alone, so a ranking asked again
+# at the same instant (the portfolio's view asks at the start of the minute) weighs only the
+# summaries written since. Two instants are kept (a minute's turn), each up to a bound.
+_WEIGHED_INSTANTS = 2
+_WEIGHED_LIMIT = 50_000
+_weighed: dict[tuple[int, float], dict[tuple[str | None, float], Weighed]] = {}
+_weighed_lock = threading.Lock()
+
+
+def _weighed_at(now_us: int, half_life: float) -> dict[tuple[str | None, float], Weighed]:
+    """The summaries already weighed at this instant with this half-life."""
+    instant = (now_us, half_life)
+    found = _weighed.get(instant)
+    if found is None:
+        with _weighed_lock:
+            found = _weighed.get(instant)
+            if found is None:
+                while len(_weighed) >= _WEIGHED_INSTANTS:
+                    del _weighed[min(_weighed)]
+                found = _weighed[instant] = {}
+    return found
+
+
+def _weigh(
+    states: str | None, base_rate: float, now_us: int, half_life: float, factors: dict[int, float]
+) -> Weighed:
+    """A summary's states (its JSON text, None without a summary) weighed at now_us.
+
+    Each state's evidence is decayed to now from its own time (trust/summaries.py): the same
+    floats as TrustState.evidence_at (an integer count of microseconds divided as
+    timedelta.total_seconds() divides it); a time shared by many states is weighed once.
+    """
+    found: dict[tuple[str, str], tuple[float, float]] = {}
+    for direction, dimension, positive, negative, at in json.loads(states) if states else ():
+        factor = factors.get(at)
+        if factor is None:
+            factor = factors[at] = 2.0 ** (-max(0.0, (now_us - at) / 1_000_000) / half_life)
+        found[(direction, dimension)] = (positive * factor, negative * factor)
+    return Weighed(found, base_rate)
+
+
 @dataclass(slots=True)
 class RankedEngagement:
     """One engagement of the portfolio as ranked: its risk and what its row is built from."""
 
     pk: int
     title: str
-    base_rate: float
-    evidence: dict[tuple[str, str], tuple[float, float]]  # decayed to now
-    c2p: Masses  # the overall opinion of each direction
-    p2c: Masses
+    weighed: Weighed  # its figures at the ranking's instant
     trend: int | None
     risk: float
+
+    @property
+    def c2p(self) -> Masses:
+        """The overall opinion of each direction."""
+        return self.weighed.c2p
+
+    @property
+    def p2c(self) -> Masses:
+        return self.weighed.p2c
 
 
 class _Reach(NamedTuple):
@@ -624,7 +751,12 @@ def _ranking_query(filters: frozenset[str]) -> Prepared:
         )
         # Ranked by risk afterwards: no order asked of the database (the model's would sort).
         return (
-            engagements.annotate(earliest=earliest, awake=awake)
+            # The states as stored, a text: the key of what was weighed (`_weighed_at`).
+            engagements.annotate(
+                earliest=earliest,
+                awake=awake,
+                states_text=Cast("trust_summary__states", TextField()),
+            )
             .order_by()
             .values_list(
                 "pk",
@@ -632,7 +764,7 @@ def _ranking_query(filters: frozenset[str]) -> Prepared:
                 "contact_origin",
                 "earliest",
                 "awake",
-                "trust_summary__states",
+                "states_text",
                 "workspace_id",
                 "client_id",
                 "status",
@@ -709,6 +841,7 @@ def trust_portfolio_ranking(
     settings = trust_settings_for(fetched_by.workspace_id)
     h = settings.half_life.total_seconds()
     now_us = microseconds(now)
+    weighed = _weighed_at(now_us, h)
     factors: dict[int, float] = {}
     # The trend compares with the earliest day of the window that has a snapshot.
     window = timezone.localdate(now) - timedelta(days=settings.drop_window_days)
@@ -722,29 +855,24 @@ def trust_portfolio_ranking(
         if not access.sees_engagement(fetched_by, _Reach(*reach)):
             continue
         base_rate = settings.base_rate(origin)
-        # Each state's evidence decayed to now, from its own time (trust/summaries.py): the
-        # same floats as TrustState.evidence_at (an integer count of microseconds divided as
-        # timedelta.total_seconds() divides it); a time shared by many states is weighed once.
-        found: dict[tuple[str, str], tuple[float, float]] = {}
-        for direction, dimension, positive, negative, at in states or ():
-            factor = factors.get(at)
-            if factor is None:
-                factor = factors[at] = 2.0 ** (-max(0.0, (now_us - at) / 1_000_000) / h)
-            found[(direction, dimension)] = (positive * factor, negative * factor)
-        c2p = _overall(found, "c2p", base_rate)
-        p2c = _overall(found, "p2c", base_rate)
-        c2p_projected = projected_of(c2p)
+        key = (states, base_rate)
+        figures = weighed.get(key)
+        if figures is None:
+            figures = _weigh(states, base_rate, now_us, h, factors)
+            if len(weighed) < _WEIGHED_LIMIT:
+                weighed[key] = figures
+        c2p_projected = figures.c2p_projected
         trend = round((c2p_projected - before) * 100) if before is not None else None
         # Risk: low trust, then high uncertainty (we do not know), open alerts not snoozed (a
         # snoozed one waits on purpose), a falling trend.
         risk = (
             (1 - c2p_projected)
-            + 0.5 * (1 - projected_of(p2c))
-            + 0.3 * c2p[2]
+            + 0.5 * (1 - figures.p2c_projected)
+            + 0.3 * figures.c2p[2]
             + 0.2 * (alerts or 0)
             + (max(0, -trend) / 100 if trend is not None else 0)
         )
-        ranked.append(RankedEngagement(pk, title, base_rate, found, c2p, p2c, trend, risk))
+        ranked.append(RankedEngagement(pk, title, figures, trend, risk))
     ranked.sort(key=lambda row: (-row.risk, row.title))
     return ranked
 
@@ -756,10 +884,22 @@ _SHOWN = PreparedIn(
     "ids",
     workspace_id=int,
 )
+# What the portfolio shows of an open alert (`AlertGlance`), with who took it.
 _OPEN_ALERTS = PreparedIn(
     lambda ids, workspace_id: TrustAlert.objects.filter(
         workspace_id=workspace_id, engagement_id__in=ids, closed_at__isnull=True
-    ).values_list(*_ALERT_COLUMNS),
+    ).values_list(
+        "pk",
+        "engagement_id",
+        "kind",
+        "opened_at",
+        "who_should_act",
+        "snoozed_until",
+        "snooze_reason",
+        "assignee_id",
+        "assignee__full_name",
+        "assignee__email",
+    ),
     "ids",
     workspace_id=int,
 )
@@ -782,25 +922,22 @@ def trust_portfolio_rows(
         for table_row in map(TableRow.of, _SHOWN.rows(ids=ids, workspace_id=workspace_id))
         if access.sees_engagement(fetched_by, table_row)
     }
-    alerts: dict[int, list[TrustAlert]] = {}
+    alerts: dict[int, list[AlertGlance]] = {}
     for values in _OPEN_ALERTS.rows(ids=ids, workspace_id=workspace_id):
-        alert = _alert_from(values)
-        alerts.setdefault(alert.engagement_id, []).append(alert)
+        pk, engagement_id, kind, opened, who, until, reason, assignee, name, email = values
+        if assignee is not None:
+            who = name or email  # User.get_full_name
+        alert = AlertGlance(pk, engagement_id, kind, opened, who, until, reason)
+        alerts.setdefault(engagement_id, []).append(alert)
     rows = []
     for row in ranked:
         engagement = found.get(row.pk)
         if engagement is None:  # gone out of reach since it was ranked
             continue
-        # The overall opinions as ranked: services.overall_of's very floats (opinion.py).
-        c2p = Figure("overall", "", Opinion(*row.c2p))
-        p2c = Figure("overall", "", Opinion(*row.p2c))
+        c2p, p2c = row.weighed.figures
         # Alerts not snoozed first; a snoozed one was put aside with its reason until a date.
         mine = sorted(alerts.get(row.pk, []), key=lambda a: (a.snoozed(now), a.opened_at, a.pk))
-        rows.append(
-            PortfolioRow(
-                engagement, c2p, p2c, row.evidence, row.base_rate, row.trend, mine, row.risk
-            )
-        )
+        rows.append(PortfolioRow(engagement, c2p, p2c, row.weighed, row.trend, mine, row.risk))
     return rows
 
 

@@ -51,10 +51,6 @@ def _alerts(row: PortfolioRow) -> str:
         return "—"
     parts = []
     for a in row.alerts:  # not snoozed first (selectors.trust_portfolio)
-        if a.assignee is not None:
-            who = a.assignee.get_full_name() or a.assignee.email
-        else:
-            who = a.who_should_act
         later = ""
         if a.snoozed() and a.snoozed_until is not None:
             until = formats.date_format(timezone.localtime(a.snoozed_until), "SHORT_DATE_FORMAT")
@@ -65,7 +61,7 @@ def _alerts(row: PortfolioRow) -> str:
             later = f' · <span data-testid="snoozed">{escape(said)}</span>'
         parts.append(
             f'<span class="badge">{escape(_kind_label(a.kind))}</span> '
-            f"<small>{escape(who)}{later}</small> "
+            f"<small>{escape(a.who)}{later}</small> "
         )
     return "".join(parts)
 

@@ -159,7 +159,9 @@ def portfolio(request: HttpRequest, membership: Membership) -> HttpResponse:
     client_id = _int(request.GET.get("client"))
     lead_id = _int(request.GET.get("lead"))
     status = request.GET.get("status") or None
-    now = timezone.now()
+    # The figures as of the start of the minute, said on the page: a view asked again within it
+    # (a page turned, a filter chosen) weighs only the summaries written since (selectors).
+    now = timezone.now().replace(second=0, microsecond=0)
     ranked = selectors.trust_portfolio_ranking(
         fetched_by=membership, client_id=client_id, lead_id=lead_id, status=status, now=now
     )
@@ -182,6 +184,7 @@ def portfolio(request: HttpRequest, membership: Membership) -> HttpResponse:
             "heat_rows": tables.heat_rows(shown),
             "page": page,
             "total": len(ranked),
+            "as_of": now,
             "query": query.urlencode(),
             "filters": selectors.portfolio_filters(fetched_by=membership),
             "chosen": {"client": client_id, "lead": lead_id, "status": status},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
@@ -14,6 +14,7 @@ from confiance.consumption.services import EntryInput, time_entries_log
 from confiance.engagements.services import engagement_create
 from confiance.trust import indicators, selectors
 from confiance.trust.models import TrustState, TrustSummary
+from confiance.trust.opinion import Masses
 from confiance.trust.services import (
     trust_rebuild,
     trust_recompute,
@@ -21,7 +22,12 @@ from confiance.trust.services import (
     trust_settings_for,
     trust_update,
 )
-from confiance.trust.summaries import STATE_COLUMNS, summaries_fill, summary_states
+from confiance.trust.summaries import (
+    STATE_COLUMNS,
+    microseconds,
+    summaries_fill,
+    summary_states,
+)
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +104,7 @@ def test_the_ranking_decays_each_state_as_the_states_do(world: World) -> None:
         for state in TrustState.objects.filter(engagement=world.engagement):
             evidence = state.evidence_at(now, settings.half_life)
             expected[(state.direction, state.dimension)] = (evidence.positive, evidence.negative)
-    assert ranked[world.engagement.pk].evidence == expected
+    assert ranked[world.engagement.pk].weighed.evidence == expected
     assert len(expected) >= 3
 
 
@@ -137,3 +143,57 @@ def test_the_ranking_reads_one_row_per_engagement_in_one_query(world: World) -> 
         )
     # The settings, then the engagements with their summary, trend and alerts as columns.
     assert ranking_queries() == few == 2
+
+
+def _weighed_afresh(world: World, now: datetime) -> dict[int, tuple[Masses, Masses]]:
+    """The ranking's overall opinions at `now` with nothing weighed before."""
+    selectors._weighed.clear()
+    ranked = selectors.trust_portfolio_ranking(fetched_by=world.owner, now=now)
+    return {r.pk: (r.c2p, r.p2c) for r in ranked}
+
+
+def test_a_ranking_asked_again_at_the_same_instant_weighs_what_was_written_since(
+    world: World,
+) -> None:
+    # The portfolio asks at the start of the minute, so two views of a minute share an instant:
+    # what the first weighed is kept, and a write between them must still show in the second.
+    _fact(world, "provider_commitment_kept", 3, 1.0, 0.0, 1)
+    now = timezone.now()
+    first = _weighed_afresh(world, now)
+    _fact(world, "provider_cancelled_late", 1, 0.0, 4.0, 2)
+    again = {
+        r.pk: (r.c2p, r.p2c)
+        for r in selectors.trust_portfolio_ranking(fetched_by=world.owner, now=now)
+    }
+    assert again[world.engagement.pk] != first[world.engagement.pk]
+    assert again == _weighed_afresh(world, now)
+    # The base rate is the engagement's origin's, from the settings: a change shows at once.
+    settings = trust_settings_for(world.workspace)
+    origin = world.engagement.contact_origin
+    halved = settings.base_rate(origin) / 2
+    settings.base_rates = {**settings.base_rates, origin: halved}
+    settings.save()
+    rated = {
+        r.pk: (r.c2p, r.p2c)
+        for r in selectors.trust_portfolio_ranking(fetched_by=world.owner, now=now)
+    }
+    assert rated[world.engagement.pk][0][3] == pytest.approx(halved)
+    assert rated == _weighed_afresh(world, now)
+
+
+def test_what_was_weighed_is_kept_for_two_instants_and_bounded(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fact(world, "provider_commitment_kept", 3, 1.0, 0.0, 1)
+    selectors._weighed.clear()
+    start = timezone.now().replace(second=0, microsecond=0)
+    for minutes in range(4):
+        selectors.trust_portfolio_ranking(
+            fetched_by=world.owner, now=start + timedelta(minutes=minutes)
+        )
+    assert len(selectors._weighed) == 2  # the last two minutes only
+    assert min(selectors._weighed)[0] == microseconds(start + timedelta(minutes=2))
+    monkeypatch.setattr(selectors, "_WEIGHED_LIMIT", 0)
+    later = start + timedelta(minutes=9)
+    ranked = selectors.trust_portfolio_ranking(fetched_by=world.owner, now=later)
+    assert ranked and not selectors._weighed[max(selectors._weighed)]  # weighed, not kept

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -159,6 +159,21 @@ def test_portfolio_is_sorted_by_risk_and_has_a_heat_map(world: World, login) -> 
     assert "Beta audit" in text and "Foreign work" not in text
 
 
+def test_portfolio_says_the_minute_its_figures_are_of(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    # Its figures are weighed at the start of the minute (what was weighed then serves the
+    # minute's other views), and the page says so, in the reader's language and time zone.
+    import time_machine
+
+    fact(world, "provider_commitment_kept", 1)
+    target = reverse("trust-portfolio", kwargs={"ws": world.workspace.slug})
+    http = login("owner")
+    with time_machine.travel(datetime(2026, 3, 10, 9, 7, 42, tzinfo=UTC), tick=False):
+        english = http.get(target, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        french = http.get(target, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Figures as of 10:07." in english  # Paris, in March
+    assert "Chiffres arrêtés à 10:07." in french
+
+
 def test_portfolio_ranks_with_the_figures_it_shows_and_pages_by_risk(  # type: ignore[no-untyped-def]
     world: World, login, monkeypatch
 ) -> None:
@@ -172,9 +187,13 @@ def test_portfolio_ranks_with_the_figures_it_shows_and_pages_by_risk(  # type: i
     fact(world, "provider_commitment_kept", 1)
     ranked = selectors.trust_portfolio_ranking(fetched_by=world.owner)
     for row in ranked:  # the ranking's plain floats are the opinions' own
-        dims = {k: Opinion.from_evidence(r, s, row.base_rate) for k, (r, s) in row.evidence.items()}
+        weighed = row.weighed
+        dims = {
+            k: Opinion.from_evidence(r, s, weighed.base_rate)
+            for k, (r, s) in weighed.evidence.items()
+        }
         for direction, masses in (("c2p", row.c2p), ("p2c", row.p2c)):
-            assert astuple(overall_of(dims, direction, row.base_rate)) == masses
+            assert astuple(overall_of(dims, direction, weighed.base_rate)) == masses
     assert [r.risk for r in ranked] == sorted((r.risk for r in ranked), reverse=True)
     monkeypatch.setattr(views, "PORTFOLIO_PAGE", 2)
     target = reverse("trust-portfolio", kwargs={"ws": world.workspace.slug})
