@@ -289,6 +289,7 @@ def archive_restore(*, source: Path | IO[bytes], progress: Progress | None = Non
         counts: dict[str, int] = {}
         with transaction.atomic():
             restored: set[type[models.Model]] = set()
+            workspaces: set[int] = set()
             for name in sorted(n for n in archive.namelist() if n.startswith("objects/")):
                 label = name.removeprefix("objects/").removesuffix(".json")
                 try:
@@ -300,6 +301,8 @@ def archive_restore(*, source: Path | IO[bytes], progress: Progress | None = Non
                 for item in objects:
                     item.save()
                     restored.add(type(item.object))
+                    if isinstance(item.object, Workspace):
+                        workspaces.add(item.object.pk)
                 counts[label] = len(objects)
                 say(f"{label}: {len(objects)}")
             expected = manifest.get("counts", {})
@@ -308,7 +311,7 @@ def archive_restore(*, source: Path | IO[bytes], progress: Progress | None = Non
                 raise RestoreError(f"objects missing from the archive: {sorted(wrong)}")
             _restore_secrets(_read(archive, "secrets.json"))
             _reset_sequences(restored)
-            _fill_derived()
+            _fill_derived(workspaces)
             ledgers, entries = _verify_ledgers(archive, say)
     return RestoreReport(
         workspace=str(manifest.get("workspace", {}).get("slug", "")),
@@ -335,18 +338,20 @@ def _fill_workspace(label: str, rows: list[dict[str, Any]], manifest: dict[str, 
             fields["workspace"] = workspace_id
 
 
-def _fill_derived() -> None:
-    """Rows derived from restored ones that an archive made before their table existed lacks:
-    the trust summary of each engagement with trust states (the portfolio ranks by it)."""
+def _fill_derived(workspace_ids: set[int]) -> None:
+    """Rows derived from restored ones, written again from them: the trust summary of each
+    engagement with trust states (the portfolio ranks by it). An archive made before the table
+    existed has none, and one made before trust 0012 holds its items as a list, not text."""
     from confiance.trust.models import TrustState, TrustSummary
     from confiance.trust.summaries import summaries_fill
 
-    missing = (
-        TrustState.objects.filter(engagement__trust_summary__isnull=True)
+    TrustSummary.objects.filter(workspace_id__in=workspace_ids).delete()
+    engagements = (
+        TrustState.objects.filter(workspace_id__in=workspace_ids)
         .values_list("engagement_id", flat=True)
         .distinct()
     )
-    summaries_fill(TrustState, TrustSummary, engagement_ids=list(missing))
+    summaries_fill(TrustState, TrustSummary, engagement_ids=list(engagements))
 
 
 def _reset_sequences(restored: set[type[models.Model]]) -> None:

@@ -110,8 +110,10 @@ class TrustSummary(models.Model):
     engagement = models.OneToOneField(
         Engagement, on_delete=models.CASCADE, related_name="trust_summary"
     )
-    # [[direction, dimension, positive, negative, at in microseconds since the epoch], ...]
-    states = models.JSONField(default=list, blank=True)
+    # [[direction, dimension, positive, negative, at in microseconds since the epoch], ...] as
+    # JSON text (summaries.summary_text): the ranking reads it as text, the key of what it
+    # weighed; PostgreSQL's jsonb made that text anew for each row of each view.
+    states = models.TextField(default="[]", blank=True)
 
 
 class TrustFact(models.Model):

@@ -23,10 +23,8 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    TextField,
     Value,
 )
-from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -751,12 +749,7 @@ def _ranking_query(filters: frozenset[str]) -> Prepared:
         )
         # Ranked by risk afterwards: no order asked of the database (the model's would sort).
         return (
-            # The states as stored, a text: the key of what was weighed (`_weighed_at`).
-            engagements.annotate(
-                earliest=earliest,
-                awake=awake,
-                states_text=Cast("trust_summary__states", TextField()),
-            )
+            engagements.annotate(earliest=earliest, awake=awake)
             .order_by()
             .values_list(
                 "pk",
@@ -764,7 +757,7 @@ def _ranking_query(filters: frozenset[str]) -> Prepared:
                 "contact_origin",
                 "earliest",
                 "awake",
-                "states_text",
+                "trust_summary__states",  # a text: the key of what was weighed (_weighed_at)
                 "workspace_id",
                 "client_id",
                 "status",

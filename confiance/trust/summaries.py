@@ -19,6 +19,7 @@ Works on the models a migration gets (`apps.get_model`) as on the app's own.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,6 +46,19 @@ def summary_states(rows: Iterable[StateRow]) -> list[list[Any]]:
     ]
 
 
+def summary_text(rows: Iterable[StateRow]) -> str:
+    """The summary's items of some states as the row holds them: compact JSON."""
+    return json.dumps(summary_states(rows), separators=(",", ":"))
+
+
+def _stored(summary_model: type[models.Model], rows: Iterable[StateRow]) -> Any:
+    """The items as the model's column takes them: JSON text, or a list for the JSON column a
+    migration before trust 0012 gets."""
+    if isinstance(summary_model._meta.get_field("states"), models.JSONField):
+        return summary_states(rows)
+    return summary_text(rows)
+
+
 STATE_COLUMNS = ("direction", "dimension", "positive", "negative", "at")
 
 
@@ -58,10 +72,11 @@ def summary_write(
 ) -> None:
     """Write one engagement's summary from its states (inside the writer's transaction, under
     the lock that makes it the one writer of those states)."""
-    states = summary_states(
+    states = _stored(
+        summary_model,
         state_model._base_manager.using(using)
         .filter(engagement_id=engagement_id)
-        .values_list(*STATE_COLUMNS)
+        .values_list(*STATE_COLUMNS),
     )
     summaries = summary_model._base_manager.using(using)
     if not summaries.filter(engagement_id=engagement_id).update(states=states):
@@ -101,7 +116,7 @@ def summaries_fill(
                     summary_model(
                         engagement_id=pk,
                         workspace_id=workspaces[pk],
-                        states=summary_states(grouped[pk]),
+                        states=_stored(summary_model, grouped[pk]),
                     )
                     for pk in chunk
                     if pk in workspaces

@@ -111,6 +111,46 @@ def test_tree_nodes_cosignatures_and_visits_travel_with_their_workspace_even_fro
     assert TrustSummary.objects.get().workspace_id == workspace.pk
 
 
+def test_trust_summaries_from_an_archive_of_their_json_column_are_written_again(
+    world: World,
+) -> None:
+    """Before trust 0012 an archive held a summary's items as a list (a JSON column): restored,
+    the summaries are written again as text from the restored states, and the portfolio ranks."""
+    from confiance.trust import indicators, selectors
+    from confiance.trust.models import TrustSummary
+    from confiance.trust.services import trust_record_fact
+
+    trust_record_fact(
+        engagement=world.engagement,
+        fact=indicators.Fact(
+            "provider_commitment_kept", world.engagement.created_at, 1.0, 0.0, "kept", "", "t", "1"
+        ),
+    )
+    summaries = {s.engagement_id: s.states for s in TrustSummary.objects.all()}
+    ranked = [(r.pk, r.c2p) for r in selectors.trust_portfolio_ranking(fetched_by=world.owner)]
+    buffer = io.BytesIO()
+    workspace_export(workspace=world.workspace, target=buffer)
+    older = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(older, "w") as out,
+    ):
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "objects/trust.trustsummary.json":
+                rows = json.loads(data)
+                for row in rows:
+                    row["fields"]["states"] = json.loads(row["fields"]["states"])
+                data = json.dumps(rows).encode()
+            out.writestr(name, data)
+    _empty_installation()
+    archive_restore(source=io.BytesIO(older.getvalue()))
+    assert {s.engagement_id: s.states for s in TrustSummary.objects.all()} == summaries
+    owner = world.owner.__class__.objects.get(pk=world.owner.pk)
+    again = [(r.pk, r.c2p) for r in selectors.trust_portfolio_ranking(fetched_by=owner)]
+    assert [pk for pk, _c2p in again] == [pk for pk, _c2p in ranked]
+
+
 def test_a_prepared_bundle_is_a_cache_left_out_of_the_archive(world: World) -> None:
     """Its file is not in the archive: a restored row would offer a download of nothing."""
     from confiance.ledger.models import LedgerBundle

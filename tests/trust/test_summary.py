@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
 import time_machine
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -56,7 +58,7 @@ def _states_summary(engagement_id: int) -> list[list[object]]:
 
 
 def _stored(engagement_id: int) -> list[list[object]]:
-    return TrustSummary.objects.get(engagement_id=engagement_id).states
+    return json.loads(TrustSummary.objects.get(engagement_id=engagement_id).states)
 
 
 def test_every_write_of_the_states_writes_the_summary_with_them(world: World) -> None:
@@ -197,3 +199,30 @@ def test_what_was_weighed_is_kept_for_two_instants_and_bounded(
     later = start + timedelta(minutes=9)
     ranked = selectors.trust_portfolio_ranking(fetched_by=world.owner, now=later)
     assert ranked and not selectors._weighed[max(selectors._weighed)]  # weighed, not kept
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_summaries_move_to_text_and_the_fill_writes_the_column_it_finds(world: World) -> None:
+    # trust 0012 turns the JSON column into text; the fill that migration 0010 runs writes
+    # the list a JSON column takes, and the text this one takes.
+    _fact(world, "provider_commitment_kept", 3, 1.0, 0.0, 1)
+    _fact(world, "payment_late", 2, 0.0, 1.0, 2)
+    written = _stored(world.engagement.pk)
+    now = timezone.now()
+    ranked = _weighed_afresh(world, now)
+    key = ("trust", "0012_summary_text")
+    loader = MigrationLoader(connection)
+    migration = loader.graph.nodes[key]
+    before = loader.project_state(key, at_end=False)
+    with connection.schema_editor(atomic=migration.atomic) as editor:
+        migration.unapply(before, editor)
+    try:
+        old = before.apps.get_model("trust", "TrustSummary")
+        old.objects.all().delete()
+        summaries_fill(before.apps.get_model("trust", "TrustState"), old)
+        assert old.objects.get(engagement_id=world.engagement.pk).states == written
+    finally:
+        with connection.schema_editor(atomic=migration.atomic) as editor:
+            migration.apply(before, editor)
+    assert _stored(world.engagement.pk) == written
+    assert _weighed_afresh(world, now) == ranked
