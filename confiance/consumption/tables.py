@@ -7,7 +7,6 @@ the same markup written directly, with every figure formatted by the filters the
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
@@ -26,12 +25,8 @@ from confiance.consumption.templatetags.consumption_tags import (
     short_date,
     short_date_in,
 )
-from confiance.core.rows import row_url
+from confiance.core.rows import escaped, row_url
 from confiance.engagements.models import Engagement
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value))
 
 
 def week_rows(summary: ConsumptionSummary) -> SafeString:
@@ -73,30 +68,30 @@ def entry_rows(
     rows = []
     for e in entries:
         is_corrected = getattr(e, "is_corrected", False)
-        note = _e(e.shared_note)
+        note = escaped(e.shared_note)
         # As {% blocktranslate %} did: the catalogue's text as is, the values escaped.
         if e.kind == "reversal":
             ref = _("Reverses entry #%(ref)s") % {"ref": escape(e.corrects_id)}
-            note += f"<br><small>{ref}: {_e(e.correction_reason)}</small>"
+            note += f"<br><small>{ref}: {escaped(e.correction_reason)}</small>"
         if e.kind == "replacement":
             ref = _("Replaces entry #%(ref)s") % {"ref": escape(e.corrects_id)}
-            note += f"<br><small>{ref}: {_e(e.correction_reason)}</small>"
+            note += f"<br><small>{ref}: {escaped(e.correction_reason)}</small>"
         if is_corrected:
             note += f"<br><small>{corrected}</small>"
-        internal = f"<td>{_e(e.internal_note)}</td>" if show_internal else ""
+        internal = f"<td>{escaped(e.internal_note)}</td>" if show_internal else ""
         action = ""
         if can_log and e.kind != "reversal" and not is_corrected:
             url = correct_url(e.pk)
-            action = f'<a href="{_e(url)}">{correct}</a>'
+            action = f'<a href="{escaped(url)}">{correct}</a>'
         activity = e.activity.name if e.activity is not None and e.activity.name else "—"
         worked = short_date_in(e.date, language) if e.date is not None else ""
         minutes = hours_in(e.minutes, locale) if e.minutes is not None else ""
         rows.append(
-            f'<tr class="entry-{_e(e.kind)}{" entry-corrected" if is_corrected else ""}"'
-            f' id="entry-{e.pk}"><td>{_e(worked)}</td>'
-            f"<td>{_e(e.person.get_full_name())}</td><td>{_e(minutes)}</td>"
-            f"<td>{_e(activity)}</td><td>{note}</td>{internal}"
-            f"<td><small>#{e.pk} · {_e(short_date(e.created_at))}</small></td>"
+            f'<tr class="entry-{escaped(e.kind)}{" entry-corrected" if is_corrected else ""}"'
+            f' id="entry-{e.pk}"><td>{escaped(worked)}</td>'
+            f"<td>{escaped(e.person.get_full_name())}</td><td>{escaped(minutes)}</td>"
+            f"<td>{escaped(activity)}</td><td>{note}</td>{internal}"
+            f"<td><small>#{e.pk} · {escaped(short_date(e.created_at))}</small></td>"
             f"<td>{action}</td></tr>"
         )
     if not rows:

@@ -1,8 +1,9 @@
 """Helpers of the tables built once in Python (consumption entries, engagement list, trust
-portfolio): a row's link reversed once a table, with each row's id filled in."""
+portfolio): a row's link reversed once a table, with each row's id filled in; a text escaped."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -21,3 +22,9 @@ def row_url(name: str, id_kwarg: str = "pk", **kwargs: Any) -> Callable[[int], s
         return pattern.replace(marker, f"/{row_id}/")
 
     return url
+
+
+def escaped(value: object) -> str:
+    """Django's `escape` without marking each value safe (the whole table is, once): the same
+    text, without the lazy-string wrapper that cost a portfolio of a hundred rows 0.4 ms."""
+    return html.escape(str(value))

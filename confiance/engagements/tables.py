@@ -10,7 +10,6 @@ languages read exactly what they read before.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from confiance.consumption.templatetags.consumption_tags import one_decimal, short_date_in
-from confiance.core.rows import row_url
+from confiance.core.rows import escaped, row_url
 from confiance.engagements.glance import Glance
 from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.engagements.selectors import TableRow
@@ -101,11 +100,6 @@ class _Texts:
         )
 
 
-def _e(value: object) -> str:
-    """`escape` without marking each value safe (the whole table is, once): the same text."""
-    return html.escape(str(value))
-
-
 def _day(value: date | None, texts: _Texts) -> str:
     """`short_date` of a day, the language read once a table."""
     return "" if value is None else short_date_in(value, texts.language)
@@ -115,15 +109,15 @@ def glance_cells(g: Glance, *, urls: _Urls, texts: _Texts) -> str:
     """Consumed, trust, open problems and next commitment due: four cells."""
     none = texts.none
     percent = f'<span class="num">{g.percent} %</span> ' if g.percent is not None else ""
-    status = texts.budget.get(g.status) or _e(_status(g.status))
-    consumed = f'{percent}<span class="pill pill-{_e(g.status)}">{status}</span>'
+    status = texts.budget.get(g.status) or escaped(_status(g.status))
+    consumed = f'{percent}<span class="pill pill-{escaped(g.status)}">{status}</span>'
     summary = g.summary
     if g.status in ("at_risk", "over") and summary.budget_minutes:
         # The figure that matters: by how much the forecast exceeds the budget, in days.
         excess = summary.days(summary.expected_minutes - summary.budget_minutes)
         days = one_decimal(excess)
-        title = _e(texts.overshoot_title % {"days": days})
-        figure = _e(texts.overshoot % {"days": days})
+        title = escaped(texts.overshoot_title % {"days": days})
+        figure = escaped(texts.overshoot % {"days": days})
         consumed += f' <small class="nowrap" title="{title}">{figure}</small>'
     if g.trust:
         t = g.trust
@@ -143,7 +137,7 @@ def glance_cells(g: Glance, *, urls: _Urls, texts: _Texts) -> str:
     if g.open_problems:
         url = urls("problem-list", g.engagement.pk)
         count = ngettext("%(n)s open", "%(n)s open", g.open_problems) % {"n": g.open_problems}
-        problems = f'<a href="{_e(url)}" class="pill pill-over">{count}</a>'
+        problems = f'<a href="{escaped(url)}" class="pill pill-over">{count}</a>'
     due = none
     if g.next_commitment:
         commitment = g.next_commitment
@@ -154,9 +148,9 @@ def glance_cells(g: Glance, *, urls: _Urls, texts: _Texts) -> str:
             overdue_text = ngettext("%(n)s overdue", "%(n)s overdue", n) % {"n": n}
             overdue = f' <span class="pill pill-over">{overdue_text}</span>'
         due = (
-            f'<a href="{_e(url)}">{_e(_day(commitment.due_date, texts))}</a>{overdue}'
-            f'<br><small class="clip" title="{_e(commitment.text)}">'
-            f"{_e(Truncator(commitment.text).chars(60))}</small>"
+            f'<a href="{escaped(url)}">{escaped(_day(commitment.due_date, texts))}</a>{overdue}'
+            f'<br><small class="clip" title="{escaped(commitment.text)}">'
+            f"{escaped(Truncator(commitment.text).chars(60))}</small>"
         )
     return "".join(
         f'<td data-label="{label}">{cell}</td>\n'
@@ -166,8 +160,8 @@ def glance_cells(g: Glance, *, urls: _Urls, texts: _Texts) -> str:
 
 def _status_cell(e: Engagement | TableRow, texts: _Texts) -> str:
     return (
-        f'<td data-label="{texts.status}"><span class="status status-{_e(e.status)}">'
-        f"{texts.statuses.get(e.status) or _e(e.status)}</span></td>"
+        f'<td data-label="{texts.status}"><span class="status status-{escaped(e.status)}">'
+        f"{texts.statuses.get(e.status) or escaped(e.status)}</span></td>"
     )
 
 
@@ -176,14 +170,14 @@ def list_rows(rows: Iterable[tuple[TableRow, Glance]], *, workspace_slug: str) -
     urls, texts = _Urls(workspace_slug), _Texts.now()
     out = []
     for e, g in rows:
-        reference = f" · {_e(e.reference)}" if e.reference else ""
-        lead = _e(e.lead_name) if e.lead_name is not None else ""
-        start = _e(_day(e.start_date, texts)) or "—"
-        end = _e(_day(e.end_date, texts)) or "—"
+        reference = f" · {escaped(e.reference)}" if e.reference else ""
+        lead = escaped(e.lead_name) if e.lead_name is not None else ""
+        start = escaped(_day(e.start_date, texts)) or "—"
+        end = escaped(_day(e.end_date, texts)) or "—"
         out.append(
             f'\n      <tr>\n        <td data-label="{texts.engagement}">'
-            f'<a href="{_e(urls("engagement-detail", e.pk))}">{_e(e.title)}</a><br>'
-            f'<small class="muted">{_e(e.client_name)}{reference}</small></td>\n'
+            f'<a href="{escaped(urls("engagement-detail", e.pk))}">{escaped(e.title)}</a><br>'
+            f'<small class="muted">{escaped(e.client_name)}{reference}</small></td>\n'
             f"        {_status_cell(e, texts)}\n"
             f"        {glance_cells(g, urls=urls, texts=texts)}\n"
             f'        <td data-label="{texts.lead}">{lead or "—"}</td>\n'
@@ -199,10 +193,10 @@ def client_rows(glances: Iterable[Glance], *, workspace_slug: str) -> SafeString
     out = []
     for g in glances:
         e = g.engagement
-        reference = f' <small class="muted">{_e(e.reference)}</small>' if e.reference else ""
+        reference = f' <small class="muted">{escaped(e.reference)}</small>' if e.reference else ""
         out.append(
             f'\n      <tr>\n        <td data-label="{texts.engagement}">'
-            f'<a href="{_e(urls("engagement-detail", e.pk))}">{_e(e.title)}</a>'
+            f'<a href="{escaped(urls("engagement-detail", e.pk))}">{escaped(e.title)}</a>'
             f"{reference}</td>\n"
             f"        {_status_cell(e, texts)}\n"
             f"        {glance_cells(g, urls=urls, texts=texts)}\n"

@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.utils import formats, timezone
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from confiance.core.rows import row_url
+from confiance.core.rows import escaped, row_url
 from confiance.trust.models import TrustAlert
 from confiance.trust.selectors import PortfolioRow
 
@@ -58,10 +57,10 @@ def _alerts(row: PortfolioRow) -> str:
                 "until": until,
                 "reason": a.snooze_reason,
             }
-            later = f' · <span data-testid="snoozed">{escape(said)}</span>'
+            later = f' · <span data-testid="snoozed">{escaped(said)}</span>'
         parts.append(
-            f'<span class="badge">{escape(_kind_label(a.kind))}</span> '
-            f"<small>{escape(a.who)}{later}</small> "
+            f'<span class="badge">{escaped(_kind_label(a.kind))}</span> '
+            f"<small>{escaped(a.who)}{later}</small> "
         )
     return "".join(parts)
 
@@ -76,9 +75,9 @@ def portfolio_rows(rows: Iterable[PortfolioRow], *, workspace_slug: str) -> Safe
         lead = engagement.lead_name or "—"
         c2p, p2c = row.c2p, row.p2c
         html.append(
-            f'<tr>\n      <th scope="row"><a href="{escape(url)}">{escape(engagement.title)}</a>'
-            f"</th>\n      <td>{escape(engagement.client_name)}</td>\n"
-            f"      <td>{escape(lead)}</td>\n"
+            f'<tr>\n      <th scope="row"><a href="{escaped(url)}">{escaped(engagement.title)}</a>'
+            f"</th>\n      <td>{escaped(engagement.client_name)}</td>\n"
+            f"      <td>{escaped(lead)}</td>\n"
             f'      <td>{c2p.projected} % <small class="muted">({c2p.low}{_TO}{c2p.high})</small>'
             f"</td>\n      <td>{c2p.uncertainty} %</td>\n      <td>{p2c.projected} %</td>\n"
             f"      <td>{_trend(row.trend)}</td>\n      <td>{_alerts(row)}</td>\n    </tr>\n"
@@ -88,7 +87,7 @@ def portfolio_rows(rows: Iterable[PortfolioRow], *, workspace_slug: str) -> Safe
 
 def heat_rows(rows: Iterable[PortfolioRow]) -> SafeString:
     """The heat map: client → provider trust by dimension, grey where too little is known."""
-    unknown_text = escape(_("too little evidence to say"))  # outside the f-string for xgettext
+    unknown_text = escaped(_("too little evidence to say"))  # outside the f-string for xgettext
     unknown = (
         f'<span aria-hidden="true">—</span><span class="visually-hidden">{unknown_text}</span>'
     )
@@ -100,5 +99,5 @@ def heat_rows(rows: Iterable[PortfolioRow]) -> SafeString:
             else f'<td class="{c.css}">{c.projected} %<small> {c.low}{_TO}{c.high}</small></td>'
             for c in row.heat
         )
-        html.append(f'<tr><th scope="row">{escape(row.engagement.title)}</th>{cells}</tr>\n')
+        html.append(f'<tr><th scope="row">{escaped(row.engagement.title)}</th>{cells}</tr>\n')
     return mark_safe("".join(html))  # noqa: S308 - every text above is escaped
