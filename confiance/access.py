@@ -9,7 +9,7 @@ person's reach is answered as "not found" (404), never "forbidden".
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -285,18 +285,30 @@ def scope_engagements(
 def sees_engagement(membership: Membership | None, engagement: _Placed) -> bool:
     """`scope_engagements` for one engagement already loaded (or a row of one): the same rule,
     no query."""
+    return engagement_rule(membership)(engagement)
+
+
+def engagement_rule(membership: Membership | None) -> Callable[[_Placed], bool]:
+    """`sees_engagement` for one membership, its role read once: what a loop over the rows of
+    many engagements calls (the trust portfolio ranks hundreds)."""
     from confiance.engagements.models import EngagementStatus
 
-    if membership is None or engagement.workspace_id != membership.workspace_id:
-        return False
+    if membership is None:
+        return _nothing
+    workspace_id = membership.workspace_id
     if is_internal(membership):
-        return True
-    if membership.role == Role.CLIENT:
-        return (
-            membership.client_id is not None
-            and engagement.client_id == membership.client_id
+        return lambda engagement: engagement.workspace_id == workspace_id
+    client_id = membership.client_id
+    if membership.role == Role.CLIENT and client_id is not None:
+        return lambda engagement: (
+            engagement.workspace_id == workspace_id
+            and engagement.client_id == client_id
             and engagement.status != EngagementStatus.DRAFT
         )
+    return _nothing  # a client contact bound to no client; experts see no engagement
+
+
+def _nothing(engagement: _Placed) -> bool:
     return False
 
 

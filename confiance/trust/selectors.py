@@ -841,13 +841,17 @@ def trust_portfolio_ranking(
     asked: dict[str, Any] = {"status": status, "client_id": client_id, "lead_id": lead_id}
     filters = {name: value for name, value in asked.items() if value}
     query = _ranking_query(frozenset(filters))
+    sees = access.engagement_rule(fetched_by)
+    base_rates: dict[str, float] = {}
     ranked = []
     for row in query.rows(workspace_id=fetched_by.workspace_id, now=now, window=window, **filters):
         pk, title, origin, before, alerts, states, *reach = row
         # The access policy's rule on each row, as `visible_to` would in the query.
-        if not access.sees_engagement(fetched_by, _Reach(*reach)):
+        if not sees(_Reach(*reach)):
             continue
-        base_rate = settings.base_rate(origin)
+        base_rate = base_rates.get(origin)
+        if base_rate is None:
+            base_rate = base_rates[origin] = settings.base_rate(origin)
         key = (states, base_rate)
         figures = weighed.get(key)
         if figures is None:
@@ -871,27 +875,33 @@ def trust_portfolio_ranking(
 
 
 _SHOWN = PreparedIn(
-    lambda ids, workspace_id: Engagement.objects.filter(
-        workspace_id=workspace_id, pk__in=ids
-    ).values_list(*ROW_NAMES),
+    lambda ids, workspace_id: (
+        Engagement.objects.filter(workspace_id=workspace_id, pk__in=ids)
+        .order_by()  # in the ranking's order, afterwards
+        .values_list(*ROW_NAMES)
+    ),
     "ids",
     workspace_id=int,
 )
 # What the portfolio shows of an open alert (`AlertGlance`), with who took it.
 _OPEN_ALERTS = PreparedIn(
-    lambda ids, workspace_id: TrustAlert.objects.filter(
-        workspace_id=workspace_id, engagement_id__in=ids, closed_at__isnull=True
-    ).values_list(
-        "pk",
-        "engagement_id",
-        "kind",
-        "opened_at",
-        "who_should_act",
-        "snoozed_until",
-        "snooze_reason",
-        "assignee_id",
-        "assignee__full_name",
-        "assignee__email",
+    lambda ids, workspace_id: (
+        TrustAlert.objects.filter(
+            workspace_id=workspace_id, engagement_id__in=ids, closed_at__isnull=True
+        )
+        .order_by()  # sorted by each row afterwards
+        .values_list(
+            "pk",
+            "engagement_id",
+            "kind",
+            "opened_at",
+            "who_should_act",
+            "snoozed_until",
+            "snooze_reason",
+            "assignee_id",
+            "assignee__full_name",
+            "assignee__email",
+        )
     ),
     "ids",
     workspace_id=int,
@@ -910,10 +920,11 @@ def trust_portfolio_rows(
     workspace_id = fetched_by.workspace_id
     # Rows of values, not model instances (compiled once per number of ids); the access
     # policy's rule applied to each, as `visible_to` would in the query.
+    sees = access.engagement_rule(fetched_by)
     found = {
         table_row.pk: table_row
         for table_row in map(TableRow.of, _SHOWN.rows(ids=ids, workspace_id=workspace_id))
-        if access.sees_engagement(fetched_by, table_row)
+        if sees(table_row)
     }
     alerts: dict[int, list[AlertGlance]] = {}
     for values in _OPEN_ALERTS.rows(ids=ids, workspace_id=workspace_id):
