@@ -629,27 +629,33 @@ class Weighed:
         return self._heat
 
 
-# What the last instants' rankings weighed, by the summary's states (as stored) and base rate:
-# the figures of a summary at an instant are a function of those alone, so a ranking asked again
-# at the same instant (the portfolio's view asks at the start of the minute) weighs only the
-# summaries written since. Two instants are kept (a minute's turn), each up to a bound.
+# What the last minutes' rankings weighed, by the summary's states (as stored), base rate and
+# half-life: the figures of a summary at an instant are a function of those alone, so a ranking
+# asked again at the same instant (the portfolio's view asks at the start of the minute) weighs
+# only the summaries written since. Kept for the starts of minutes only (another instant is
+# asked once: by a test, a script), for the last two (a minute's turn), and up to a bound each
+# (about 5 KB a summary of eleven states).
+MINUTE_US = 60_000_000
 _WEIGHED_INSTANTS = 2
-_WEIGHED_LIMIT = 50_000
-_weighed: dict[tuple[int, float], dict[tuple[str | None, float], Weighed]] = {}
+_WEIGHED_LIMIT = 10_000
+_WeighedKey = tuple[str | None, float, float]
+_weighed: dict[int, dict[_WeighedKey, Weighed]] = {}
 _weighed_lock = threading.Lock()
 
 
-def _weighed_at(now_us: int, half_life: float) -> dict[tuple[str | None, float], Weighed]:
-    """The summaries already weighed at this instant with this half-life."""
-    instant = (now_us, half_life)
-    found = _weighed.get(instant)
+def _weighed_at(now_us: int) -> dict[_WeighedKey, Weighed]:
+    """The summaries already weighed at this instant (an empty dict, not kept, for an instant
+    that does not start a minute)."""
+    if now_us % MINUTE_US:
+        return {}
+    found = _weighed.get(now_us)
     if found is None:
         with _weighed_lock:
-            found = _weighed.get(instant)
+            found = _weighed.get(now_us)
             if found is None:
                 while len(_weighed) >= _WEIGHED_INSTANTS:
                     del _weighed[min(_weighed)]
-                found = _weighed[instant] = {}
+                found = _weighed[now_us] = {}
     return found
 
 
@@ -834,7 +840,7 @@ def trust_portfolio_ranking(
     settings = trust_settings_for(fetched_by.workspace_id)
     h = settings.half_life.total_seconds()
     now_us = microseconds(now)
-    weighed = _weighed_at(now_us, h)
+    weighed = _weighed_at(now_us)
     factors: dict[int, float] = {}
     # The trend compares with the earliest day of the window that has a snapshot.
     window = timezone.localdate(now) - timedelta(days=settings.drop_window_days)
@@ -852,7 +858,7 @@ def trust_portfolio_ranking(
         base_rate = base_rates.get(origin)
         if base_rate is None:
             base_rate = base_rates[origin] = settings.base_rate(origin)
-        key = (states, base_rate)
+        key = (states, base_rate, h)
         figures = weighed.get(key)
         if figures is None:
             figures = _weigh(states, base_rate, now_us, h, factors)

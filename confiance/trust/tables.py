@@ -7,6 +7,7 @@ milliseconds in lookups; these rows are the same markup written directly.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -45,13 +46,13 @@ def _kind_label(kind: str) -> str:
     return labels.get(kind, kind)
 
 
-def _alerts(row: PortfolioRow) -> str:
+def _alerts(row: PortfolioRow, now: datetime) -> str:
     if not row.alerts:
         return "—"
     parts = []
     for a in row.alerts:  # not snoozed first (selectors.trust_portfolio)
         later = ""
-        if a.snoozed() and a.snoozed_until is not None:
+        if a.snoozed(now) and a.snoozed_until is not None:
             until = formats.date_format(timezone.localtime(a.snoozed_until), "SHORT_DATE_FORMAT")
             said = _("snoozed until %(until)s: %(reason)s") % {
                 "until": until,
@@ -65,8 +66,11 @@ def _alerts(row: PortfolioRow) -> str:
     return "".join(parts)
 
 
-def portfolio_rows(rows: Iterable[PortfolioRow], *, workspace_slug: str) -> SafeString:
-    """The riskiest-first table: engagement, client, lead, both directions, trend, alerts."""
+def portfolio_rows(
+    rows: Iterable[PortfolioRow], *, workspace_slug: str, now: datetime
+) -> SafeString:
+    """The riskiest-first table: engagement, client, lead, both directions, trend, alerts (a
+    snooze as of `now`, the moment the rows were ranked and sorted at)."""
     trust_url = row_url("trust", ws=workspace_slug)
     html = []
     for row in rows:
@@ -80,7 +84,7 @@ def portfolio_rows(rows: Iterable[PortfolioRow], *, workspace_slug: str) -> Safe
             f"      <td>{escaped(lead)}</td>\n"
             f'      <td>{c2p.projected} % <small class="muted">({c2p.low}{_TO}{c2p.high})</small>'
             f"</td>\n      <td>{c2p.uncertainty} %</td>\n      <td>{p2c.projected} %</td>\n"
-            f"      <td>{_trend(row.trend)}</td>\n      <td>{_alerts(row)}</td>\n    </tr>\n"
+            f"      <td>{_trend(row.trend)}</td>\n      <td>{_alerts(row, now)}</td>\n    </tr>\n"
         )
     return mark_safe("".join(html))  # noqa: S308 - every text above is escaped
 

@@ -179,7 +179,7 @@ def portfolio(request: HttpRequest, membership: Membership) -> HttpResponse:
         {
             "rows": shown,
             "portfolio_rows": tables.portfolio_rows(
-                shown, workspace_slug=membership.workspace.slug
+                shown, workspace_slug=membership.workspace.slug, now=now
             ),
             "heat_rows": tables.heat_rows(shown),
             "page": page,

@@ -163,3 +163,31 @@ def test_alerts_opened_at_one_moment_keep_one_order_whatever_order_they_were_sto
     assert shown == [903, 902, 901]
     rows = {row.engagement.pk: row for row in trust_portfolio(fetched_by=world.owner)}
     assert [a.pk for a in rows[world.engagement.pk].alerts] == [901, 902, 903]
+
+
+@pytest.mark.django_db
+def test_the_portfolio_shows_a_snooze_as_of_the_minute_it_ranks_at(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    # Its figures are of the start of the minute: a snooze ending within the minute is still on
+    # in the risk, in the alerts' order and in the words shown, all three.
+    import time_machine
+
+    minute = timezone.now().replace(second=0, microsecond=0) + timedelta(days=1)
+    TrustAlert.objects.create(
+        workspace=world.workspace,
+        engagement=world.engagement,
+        kind="payment_overdue",
+        direction="p2c",
+        reason="%(n)s payment(s) unpaid past their due date, the oldest for %(days)s days.",
+        reason_params={"n": 1, "days": 10},
+        who_should_act="Olivia Owner",
+        snoozed_until=minute + timedelta(seconds=30),
+        snooze_reason="Away until the half-minute",
+    )
+    target = reverse("trust-portfolio", kwargs={"ws": world.workspace.slug})
+    http = login("owner")
+    with time_machine.travel(minute + timedelta(seconds=42), tick=False):
+        text = http.get(target, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "snoozed until" in text and "Away until the half-minute" in text
+    with time_machine.travel(minute + timedelta(minutes=1, seconds=5), tick=False):
+        text = http.get(target, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Payment overdue" in text and "Away until the half-minute" not in text

@@ -160,8 +160,9 @@ def test_a_ranking_asked_again_at_the_same_instant_weighs_what_was_written_since
     # The portfolio asks at the start of the minute, so two views of a minute share an instant:
     # what the first weighed is kept, and a write between them must still show in the second.
     _fact(world, "provider_commitment_kept", 3, 1.0, 0.0, 1)
-    now = timezone.now()
+    now = timezone.now().replace(second=0, microsecond=0)
     first = _weighed_afresh(world, now)
+    assert selectors._weighed[microseconds(now)]  # kept for the minute's other views
     _fact(world, "provider_cancelled_late", 1, 0.0, 4.0, 2)
     again = {
         r.pk: (r.c2p, r.p2c)
@@ -194,7 +195,11 @@ def test_what_was_weighed_is_kept_for_two_instants_and_bounded(
             fetched_by=world.owner, now=start + timedelta(minutes=minutes)
         )
     assert len(selectors._weighed) == 2  # the last two minutes only
-    assert min(selectors._weighed)[0] == microseconds(start + timedelta(minutes=2))
+    assert min(selectors._weighed) == microseconds(start + timedelta(minutes=2))
+    # An instant within a minute (a test's, a script's) is weighed once and not kept: it does
+    # not push the view's minute out.
+    selectors.trust_portfolio_ranking(fetched_by=world.owner, now=start + timedelta(seconds=90))
+    assert min(selectors._weighed) == microseconds(start + timedelta(minutes=2))
     monkeypatch.setattr(selectors, "_WEIGHED_LIMIT", 0)
     later = start + timedelta(minutes=9)
     ranked = selectors.trust_portfolio_ranking(fetched_by=world.owner, now=later)

@@ -168,9 +168,10 @@ def test_portfolio_says_the_minute_its_figures_are_of(world: World, login) -> No
     target = reverse("trust-portfolio", kwargs={"ws": world.workspace.slug})
     http = login("owner")
     with time_machine.travel(datetime(2026, 3, 10, 9, 7, 42, tzinfo=UTC), tick=False):
-        english = http.get(target, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        page = http.get(target, HTTP_ACCEPT_LANGUAGE="en")
         french = http.get(target, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "Figures as of 10:07." in english  # Paris, in March
+    assert page.context["as_of"] == datetime(2026, 3, 10, 9, 7, tzinfo=UTC)
+    assert "Figures as of 10:07." in page.content.decode()  # Paris, in March
     assert "Chiffres arrêtés à 10:07." in french
 
 
