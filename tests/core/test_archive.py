@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 
@@ -31,6 +32,23 @@ def _empty_installation() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # as a restore runs in production
     assert not User.objects.exists()
+
+
+def _exported_as(world: World, edit: Callable[[str, bytes], bytes | None]) -> io.BytesIO:
+    """The workspace's archive with each member as `edit` gives it back (None: left out), as
+    an older version of the export would have written it."""
+    buffer = io.BytesIO()
+    workspace_export(workspace=world.workspace, target=buffer)
+    older = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(older, "w") as out,
+    ):
+        for name in source.namelist():
+            data = edit(name, source.read(name))
+            if data is not None:
+                out.writestr(name, data)
+    return older
 
 
 def test_backups_keep_the_newest_archives(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -74,30 +92,25 @@ def test_tree_nodes_cosignatures_and_visits_travel_with_their_workspace_even_fro
     summaries = {s.engagement_id: s.states for s in TrustSummary.objects.all()}
     assert summaries
     visit_record(membership=world.owner, opportunity=open_opportunity(world))
-    buffer = io.BytesIO()
-    workspace_export(workspace=world.workspace, target=buffer)
+
     # As an archive made before these tables carried their workspace: the field is absent;
     # and before the trust summaries existed: none in it.
-    older = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
-        zipfile.ZipFile(older, "w") as out,
-    ):
-        for name in source.namelist():
-            data = source.read(name)
-            if name == "objects/trust.trustsummary.json":
-                continue
-            if name == "manifest.json":
-                manifest = json.loads(data)
-                del manifest["counts"]["trust.trustsummary"]
-                data = json.dumps(manifest).encode()
-            if name in ("objects/ledger.ledgernode.json", "objects/emergence.visit.json"):
-                rows = json.loads(data)
-                assert all(r["fields"]["workspace"] == world.workspace.pk for r in rows)
-                for row in rows:
-                    del row["fields"]["workspace"]
-                data = json.dumps(rows).encode()
-            out.writestr(name, data)
+    def older_form(name: str, data: bytes) -> bytes | None:
+        if name == "objects/trust.trustsummary.json":
+            return None
+        if name == "manifest.json":
+            manifest = json.loads(data)
+            del manifest["counts"]["trust.trustsummary"]
+            return json.dumps(manifest).encode()
+        if name in ("objects/ledger.ledgernode.json", "objects/emergence.visit.json"):
+            rows = json.loads(data)
+            assert all(r["fields"]["workspace"] == world.workspace.pk for r in rows)
+            for row in rows:
+                del row["fields"]["workspace"]
+            return json.dumps(rows).encode()
+        return data
+
+    older = _exported_as(world, older_form)
     nodes = LedgerNode.objects.filter(workspace=world.workspace).count()
     assert nodes > 3
     _empty_installation()
@@ -128,21 +141,16 @@ def test_trust_summaries_from_an_archive_of_their_json_column_are_written_again(
     )
     summaries = {s.engagement_id: s.states for s in TrustSummary.objects.all()}
     ranked = [(r.pk, r.c2p) for r in selectors.trust_portfolio_ranking(fetched_by=world.owner)]
-    buffer = io.BytesIO()
-    workspace_export(workspace=world.workspace, target=buffer)
-    older = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
-        zipfile.ZipFile(older, "w") as out,
-    ):
-        for name in source.namelist():
-            data = source.read(name)
-            if name == "objects/trust.trustsummary.json":
-                rows = json.loads(data)
-                for row in rows:
-                    row["fields"]["states"] = json.loads(row["fields"]["states"])
-                data = json.dumps(rows).encode()
-            out.writestr(name, data)
+
+    def listed(name: str, data: bytes) -> bytes:
+        if name != "objects/trust.trustsummary.json":
+            return data
+        rows = json.loads(data)
+        for row in rows:
+            row["fields"]["states"] = json.loads(row["fields"]["states"])
+        return json.dumps(rows).encode()
+
+    older = _exported_as(world, listed)
     _empty_installation()
     archive_restore(source=io.BytesIO(older.getvalue()))
     assert {s.engagement_id: s.states for s in TrustSummary.objects.all()} == summaries

@@ -34,6 +34,20 @@ def _unpaid(world: World, label: str, days_late: int) -> object:
     )
 
 
+def _payment_alert(world: World, engagement: object, **fields: object) -> TrustAlert:
+    """An open alert of an unpaid payment on the engagement, as the check opens it."""
+    return TrustAlert.objects.create(
+        workspace=world.workspace,
+        engagement=engagement,
+        kind="payment_overdue",
+        direction="p2c",
+        reason="%(n)s payment(s) unpaid past their due date, the oldest for %(days)s days.",
+        reason_params={"n": 1, "days": 10},
+        who_should_act="Olivia Owner",
+        **fields,
+    )
+
+
 def _check(world: World, capture, now=None) -> list[str]:  # type: ignore[no-untyped-def]
     """Run the alert check as the schedule does; the trust-alert notices it sent (their 'again')."""
     before = set(Notice.objects.filter(kind="trust.alert").values_list("pk", flat=True))
@@ -104,15 +118,7 @@ def test_snoozed_alerts_wait_behind_the_others_in_the_portfolio(
 ) -> None:
     _snoozed_alert(world, django_capture_on_commit_callbacks)
     # Another engagement, same figures, with its alert not snoozed: it is riskier.
-    TrustAlert.objects.create(
-        workspace=world.workspace,
-        engagement=world.engagement_b,
-        kind="payment_overdue",
-        direction="p2c",
-        reason="%(n)s payment(s) unpaid past their due date, the oldest for %(days)s days.",
-        reason_params={"n": 1, "days": 10},
-        who_should_act="Olivia Owner",
-    )
+    _payment_alert(world, world.engagement_b)
     # And on the first engagement, a second alert, not snoozed, listed before the snoozed one.
     TrustAlert.objects.create(
         workspace=world.workspace,
@@ -172,14 +178,9 @@ def test_the_portfolio_shows_a_snooze_as_of_the_minute_it_ranks_at(world: World,
     import time_machine
 
     minute = timezone.now().replace(second=0, microsecond=0) + timedelta(days=1)
-    TrustAlert.objects.create(
-        workspace=world.workspace,
-        engagement=world.engagement,
-        kind="payment_overdue",
-        direction="p2c",
-        reason="%(n)s payment(s) unpaid past their due date, the oldest for %(days)s days.",
-        reason_params={"n": 1, "days": 10},
-        who_should_act="Olivia Owner",
+    _payment_alert(
+        world,
+        world.engagement,
         snoozed_until=minute + timedelta(seconds=30),
         snooze_reason="Away until the half-minute",
     )
