@@ -5,8 +5,9 @@ per direction and dimension) was eight rows an engagement, 8,000 at 1,000 engage
 summary holds the same values in one row, written with the states by the trust refresh: each
 item is [direction, dimension, positive, negative, at], the state's evidence as stored (not
 decayed) with its time in integer microseconds since the epoch, so the ranking decays it to the
-moment of the view with the very floats it got from the states (timedelta.total_seconds() is
-the same integer division).
+moment of the view (the start of its minute) with the very floats it got from the states
+(timedelta.total_seconds() is the same integer division). The items are stored as JSON text:
+the ranking keeps what it weighed in a minute by that text (trust/selectors.py).
 
 Why not a stored risk the database could order by: the risk is a non-linear function of
 evidence decayed to the moment of the view, each state from its own time, so two engagements
