@@ -3,12 +3,12 @@
 One selector for the engagement list, the engagement page and a client's own page. The number of
 queries is fixed whatever the number of engagements (one per kind of figure), and every figure
 comes from the same code as the page that details it: the consumption status from
-`ConsumptionSummary.status`, trust from `trust.services.opinions_of`.
+`ConsumptionSummary.status`, trust from the summaries the trust portfolio ranks by
+(`trust.selectors.summaries_weighed`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -25,10 +25,8 @@ from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.engagements.selectors import TableRow
 from confiance.followup.models import LIVE_STATUSES, Commitment
 from confiance.problems.models import OPEN_STATUSES, Problem
-from confiance.trust import indicators
-from confiance.trust.models import TrustState
 from confiance.trust.opinion import Opinion
-from confiance.trust.services import opinions_of, trust_settings_for
+from confiance.trust.selectors import summaries_weighed
 
 
 @dataclass
@@ -129,12 +127,6 @@ def _next_due(ids: list[int], today: date) -> QuerySet[Commitment]:
 
 
 _NEXT_DUE = PreparedIn(_next_due, "ids", today=date)
-_TRUST_STATES = PreparedIn(
-    lambda ids: TrustState.objects.filter(
-        engagement_id__in=ids, direction=indicators.C2P
-    ).values_list(*columns(TrustState)),
-    "ids",
-)
 
 
 def _band(opinion: Opinion) -> TrustBand:
@@ -159,7 +151,6 @@ def glance(
     if not engagements:
         return {}
     today = today or timezone.localdate()
-    now = timezone.now()
     ids = [e.pk for e in engagements]
     workspace = fetched_by.workspace
 
@@ -187,32 +178,13 @@ def glance(
 
     bands: dict[int, TrustBand] = {}
     directions_seen = {e.pk: access.trust_directions(fetched_by, e) for e in engagements}
-    trusted_ids = [pk for pk, directions in directions_seen.items() if "c2p" in directions]
-    if trusted_ids:
-        settings = trust_settings_for(fetched_by.workspace_id)
-        states: dict[int, list[TrustState]] = defaultdict(list)
-        for row in _TRUST_STATES.rows(ids=trusted_ids):
-            state, _at = build(TrustState, row)
-            assert state is not None
-            states[state.engagement_id].append(state)
-        # Without a state, the opinion is the prior's: the same for every such engagement
-        # with the same base rate (most of a list of new engagements), computed once.
-        priors: dict[float, TrustBand] = {}
-        for engagement in engagements:
-            if engagement.pk not in trusted_ids:
-                continue
-            base_rate = settings.base_rate(engagement.contact_origin)
-            found = states.get(engagement.pk)
-            band = priors.get(base_rate) if not found else None
-            if band is None:
-                band = _band(
-                    opinions_of(found or [], base_rate, settings.half_life, now)[
-                        (indicators.C2P, indicators.OVERALL)
-                    ]
-                )
-                if not found:
-                    priors[base_rate] = band
-            bands[engagement.pk] = band
+    trusted = [e for e in engagements if "c2p" in directions_seen[e.pk]]
+    if trusted:
+        # From the trust summaries, weighed at the start of the minute: the trust portfolio's
+        # figures at that instant, and what either kept for it (trust.selectors).
+        minute = timezone.now().replace(second=0, microsecond=0)
+        weighed = summaries_weighed(trusted, workspace_id=fetched_by.workspace_id, now=minute)
+        bands = {pk: _band(Opinion(*figures.c2p)) for pk, figures in weighed.items()}
 
     show_amounts = access.can_see_amounts(fetched_by)
     show_internal = access.can_see_internal_notes(fetched_by)

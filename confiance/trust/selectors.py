@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
@@ -31,7 +31,13 @@ from confiance.engagements.selectors import ROW_NAMES, TableRow
 from confiance.followup.models import Meeting
 from confiance.trust import indicators, sentences
 from confiance.trust.facts import render_label
-from confiance.trust.models import TrustAlert, TrustFact, TrustSnapshot, TrustState
+from confiance.trust.models import (
+    TrustAlert,
+    TrustFact,
+    TrustSnapshot,
+    TrustState,
+    TrustSummary,
+)
 from confiance.trust.opinion import (
     Masses,
     Opinion,
@@ -650,6 +656,58 @@ def _weighed_at(now_us: int) -> dict[_WeighedKey, Weighed]:
     return found
 
 
+def _weigh_kept(
+    kept: dict[_WeighedKey, Weighed],
+    states: str | None,
+    base_rate: float,
+    now_us: int,
+    half_life: float,
+    factors: dict[int, float],
+) -> Weighed:
+    """A summary weighed at now_us: as kept for the instant, else weighed (and kept)."""
+    key = (states, base_rate, half_life)
+    found = kept.get(key)
+    if found is None:
+        found = _weigh(states, base_rate, now_us, half_life, factors)
+        if len(kept) < _WEIGHED_LIMIT:
+            kept[key] = found
+    return found
+
+
+_SUMMARIES = PreparedIn(
+    lambda ids, workspace_id: TrustSummary.objects.filter(
+        workspace_id=workspace_id, engagement_id__in=ids
+    ).values_list("engagement_id", "states"),
+    "ids",
+    workspace_id=int,
+)
+
+
+class _Weighable(Protocol):
+    pk: int
+    contact_origin: str
+
+
+def summaries_weighed(
+    engagements: Sequence[_Weighable], *, workspace_id: int, now: datetime
+) -> dict[int, Weighed]:
+    """Some engagements' trust weighed at `now` from their summaries, by id (one query): the
+    very figures the portfolio ranks by at the same instant, and what it kept for the instant.
+    The engagements are the caller's, already in the reader's reach."""
+    settings = trust_settings_for(workspace_id)
+    h = settings.half_life.total_seconds()
+    now_us = microseconds(now)
+    kept = _weighed_at(now_us)
+    states = dict(_SUMMARIES.rows(ids=[e.pk for e in engagements], workspace_id=workspace_id))
+    factors: dict[int, float] = {}
+    return {
+        e.pk: _weigh_kept(
+            kept, states.get(e.pk), settings.base_rate(e.contact_origin), now_us, h, factors
+        )
+        for e in engagements
+    }
+
+
 def _weigh(
     states: str | None, base_rate: float, now_us: int, half_life: float, factors: dict[int, float]
 ) -> Weighed:
@@ -831,7 +889,7 @@ def trust_portfolio_ranking(
     settings = trust_settings_for(fetched_by.workspace_id)
     h = settings.half_life.total_seconds()
     now_us = microseconds(now)
-    weighed = _weighed_at(now_us)
+    kept = _weighed_at(now_us)
     factors: dict[int, float] = {}
     # The trend compares with the earliest day of the window that has a snapshot.
     window = timezone.localdate(now) - timedelta(days=settings.drop_window_days)
@@ -849,12 +907,7 @@ def trust_portfolio_ranking(
         base_rate = base_rates.get(origin)
         if base_rate is None:
             base_rate = base_rates[origin] = settings.base_rate(origin)
-        key = (states, base_rate, h)
-        figures = weighed.get(key)
-        if figures is None:
-            figures = _weigh(states, base_rate, now_us, h, factors)
-            if len(weighed) < _WEIGHED_LIMIT:
-                weighed[key] = figures
+        figures = _weigh_kept(kept, states, base_rate, now_us, h, factors)
         c2p_projected = figures.c2p_projected
         trend = round((c2p_projected - before) * 100) if before is not None else None
         # Risk: low trust, then high uncertainty (we do not know), open alerts not snoozed (a

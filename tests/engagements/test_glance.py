@@ -200,3 +200,51 @@ def test_engagement_page_says_where_we_are_and_has_a_clean_title(world: World, l
     title = html[html.index("<title>") + 7 : html.index("</title>")]
     assert title.strip() == "Busy 0 · Confiance", "no status form in the title"
     assert "Where we are" in html and "20 %" in html and "Deliver part 0" in html
+
+
+def test_the_trust_band_is_the_portfolios_figure_of_the_minute_and_follows_each_fact(
+    world: World,
+) -> None:
+    # The glance weighs the trust summaries at the start of the minute, as the trust portfolio
+    # does: both pages give one engagement the same figure, and a fact recorded within the
+    # minute shows at once on both, never a figure kept from before it.
+    import time_machine
+
+    from confiance.trust import indicators, selectors
+    from confiance.trust.services import trust_record_fact
+
+    def record(n: int, positive: float, negative: float) -> None:
+        trust_record_fact(
+            engagement=world.engagement,
+            fact=indicators.Fact(
+                "provider_commitment_kept", at, positive, negative, "kept", "", "t", str(n)
+            ),
+        )
+
+    minute = timezone.now().replace(second=0, microsecond=0)
+    at = minute - timedelta(days=3)
+    record(1, 2.0, 0.0)
+
+    def both() -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
+        band = glance(fetched_by=world.owner, engagements=[world.engagement])[
+            world.engagement.pk
+        ].trust
+        assert band is not None
+        ranked = {
+            r.pk: r for r in selectors.trust_portfolio_ranking(fetched_by=world.owner, now=minute)
+        }
+        figure, _p2c = ranked[world.engagement.pk].weighed.figures
+        return (band.projected, band.low, band.high, band.uncertainty), (
+            figure.projected,
+            figure.low,
+            figure.high,
+            figure.uncertainty,
+        )
+
+    with time_machine.travel(minute + timedelta(seconds=20), tick=False):
+        listed, ranked = both()
+        assert listed == ranked
+        record(2, 0.0, 6.0)
+        again_listed, again_ranked = both()
+    assert again_listed == again_ranked
+    assert again_listed[0] < listed[0]  # the broken commitment lowers trust at once
