@@ -674,12 +674,13 @@ def _weigh_kept(
     return found
 
 
+# By the ids alone, as the glance's other reads (the caller's engagements, in reach): a page of
+# fifty is fifty parameters, the most psycopg keeps a query's parsing for.
 _SUMMARIES = PreparedIn(
-    lambda ids, workspace_id: TrustSummary.objects.filter(
-        workspace_id=workspace_id, engagement_id__in=ids
-    ).values_list("engagement_id", "states"),
+    lambda ids: TrustSummary.objects.filter(engagement_id__in=ids).values_list(
+        "engagement_id", "states"
+    ),
     "ids",
-    workspace_id=int,
 )
 
 
@@ -698,7 +699,7 @@ def summaries_weighed(
     h = settings.half_life.total_seconds()
     now_us = microseconds(now)
     kept = _weighed_at(now_us)
-    states = dict(_SUMMARIES.rows(ids=[e.pk for e in engagements], workspace_id=workspace_id))
+    states = dict(_SUMMARIES.rows(ids=[e.pk for e in engagements]))
     factors: dict[int, float] = {}
     return {
         e.pk: _weigh_kept(
