@@ -212,6 +212,7 @@ def test_the_trust_band_is_the_portfolios_figure_of_the_minute_and_follows_each_
 
     from confiance.trust import indicators, selectors
     from confiance.trust.services import trust_record_fact
+    from confiance.trust.summaries import microseconds
 
     def record(n: int, positive: float, negative: float) -> None:
         trust_record_fact(
@@ -242,6 +243,13 @@ def test_the_trust_band_is_the_portfolios_figure_of_the_minute_and_follows_each_
         )
 
     with time_machine.travel(minute + timedelta(seconds=20), tick=False):
+        # The glance alone weighs the engagement at the start of the minute, not at this
+        # moment: what it kept for that instant is the very object the portfolio then ranks by.
+        selectors._weighed.clear()
+        glance(fetched_by=world.owner, engagements=[world.engagement])
+        (kept,) = selectors._weighed[microseconds(minute)].values()
+        ranking = selectors.trust_portfolio_ranking(fetched_by=world.owner, now=minute)
+        assert next(r for r in ranking if r.pk == world.engagement.pk).weighed is kept
         listed, ranked = both()
         assert listed == ranked
         record(2, 0.0, 6.0)
