@@ -1,5 +1,5 @@
-"""The list, consumption, client and engagement pages in process: CPU per request, and their
-HTML at a frozen moment, to compare two versions of the code on one database.
+"""The list, consumption, client, engagement and trust pages in process: CPU per request, and
+their HTML at a frozen moment, to compare two versions of the code on one database.
 
     python bench/page_snapshots.py measure [--seconds 2]
     python bench/page_snapshots.py html OUTDIR      # then: diff -r BEFORE_DIR AFTER_DIR
@@ -96,6 +96,9 @@ def _pages() -> list[tuple[str, Any, str]]:
         ("consumption page, client contact", contact, f"{one}/consumption/"),
         ("client page, owner", owner.user, f"{base}/clients/{big.client_id}/"),
         ("engagement page, owner", owner.user, f"{one}/"),
+        ("trust page, owner", owner.user, f"{one}/trust/"),
+        ("trust page, client contact", contact, f"{one}/trust/"),
+        ("trust portfolio, owner", owner.user, f"{base}/trust/"),
     ]
 
 
