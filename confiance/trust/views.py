@@ -43,6 +43,11 @@ def trust(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse
         {
             "engagement": engagement,
             "trust": data,
+            # Each direction with its two tables built once in Python (tables.py).
+            "directions": [
+                (d, tables.dimension_rows(d.dimensions), tables.explanation_rows(d.explanation))
+                for d in data.directions
+            ],
             "charts": charts,
             "internal": access.is_internal(membership),
             "can_act": can_act,
