@@ -56,6 +56,50 @@ def test_provider_sees_both_directions_with_the_facts_behind_them(world: World, 
     assert 'data-testid="ladder-stage"' in page
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_tables_show_each_fact_escaped_in_the_readers_formats(
+    world: World, login, language: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The dimension and fact tables are written in Python (trust/tables.py): a fact's label and
+    link are text, never markup, and its day and weight read as the reader's language writes
+    them."""
+    import re
+
+    from django.utils import formats, translation
+
+    at = timezone.now() - timedelta(days=3)
+    trust_record_fact(
+        engagement=world.engagement,
+        fact=indicators.Fact(
+            "payment_late",
+            at,
+            0.0,
+            1.0,
+            '<b>late</b> & "unpaid"',
+            '/x/?a=1&b="2"',
+            "test",
+            "hostile",
+        ),
+    )
+    http = login("member")
+    http.cookies["django_language"] = language
+    page = http.get(url(world), headers={"accept-language": language}).content.decode()
+    assert "<b>late</b>" not in page and 'b="2"' not in page
+    label = "&lt;b&gt;late&lt;/b&gt; &amp; &quot;unpaid&quot;"
+    link = 'href="/x/?a=1&amp;b=&quot;2&quot;"'
+    explanation = page.split('data-testid="explanation-p2c"')[1].split("</table>")[0]
+    with translation.override(language):
+        day = formats.date_format(timezone.localdate(at), "SHORT_DATE_FORMAT")
+        lowers = translation.gettext("lowers trust")
+    weight = r"<td>1,\d\d</td>" if language == "fr" else r"<td>1\.\d\d</td>"  # 1.5 decayed
+    assert f'<span class="down" aria-label="{lowers}">\u2212</span> <a {link}>{label}</a>' in (
+        explanation
+    )
+    assert f"<td>{day}</td>" in explanation and re.search(weight, explanation)
+    by_dimension = page.split('data-testid="direction-p2c"')[1].split('data-testid="explanation')[0]
+    assert f"<li>\u2212 <a {link}>{label}</a></li>" in by_dimension
+
+
 def test_client_sees_client_to_provider_trust_only(world: World, login) -> None:  # type: ignore[no-untyped-def]
     fact(world, "time_logged_promptly", 1)
     fact(world, "payment_late", 2, 0.0, 1.0)
