@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -448,18 +448,58 @@ def entry_list(*, fetched_by: Membership, engagement: Engagement) -> QuerySet[Ti
     )
 
 
+@dataclass(slots=True)
+class EntryRow:
+    """What the entries table shows of one time entry (tables.entry_rows), read as values: no
+    model instance, and of its person only the name shown."""
+
+    pk: int
+    kind: str
+    date: date
+    minutes: int
+    shared_note: str
+    internal_note: str  # shown to the provider's people only (tables.entry_rows)
+    corrects_id: int | None
+    correction_reason: str
+    created_at: datetime
+    person_name: str  # User.get_full_name: the full name, or the address
+    activity_name: str | None
+    is_corrected: bool = False  # set by mark_corrected
+
+
+ENTRY_ROW_NAMES = (
+    "pk",
+    "kind",
+    "date",
+    "minutes",
+    "shared_note",
+    "internal_note",
+    "corrects_id",
+    "correction_reason",
+    "created_at",
+    "person__full_name",
+    "person__email",
+    "activity__name",
+)
+
+
+def entry_rows_of(rows: Sequence[Sequence[Any]]) -> list[EntryRow]:
+    """The `EntryRow`s of some `values_list(*ENTRY_ROW_NAMES)` rows."""
+    return [
+        EntryRow(pk, kind, day, minutes, shared, internal, corrects, reason, at, name or email, a)
+        for pk, kind, day, minutes, shared, internal, corrects, reason, at, name, email, a in rows
+    ]
+
+
 # The first page of entries, the one nearly every view shows: compiled once per process and
-# page length (core.queries); `entry_list`'s query, its rows built as Django builds them.
+# page length (core.queries); `entry_list`'s query and order, as the table's rows.
 @functools.cache
 def _first_entries(size: int) -> Prepared:
     return Prepared(
         lambda engagement_id: (
             TimeEntry.objects.filter(engagement_id=engagement_id)
-            .select_related("person", "activity")
             .order_by("-date", "-id")[:size]
-            .values_list(
-                *columns(TimeEntry), *columns(User, "person__"), *columns(Activity, "activity__")
-            )
+            .values_list(*ENTRY_ROW_NAMES)
         ),
         engagement_id=int,
     )
@@ -467,19 +507,10 @@ def _first_entries(size: int) -> Prepared:
 
 def entry_first_page(
     *, fetched_by: Membership, engagement: Engagement, size: int
-) -> list[TimeEntry]:
-    """The first `size` rows of `entry_list`, with their person and activity."""
+) -> list[EntryRow]:
+    """The first `size` rows of `entry_list`, as the table shows them."""
     access.check_engagement(fetched_by, engagement)
-    entries = []
-    for row in _first_entries(size).rows(engagement_id=engagement.pk):
-        entry, at = build(TimeEntry, row)
-        person, at = build(User, row, at)
-        activity, at = build(Activity, row, at)
-        assert entry is not None and person is not None
-        entry.person = person
-        entry.activity = activity
-        entries.append(entry)
-    return entries
+    return entry_rows_of(_first_entries(size).rows(engagement_id=engagement.pk))
 
 
 def entry_row_count(*, engagement: Engagement, figures: Figures) -> int:
@@ -548,7 +579,7 @@ _CORRECTED = PreparedIn(
 )
 
 
-def mark_corrected(entries: list[TimeEntry]) -> None:
+def mark_corrected(entries: list[EntryRow]) -> None:
     """Set `is_corrected` on a page of entries, in one query (not a GROUP BY over all)."""
     corrected = {row[0] for row in _CORRECTED.rows(ids=[e.pk for e in entries])}
     for entry in entries:

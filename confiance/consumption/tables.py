@@ -16,8 +16,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from confiance.consumption.models import TimeEntry
-from confiance.consumption.selectors import ConsumptionSummary
+from confiance.consumption.selectors import ConsumptionSummary, EntryRow
 from confiance.consumption.templatetags.consumption_tags import (
     days,
     hours,
@@ -50,14 +49,14 @@ def _week_row(week: date, minutes: int, cumulative: int, per_day: int, language:
 
 
 def entry_rows(
-    entries: Iterable[TimeEntry],
+    entries: Iterable[EntryRow],
     *,
     engagement: Engagement,
     workspace_slug: str,
     show_internal: bool,
     can_log: bool,
 ) -> SafeString:
-    """One page of time entries; `is_corrected` set on each (selectors.mark_corrected)."""
+    """One page of time entries, `is_corrected` set on each (selectors.mark_corrected)."""
     correct_url = row_url("entry-correct", "entry_id", ws=workspace_slug, pk=engagement.pk)
     corrected = escape(_("Corrected (see the entries that reference it)"))
     correct = escape(_("Correct"))
@@ -67,7 +66,7 @@ def entry_rows(
     locale = (language or "en").replace("-", "_")
     rows = []
     for e in entries:
-        is_corrected = getattr(e, "is_corrected", False)
+        is_corrected = e.is_corrected
         note = escaped(e.shared_note)
         # As {% blocktranslate %} did: the catalogue's text as is, the values escaped.
         if e.kind == "reversal":
@@ -83,13 +82,13 @@ def entry_rows(
         if can_log and e.kind != "reversal" and not is_corrected:
             url = correct_url(e.pk)
             action = f'<a href="{escaped(url)}">{correct}</a>'
-        activity = e.activity.name if e.activity is not None and e.activity.name else "—"
+        activity = e.activity_name or "—"
         worked = short_date_in(e.date, language) if e.date is not None else ""
         minutes = hours_in(e.minutes, locale) if e.minutes is not None else ""
         rows.append(
             f'<tr class="entry-{escaped(e.kind)}{" entry-corrected" if is_corrected else ""}"'
             f' id="entry-{e.pk}"><td>{escaped(worked)}</td>'
-            f"<td>{escaped(e.person.get_full_name())}</td><td>{escaped(minutes)}</td>"
+            f"<td>{escaped(e.person_name)}</td><td>{escaped(minutes)}</td>"
             f"<td>{escaped(activity)}</td><td>{note}</td>{internal}"
             f"<td><small>#{e.pk} · {escaped(short_date(e.created_at))}</small></td>"
             f"<td>{action}</td></tr>"

@@ -118,7 +118,9 @@ def _page(
     )
     filters = exports.entry_filter(filter_form)
     paginator = Paginator(
-        filters.apply(selectors.entry_list(fetched_by=membership, engagement=engagement)),
+        filters.apply(
+            selectors.entry_list(fetched_by=membership, engagement=engagement)
+        ).values_list(*selectors.ENTRY_ROW_NAMES),
         ENTRIES_PER_PAGE,
     )
     if not filters.active:
@@ -129,7 +131,7 @@ def _page(
             fetched_by=membership, engagement=engagement, size=ENTRIES_PER_PAGE
         )
     else:
-        entries.object_list = list(entries.object_list)
+        entries.object_list = selectors.entry_rows_of(list(entries.object_list))
     selectors.mark_corrected(entries.object_list)
     summary = selectors.consumption_summary(
         fetched_by=membership, engagement=engagement, figures=figures, people=people

@@ -441,6 +441,49 @@ def test_client_page_shows_the_same_numbers_without_internal_notes(login, world:
     assert other.status_code == 404
 
 
+def test_the_entries_table_shows_a_correction_to_both_sides_on_every_page(
+    login, world: World
+) -> None:
+    """The first page (read as rows by one prepared query) and a filtered page (through the
+    paginator) write the same table: who, how long, which activity, the shared note as text,
+    what a correction replaced and why, the internal note to the provider only, and the
+    "Correct" link only where a correction can still be made."""
+    workshops = services.activity_create(
+        membership=world.owner, engagement=world.engagement, name="Workshops <1>"
+    )
+    entry = log(world, 120, shared_note="Plan & <b>build</b>", internal_note="SECRET-INTERNAL")
+    _reversal, replacement = services.time_entry_correct(
+        membership=world.member,
+        entry=entry,
+        reason="Typed <2 h>",
+        replacement=EntryInput(
+            person=world.member.user, date=entry.date, minutes=90, activity=workshops
+        ),
+    )
+    url = f"/w/{world.workspace.slug}/engagements/{world.engagement.pk}/consumption/"
+
+    def table(persona: str, query: str = "") -> str:
+        page = login(persona).get(url + query).content.decode()
+        return page.split('<table class="entries">')[1].split("<tbody>")[1].split("</tbody>")[0]
+
+    mine = table("member")
+    assert mine == table("member", f"?person={world.member.user.pk}")  # the paginated path
+    rows = mine.split("</tr>")[:-1]
+    assert len(rows) == 3  # newest first: the replacement, the reversal, the original
+    assert f"Replaces entry #{entry.pk}: Typed &lt;2 h&gt;" in rows[0]
+    assert "Workshops &lt;1&gt;" in rows[0] and "1.5\xa0h" in rows[0]
+    assert f"Reverses entry #{entry.pk}" in rows[1] and "-2.0\xa0h" in rows[1]
+    assert "entry-corrected" in rows[2] and "Corrected (see the entries" in rows[2]
+    assert "Plan &amp; &lt;b&gt;build&lt;/b&gt;" in rows[2] and "SECRET-INTERNAL" in rows[2]
+    assert world.member.user.get_full_name() in rows[2]
+    correct = f"/entries/{replacement.pk}/correct/"
+    assert correct in rows[0] and "/correct/" not in rows[1] + rows[2]
+    theirs = table("client_contact")
+    assert theirs == table("client_contact", f"?person={world.member.user.pk}")
+    assert "SECRET-INTERNAL" not in theirs and "/correct/" not in theirs
+    assert f"Replaces entry #{entry.pk}: Typed &lt;2 h&gt;" in theirs
+
+
 def test_logging_through_the_page_and_field_errors(login, world: World) -> None:
     http = login("member")
     url = f"/w/{world.workspace.slug}/engagements/{world.engagement.pk}/consumption/log/"
