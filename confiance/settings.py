@@ -106,6 +106,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "confiance.core.context_processors.navigation",
             ],
+            # Links rendered once per process (the module says what its key holds); the
+            # templates load `i18n_remembered` for constant translations likewise.
+            "builtins": ["confiance.core.templatetags.url_remembered"],
         },
     }
 ]

@@ -1,0 +1,67 @@
+"""`{% load i18n_remembered %}`: Django's `i18n` library, with `{% translate "a constant" %}`
+remembered per language.
+
+A page renders thirty to a hundred constant translations (headings, labels, buttons), and
+Django's node looks each one up again on every render: a lazy string made, the catalogue asked,
+the text made safe or escaped, about 15 µs each. The text of a constant depends only on the
+message, the active language and whether the context escapes, so the node keeps what it
+rendered under those three. Everything else (a variable, a filter, `noop`, `context "…"`,
+`as name`) is Django's own node, unchanged, as are the library's other tags. The page templates
+load this library in place of `i18n` (a test checks that they all do); overriding the `i18n`
+label itself would make Django warn of two libraries under one name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.template.base import Parser, Token, Variable
+from django.template.context import Context
+from django.templatetags import i18n
+from django.utils import translation
+
+register = template.Library()
+register.tags.update(i18n.register.tags)
+register.filters.update(i18n.register.filters)
+
+_REMEMBERED = 8192  # far more than the catalogue's messages in two languages
+_rendered: dict[tuple[str, str | None, bool], Any] = {}
+
+
+class RememberedTranslateNode(i18n.TranslateNode):
+    """`{% translate "constant" %}`, rendered once per message, language and escaping."""
+
+    def render(self, context: Context) -> Any:
+        key = (self.filter_expression.var.literal, translation.get_language(), context.autoescape)
+        found = _rendered.get(key)
+        if found is None:
+            found = super().render(context)
+            if len(_rendered) >= _REMEMBERED:
+                _rendered.clear()
+            _rendered[key] = found
+        return found
+
+
+@register.tag("translate")
+@register.tag("trans")
+def do_translate(parser: Parser, token: Token) -> template.Node:
+    node = i18n.do_translate(parser, token)
+    expression = node.filter_expression
+    constant = (
+        isinstance(expression.var, Variable)
+        and expression.var.lookups is None
+        and isinstance(expression.var.literal, str)
+    )
+    if not constant or expression.filters or node.noop or node.asvar or node.message_context:
+        return node
+    return RememberedTranslateNode(expression, node.noop)
+
+
+@receiver(setting_changed)
+def _forget(*, setting: str, **kwargs: Any) -> None:
+    """A test that changes the languages or the catalogues' paths reads them afresh."""
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS"}:
+        _rendered.clear()
