@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -222,10 +223,15 @@ class Prepared:
 
 class PreparedIn:
     """A `Prepared` with one list of values of one kind (an `__in` lookup; ints unless `item`
-    says otherwise), compiled once per list length.
+    says otherwise): on PostgreSQL one statement for every length, the list bound as one array
+    (`= ANY(%s::bigint[])`); elsewhere compiled once per list length.
 
     `make` receives the list under `name`, the other values as `Prepared` does; an empty list
     finds no rows without a query (Django would not compile `IN ()` either).
+
+    Why an array on PostgreSQL: a list of a hundred ids was a hundred parameters, and psycopg
+    converts anew, on every run, a query of more than fifty (it keeps only shorter ones): 2.2 ms
+    for the trust portfolio's hundred engagements against 1.1 ms with one array.
     """
 
     def __init__(
@@ -237,6 +243,7 @@ class PreparedIn:
         self._kinds = kinds
         self._by_length: dict[int, Prepared] = {}
         self._lock = threading.Lock()
+        self._array: _ArrayPrepared | None = None
 
     def _prepared(self, length: int) -> Prepared:
         prepared = self._by_length.get(length)
@@ -259,5 +266,65 @@ class PreparedIn:
         items = list(values.pop(self._name))
         if not items:
             return []
+        if connections[using].vendor == "postgresql":
+            if self._array is None:
+                single = self._prepared(1)  # takes the lock itself
+                with self._lock:
+                    if self._array is None:
+                        self._array = _ArrayPrepared(single, f"{self._name}__0")
+            if self._array.rewrites(using):
+                return self._array.rows(using, **values, **{f"{self._name}__0": items})
         named = {f"{self._name}__{i}": item for i, item in enumerate(items)}
         return self._prepared(len(items)).rows(using, **values, **named)
+
+
+_PLACEHOLDER = re.compile(r"%%|%s")
+_ARRAYS = {int: "bigint[]", str: "text[]"}
+
+
+class _ArrayPrepared(Prepared):
+    """A `PreparedIn`'s query of one item, its `IN (%s)` compiled as `= ANY(%s::type[])`: the
+    one item's value is then the whole list."""
+
+    def __init__(self, single: Prepared, slot: str) -> None:
+        super().__init__(single._make, **single._kinds)
+        self._single = single
+        self._slot = slot
+        self._rewritten: dict[str, tuple[str, list[tuple[bool, Any, type | None]], Any] | None]
+        self._rewritten = {}
+
+    def rewrites(self, alias: str) -> bool:
+        """Whether every use of the list compiled to an `IN` that became an array (otherwise the
+        caller compiles one query per length, as on other databases)."""
+        return self._compile_array(alias) is not None
+
+    def _compile_array(
+        self, alias: str
+    ) -> tuple[str, list[tuple[bool, Any, type | None]], Any] | None:
+        if alias in self._rewritten:
+            return self._rewritten[alias]
+        sql, slots, converters = self._single._compile(alias)
+        array = _ARRAYS.get(self._single._kinds[self._slot])
+        placeholders = [match for match in _PLACEHOLDER.finditer(sql) if match.group() == "%s"]
+        uses = [i for i, (named, slot, _wrap) in enumerate(slots) if named and slot == self._slot]
+        found: tuple[str, list[tuple[bool, Any, type | None]], Any] | None = None
+        if array is not None and uses and len(placeholders) == len(slots):
+            new_slots = list(slots)
+            for i in reversed(uses):
+                match = placeholders[i]
+                start, end = match.start(), match.end()
+                if not (sql[start - 4 : start] == "IN (" and sql[end : end + 1] == ")"):
+                    break
+                sql = f"{sql[: start - 4]}= ANY(%s::{array}){sql[end + 1 :]}"
+                new_slots[i] = (True, self._slot, list)
+            else:
+                found = (sql, new_slots, converters)
+        with self._lock:
+            self._rewritten[alias] = found
+        return found
+
+    def _compile(self, alias: str) -> tuple[str, list[tuple[bool, Any, type | None]], Any]:
+        compiled = self._compile_array(alias)
+        if compiled is None:
+            raise ValueError("the list does not compile to an IN of one item")
+        return compiled

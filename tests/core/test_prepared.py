@@ -114,6 +114,51 @@ def test_a_list_is_compiled_once_per_length_and_gives_the_querysets_rows(
         assert by_index.rows(indexes=[], engagement_id=world.engagement.pk) == []
 
 
+def test_on_postgresql_a_list_is_one_array_whatever_its_length(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    """One statement for every length on PostgreSQL (the list bound as one array), each use of
+    the list in a union's parts too; one per length elsewhere. The rows are the queryset's."""
+    from django.db import connection
+
+    log_entries(world, 6, django_capture_on_commit_callbacks)
+    engagement_id = world.engagement.pk
+    both_ends = PreparedIn(
+        lambda indexes, engagement_id: [
+            LedgerEntry.objects.filter(engagement_id=engagement_id, index__in=indexes)
+            .order_by("index")
+            .values_list("index", "kind")[:2],
+            LedgerEntry.objects.filter(engagement_id=engagement_id, index__in=indexes)
+            .order_by("-index")
+            .values_list("index", "kind")[:1],
+        ],
+        "indexes",
+        engagement_id=int,
+    )
+    lists = ([5], [1, 3], [4, 2, 0, 4], [3, None, 1], list(range(60)), list(range(1000, 3000)))
+    expected = []
+    for indexes in lists:
+        chosen = LedgerEntry.objects.filter(engagement_id=engagement_id, index__in=indexes)
+        expected.append(
+            list(chosen.order_by("index").values_list("index", "kind")[:2])
+            + list(chosen.order_by("-index").values_list("index", "kind")[:1])
+        )
+    statements: set[str] = set()
+
+    def kept(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.add(sql)  # the statement as sent, its values apart
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(kept):
+        found = [both_ends.rows(indexes=indexes, engagement_id=engagement_id) for indexes in lists]
+    assert found == expected
+    if connection.vendor == "postgresql":
+        (statement,) = statements
+        assert statement.count("= ANY(") == 2 and " IN (" not in statement
+    else:
+        assert len(statements) == len(lists)
+
+
 def test_a_date_is_bound_as_the_backend_adapts_it(
     world: World, django_capture_on_commit_callbacks: Any
 ) -> None:
