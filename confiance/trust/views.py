@@ -34,7 +34,10 @@ def trust(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse
     engagement = access.get_engagement(membership, pk)
     if not access.trust_directions(membership, engagement):
         raise Http404
-    data = selectors.engagement_trust(fetched_by=membership, engagement=engagement)
+    # As of the start of the minute, as the portfolio and every at-a-glance band weigh: within
+    # a minute each page shows the engagement the same figure.
+    now = timezone.now().replace(second=0, microsecond=0)
+    data = selectors.engagement_trust(fetched_by=membership, engagement=engagement, now=now)
     charts = {d.direction: d.chart for d in data.directions}
     can_act = access.can_act_on_trust_alerts(membership, engagement)
     return render(
@@ -43,6 +46,7 @@ def trust(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse
         {
             "engagement": engagement,
             "trust": data,
+            "as_of": now,
             # Each direction with its two tables built once in Python (tables.py).
             "directions": [
                 (d, tables.dimension_rows(d.dimensions), tables.explanation_rows(d.explanation))

@@ -219,6 +219,31 @@ def test_portfolio_says_the_minute_its_figures_are_of(world: World, login) -> No
     assert "Chiffres arrêtés à 10:07." in french
 
 
+def test_the_engagement_page_weighs_at_the_minute_the_portfolio_does(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    # One rule for every trust figure shown: as of the start of the minute. Within it, the
+    # engagement's own page and the portfolio give the same figure, and both say the minute.
+    import time_machine
+
+    for n in (40, 20, 3):
+        fact(world, "provider_commitment_kept", n)
+    fact(world, "overrun_unannounced", 2, 0.0, 1.0)
+    http = login("owner")
+    portfolio = reverse("trust-portfolio", kwargs={"ws": world.workspace.slug})
+    with time_machine.travel(datetime(2026, 3, 10, 9, 7, 42, tzinfo=UTC), tick=False):
+        page = http.get(url(world), HTTP_ACCEPT_LANGUAGE="fr")
+        ranked = http.get(portfolio).context["rows"]
+    assert page.context["as_of"] == datetime(2026, 3, 10, 9, 7, tzinfo=UTC)
+    assert "Chiffres arrêtés à 10:07." in page.content.decode()
+    (row,) = [r for r in ranked if r.engagement.pk == world.engagement.pk]
+    shown = {d.direction: d.overall for d in page.context["trust"].directions}
+    assert (shown["c2p"].projected, shown["c2p"].low, shown["c2p"].high) == (
+        row.c2p.projected,
+        row.c2p.low,
+        row.c2p.high,
+    )
+    assert shown["p2c"].projected == row.p2c.projected
+
+
 def test_portfolio_ranks_with_the_figures_it_shows_and_pages_by_risk(  # type: ignore[no-untyped-def]
     world: World, login, monkeypatch
 ) -> None:
