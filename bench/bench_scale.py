@@ -121,6 +121,26 @@ def _latencies(fn: Callable[[], float], seconds: float, at_least: int = 20) -> l
     return times
 
 
+def _interleaved(browser: Browser, paths: dict[str, str], seconds: float) -> dict[str, list[float]]:
+    """Each path's latencies, `seconds` in all, measured in turns of a tenth of that: the bare
+    view and the pages share the machine's slow and quiet moments alike, so a ratio does not
+    depend on which one ran while a neighbour was busy (on a shared machine the bare view alone
+    went from 1.0 to 2.7 ms between two runs of a minute)."""
+    turns = 10
+    times: dict[str, list[float]] = {label: [] for label in paths}
+    for path in paths.values():
+        for _ in range(6):  # warm up: each gunicorn worker loads the application on first use
+            browser.get(path)
+    for _ in range(turns):
+        for label, path in paths.items():
+            deadline = time.perf_counter() + seconds / turns
+            found = times[label]
+            at_least = len(found) + 2
+            while len(found) < at_least or time.perf_counter() < deadline:
+                found.append(browser.get(path))
+    return times
+
+
 def _p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -473,7 +493,8 @@ def _measure(
     from confiance.ledger import selectors
 
     browser = Browser(port, cookie)
-    bare = _latencies(lambda: browser.get("/bench/bare/"), seconds)
+    measured = _interleaved(browser, {"bare": "/bench/bare/", **pages}, seconds)
+    bare = measured["bare"]
     # One person at a time: a page's rate is 1 / its median latency (a few slow outliers,
     # from other work on the machine, do not decide the ratio).
     bare_rate = 1000 / _p(bare, 0.5)
@@ -481,8 +502,8 @@ def _measure(
         ("bare Django view (baseline)", f"p50 {_p(bare, 0.5):7.1f} ms   {bare_rate:7.1f} req/s")
     ]
     figures: dict[str, float] = {"bare": _p(bare, 0.5)}
-    for label, path in pages.items():
-        times = _latencies(lambda path=path: browser.get(path), seconds)
+    for label in pages:
+        times = measured[label]
         page_rate = 1000 / _p(times, 0.5)
         figures[label] = _p(times, 0.5)
         rows.append(
