@@ -263,7 +263,8 @@ class PreparedIn:
 
     def rows(self, using: str = "default", **values: Any) -> list[tuple[Any, ...]]:
         """The rows of the query for these values."""
-        items = list(values.pop(self._name))
+        # None matches no row (Django's `IN` leaves it out, an array would hold a NULL).
+        items = [item for item in values.pop(self._name) if item is not None]
         if not items:
             return []
         if connections[using].vendor == "postgresql":

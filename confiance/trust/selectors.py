@@ -109,6 +109,8 @@ class DirectionTrust:
     explanation: list[ExplainedFact]
     chart: dict[str, Any]
     alerts: list[TrustAlert]
+    # The alerts snoozed at the moment the figures are of (their order and their words alike).
+    snoozed: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -467,6 +469,7 @@ def engagement_trust(
                 explanation=top[direction],
                 chart=_chart(snapshots, direction, overall, now),
                 alerts=[a for a in alerts if a.direction == direction],
+                snoozed=frozenset(a.pk for a in alerts if a.snoozed(now)),
             )
         )
     # The ladder weighs both directions: the provider's people see it, the client does not.

@@ -155,8 +155,9 @@ def test_on_postgresql_a_list_is_one_array_whatever_its_length(
     if connection.vendor == "postgresql":
         (statement,) = statements
         assert statement.count("= ANY(") == 2 and " IN (" not in statement
-    else:
-        assert len(statements) == len(lists)
+    else:  # one per length, a None left out as Django's `IN` leaves it out
+        lengths = {len([i for i in chosen if i is not None]) for chosen in lists}
+        assert len(statements) == len(lengths)
 
 
 def test_a_date_is_bound_as_the_backend_adapts_it(

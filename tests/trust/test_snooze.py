@@ -192,3 +192,26 @@ def test_the_portfolio_shows_a_snooze_as_of_the_minute_it_ranks_at(world: World,
     with time_machine.travel(minute + timedelta(minutes=1, seconds=5), tick=False):
         text = http.get(target, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Payment overdue" in text and "Away until the half-minute" not in text
+
+
+@pytest.mark.django_db
+def test_the_engagement_page_shows_a_snooze_as_of_its_minute(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    # The engagement's own trust page is of the start of the minute too: the snooze's words
+    # and the alerts' order agree with the figures' moment.
+    import time_machine
+
+    minute = timezone.now().replace(second=0, microsecond=0) + timedelta(days=1)
+    _payment_alert(
+        world,
+        world.engagement,
+        snoozed_until=minute + timedelta(seconds=30),
+        snooze_reason="Away until the half-minute",
+    )
+    target = reverse("trust", kwargs={"ws": world.workspace.slug, "pk": world.engagement.pk})
+    http = login("owner")
+    with time_machine.travel(minute + timedelta(seconds=42), tick=False):
+        text = http.get(target, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Snoozed until" in text and "Away until the half-minute" in text
+    with time_machine.travel(minute + timedelta(minutes=1, seconds=5), tick=False):
+        text = http.get(target, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Away until the half-minute" not in text

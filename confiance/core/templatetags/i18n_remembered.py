@@ -13,6 +13,7 @@ label itself would make Django warn of two libraries under one name.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django import template
@@ -22,6 +23,7 @@ from django.template.base import Parser, Token, Variable
 from django.template.context import Context
 from django.templatetags import i18n
 from django.utils import translation
+from django.utils.autoreload import file_changed
 
 register = template.Library()
 register.tags.update(i18n.register.tags)
@@ -64,4 +66,13 @@ def do_translate(parser: Parser, token: Token) -> template.Node:
 def _forget(*, setting: str, **kwargs: Any) -> None:
     """A test that changes the languages or the catalogues' paths reads them afresh."""
     if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS"}:
+        _rendered.clear()
+
+
+@receiver(file_changed)
+def _catalogue_changed(*, file_path: Path, **kwargs: Any) -> None:
+    """The development server reads a compiled catalogue again without restarting (Django's
+    own translation reloader): what was rendered from the old one is forgotten with it. Says
+    nothing of whether to restart (None)."""
+    if file_path.suffix == ".mo":
         _rendered.clear()

@@ -5,8 +5,9 @@ on every view of it. A URL depends only on the view's name, its arguments, the U
 configuration and script prefix, the current application namespace and (with
 `i18n_patterns`) the language: all part of the key. Only arguments that are plain text or whole
 numbers are remembered (a model or any other object is Django's own conversion, every time),
-and `{% url … as name %}` is Django's node unchanged. A name that does not reverse raises as
-before, and nothing is kept.
+and `{% url … as name %}` is Django's node unchanged: a link that carries a secret (the password
+reset's token) is written that way, so that it is never kept. A name that does not reverse
+raises as before, and nothing is kept.
 """
 
 from __future__ import annotations
