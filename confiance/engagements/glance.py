@@ -26,7 +26,7 @@ from confiance.engagements.selectors import TableRow
 from confiance.followup.models import LIVE_STATUSES, Commitment
 from confiance.problems.models import OPEN_STATUSES, Problem
 from confiance.trust.opinion import Opinion
-from confiance.trust.selectors import summaries_weighed
+from confiance.trust.selectors import summaries_weighed, this_minute
 
 
 @dataclass
@@ -182,8 +182,9 @@ def glance(
     if trusted:
         # From the trust summaries, weighed at the start of the minute: the trust portfolio's
         # figures at that instant, and what either kept for it (trust.selectors).
-        minute = timezone.now().replace(second=0, microsecond=0)
-        weighed = summaries_weighed(trusted, workspace_id=fetched_by.workspace_id, now=minute)
+        weighed = summaries_weighed(
+            trusted, workspace_id=fetched_by.workspace_id, now=this_minute()
+        )
         bands = {pk: _band(Opinion(*figures.c2p)) for pk, figures in weighed.items()}
 
     show_amounts = access.can_see_amounts(fetched_by)

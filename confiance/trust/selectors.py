@@ -94,10 +94,6 @@ class ExplainedFact:
     weight: float  # decayed to now
     reason: str
 
-    @property
-    def dimension_label(self) -> str:
-        return str(indicators.DIMENSION_LABELS[self.dimension])
-
 
 @dataclass
 class DirectionTrust:
@@ -636,6 +632,15 @@ class Weighed:
 # asked once: by a test, a script), for the last two (a minute's turn), and up to a bound each
 # (about 5 KB a summary of eleven states).
 MINUTE_US = 60_000_000
+
+
+def this_minute() -> datetime:
+    """The moment every trust figure shown is of: the start of the current minute (the
+    engagement's trust page, the portfolio, each at-a-glance band), so that within a minute
+    every page gives an engagement the same figure and the rankings share what they weighed."""
+    return timezone.now().replace(second=0, microsecond=0)
+
+
 _WEIGHED_INSTANTS = 2
 _WEIGHED_LIMIT = 10_000
 _WeighedKey = tuple[str | None, float, float]

@@ -34,9 +34,8 @@ def trust(request: HttpRequest, membership: Membership, pk: int) -> HttpResponse
     engagement = access.get_engagement(membership, pk)
     if not access.trust_directions(membership, engagement):
         raise Http404
-    # As of the start of the minute, as the portfolio and every at-a-glance band weigh: within
-    # a minute each page shows the engagement the same figure.
-    now = timezone.now().replace(second=0, microsecond=0)
+    # As of the start of the minute, as the portfolio and every at-a-glance band weigh.
+    now = selectors.this_minute()
     data = selectors.engagement_trust(fetched_by=membership, engagement=engagement, now=now)
     charts = {d.direction: d.chart for d in data.directions}
     can_act = access.can_act_on_trust_alerts(membership, engagement)
@@ -170,7 +169,7 @@ def portfolio(request: HttpRequest, membership: Membership) -> HttpResponse:
     status = request.GET.get("status") or None
     # The figures as of the start of the minute, said on the page: a view asked again within it
     # (a page turned, a filter chosen) weighs only the summaries written since (selectors).
-    now = timezone.now().replace(second=0, microsecond=0)
+    now = selectors.this_minute()
     ranked = selectors.trust_portfolio_ranking(
         fetched_by=membership, client_id=client_id, lead_id=lead_id, status=status, now=now
     )
