@@ -3,7 +3,7 @@ snoozed alert waits behind the others in the portfolio, saying until when and wh
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -171,12 +171,8 @@ def test_alerts_opened_at_one_moment_keep_one_order_whatever_order_they_were_sto
     assert [a.pk for a in rows[world.engagement.pk].alerts] == [901, 902, 903]
 
 
-@pytest.mark.django_db
-def test_the_portfolio_shows_a_snooze_as_of_the_minute_it_ranks_at(world: World, login) -> None:  # type: ignore[no-untyped-def]
-    # Its figures are of the start of the minute: a snooze ending within the minute is still on
-    # in the risk, in the alerts' order and in the words shown, all three.
-    import time_machine
-
+def _snoozed_to_the_half_minute(world: World) -> datetime:
+    """An alert snoozed until half a minute past a minute of tomorrow; that minute."""
     minute = timezone.now().replace(second=0, microsecond=0) + timedelta(days=1)
     _payment_alert(
         world,
@@ -184,6 +180,16 @@ def test_the_portfolio_shows_a_snooze_as_of_the_minute_it_ranks_at(world: World,
         snoozed_until=minute + timedelta(seconds=30),
         snooze_reason="Away until the half-minute",
     )
+    return minute
+
+
+@pytest.mark.django_db
+def test_the_portfolio_shows_a_snooze_as_of_the_minute_it_ranks_at(world: World, login) -> None:  # type: ignore[no-untyped-def]
+    # Its figures are of the start of the minute: a snooze ending within the minute is still on
+    # in the risk, in the alerts' order and in the words shown, all three.
+    import time_machine
+
+    minute = _snoozed_to_the_half_minute(world)
     target = reverse("trust-portfolio", kwargs={"ws": world.workspace.slug})
     http = login("owner")
     with time_machine.travel(minute + timedelta(seconds=42), tick=False):
@@ -200,13 +206,7 @@ def test_the_engagement_page_shows_a_snooze_as_of_its_minute(world: World, login
     # and the alerts' order agree with the figures' moment.
     import time_machine
 
-    minute = timezone.now().replace(second=0, microsecond=0) + timedelta(days=1)
-    _payment_alert(
-        world,
-        world.engagement,
-        snoozed_until=minute + timedelta(seconds=30),
-        snooze_reason="Away until the half-minute",
-    )
+    minute = _snoozed_to_the_half_minute(world)
     target = reverse("trust", kwargs={"ws": world.workspace.slug, "pk": world.engagement.pk})
     http = login("owner")
     with time_machine.travel(minute + timedelta(seconds=42), tick=False):
