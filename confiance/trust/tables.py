@@ -38,18 +38,24 @@ def _trend(trend: int | None) -> str:
     return "→ 0"
 
 
-_KINDS: dict[str | None, dict[str, str]] = {}
+_LABELS: dict[tuple[str, str | None], dict[str, str]] = {}
+
+
+def _labels(
+    name: str, language: str | None, pairs: Iterable[tuple[object, object]]
+) -> dict[str, str]:
+    """Some choices' labels in a language given (the active one), made once per language."""
+    labels = _LABELS.get((name, language))
+    if labels is None:
+        labels = _LABELS[name, language] = {str(value): str(label) for value, label in pairs}
+    return labels
 
 
 def _kind_labels(language: str | None) -> dict[str, str]:
-    """Each alert kind's label (`TrustAlert.get_kind_display()`) in a language given, made once
-    per language: Django's own builds a dictionary of every kind for each call (a hundred alerts
-    a page)."""
-    labels = _KINDS.get(language)
-    if labels is None:
-        choices = TrustAlert._meta.get_field("kind").flatchoices  # type: ignore[union-attr]
-        labels = _KINDS[language] = {str(value): str(label) for value, label in choices}
-    return labels
+    """Each alert kind's label (`TrustAlert.get_kind_display()`): Django's own builds a
+    dictionary of every kind for each call (a hundred alerts a page)."""
+    field = TrustAlert._meta.get_field("kind")
+    return _labels("kind", language, field.flatchoices)  # type: ignore[union-attr]
 
 
 def _alerts(row: PortfolioRow, now: datetime, kinds: dict[str, str]) -> str:
@@ -172,14 +178,6 @@ def explanation_rows(facts: Iterable[ExplainedFact]) -> SafeString:
     return mark_safe("".join(html))  # noqa: S308 - every text above is escaped
 
 
-_DIMENSIONS: dict[str | None, dict[str, str]] = {}
-
-
 def _dimension_labels(language: str | None) -> dict[str, str]:
-    """Each dimension's label in a language given, made once per language."""
-    labels = _DIMENSIONS.get(language)
-    if labels is None:
-        labels = _DIMENSIONS[language] = {
-            key: str(label) for key, label in indicators.DIMENSION_LABELS.items()
-        }
-    return labels
+    """Each dimension's label."""
+    return _labels("dimension", language, indicators.DIMENSION_LABELS.items())
