@@ -57,14 +57,16 @@ TOP_FACTS = 10
 TOP_PER_DIMENSION = 3
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Figure:
-    """One opinion as shown: percentages, its band, and the facts behind it."""
+    """One opinion as shown: percentages, its band, and the facts behind it. Never changed once
+    made: the portfolio's and the glance's figures are kept for their minute and shared by
+    every request that shows them (`Weighed.figures`)."""
 
     key: str
     label: str
     opinion: Opinion
-    reasons: list[ExplainedFact] = field(default_factory=list)
+    reasons: Sequence[ExplainedFact] = ()
     # The figure in one plain sentence from the reader's side (trust/sentences.py).
     sentence: str = ""
     projected: int = field(init=False)
@@ -76,12 +78,19 @@ class Figure:
 
     def __post_init__(self) -> None:
         # Computed once: templates read them many times over a thousand rows.
-        low, high = self.opinion.band()
-        self.projected = round(self.opinion.projected() * 100)
-        self.low, self.high = round(low * 100), round(high * 100)
-        self.uncertainty = round(self.opinion.uncertainty * 100)
-        self.belief = round(self.opinion.belief * 100)
-        self.disbelief = round(self.opinion.disbelief * 100)
+        opinion = self.opinion
+        low, high = opinion.band()
+        computed = {
+            "reasons": tuple(self.reasons),
+            "projected": round(opinion.projected() * 100),
+            "low": round(low * 100),
+            "high": round(high * 100),
+            "uncertainty": round(opinion.uncertainty * 100),
+            "belief": round(opinion.belief * 100),
+            "disbelief": round(opinion.disbelief * 100),
+        }
+        for name, value in computed.items():
+            object.__setattr__(self, name, value)  # frozen: set once, here
 
 
 @dataclass

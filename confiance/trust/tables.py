@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from confiance.consumption.templatetags.consumption_tags import short_date
 from confiance.core.rows import escaped, row_url
+from confiance.core.templatetags.i18n_remembered import forget_with_catalogue
 from confiance.trust import indicators
 from confiance.trust.models import TrustAlert
 from confiance.trust.selectors import ExplainedFact, Figure, PortfolioRow
@@ -39,6 +40,7 @@ def _trend(trend: int | None) -> str:
 
 
 _LABELS: dict[tuple[str, str | None], dict[str, str]] = {}
+forget_with_catalogue(_LABELS.clear)  # a recompiled catalogue, other languages (tests)
 
 
 def _labels(

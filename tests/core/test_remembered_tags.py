@@ -11,6 +11,7 @@ import pytest
 from django.template import Context, Engine, engines
 from django.urls import NoReverseMatch, set_script_prefix
 from django.utils import translation
+from django.utils.autoreload import file_changed
 
 from confiance.core.templatetags import i18n_remembered, url_remembered
 
@@ -130,3 +131,20 @@ def test_a_link_to_an_object_or_into_a_variable_is_djangos_own() -> None:
     item.number = 8
     assert render(source, item=item) == "/w/acme/engagements/8/[/]"
     assert not url_remembered._urls  # neither was kept
+
+
+def test_a_recompiled_catalogue_forgets_every_text_made_once_per_language() -> None:
+    """runserver reads a recompiled `.mo` again (Django's reloader): the remembered
+    translations and the trust tables' labels are made afresh from it, another file is not."""
+    from confiance.trust import tables
+
+    with translation.override("fr"):
+        render('{% load i18n_remembered %}{% translate "Trust" %}')
+        labels = tables._dimension_labels("fr")
+    assert i18n_remembered._rendered and tables._LABELS
+    file_changed.send(sender=None, file_path=Path("confiance/locale/fr/LC_MESSAGES/django.py"))
+    assert i18n_remembered._rendered and tables._LABELS
+    file_changed.send(sender=None, file_path=Path("confiance/locale/fr/LC_MESSAGES/django.mo"))
+    assert not i18n_remembered._rendered and not tables._LABELS
+    with translation.override("fr"):  # made again, the same from the same file
+        assert tables._dimension_labels("fr") == labels

@@ -13,6 +13,7 @@ label itself would make Django warn of two libraries under one name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,21 @@ register.filters.update(i18n.register.filters)
 
 _REMEMBERED = 8192  # far more than the catalogue's messages in two languages
 _rendered: dict[tuple[str, str | None, bool], Any] = {}
+# Other texts made once per language from the catalogue (trust.tables' labels), forgotten with
+# the remembered translations.
+_also: list[Callable[[], None]] = []
+
+
+def forget_with_catalogue(clear: Callable[[], None]) -> None:
+    """Call `clear` whenever the remembered translations are forgotten (the languages or the
+    catalogues changed): for a cache of texts translated once per language elsewhere."""
+    _also.append(clear)
+
+
+def _forget_translations() -> None:
+    _rendered.clear()
+    for clear in _also:
+        clear()
 
 
 class RememberedTranslateNode(i18n.TranslateNode):
@@ -66,7 +82,7 @@ def do_translate(parser: Parser, token: Token) -> template.Node:
 def _forget(*, setting: str, **kwargs: Any) -> None:
     """A test that changes the languages or the catalogues' paths reads them afresh."""
     if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS"}:
-        _rendered.clear()
+        _forget_translations()
 
 
 @receiver(file_changed)
@@ -75,4 +91,4 @@ def _catalogue_changed(*, file_path: Path, **kwargs: Any) -> None:
     own translation reloader): what was rendered from the old one is forgotten with it. Says
     nothing of whether to restart (None)."""
     if file_path.suffix == ".mo":
-        _rendered.clear()
+        _forget_translations()
