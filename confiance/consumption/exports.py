@@ -73,9 +73,12 @@ class EntryFilterForm(forms.Form):
             if dimension == PERSON and cell.entries
         ]
         person = model_choice_field(self, "person")
-        person.queryset = User.objects.filter(email__in=emails).order_by("full_name")
         activity = model_choice_field(self, "activity")
-        activity.queryset = engagement.activities.order_by("name")
+        # The querysets check a submitted filter; a form only shown offers the rows read.
+        if self.is_bound or people is None:
+            person.queryset = User.objects.filter(email__in=emails).order_by("full_name")
+        if self.is_bound or activities is None:
+            activity.queryset = engagement.activities.order_by("name")
         if people is not None:
             logged = set(emails)
             offer_choices(person, [p for p in people if p.email in logged])

@@ -61,10 +61,17 @@ class EntryForm(forms.Form):
     )
 
     def __init__(self, *args: Any, activities: Any, people: Any, **kwargs: Any) -> None:
+        """`activities` and `people`: the querysets a submitted value is checked against. None
+        for a form that is only shown, its choices offered as rows (core.forms.offer_choices):
+        building the querysets cost the page more than the rows it had read already."""
         kwargs.setdefault("initial", {}).setdefault("date", timezone.localdate())
         super().__init__(*args, **kwargs)
-        model_choice_field(self, "activity").queryset = activities
-        model_choice_field(self, "person").queryset = people
+        if self.is_bound and (activities is None or people is None):
+            raise ValueError("a submitted entry is checked against the activities and people")
+        if activities is not None:
+            model_choice_field(self, "activity").queryset = activities
+        if people is not None:
+            model_choice_field(self, "person").queryset = people
 
 
 class CorrectionForm(EntryForm):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -81,11 +82,13 @@ def _entry_form(
     activities: list[Activity] | None = None,
 ) -> EntryForm:
     """The form to log time; unbound on the page, offered the rows of `activities` (all of the
-    engagement's, by name, read already) and of the people it may log for."""
+    engagement's, by name, read already) and of the people it may log for; a submitted one
+    checked against their querysets."""
+    shown_only = data is None and activities is not None
     form = EntryForm(
         data,
-        activities=selectors.activity_list(engagement=engagement),
-        people=_people(membership, engagement),
+        activities=None if shown_only else selectors.activity_list(engagement=engagement),
+        people=None if shown_only else _people(membership, engagement),
         initial={"person": membership.user_id},
         prefix="entry",
     )
@@ -93,6 +96,33 @@ def _entry_form(
         offer_choices(model_choice_field(form, "activity"), [a for a in activities if a.is_active])
         offer_choices(model_choice_field(form, "person"), _people_rows(membership, engagement))
     return form
+
+
+class _EntryRows:
+    """The table's entries as `Paginator` counts and slices them, their queryset built only
+    for a page that reads it: the first page of the whole table is read through its prepared
+    query (`selectors.entry_first_page`) and counted from the totals, and building the queryset
+    cost that page more than reading it."""
+
+    def __init__(self, make: Callable[[], QuerySet[Any]]) -> None:
+        self._make = make
+
+    def count(self) -> int:
+        return self._make().count()
+
+    def __getitem__(self, rows: slice) -> Iterable[Any]:
+        return _EntrySlice(self._make, rows)
+
+
+class _EntrySlice:
+    """A page of `_EntryRows`, read when iterated."""
+
+    def __init__(self, make: Callable[[], QuerySet[Any]], rows: slice) -> None:
+        self._make = make
+        self._rows = rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._make()[self._rows])
 
 
 def _page(
@@ -117,12 +147,12 @@ def _page(
         activities=activities,
     )
     filters = exports.entry_filter(filter_form)
-    paginator = Paginator(
-        filters.apply(
+    rows: Any = _EntryRows(  # a sequence as Paginator reads one
+        lambda: filters.apply(
             selectors.entry_list(fetched_by=membership, engagement=engagement)
-        ).values_list(*selectors.ENTRY_ROW_NAMES),
-        ENTRIES_PER_PAGE,
+        ).values_list(*selectors.ENTRY_ROW_NAMES)
     )
+    paginator: Paginator[Any] = Paginator(rows, ENTRIES_PER_PAGE)
     if not filters.active:
         paginator.count = selectors.entry_row_count(engagement=engagement, figures=figures)
     entries = paginator.get_page(request.GET.get("page"))
