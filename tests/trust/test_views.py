@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from confiance.core.models import Client
 from confiance.engagements.models import ContactOrigin, EngagementStatus
 from confiance.engagements.services import engagement_create
 from confiance.trust import indicators
@@ -291,8 +292,12 @@ def test_portfolio_offers_each_lead_of_the_workspace_once(world: World) -> None:
         engagement.save(update_fields=["lead"])
     world.foreign_engagement.lead = world.outsider.user
     world.foreign_engagement.save(update_fields=["lead"])
-    leads = portfolio_filters(fetched_by=world.owner)["leads"]
-    assert leads == sorted([world.owner.user, world.member.user], key=lambda u: u.full_name)
+    filters = portfolio_filters(fetched_by=world.owner)
+    expected = sorted([world.owner.user, world.member.user], key=lambda u: u.full_name)
+    assert filters["leads"] == [(u.pk, u.get_full_name()) for u in expected]
+    # The clients come with the leads (one query), those of this workspace only, by name.
+    clients = Client.objects.filter(workspace=world.workspace).order_by("name")
+    assert filters["clients"] == [(c.pk, c.name) for c in clients] and len(clients) > 1
 
 
 def test_portfolio_query_count_does_not_grow_with_engagements(world: World, login) -> None:  # type: ignore[no-untyped-def]
@@ -308,8 +313,8 @@ def test_portfolio_query_count_does_not_grow_with_engagements(world: World, logi
         assert http.get(target).status_code == 200
     assert len(many) == len(few)
     # The page's own: engagements with their summary row, trend's snapshot and open alerts; the
-    # shown engagements; their alerts; settings; the filters' clients and leads.
-    assert len(many) == PAGE_QUERIES + 6, [q["sql"] for q in many.captured_queries]
+    # shown engagements; their alerts; settings; the filters' clients and leads (one query).
+    assert len(many) == PAGE_QUERIES + 5, [q["sql"] for q in many.captured_queries]
     assert TrustSnapshot.objects.exists()
 
 
