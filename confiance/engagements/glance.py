@@ -25,8 +25,7 @@ from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.engagements.selectors import TableRow
 from confiance.followup.models import LIVE_STATUSES, Commitment
 from confiance.problems.models import OPEN_STATUSES, Problem
-from confiance.trust.opinion import Opinion
-from confiance.trust.selectors import summaries_weighed, this_minute
+from confiance.trust.selectors import Figure, summaries_weighed, this_minute
 
 
 @dataclass
@@ -129,13 +128,14 @@ def _next_due(ids: list[int], today: date) -> QuerySet[Commitment]:
 _NEXT_DUE = PreparedIn(_next_due, "ids", today=date)
 
 
-def _band(opinion: Opinion) -> TrustBand:
-    low, high = opinion.band()
+def _band(figure: Figure) -> TrustBand:
+    """The band of a figure as shown (its percentages, computed once: the portfolio's figures
+    of an engagement are kept for their minute, `Weighed.figures`)."""
     return TrustBand(
-        projected=round(opinion.projected() * 100),
-        low=round(low * 100),
-        high=round(high * 100),
-        uncertainty=round(opinion.uncertainty * 100),
+        projected=figure.projected,
+        low=figure.low,
+        high=figure.high,
+        uncertainty=figure.uncertainty,
     )
 
 
@@ -185,7 +185,7 @@ def glance(
         weighed = summaries_weighed(
             trusted, workspace_id=fetched_by.workspace_id, now=this_minute()
         )
-        bands = {pk: _band(Opinion(*figures.c2p)) for pk, figures in weighed.items()}
+        bands = {pk: _band(figures.figures[0]) for pk, figures in weighed.items()}
 
     show_amounts = access.can_see_amounts(fetched_by)
     show_internal = access.can_see_internal_notes(fetched_by)
