@@ -70,8 +70,6 @@ class Glance:
         return self.summary.status
 
 
-# The glance's queries, compiled once per process and page length (core.queries): compiling
-# them cost Django more than running them, on every list page.
 class _Totals(NamedTuple):
     """What the glance reads of an engagement's `ConsumptionTotals`: not its rates, titles
     and activities (three JSON documents a row, decoded for nothing)."""
@@ -84,6 +82,8 @@ class _Totals(NamedTuple):
     last_fact: int | None
 
 
+# The glance's queries, compiled once per process and page length (core.queries): compiling
+# them cost Django more than running them, on every list page.
 _TOTALS = PreparedIn(
     lambda ids: ConsumptionTotals.objects.filter(engagement_id__in=ids).values_list(
         *_Totals._fields
