@@ -744,7 +744,7 @@ def _weigh(
     return Weighed(found, base_rate)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class RankedEngagement:
     """One engagement of the portfolio as ranked: its risk and what its row is built from."""
 
@@ -914,10 +914,23 @@ def trust_portfolio_ranking(
     asked: dict[str, Any] = {"status": status, "client_id": client_id, "lead_id": lead_id}
     filters = {name: value for name, value in asked.items() if value}
     query = _ranking_query(frozenset(filters))
+    rows = query.rows(workspace_id=fetched_by.workspace_id, now=now, window=window, **filters)
+    # Asked again within its minute with the very same rows, the ranking is the same.
+    again = (
+        fetched_by.workspace_id,
+        tuple(sorted(filters.items())),
+        now_us,
+        window,
+        h,
+        json.dumps(settings.base_rates, sort_keys=True),
+    )
+    found = _ranked_at(now_us).get(again)
+    if found is not None and found[0] == rows:
+        return list(found[1])
     sees = access.engagement_rule(fetched_by)
     base_rates: dict[str, float] = {}
     ranked = []
-    for row in query.rows(workspace_id=fetched_by.workspace_id, now=now, window=window, **filters):
+    for row in rows:
         pk, title, origin, before, alerts, states, *reach = row
         # The access policy's rule on each row, as `visible_to` would in the query.
         if not sees(_Reach(*reach)):
@@ -939,7 +952,32 @@ def trust_portfolio_ranking(
         )
         ranked.append(RankedEngagement(pk, title, figures, trend, risk))
     ranked.sort(key=lambda row: (-row.risk, row.title))
-    return ranked
+    rankings = _ranked_at(now_us)
+    if len(rankings) < _RANKED_LIMIT:
+        rankings[again] = (rows, ranked)
+    return list(ranked)
+
+
+# The last rankings of the current minute, by what decides them besides their rows (workspace,
+# filters, instant, trend window, half-life, base rates): each view runs the ranking query, and
+# finds the engagements ranked already when its rows are the rows ranked. Kept for the start of
+# the minute only (another instant is asked by a test, a script), a few per worker.
+_RANKED_LIMIT = 16
+_ranked: dict[int, dict[tuple[Any, ...], tuple[list[Any], list[RankedEngagement]]]] = {}
+
+
+def _ranked_at(now_us: int) -> dict[tuple[Any, ...], tuple[list[Any], list[RankedEngagement]]]:
+    """The rankings kept for this instant (an empty dict, not kept, for an instant that does
+    not start a minute)."""
+    if now_us % MINUTE_US:
+        return {}
+    kept = _ranked.get(now_us)
+    if kept is None:
+        with _weighed_lock:
+            for instant in [instant for instant in _ranked if instant != now_us]:
+                del _ranked[instant]  # an earlier minute's: its figures are no longer shown
+            kept = _ranked.setdefault(now_us, {})
+    return kept
 
 
 _SHOWN = PreparedIn(

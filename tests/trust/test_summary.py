@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from confiance.consumption.services import EntryInput, time_entries_log
+from confiance.engagements.models import Engagement
 from confiance.engagements.services import engagement_create
 from confiance.trust import indicators, selectors
 from confiance.trust.models import TrustState, TrustSummary
@@ -231,3 +232,45 @@ def test_the_summaries_move_to_text_and_the_fill_writes_the_column_it_finds(worl
             migration.apply(before, editor)
     assert _stored(world.engagement.pk) == written
     assert _weighed_afresh(world, now) == ranked
+
+
+def test_a_ranking_asked_again_within_its_minute_is_reused_only_for_the_same_rows(
+    world: World,
+) -> None:
+    """A second view of the minute whose ranking query finds the very rows ranked gets that
+    ranking; any change of a row (a fact, a title) or of what decides beside the rows (the
+    filters, the base rates) ranks again; an instant that does not start a minute is not kept."""
+    _fact(world, "provider_commitment_kept", 3, 1.0, 0.0, 1)
+    now = timezone.now().replace(second=0, microsecond=0)
+    first = selectors.trust_portfolio_ranking(fetched_by=world.owner, now=now)
+    again = selectors.trust_portfolio_ranking(fetched_by=world.owner, now=now)
+    assert again == first and all(a is b for a, b in zip(again, first, strict=True))
+    again.reverse()  # each caller has its own list
+    assert selectors.trust_portfolio_ranking(fetched_by=world.owner, now=now) == first
+
+    _fact(world, "provider_cancelled_late", 1, 0.0, 4.0, 2)
+    moved = selectors.trust_portfolio_ranking(fetched_by=world.owner, now=now)
+    pk = world.engagement.pk
+    before = next(r for r in first if r.pk == pk)
+    after = next(r for r in moved if r.pk == pk)
+    assert after.risk > before.risk
+
+    Engagement.objects.filter(pk=pk).update(title="Renamed within the minute")
+    renamed = selectors.trust_portfolio_ranking(fetched_by=world.owner, now=now)
+    assert next(r for r in renamed if r.pk == pk).title == "Renamed within the minute"
+
+    only_a = selectors.trust_portfolio_ranking(
+        fetched_by=world.owner, client_id=world.client_a.pk, now=now
+    )
+    assert {r.pk for r in only_a} < {r.pk for r in renamed}
+
+    settings = trust_settings_for(world.workspace)
+    origin = world.engagement.contact_origin
+    settings.base_rates = {**settings.base_rates, origin: settings.base_rate(origin) / 2}
+    settings.save()
+    rated = selectors.trust_portfolio_ranking(fetched_by=world.owner, now=now)
+    assert next(r for r in rated if r.pk == pk).c2p[3] == pytest.approx(settings.base_rate(origin))
+
+    odd = now + timedelta(seconds=7)
+    selectors.trust_portfolio_ranking(fetched_by=world.owner, now=odd)
+    assert microseconds(odd) not in selectors._ranked
