@@ -917,7 +917,10 @@ def trust_portfolio_ranking(
     rows = query.rows(workspace_id=fetched_by.workspace_id, now=now, window=window, **filters)
     # Asked again within its minute with the very same rows, the ranking is the same.
     again = (
+        # The reader's reach, as `access.engagement_rule` decides it on each row below.
         fetched_by.workspace_id,
+        fetched_by.role,
+        fetched_by.client_id,
         tuple(sorted(filters.items())),
         now_us,
         window,
@@ -958,10 +961,11 @@ def trust_portfolio_ranking(
     return list(ranked)
 
 
-# The last rankings of the current minute, by what decides them besides their rows (workspace,
-# filters, instant, trend window, half-life, base rates): each view runs the ranking query, and
-# finds the engagements ranked already when its rows are the rows ranked. Kept for the start of
-# the minute only (another instant is asked by a test, a script), a few per worker.
+# The last rankings of the current minute, by what decides them besides their rows (the
+# reader's reach, filters, instant, trend window, half-life, base rates): each view runs the
+# ranking query, and finds the engagements ranked already when its rows are the rows ranked.
+# Kept for the start of the minute only (another instant is asked by a test, a script), a few
+# per worker.
 _RANKED_LIMIT = 16
 _ranked: dict[int, dict[tuple[Any, ...], tuple[list[Any], list[RankedEngagement]]]] = {}
 

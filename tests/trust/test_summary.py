@@ -247,6 +247,10 @@ def test_a_ranking_asked_again_within_its_minute_is_reused_only_for_the_same_row
     assert again == first and all(a is b for a, b in zip(again, first, strict=True))
     again.reverse()  # each caller has its own list
     assert selectors.trust_portfolio_ranking(fetched_by=world.owner, now=now) == first
+    # Another reader ranks for their own reach (the same here: the workspace), not from the
+    # owner's ranking.
+    theirs = selectors.trust_portfolio_ranking(fetched_by=world.member, now=now)
+    assert theirs == first and theirs[0] is not first[0]
 
     _fact(world, "provider_cancelled_late", 1, 0.0, 4.0, 2)
     moved = selectors.trust_portfolio_ranking(fetched_by=world.owner, now=now)
