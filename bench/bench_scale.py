@@ -552,7 +552,8 @@ def _measure(
 def _weighing(owner: Any, seconds: float) -> tuple[float, float]:
     """The trust portfolio's own work in process (its ranking, then its first page of rows),
     p50 in ms: as the first view of a minute weighs every summary, and as a view again within
-    the minute finds them weighed (only the summaries written since are weighed again)."""
+    the minute finds them weighed (only the summaries written since are weighed again) and,
+    its rows unchanged, ranked."""
     from django.utils import timezone
 
     from confiance.trust import selectors
@@ -569,6 +570,7 @@ def _weighing(owner: Any, seconds: float) -> tuple[float, float]:
 
     def first() -> float:
         selectors._weighed.clear()  # nothing weighed yet at this instant
+        selectors._ranked.clear()  # nor ranked
         return _timed(view)
 
     return (
