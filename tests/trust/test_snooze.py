@@ -183,35 +183,39 @@ def _snoozed_to_the_half_minute(world: World) -> datetime:
     return minute
 
 
+def _within_and_after_the_minute(world: World, login, target: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """The owner's page `target`, in English, 42 s into the minute of a snooze that ends at
+    its half (still on as of the minute), then in the next minute (over)."""
+    import time_machine
+
+    minute = _snoozed_to_the_half_minute(world)
+    http = login("owner")
+    texts = []
+    for moment in (timedelta(seconds=42), timedelta(minutes=1, seconds=5)):
+        with time_machine.travel(minute + moment, tick=False):
+            texts.append(http.get(target, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    return texts[0], texts[1]
+
+
 @pytest.mark.django_db
 def test_the_portfolio_shows_a_snooze_as_of_the_minute_it_ranks_at(world: World, login) -> None:  # type: ignore[no-untyped-def]
     # Its figures are of the start of the minute: a snooze ending within the minute is still on
     # in the risk, in the alerts' order and in the words shown, all three.
-    import time_machine
-
-    minute = _snoozed_to_the_half_minute(world)
-    target = reverse("trust-portfolio", kwargs={"ws": world.workspace.slug})
-    http = login("owner")
-    with time_machine.travel(minute + timedelta(seconds=42), tick=False):
-        text = http.get(target, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "snoozed until" in text and "Away until the half-minute" in text
-    with time_machine.travel(minute + timedelta(minutes=1, seconds=5), tick=False):
-        text = http.get(target, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Payment overdue" in text and "Away until the half-minute" not in text
+    within, after = _within_and_after_the_minute(
+        world, login, reverse("trust-portfolio", kwargs={"ws": world.workspace.slug})
+    )
+    assert "snoozed until" in within and "Away until the half-minute" in within
+    assert "Payment overdue" in after and "Away until the half-minute" not in after
 
 
 @pytest.mark.django_db
 def test_the_engagement_page_shows_a_snooze_as_of_its_minute(world: World, login) -> None:  # type: ignore[no-untyped-def]
     # The engagement's own trust page is of the start of the minute too: the snooze's words
     # and the alerts' order agree with the figures' moment.
-    import time_machine
-
-    minute = _snoozed_to_the_half_minute(world)
-    target = reverse("trust", kwargs={"ws": world.workspace.slug, "pk": world.engagement.pk})
-    http = login("owner")
-    with time_machine.travel(minute + timedelta(seconds=42), tick=False):
-        text = http.get(target, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Snoozed until" in text and "Away until the half-minute" in text
-    with time_machine.travel(minute + timedelta(minutes=1, seconds=5), tick=False):
-        text = http.get(target, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Away until the half-minute" not in text
+    within, after = _within_and_after_the_minute(
+        world,
+        login,
+        reverse("trust", kwargs={"ws": world.workspace.slug, "pk": world.engagement.pk}),
+    )
+    assert "Snoozed until" in within and "Away until the half-minute" in within
+    assert "Away until the half-minute" not in after
