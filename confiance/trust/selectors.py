@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
@@ -657,20 +657,29 @@ _weighed: dict[int, dict[_WeighedKey, Weighed]] = {}
 _weighed_lock = threading.Lock()
 
 
-def _weighed_at(now_us: int) -> dict[_WeighedKey, Weighed]:
-    """The summaries already weighed at this instant (an empty dict, not kept, for an instant
-    that does not start a minute)."""
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _kept_at(store: dict[int, dict[K, V]], now_us: int) -> dict[K, V]:
+    """What `store` keeps for this instant, for the last `_WEIGHED_INSTANTS` starts of minutes
+    (an empty dict, not kept, for an instant that does not start a minute)."""
     if now_us % MINUTE_US:
         return {}
-    found = _weighed.get(now_us)
+    found = store.get(now_us)
     if found is None:
         with _weighed_lock:
-            found = _weighed.get(now_us)
+            found = store.get(now_us)
             if found is None:
-                while len(_weighed) >= _WEIGHED_INSTANTS:
-                    del _weighed[min(_weighed)]
-                found = _weighed[now_us] = {}
+                while len(store) >= _WEIGHED_INSTANTS:
+                    del store[min(store)]
+                found = store[now_us] = {}
     return found
+
+
+def _weighed_at(now_us: int) -> dict[_WeighedKey, Weighed]:
+    """The summaries already weighed at this instant."""
+    return _kept_at(_weighed, now_us)
 
 
 def _weigh_kept(
@@ -961,27 +970,17 @@ def trust_portfolio_ranking(
     return list(ranked)
 
 
-# The last rankings of the current minute, by what decides them besides their rows (the
-# reader's reach, filters, instant, trend window, half-life, base rates): each view runs the
-# ranking query, and finds the engagements ranked already when its rows are the rows ranked.
-# Kept for the start of the minute only (another instant is asked by a test, a script), a few
-# per worker.
+# The last rankings of a minute, by what decides them besides their rows (the reader's reach,
+# filters, instant, trend window, half-life, base rates): each view runs the ranking query, and
+# finds the engagements ranked already when its rows are the rows ranked. Kept as what was
+# weighed is (`_kept_at`: starts of minutes only, the last two), a few per minute and worker.
 _RANKED_LIMIT = 16
 _ranked: dict[int, dict[tuple[Any, ...], tuple[list[Any], list[RankedEngagement]]]] = {}
 
 
 def _ranked_at(now_us: int) -> dict[tuple[Any, ...], tuple[list[Any], list[RankedEngagement]]]:
-    """The rankings kept for this instant (an empty dict, not kept, for an instant that does
-    not start a minute)."""
-    if now_us % MINUTE_US:
-        return {}
-    kept = _ranked.get(now_us)
-    if kept is None:
-        with _weighed_lock:
-            for instant in [instant for instant in _ranked if instant != now_us]:
-                del _ranked[instant]  # an earlier minute's: its figures are no longer shown
-            kept = _ranked.setdefault(now_us, {})
-    return kept
+    """The rankings kept for this instant."""
+    return _kept_at(_ranked, now_us)
 
 
 _SHOWN = PreparedIn(
