@@ -13,6 +13,10 @@ from django.db.models import Model, QuerySet
 
 M = TypeVar("M", bound=Model)
 
+# A parameter of a compiled query: (named, the value's name or the constant, what wraps the
+# value on each run: the type the backend gave the stand-in, or an array's literal).
+_Slot = tuple[bool, Any, Callable[[Any], Any] | None]
+
 
 def one_or_none(queryset: QuerySet[M]) -> M | None:
     """The one row a query on a unique key finds, or None.
@@ -100,9 +104,7 @@ class Prepared:
         self._make = make
         self._kinds = kinds
         self._optional: frozenset[str] = frozenset()
-        self._compiled: dict[
-            str, tuple[str, list[tuple[bool, Any, type | None]], dict[int, Any]]
-        ] = {}
+        self._compiled: dict[str, tuple[str, list[_Slot], dict[int, Any]]] = {}
         self._lock = threading.Lock()
 
     def may_leave_out(self, *names: str) -> Prepared:
@@ -130,9 +132,7 @@ class Prepared:
                 )
         return stand_ins
 
-    def _compile(
-        self, alias: str
-    ) -> tuple[str, list[tuple[bool, Any, type | None]], dict[int, Any]]:
+    def _compile(self, alias: str) -> tuple[str, list[_Slot], dict[int, Any]]:
         compiled = self._compiled.get(alias)
         if compiled is not None:
             return compiled
@@ -160,7 +160,7 @@ class Prepared:
             # (SQLite), an int to a sized int (psycopg's Int8 for a bigint column). The slot
             # keeps that parameter's type, and each run's value is given the same type.
             by_value = {_key(v): name for name, v in self._adapted(stand_ins, ops).items()}
-            slots: list[tuple[bool, Any, type | None]] = []
+            slots: list[_Slot] = []
             for param in params:
                 try:
                     name = by_value.get(_key(param))
@@ -280,7 +280,20 @@ class PreparedIn:
 
 
 _PLACEHOLDER = re.compile(r"%%|%s")
-_ARRAYS = {int: "bigint[]", str: "text[]"}
+
+
+def _bigint_array(items: Sequence[Any]) -> str:
+    """A list of ints as PostgreSQL's array literal, `{1,2,3}`, which the statement casts
+    (`%s::bigint[]`). Bound as a list, psycopg scanned every item on every run for the smallest
+    int type that holds them all, only for the cast to widen it again."""
+    return "{" + ",".join(map(str, map(int, items))) + "}"
+
+
+# How a list of each kind is bound and cast: ints as their array literal, texts as a list.
+_ARRAYS: dict[type, tuple[str, Callable[[Any], Any]]] = {
+    int: ("bigint[]", _bigint_array),
+    str: ("text[]", list),
+}
 
 
 class _ArrayPrepared(Prepared):
@@ -291,7 +304,7 @@ class _ArrayPrepared(Prepared):
         super().__init__(single._make, **single._kinds)
         self._single = single
         self._slot = slot
-        self._rewritten: dict[str, tuple[str, list[tuple[bool, Any, type | None]], Any] | None]
+        self._rewritten: dict[str, tuple[str, list[_Slot], Any] | None]
         self._rewritten = {}
 
     def rewrites(self, alias: str) -> bool:
@@ -299,16 +312,14 @@ class _ArrayPrepared(Prepared):
         caller compiles one query per length, as on other databases)."""
         return self._compile_array(alias) is not None
 
-    def _compile_array(
-        self, alias: str
-    ) -> tuple[str, list[tuple[bool, Any, type | None]], Any] | None:
+    def _compile_array(self, alias: str) -> tuple[str, list[_Slot], Any] | None:
         if alias in self._rewritten:
             return self._rewritten[alias]
         sql, slots, converters = self._single._compile(alias)
-        array = _ARRAYS.get(self._single._kinds[self._slot])
+        array, bind = _ARRAYS.get(self._single._kinds[self._slot], (None, list))
         placeholders = [match for match in _PLACEHOLDER.finditer(sql) if match.group() == "%s"]
         uses = [i for i, (named, slot, _wrap) in enumerate(slots) if named and slot == self._slot]
-        found: tuple[str, list[tuple[bool, Any, type | None]], Any] | None = None
+        found: tuple[str, list[_Slot], Any] | None = None
         if array is not None and uses and len(placeholders) == len(slots):
             new_slots = list(slots)
             for i in reversed(uses):
@@ -317,14 +328,14 @@ class _ArrayPrepared(Prepared):
                 if not (sql[start - 4 : start] == "IN (" and sql[end : end + 1] == ")"):
                     break
                 sql = f"{sql[: start - 4]}= ANY(%s::{array}){sql[end + 1 :]}"
-                new_slots[i] = (True, self._slot, list)
+                new_slots[i] = (True, self._slot, bind)
             else:
                 found = (sql, new_slots, converters)
         with self._lock:
             self._rewritten[alias] = found
         return found
 
-    def _compile(self, alias: str) -> tuple[str, list[tuple[bool, Any, type | None]], Any]:
+    def _compile(self, alias: str) -> tuple[str, list[_Slot], Any]:
         compiled = self._compile_array(alias)
         if compiled is None:
             raise ValueError("the list does not compile to an IN of one item")

@@ -135,7 +135,15 @@ def test_on_postgresql_a_list_is_one_array_whatever_its_length(
         "indexes",
         engagement_id=int,
     )
-    lists = ([5], [1, 3], [4, 2, 0, 4], [3, None, 1], list(range(60)), list(range(1000, 3000)))
+    lists = (
+        [5],
+        [1, 3],
+        [4, 2, 0, 4],
+        [3, None, 1],
+        list(range(60)),
+        list(range(1000, 3000)),
+        [2**40, 2, 2**62],  # past 32 bits: the array is of bigints whatever its items
+    )
     expected = []
     for indexes in lists:
         chosen = LedgerEntry.objects.filter(engagement_id=engagement_id, index__in=indexes)
