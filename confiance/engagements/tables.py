@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 
 from confiance.consumption.templatetags.consumption_tags import one_decimal, short_date_in
 from confiance.core.rows import escaped, row_url
+from confiance.core.templatetags.i18n_remembered import forget_with_catalogue
 from confiance.engagements.glance import Glance
 from confiance.engagements.models import Engagement, EngagementStatus
 from confiance.engagements.selectors import TableRow
@@ -74,6 +75,15 @@ class _Texts:
 
     @classmethod
     def now(cls) -> _Texts:
+        """The texts in the current language, translated once per language and catalogue."""
+        language = translation.get_language() or ""
+        texts = _TEXTS.get(language)
+        if texts is None:
+            texts = _TEXTS[language] = cls._translated()
+        return texts
+
+    @classmethod
+    def _translated(cls) -> _Texts:
         # gettext calls stay outside f-strings: xgettext does not read inside them.
         none_text = escape(_("none"))
         labels = tuple(
@@ -98,6 +108,10 @@ class _Texts:
             overshoot=_("+%(days)s d"),
             overshoot_title=_("The forecast exceeds the budget by %(days)s days"),
         )
+
+
+_TEXTS: dict[str, _Texts] = {}
+forget_with_catalogue(_TEXTS.clear)  # a recompiled catalogue, other languages (tests)
 
 
 def _day(value: date | None, texts: _Texts) -> str:

@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, set_script_prefix
 from django.utils import translation
 from django.utils.autoreload import file_changed
 
+from confiance.core.rows import row_url
 from confiance.core.templatetags import i18n_remembered, url_remembered
 
 
@@ -133,18 +134,42 @@ def test_a_link_to_an_object_or_into_a_variable_is_djangos_own() -> None:
     assert not url_remembered._urls  # neither was kept
 
 
+def test_a_tables_row_link_follows_its_arguments_and_the_script_prefix() -> None:
+    """A table's link pattern (core.rows.row_url) is reversed once per process and workspace,
+    through the links' own memory; each row fills in its id."""
+    detail = row_url("engagement-detail", ws="acme")
+    assert [detail(1), detail(23)] == ["/w/acme/engagements/1/", "/w/acme/engagements/23/"]
+    assert row_url("engagement-detail", ws="other")(1) == "/w/other/engagements/1/"
+    assert row_url("problem-list", ws="acme")(4) == "/w/acme/engagements/4/problems/"
+    set_script_prefix("/confiance/")
+    try:
+        assert row_url("engagement-detail", ws="acme")(1) == "/confiance/w/acme/engagements/1/"
+    finally:
+        set_script_prefix("/")
+    assert row_url("engagement-detail", ws="acme")(1) == "/w/acme/engagements/1/"
+    with pytest.raises(NoReverseMatch):
+        row_url("engagement-detail", ws="not a slug!")
+
+
 def test_a_recompiled_catalogue_forgets_every_text_made_once_per_language() -> None:
     """runserver reads a recompiled `.mo` again (Django's reloader): the remembered
-    translations and the trust tables' labels are made afresh from it, another file is not."""
+    translations, the trust tables' labels and the engagement tables' texts are made afresh
+    from it, another file is not."""
+    from confiance.engagements import tables as engagement_tables
     from confiance.trust import tables
 
     with translation.override("fr"):
         render('{% load i18n_remembered %}{% translate "Trust" %}')
         labels = tables._dimension_labels("fr")
-    assert i18n_remembered._rendered and tables._LABELS
+        texts = engagement_tables._Texts.now()
+        assert texts.lead == "Responsable" and engagement_tables._Texts.now() is texts
+    assert engagement_tables._Texts.now().lead == "Lead"  # each language its own
+    made = (i18n_remembered._rendered, tables._LABELS, engagement_tables._TEXTS)
+    assert all(made)
     file_changed.send(sender=None, file_path=Path("confiance/locale/fr/LC_MESSAGES/django.py"))
-    assert i18n_remembered._rendered and tables._LABELS
+    assert all(made)
     file_changed.send(sender=None, file_path=Path("confiance/locale/fr/LC_MESSAGES/django.mo"))
-    assert not i18n_remembered._rendered and not tables._LABELS
+    assert not any(made)
     with translation.override("fr"):  # made again, the same from the same file
         assert tables._dimension_labels("fr") == labels
+        assert engagement_tables._Texts.now() == texts

@@ -13,6 +13,7 @@ raises as before, and nothing is kept.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from threading import Lock
 from typing import Any
 
@@ -49,6 +50,39 @@ def _current_app(context: Context) -> Any:
             return None
 
 
+def reverse_remembered(
+    view_name: str,
+    args: Sequence[Any] = (),
+    kwargs: dict[str, Any] | None = None,
+    current_app: Any = None,
+) -> str:
+    """`reverse`, remembered per process when every argument is plain text or a whole number
+    (the key is the module's); other arguments are reversed every time."""
+    kwargs = kwargs or {}
+    if not all(map(_plain, [*args, *kwargs.values()])):
+        return reverse(view_name, args=args, kwargs=kwargs, current_app=current_app)
+    key = (
+        view_name,
+        tuple(args),
+        tuple(sorted(kwargs.items())),
+        current_app,
+        get_urlconf(),
+        get_script_prefix(),
+        translation.get_language(),
+    )
+    with _lock:
+        url = _urls.get(key)
+        if url is not None:
+            _urls.move_to_end(key)
+    if url is None:
+        url = reverse(view_name, args=args, kwargs=kwargs, current_app=current_app)
+        with _lock:
+            _urls[key] = url
+            while len(_urls) > _REMEMBERED:
+                _urls.popitem(last=False)
+    return url
+
+
 class RememberedURLNode(defaulttags.URLNode):
     def render(self, context: Context) -> str:
         args = [arg.resolve(context) for arg in self.args]
@@ -56,26 +90,7 @@ class RememberedURLNode(defaulttags.URLNode):
         if not all(map(_plain, [*args, *kwargs.values()])):
             return super().render(context)
         view_name = self.view_name.resolve(context)
-        current_app = _current_app(context)
-        key = (
-            view_name,
-            tuple(args),
-            tuple(sorted(kwargs.items())),
-            current_app,
-            get_urlconf(),
-            get_script_prefix(),
-            translation.get_language(),
-        )
-        with _lock:
-            url = _urls.get(key)
-            if url is not None:
-                _urls.move_to_end(key)
-        if url is None:
-            url = reverse(view_name, args=args, kwargs=kwargs, current_app=current_app)
-            with _lock:
-                _urls[key] = url
-                while len(_urls) > _REMEMBERED:
-                    _urls.popitem(last=False)
+        url = reverse_remembered(view_name, args, kwargs, _current_app(context))
         return conditional_escape(url) if context.autoescape else url
 
 
