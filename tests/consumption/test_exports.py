@@ -120,7 +120,8 @@ def test_xlsx_export_parses_and_shows_amounts_to_a_client_only_when_the_workspac
 
 def test_monthly_statement_is_a_pdf_without_internal_notes(world: World, login) -> None:
     _setup(world)
-    month = timezone.localdate().strftime("%Y-%m")
+    # The month of the entry of two days ago (the month before, on the 1st or the 2nd).
+    month = (timezone.localdate() - timedelta(days=2)).strftime("%Y-%m")
     response = login("client_contact").get(_url(world, "statement"), {"month": month})
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     # The text a reader sees, not the file's bytes: offsets and dates in the file may hold "960".
