@@ -155,9 +155,13 @@ def test_a_newcomer_runs_a_whole_engagement_from_an_empty_installation(browser, 
     engagement.refresh_from_db()
     assert engagement.status == EngagementStatus.CLOSED
 
-    # The client downloads this month's statement.
+    # The client downloads the statement of the month the time was logged in (this month, or
+    # the month before on the 1st).
     client.goto(engagement_url)
     tab(client, "Consumption")
+    statement_month = client.get_by_label("Monthly consumption statement (PDF)")
+    assert statement_month.input_value() == today.strftime("%Y-%m")  # this month by default
+    statement_month.fill((today - timedelta(days=1)).strftime("%Y-%m"))
     with client.expect_download() as download:
         client.get_by_role("button", name="Download the statement").click()
     assert download.value.suggested_filename.endswith(".pdf")
