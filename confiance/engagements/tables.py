@@ -10,9 +10,10 @@ languages read exactly what they read before.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from types import MappingProxyType
 
 from django.utils import translation
 from django.utils.html import escape
@@ -58,7 +59,8 @@ class _Urls:
 
 @dataclass(frozen=True)
 class _Texts:
-    """The catalogue's texts of a table, in the current language, escaped."""
+    """The catalogue's texts of a table, in the current language, escaped; shared by every
+    request in that language, so nothing in it can be changed."""
 
     none: str
     labels: tuple[str, str, str, str]
@@ -66,8 +68,8 @@ class _Texts:
     status: str
     lead: str
     dates: str
-    statuses: dict[str, str]  # each status's label, as `get_status_display` gives it
-    budget: dict[str, str]  # each budget status's pill text (`_status`), escaped
+    statuses: Mapping[str, str]  # each status's label, as `get_status_display` gives it
+    budget: Mapping[str, str]  # each budget status's pill text (`_status`), escaped
     language: str  # for `short_date_in`
     trust_title: str  # the trust pill's title, before its values
     overshoot: str  # "+%(days)s d": by how much the forecast exceeds the budget
@@ -98,11 +100,15 @@ class _Texts:
             lead=escape(_("Lead")),
             dates=escape(_("Dates")),
             # `get_status_display` hashes the field's choices on every call (30 µs a row).
-            statuses={value: escape(str(label)) for value, label in EngagementStatus.choices},
-            budget={
-                status: escape(_status(status))
-                for status in ("under", "on", "at_risk", "over", "unknown")
-            },
+            statuses=MappingProxyType(
+                {value: escape(str(label)) for value, label in EngagementStatus.choices}
+            ),
+            budget=MappingProxyType(
+                {
+                    status: escape(_status(status))
+                    for status in ("under", "on", "at_risk", "over", "unknown")
+                }
+            ),
             language=translation.get_language() or "",
             trust_title=_("Between %(low)s %% and %(high)s %%, uncertainty %(u)s %%"),
             overshoot=_("+%(days)s d"),
